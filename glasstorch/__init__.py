@@ -1,0 +1,105 @@
+"""glasstorch: a deep-learning framework written from scratch on NumPy, with PyTorch's API.
+
+    import glasstorch as torch
+
+Floors (each imports only from the ones below it): backend -> tensor -> autograd -> ops -> nn, optim,
+utils.data -> vision, datasets, metrics -> train, serialization -> viz -> experiments, cli.
+"""
+from . import autograd, backend, cuda, ops
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled
+from .backend import (Generator, bool_ as bool, default_generator, device, dtype, float16, float32, float64,
+                      get_default_dtype, int8, int16, int32, int64, manual_seed, set_default_dtype, uint8)
+from .ops import (abs, add, all, allclose, amax, amin, aminmax, any, argmax, argmin, argsort, atleast_1d, atleast_2d,
+                  bincount, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, broadcast_shapes,
+                  broadcast_tensors, broadcast_to, cat, ceil, chunk, clamp, clip, clone, concat, concatenate, cos,
+                  cosh, count_nonzero, cumprod, cumsum, diag, diagonal, dist, div, dot, eq, equal, exp, expm1, flatten,
+                  flip, fliplr, flipud, floor, floor_divide, fmod, gather, ge, gt, hstack, index_select, inner,
+                  isclose, isfinite, isinf, isnan, kthvalue, le, log, log1p, log2, log10, log_softmax, logical_and,
+                  logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, masked_select, matmul, max,
+                  maximum, mean, median, meshgrid, min, minimum, mm, movedim, mul, mv, nan_to_num, narrow, ne, neg,
+                  nonzero, norm, outer, permute, pow, prod, reciprocal, relu, remainder, repeat_interleave, reshape,
+                  roll, round, rsqrt, scatter, scatter_add, select, sigmoid, sign, sin, sinh, softmax, sort, split,
+                  sqrt, square, squeeze, stack, std, std_mean, sub, sum, t, take, take_along_dim, tan, tanh, tile,
+                  topk, transpose, tril, triu, trunc, unbind, unflatten, unique, unsqueeze, var, var_mean, vstack,
+                  where)
+from .tensor import (Size, Tensor, arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
+                     is_floating_point, is_tensor, linspace, logspace, multinomial, normal, numel, ones, ones_like,
+                     rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+
+__version__ = "0.1.0"
+
+# torch's aliases
+subtract = sub
+multiply = mul
+divide = div
+true_divide = div
+negative = neg
+absolute = abs
+greater = gt
+less = lt
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+short = int16
+FloatTensor = Tensor
+strided = "strided"
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """Accepted for compatibility; glasstorch prints with torch's default options."""
+
+
+def get_num_threads():
+    """Threads of the BLAS that NumPy uses (what a matmul or convolution can use)."""
+    try:
+        from threadpoolctl import threadpool_info
+        counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
+        if counts:
+            return counts[0]
+    except ImportError:
+        pass
+    import os
+    return os.cpu_count() or 1
+
+
+def set_num_threads(n):
+    """Limit NumPy's BLAS threads (needs threadpoolctl, installed with scikit-learn)."""
+    from threadpoolctl import threadpool_limits
+    global _thread_limit
+    _thread_limit = threadpool_limits(limits=n, user_api="blas")
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return tensor(default_generator.get_state())
+
+
+def set_rng_state(state):
+    default_generator.set_state(state.numpy() if isinstance(state, Tensor) else state)
+
+
+def result_type(a, b):
+    kinds = []
+    for v in (a, b):
+        if isinstance(v, Tensor):
+            kinds.append((v.dtype, 2 if v.ndim else 1))
+        else:
+            kinds.append((backend.scalar_dtype(v), 0))
+    return backend.result_type(*kinds)
+
+
+def promote_types(a, b):
+    return backend.result_type((a, 2), (b, 2))
+
+
+def can_cast(from_, to):
+    return from_._category <= to._category

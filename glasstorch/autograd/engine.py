@@ -1,0 +1,225 @@
+"""The backward walk: reverse-mode autograd over the graph of Function nodes.
+
+1. Order the nodes reachable from the roots topologically (iteratively: a 10,000-op chain is fine).
+2. Visit them outputs-first. Each node receives the sum of the gradients of everything that used
+   its output, calls its `backward`, and hands one gradient to each input: to the input's node, or,
+   for a leaf, into `.grad`.
+3. Broadcasting is undone in ONE place (`_fit_to_input`): a gradient larger than its input is summed
+   back to the input's shape.
+4. Unless `retain_graph`, each node drops its saved values once used.
+"""
+import numpy as np
+
+from ..tensor import Tensor
+from . import grad_mode
+from .function import InputMeta, check_finite_grad
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """`loss.backward()` / `autograd.backward(tensors, grad_tensors)`: accumulate gradients into leaves' `.grad`."""
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(tensors)
+    roots = [(t, _root_gradient(t, g, create_graph)) for t, g in zip(tensors, grad_tensors)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = _as_list(inputs) if inputs is not None else None
+    _run(roots, retain_graph, create_graph, targets=targets, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         is_grads_batched=False, materialize_grads=False):
+    """Gradients of `outputs` with respect to `inputs`, returned as a tuple (nothing goes into `.grad`)."""
+    outputs = _as_list(outputs)
+    inputs_list = _as_list(inputs)
+    grad_outputs = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
+    for t in inputs_list:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    roots = [(t, _root_gradient(t, g, create_graph)) for t, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = _run(roots, retain_graph, create_graph, targets=inputs_list, accumulate=False)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for i, g in enumerate(captured):
+        if g is None:
+            if materialize_grads:
+                captured[i] = Tensor._make(np.zeros_like(inputs_list[i]._array))
+            elif not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+    return tuple(captured)
+
+
+def _as_list(x):
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _root_gradient(tensor, gradient, create_graph):
+    if not tensor.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if gradient is None:
+        if tensor.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return Tensor._make(np.ones_like(tensor._array))
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor._make(np.asarray(gradient, dtype=tensor._array.dtype))
+    if gradient.shape != tensor.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] "
+                           f"has a shape of {tensor.shape}.")
+    if not create_graph:
+        gradient = Tensor._make(gradient._array.astype(tensor._array.dtype, copy=True))
+    return gradient
+
+
+def _topological_order(roots):
+    """Nodes reachable from `roots`, each after every node that consumes its output (outputs first)."""
+    post_order, visited = [], set()
+    stack = [(node, False) for node in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            post_order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for fn in node.edges:
+            if fn is not None and id(fn) not in visited:
+                stack.append((fn, False))
+    post_order.reverse()
+    return post_order
+
+
+def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
+    walk = _Walk(create_graph, targets, accumulate)
+    grads = {}
+    for tensor, g in roots:
+        if tensor.grad_fn is None:
+            walk.deliver_to_leaf(tensor, g)
+        else:
+            node = tensor.grad_fn
+            grads[node] = g if node not in grads else grads[node] + g
+    order = _topological_order([t.grad_fn for t, _ in roots if t.grad_fn is not None])
+    anomaly = grad_mode.is_anomaly_enabled()
+    previous = grad_mode.is_grad_enabled()
+    grad_mode._set_enabled(create_graph)  # backward ops are recorded only for higher-order gradients
+    try:
+        for node in order:
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            g = walk.at_node(node, g)
+            node.check_saved()
+            if type(node).once_differentiable and create_graph:
+                raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
+                                   f"supported (create_graph=True over a convolution or pooling).")
+            input_grads = node.backward(node, g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            if anomaly:
+                check_finite_grad(node, input_grads)
+            for inp, fn, ig in zip(node.inputs, node.edges, input_grads):
+                if ig is None or not inp.requires_grad:
+                    continue
+                ig = _fit_to_input(ig, inp)
+                if fn is not None:
+                    previous_g = grads.get(fn)
+                    grads[fn] = ig if previous_g is None else previous_g + ig
+                else:
+                    walk.deliver_to_leaf(inp, ig)
+            if not retain_graph:
+                node.free()
+    finally:
+        grad_mode._set_enabled(previous)
+    return walk.captured
+
+
+def _fit_to_input(g, inp):
+    """Undo broadcasting (sum over the broadcast dims) and match the input's dtype: the one central place."""
+    shape = inp.shape if type(inp) is InputMeta else inp._array.shape
+    if g._array.shape != shape:
+        from .. import ops
+        g = ops.sum_to_shape(g, tuple(shape))
+    dtype = inp.dtype.np if type(inp) is InputMeta else inp._array.dtype
+    if g._array.dtype != dtype:
+        from .. import ops
+        g = ops.to_dtype(g, inp.dtype)
+    return g
+
+
+class _Walk:
+    """Where gradients end up: leaves' `.grad` (backward) or a list of results (autograd.grad)."""
+
+    def __init__(self, create_graph, targets, accumulate):
+        self.create_graph = create_graph
+        self.accumulate = accumulate
+        self.targets = targets
+        self.captured = [None] * len(targets) if targets is not None else None
+        self.target_of_leaf = {}
+        self.target_of_node = {}
+        for i, t in enumerate(targets or ()):
+            if t.grad_fn is None:
+                self.target_of_leaf[id(t)] = i
+            else:
+                self.target_of_node[id(t.grad_fn)] = i
+        self.claimed = set()  # memory owners already handed to a .grad (never hand out one twice)
+
+    def at_node(self, node, g):
+        """A non-leaf's gradient is complete: run its hooks, retain_grad, capture for autograd.grad."""
+        if node.tensor_hooks:
+            for hook in list(node.tensor_hooks):
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+        if node.retained and self.accumulate:
+            for ref in node.retained:
+                t = ref()
+                if t is not None:
+                    t.grad = self._stored(g) if t.grad is None else self._added(t.grad, g)
+        i = self.target_of_node.get(id(node))
+        if i is not None:
+            self.captured[i] = g if self.captured[i] is None else self.captured[i] + g
+        return g
+
+    def deliver_to_leaf(self, leaf, g):
+        if leaf._hooks:
+            for hook in list(leaf._hooks):
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+        if self.targets is not None:
+            i = self.target_of_leaf.get(id(leaf))
+            if i is None:
+                return
+            if not self.accumulate:
+                self.captured[i] = g if self.captured[i] is None else self.captured[i] + g
+                return
+        leaf.grad = self._stored(g) if leaf.grad is None else self._added(leaf.grad, g)
+
+    def _added(self, old, g):
+        if self.create_graph or old.requires_grad:
+            return old + g
+        a = old._array
+        owner = a.base if a.base is not None else a
+        if id(owner) in self.claimed:  # taken in this walk: the memory may still feed a pending node
+            old._array = a + g._array
+        else:  # from an earlier backward: `.grad` owns it, add in place
+            a += g._array
+        return old
+
+    def _stored(self, g):
+        """A gradient to keep in `.grad`: with graph when create_graph, else an array nobody else holds."""
+        if self.create_graph:
+            return g
+        a = g._array
+        owner = a.base if a.base is not None else a
+        if a.flags.writeable and a.flags.c_contiguous and id(owner) not in self.claimed:
+            self.claimed.add(id(owner))
+            return g if g.grad_fn is None else Tensor._make(a)
+        copy = np.array(a, copy=True)
+        self.claimed.add(id(copy))
+        return Tensor._make(copy)

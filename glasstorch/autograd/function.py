@@ -1,0 +1,175 @@
+"""Function: one differentiable primitive. Each instance is also the graph node (and its own ctx).
+
+An op subclasses Function and writes two static methods side by side:
+
+    class Exp(Function):
+        '''y = exp(x);  dL/dx = dL/dy * y'''
+        saves_output = True
+        @staticmethod
+        def forward(ctx, x):              # raw arrays of ctx.xp in, one raw array out
+            return ctx.xp.exp(x)
+        @staticmethod
+        def backward(ctx, grad):          # Tensors in, one Tensor (or None) per input out
+            return grad * ctx.output
+
+`backward` is written with glasstorch ops, so with `create_graph=True` it is itself recorded and
+higher-order gradients come for free. Inputs are reachable as `ctx.inputs` (Tensors) and, when
+`saves_output` is set, the result as `ctx.output`.
+"""
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+from . import grad_mode
+
+
+class InputMeta:
+    """What the backward walk still needs of a non-leaf input once the graph is freed."""
+    __slots__ = ("requires_grad", "shape", "dtype")
+
+    def __init__(self, tensor):
+        self.requires_grad = tensor.requires_grad
+        self.shape = tensor.shape
+        self.dtype = tensor.dtype
+
+
+class Function:
+    __slots__ = ("inputs", "edges", "needs_input_grad", "output", "xp", "versions", "versions_out", "freed",
+                 "tensor_hooks", "retained", "__dict__", "__weakref__")
+
+    #: backward reads the input values (so they must not change in place before backward)
+    needs_inputs = True
+    #: backward reads the output value; ctx.output is kept
+    saves_output = False
+    #: the output is a view of inputs[0]'s memory (reshape, transpose, slicing ...)
+    is_view = False
+    #: double backward is not supported (heavy ops: conv, pooling); see STYLE.md
+    once_differentiable = False
+
+    @staticmethod
+    def forward(ctx, *arrays, **attrs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        """Run forward on the inputs' arrays; record a graph node when any input requires grad."""
+        ctx = cls()
+        ctx.xp = np if type(inputs[0]._array) is np.ndarray else backend.array_module(inputs[0]._array)
+        out = cls.forward(ctx, *[t._array for t in inputs], **attrs)
+        if grad_mode.is_anomaly_enabled():
+            _check_finite(cls.__name__, "forward", out, inputs)
+        requires_grad = grad_mode.is_grad_enabled() and any(t._requires_grad for t in inputs)
+        result = Tensor._make(out, requires_grad)
+        if cls.is_view:
+            base = inputs[0]
+            result._version_counter = base._version_counter
+            result._base = base._base if base._base is not None else base
+        if requires_grad:
+            ctx.inputs = inputs
+            # the edges are fixed now: a later in-place op may give an input a new grad_fn
+            ctx.edges = tuple(t.grad_fn for t in inputs)
+            ctx.needs_input_grad = tuple(t._requires_grad for t in inputs)
+            ctx.freed = False
+            ctx.tensor_hooks = None
+            ctx.retained = None
+            if cls.needs_inputs:
+                ctx.versions = tuple(t._version_counter[0] for t in inputs)
+            if cls.saves_output:
+                ctx.output = result
+                ctx.versions_out = result._version_counter[0]
+            result.grad_fn = ctx
+        return result
+
+    # --- what the walk calls
+    def name(self):
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object>"
+
+    @property
+    def next_functions(self):
+        """(node, index) pairs of the inputs, like torch's: a node, an AccumulateGrad stand-in, or None."""
+        out = []
+        for t, fn in zip(self.inputs, self.edges):
+            if fn is not None:
+                out.append((fn, 0))
+            elif t.requires_grad:
+                out.append((AccumulateGrad(t), 0))
+            else:
+                out.append((None, 0))
+        return tuple(out)
+
+    def register_hook(self, fn):
+        raise NotImplementedError("hooks on graph nodes are not supported; use Tensor.register_hook")
+
+    def check_saved(self):
+        """Raise torch's errors when backward would read freed or since-modified values."""
+        cls = type(self)
+        if self.freed and (cls.needs_inputs or cls.saves_output):
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after "
+                "they have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward.")
+        if cls.needs_inputs:
+            for t, v in zip(self.inputs, self.versions):
+                if t._version_counter[0] != v:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been modified by an inplace "
+                        f"operation: [{t.dtype.name} {list(t.shape)}] is at version {t._version_counter[0]}; "
+                        f"expected version {v} instead (input of {self.name()}). Hint: replace the in-place "
+                        f"op (x += ..., x.relu_(), x[i] = ...) with its out-of-place form.")
+        if cls.saves_output and self.output._version_counter[0] != self.versions_out:
+            raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: the output of {self.name()} was changed in place.")
+
+    def free(self):
+        """Drop the saved values (inputs' data, the output) but keep the graph's edges."""
+        self.freed = True
+        # leaves that require grad stay (their .grad is the destination); everything else shrinks to metadata
+        self.inputs = tuple(t if (fn is None and t.requires_grad) else InputMeta(t)
+                            for t, fn in zip(self.inputs, self.edges))
+        cls = type(self)
+        if cls.saves_output:
+            self.output = None
+        if cls.needs_inputs or cls.saves_output:
+            self.__dict__.clear()  # masks, im2col columns ...: a second backward raises anyway
+
+
+class AccumulateGrad:
+    """The node torch shows for a leaf in `next_functions`; here only for inspection."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad object>"
+
+
+def _check_finite(op, phase, array, inputs):
+    array = np.asarray(array)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        stats = []
+        for i, t in enumerate(inputs):
+            a = np.asarray(t._array)
+            if a.size and a.dtype.kind in "fiub":
+                stats.append(f"input {i}: shape {tuple(a.shape)}, min {a.min():.4g}, max {a.max():.4g}, "
+                             f"mean {a.astype(np.float64).mean():.4g}, nan {int(np.isnan(a).sum()) if a.dtype.kind == 'f' else 0}")
+        raise RuntimeError(f"Function '{op}' returned nan/inf values in its {phase} "
+                           f"(detected by set_detect_anomaly).\n  " + "\n  ".join(stats))
+
+
+def check_finite_grad(node, grads):
+    """Anomaly mode, backward side: name the node whose backward produced NaN/Inf."""
+    for g in grads:
+        if g is not None and g.dtype.is_floating_point and not np.isfinite(np.asarray(g._array)).all():
+            _check_finite(node.name(), "backward", g._array, node.inputs if not node.freed else ())

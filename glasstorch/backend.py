@@ -1,0 +1,254 @@
+"""Floor 0: the one place that knows about NumPy (and, when present, CuPy).
+
+Everything array-level that the rest of glasstorch needs lives here: the dtype objects
+(`glasstorch.float32` ...), torch's type-promotion rules, devices, and the random generator.
+"""
+import numpy as np
+
+xp = np  # the array module for the CPU device; ops get theirs through `array_module(...)`
+
+
+def _load_cupy():
+    try:
+        import cupy  # noqa: F401  (optional GPU backend)
+        return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
+    except Exception:  # not installed, or no driver / device
+        return None
+
+
+_cupy = None
+_cupy_checked = False
+
+
+def cupy_module():
+    """CuPy when it is installed and sees a GPU, else None (checked once, lazily)."""
+    global _cupy, _cupy_checked
+    if not _cupy_checked:
+        _cupy, _cupy_checked = _load_cupy(), True
+    return _cupy
+
+
+def array_module(array):
+    """NumPy for host arrays, CuPy for device arrays: the `xp` an op computes with."""
+    if isinstance(array, np.ndarray) or _cupy is None:
+        return np
+    return _cupy.get_array_module(array)
+
+
+# ----------------------------------------------------------------------------- dtypes
+class dtype:
+    """A tensor element type, printed the way torch prints it (`glasstorch.float32`)."""
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_category")
+
+    def __init__(self, name, np_dtype, category):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self._category = category  # 0 bool, 1 integer, 2 floating: torch's promotion categories
+        self.is_floating_point = category == 2
+        self.is_complex = False
+        self.is_signed = self.np.kind in "if"
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self):
+        return f"glasstorch.{self.name}"
+
+    def __reduce__(self):  # dtypes are singletons
+        return (from_name, (self.name,))
+
+    def to_real(self):
+        return self
+
+
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+float16 = dtype("float16", np.float16, 2)
+int64 = dtype("int64", np.int64, 1)
+int32 = dtype("int32", np.int32, 1)
+int16 = dtype("int16", np.int16, 1)
+int8 = dtype("int8", np.int8, 1)
+uint8 = dtype("uint8", np.uint8, 1)
+bool_ = dtype("bool", np.bool_, 0)
+
+ALL_DTYPES = (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)
+_BY_NUMPY = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
+                 "short": int16, "bool_": bool_})
+
+_default_float = float32
+
+
+def from_name(name):
+    return _BY_NAME[name]
+
+
+def from_numpy_dtype(np_dtype):
+    """The glasstorch dtype of a NumPy dtype; unsupported kinds raise a TypeError naming it."""
+    try:
+        return _BY_NUMPY[np_dtype]
+    except KeyError:
+        pass
+    np_dtype = np.dtype(np_dtype)
+    if np_dtype in _BY_NUMPY:
+        return _BY_NUMPY[np_dtype]
+    if np_dtype.kind == "u":  # uint16/32/64: torch has no such tensors; widen to int64
+        return int64
+    raise TypeError(f"can't convert np.ndarray of type numpy.{np_dtype}. The only supported types are: "
+                    "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
+
+
+def to_dtype(d):
+    """Accept a glasstorch dtype, a NumPy dtype, a Python type or a name; return a glasstorch dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return _default_float
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str):
+        name = d.replace("torch.", "").replace("glasstorch.", "")
+        if name in _BY_NAME:
+            return _BY_NAME[name]
+    try:
+        return from_numpy_dtype(np.dtype(d))
+    except TypeError:
+        raise TypeError(f"unknown dtype {d!r}") from None
+
+
+def get_default_dtype():
+    return _default_float
+
+
+def set_default_dtype(d):
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+
+
+def scalar_dtype(value):
+    """The dtype torch gives a Python scalar: bool -> bool, int -> int64, float -> default float."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return int64
+    return _default_float
+
+
+def result_type(*operands):
+    """torch.result_type over (dtype, kind) pairs, kind 2 = dimensioned tensor, 1 = 0-dim tensor, 0 = scalar.
+
+    torch's rule: the highest category (bool < integer < float) wins; inside that category the
+    operands of the highest kind decide. Scalars of a higher category give the default dtype of that
+    category (int tensor * 2.5 -> float32), so a Python float never upcasts float32 to float64.
+    """
+    top_category = max(d._category for d, _ in operands)
+    in_category = [(d, kind) for d, kind in operands if d._category == top_category]
+    top_kind = max(kind for _, kind in in_category)
+    if top_kind == 0:
+        return {0: bool_, 1: int64, 2: _default_float}[top_category]
+    result = None
+    for d, kind in in_category:
+        if kind == top_kind:
+            result = d if result is None else _BY_NUMPY[np.promote_types(result.np, d.np)]
+    return result
+
+
+# ----------------------------------------------------------------------------- devices
+class device:
+    """`glasstorch.device('cpu')`; 'cuda' is accepted as a name and works only when CuPy sees a GPU."""
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index
+        spec = str(spec)
+        if ":" in spec:
+            spec, idx = spec.split(":", 1)
+            index = int(idx)
+        if spec not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+        self.type = spec
+        self.index = index
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None else ")")
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self):
+        return hash((self.type, self.index or 0))
+
+
+CPU = device("cpu")
+
+
+def check_device(spec):
+    """Validate a device argument; only the CPU exists unless CuPy finds a GPU."""
+    d = device(spec) if spec is not None else CPU
+    if d.type == "cuda" and cupy_module() is None:
+        raise RuntimeError("CUDA is not available: glasstorch runs on the GPU only through CuPy, which is not "
+                           "installed or sees no device (glasstorch.cuda.is_available() is False). Use device='cpu'.")
+    if d.type == "cuda":
+        raise RuntimeError("glasstorch's CUDA backend is not built yet; use device='cpu'.")
+    return d
+
+
+# ----------------------------------------------------------------------------- randomness
+class Generator:
+    """glasstorch's own random generator (PCG64), seeded by `manual_seed`; `get_state`/`set_state` save it."""
+
+    def __init__(self, device="cpu"):
+        self._seed = 0
+        self.bitgen = np.random.Generator(np.random.PCG64(0))
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.bitgen = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def seed(self):
+        s = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        """The state as a uint8 array (like torch), JSON-free and safe to save in .npz."""
+        state = self.bitgen.bit_generator.state["state"]
+        words = [state["state"], state["inc"]]
+        return np.frombuffer(b"".join(w.to_bytes(16, "little") for w in words), dtype=np.uint8).copy()
+
+    def set_state(self, state):
+        raw = bytes(np.asarray(state, dtype=np.uint8))
+        if len(raw) != 32:
+            raise ValueError(f"invalid generator state: expected 32 bytes, got {len(raw)}")
+        value = {"bit_generator": "PCG64",
+                 "state": {"state": int.from_bytes(raw[:16], "little"), "inc": int.from_bytes(raw[16:], "little")},
+                 "has_uint32": 0, "uinteger": 0}
+        self.bitgen.bit_generator.state = value
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed glasstorch's default generator (and nothing else: NumPy's global RNG is left alone)."""
+    return default_generator.manual_seed(seed)
+
+
+def rng(generator=None):
+    """The NumPy generator to draw from: the given glasstorch Generator's, or the default one."""
+    return (generator or default_generator).bitgen

@@ -1,0 +1,126 @@
+"""What every op family shares: turning operands into tensors of torch's result dtype, dim handling."""
+from .. import backend
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+xp = backend.xp
+
+
+class ToDtype(Function):
+    """y = x cast to another dtype;  dL/dx = dL/dy cast back (only float -> float carries a gradient)."""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype.np)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return to_dtype(grad, ctx.inputs[0].dtype)
+
+
+def to_dtype(x, dtype):
+    if x._array.dtype == dtype.np:
+        return x
+    return ToDtype.apply(x, dtype=dtype)
+
+
+def _kind(t):
+    return 2 if t._array.ndim else 1
+
+
+def scalar_tensor(value, dtype):
+    return Tensor._make(xp.asarray(value, dtype=dtype.np))
+
+
+def binary_operands(a, b):
+    """(a, b) as tensors of torch's result dtype: int tensor * 2.5 -> float32, float32 * 2.5 -> float32."""
+    a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is and b_is:
+        if a._array.dtype == b._array.dtype:
+            return a, b
+        dtype = backend.result_type((a.dtype, _kind(a)), (b.dtype, _kind(b)))
+        return to_dtype(a, dtype), to_dtype(b, dtype)
+    if a_is:
+        b = _unwrap_scalar(b)
+        dtype = backend.result_type((a.dtype, _kind(a)), (backend.scalar_dtype(b), 0))
+        return to_dtype(a, dtype), scalar_tensor(b, dtype)
+    if b_is:
+        a = _unwrap_scalar(a)
+        dtype = backend.result_type((backend.scalar_dtype(a), 0), (b.dtype, _kind(b)))
+        return scalar_tensor(a, dtype), to_dtype(b, dtype)
+    return as_tensor(a), as_tensor(b)
+
+
+def _unwrap_scalar(value):
+    """Python numbers pass; NumPy arrays become tensors' arrays' scalars; anything else is a TypeError."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (xp.generic,)):
+        return value.item()
+    if isinstance(value, xp.ndarray):
+        if value.ndim == 0:
+            return value.item()
+        raise TypeError("unexpected ndarray operand: wrap it with glasstorch.from_numpy(...) first")
+    if isinstance(value, (list, tuple)):
+        raise TypeError(f"unsupported operand type: {type(value).__name__} (wrap it with glasstorch.tensor(...))")
+    raise TypeError(f"unsupported operand type for a tensor op: {type(value).__name__}")
+
+
+def as_tensor(value, dtype=None):
+    """Any operand as a Tensor (a Tensor itself, NumPy array shared, Python number as a 0-dim tensor)."""
+    if isinstance(value, Tensor):
+        return value if dtype is None else to_dtype(value, dtype)
+    if isinstance(value, xp.ndarray):
+        return Tensor._make(value if dtype is None else value.astype(dtype.np))
+    if dtype is None:
+        dtype = backend.scalar_dtype(value) if isinstance(value, (bool, int, float, xp.generic)) else None
+    if dtype is None:
+        from ..tensor import tensor
+        return tensor(value)
+    return Tensor._make(xp.asarray(value, dtype=dtype.np))
+
+
+def float_operand(x):
+    """Integer/bool inputs of float functions (exp, sqrt, mean ...) are promoted to the default float."""
+    if x._array.dtype.kind in "fc":
+        return x
+    return to_dtype(x, backend.get_default_dtype())
+
+
+def wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def reduction_dims(dim, ndim, axis=None):
+    """`dim` (None, int, or tuple; `axis=` is accepted as NumPy's alias) as a sorted tuple of axes."""
+    if axis is not None:
+        if dim is not None and dim != ():
+            raise TypeError("got both dim and axis; use one of them")
+        dim = axis
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    dims = tuple(sorted(wrap_dim(d, ndim) for d in dim))
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    return dims
+
+
+def keepdim_shape(shape, dims):
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def check_inplace_cast(target, result_dtype):
+    """torch refuses in-place ops that would need a narrowing cast: int_tensor.add_(float) raises."""
+    if result_dtype._category > target.dtype._category:
+        raise RuntimeError(f"result type {TORCH_NAMES[result_dtype.name]} can't be cast to the desired output "
+                           f"type {TORCH_NAMES[target.dtype.name]}")
+
+
+TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}

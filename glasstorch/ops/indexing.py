@@ -1,0 +1,290 @@
+"""Indexing: x[key] (slices, ints, None, ..., integer/boolean arrays), x[key] = v, gather/scatter.
+
+The backward of reading `x[key]` is writing: a zero tensor shaped like x receives the gradient at
+`key`, by scatter-add (`add.at`) when `key` has arrays, because one element may be picked twice
+(`y_hat[range(n), y]` with repeated rows): each pick adds its share.
+"""
+from .. import backend
+from ..autograd import grad_mode
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .common import as_tensor, scalar_tensor, to_dtype, wrap_dim
+
+xp = backend.xp
+
+
+class Slice(Function):
+    """y = x[key] for basic keys (slices, ints, None, ...): a view;  dL/dx = zeros with dL/dy at key"""
+    needs_inputs = False
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.key = key
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return index_put_zeros(grad, tuple(ctx.inputs[0].shape), ctx.key, accumulate=False)
+
+
+class Index(Function):
+    """y = x[key] with integer/boolean arrays (a copy);  dL/dx = scatter-add of dL/dy into zeros"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.key = key
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return index_put_zeros(grad, tuple(ctx.inputs[0].shape), ctx.key, accumulate=True)
+
+
+class IndexPutZeros(Function):
+    """y = zeros(shape) with x added at key (indexing's adjoint);  dL/dx = dL/dy[key]"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, shape, key, accumulate):
+        ctx.key = key
+        out = ctx.xp.zeros(shape, dtype=x.dtype)
+        if accumulate:
+            ctx.xp.add.at(out, _bool_to_int(key), x)
+        else:
+            out[key] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return getitem(grad, ctx.key)
+
+
+class IndexPut(Function):
+    """y = x with y[key] = v;  dL/dx = dL/dy with zeros at key,  dL/dv = dL/dy[key]"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, value, key, accumulate):
+        ctx.key, ctx.accumulate = key, accumulate
+        out = x.copy()
+        if accumulate:
+            ctx.xp.add.at(out, _bool_to_int(key), value)
+        else:
+            out[key] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad if ctx.accumulate else IndexPut.apply(grad, scalar_tensor(0, grad.dtype), key=ctx.key,
+                                                                accumulate=False)
+        return grad_x, (getitem(grad, ctx.key) if ctx.needs_input_grad[1] else None)
+
+
+class Gather(Function):
+    """y[i][j] = x[i][index[i][j]] (along dim);  dL/dx = scatter-add of dL/dy at index"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.index, ctx.dim = index, dim
+        return ctx.xp.take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = Tensor._make(xp.zeros(tuple(ctx.inputs[0].shape), dtype=grad._array.dtype))
+        return ScatterAdd.apply(zeros, grad, index=ctx.index, dim=ctx.dim)
+
+
+class ScatterAdd(Function):
+    """y = x, then y[i][index[i][j]] += src[i][j];  dL/dx = dL/dy,  dL/dsrc = gather(dL/dy, index)"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, src, index, dim):
+        ctx.index, ctx.dim = index, dim
+        out = x.copy()
+        ctx.xp.add.at(out, _along_axis_key(index, dim), src[tuple(slice(0, s) for s in index.shape)])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (Gather.apply(grad, index=ctx.index, dim=ctx.dim) if ctx.needs_input_grad[1] else None)
+
+
+class Scatter(Function):
+    """y = x, then y[i][index[i][j]] = src[i][j];  dL/dx = dL/dy zeroed where written,  dL/dsrc = gather"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, src, index, dim):
+        ctx.index, ctx.dim = index, dim
+        out = x.copy()
+        out[_along_axis_key(index, dim)] = src[tuple(slice(0, s) for s in index.shape)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            zeros = Tensor._make(xp.zeros(ctx.index.shape, dtype=grad._array.dtype))
+            grad_x = Scatter.apply(grad, zeros, index=ctx.index, dim=ctx.dim)
+        return grad_x, (Gather.apply(grad, index=ctx.index, dim=ctx.dim) if ctx.needs_input_grad[1] else None)
+
+
+def _along_axis_key(index, dim):
+    """The fancy-index tuple that addresses x[..., index[...], ...] along `dim` (index's own shape)."""
+    grids = list(xp.ogrid[tuple(slice(0, s) for s in index.shape)])
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _bool_to_int(key):
+    """add.at wants integer arrays: a boolean mask becomes the integer coordinates of its True entries."""
+    out = []
+    for k in key:
+        if isinstance(k, xp.ndarray) and k.dtype == xp.bool_:
+            out.extend(xp.nonzero(k))
+        else:
+            out.append(k)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- keys
+def normalize_key(key):
+    """(key as a tuple NumPy understands, whether it has arrays). Tensors become their arrays."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out, advanced = [], False
+    for k in key:
+        if isinstance(k, Tensor):
+            k = k._array
+        if isinstance(k, range):
+            k = xp.arange(k.start, k.stop, k.step)
+        elif isinstance(k, list):
+            k = xp.asarray(k) if k else xp.zeros(0, dtype=xp.int64)
+        if isinstance(k, xp.ndarray):
+            if k.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if k.dtype == xp.uint8:
+                k = k.astype(bool)
+            advanced = True
+        elif isinstance(k, bool):
+            k = xp.asarray(k)
+            advanced = True
+        elif not (k is None or k is Ellipsis or isinstance(k, (slice, int, xp.integer))):
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             f"valid indices (got {type(k).__name__})")
+        if isinstance(k, slice) and k.step is not None and k.step <= 0:
+            raise ValueError("step must be greater than zero")
+        out.append(k)
+    if not advanced and Ellipsis not in out:
+        out.append(Ellipsis)  # x[0, 1] then gives a 0-dim view, not a NumPy scalar
+    return tuple(out), advanced
+
+
+def getitem(x, key):
+    key, advanced = normalize_key(key)
+    try:
+        return (Index if advanced else Slice).apply(x, key=key)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(x.shape)})") from None
+
+
+def index_put_zeros(x, shape, key, accumulate=True):
+    if not isinstance(key, tuple):
+        key, _ = normalize_key(key)
+    return IndexPutZeros.apply(x, shape=shape, key=key, accumulate=accumulate)
+
+
+def setitem(x, key, value):
+    """x[key] = value, in place (views of x see it); recorded in the graph when needed."""
+    from .inplace import inplace
+    key, _ = normalize_key(key)
+    value_t = value if isinstance(value, Tensor) else None
+    if not grad_mode.is_grad_enabled() or not (x._requires_grad or (value_t is not None and value_t._requires_grad)):
+        array = value._array if value_t is not None else value
+        try:
+            x._array[key] = array
+        except ValueError as e:
+            if "read-only" in str(e):
+                raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to "
+                                   "a single memory location. Please clone() the tensor before performing the "
+                                   "operation.") from None
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(xp.shape(array))} cannot be broadcast "
+                               f"to indexing result of shape {list(x._array[key].shape)}") from None
+        x._version_counter[0] += 1
+        return x
+    value = to_dtype(value_t, x.dtype) if value_t is not None else scalar_tensor(value, x.dtype)
+    return inplace(x, lambda t: IndexPut.apply(t, value, key=key, accumulate=False), value)
+
+
+def index_put(x, indices, values, accumulate=False):
+    key, _ = normalize_key(tuple(indices))
+    return IndexPut.apply(x, to_dtype(as_tensor(values), x.dtype), key=key, accumulate=accumulate)
+
+
+def index_put_(x, indices, values, accumulate=False):
+    from .inplace import inplace
+    return inplace(x, lambda t: index_put(t, indices, values, accumulate), values)
+
+
+def gather(x, dim, index):
+    dim = wrap_dim(dim, x.ndim)
+    idx = as_tensor(index)._array
+    if idx.dtype != xp.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.ndim != x.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    return Gather.apply(x, index=idx, dim=dim)
+
+
+def take_along_dim(x, indices, dim=None):
+    if dim is None:
+        return gather(x.reshape(-1), 0, indices.reshape(-1))
+    return gather(x, dim, indices)
+
+
+def scatter(x, dim, index, src=None, value=None):
+    dim = wrap_dim(dim, x.ndim)
+    idx = as_tensor(index)._array
+    if src is None or not isinstance(src, Tensor):
+        fill = value if src is None else src
+        src = Tensor._make(xp.full(idx.shape, fill, dtype=x._array.dtype))
+    return Scatter.apply(x, to_dtype(src, x.dtype), index=idx, dim=dim)
+
+
+def scatter_add(x, dim, index, src):
+    dim = wrap_dim(dim, x.ndim)
+    return ScatterAdd.apply(x, to_dtype(src, x.dtype), index=as_tensor(index)._array, dim=dim)
+
+
+def index_select(x, dim, index):
+    dim = wrap_dim(dim, x.ndim)
+    idx = as_tensor(index)._array
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    return getitem(x, (slice(None),) * dim + (idx.reshape(-1),))
+
+
+def index_add(x, dim, index, source, alpha=1):
+    dim = wrap_dim(dim, x.ndim)
+    key = (slice(None),) * dim + (as_tensor(index)._array,)
+    src = source * alpha if alpha != 1 else source
+    return IndexPut.apply(x, to_dtype(src, x.dtype), key=key, accumulate=True)
+
+
+def take(x, index):
+    return getitem(x.reshape(-1), as_tensor(index)._array)
+
+
+def masked_select(x, mask):
+    m = as_tensor(mask)._array
+    if m.shape != tuple(x.shape):
+        from .shape import broadcast_tensors
+        x, mask_t = broadcast_tensors(x, Tensor._make(m))
+        m = mask_t._array
+    return getitem(x, m)

@@ -1,0 +1,153 @@
+"""In-place ops (`add_`, `x[k] = v`, `zero_` ...) with torch's rules.
+
+- Outside autograd (no_grad, or nothing requires grad) they write straight into the array, so
+  every view of it sees the change (`Y[:] = X + Y` keeps `id(Y)`).
+- A leaf that requires grad refuses in-place changes while grad mode is on (torch's rule).
+- On a non-leaf in the graph, the result is computed out of place from a copy of the old values,
+  written back into the same memory, and the tensor takes the new node as its grad_fn. Every
+  in-place write bumps the version counter, so a backward that needs the overwritten values raises.
+"""
+from .. import backend
+from ..autograd import grad_mode
+from ..tensor import Tensor
+from .common import binary_operands, check_inplace_cast, scalar_tensor
+
+xp = backend.xp
+
+
+def _check_allowed(target):
+    if target._requires_grad and target.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    base = target._base
+    if base is not None and (base._requires_grad or target._requires_grad):
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError("in-place modification of a view of a tensor that is part of the autograd graph is not "
+                           "supported by glasstorch; write it out of place (y = x.clone(); y[...] = ...).")
+
+
+def _write(target, array):
+    try:
+        xp.copyto(target._array, array, casting="unsafe")
+    except ValueError as e:
+        if "read-only" in str(e):
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.") from None
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+                           f"{list(xp.broadcast_shapes(target.shape, xp.shape(array)))}") from None
+    target._version_counter[0] += 1
+
+
+def inplace(target, compute, *operands):
+    """Replace target's values by `compute(target)`, recording the graph when autograd needs it."""
+    recording = grad_mode.is_grad_enabled() and (
+        target._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands))
+    if not recording:
+        result = compute(target)
+        check_inplace_cast(target, result.dtype)
+        if result._array is not target._array:
+            _write(target, result._array)
+        return target
+    _check_allowed(target)
+    source = Tensor._make(target._array.copy(), target._requires_grad)
+    source.grad_fn = target.grad_fn  # the old values keep the old place in the graph
+    result = compute(source)
+    check_inplace_cast(target, result.dtype)
+    if tuple(result.shape) != tuple(target.shape):
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)}")
+    _write(target, result._array)
+    if result._requires_grad:
+        target.grad_fn = result.grad_fn
+        target._requires_grad = True
+    return target
+
+
+def _arith_(target, other, ufunc, make):
+    """add_/sub_/mul_/div_: straight NumPy `out=` when no graph is needed (optimizer hot path)."""
+    if grad_mode.is_grad_enabled() and (target._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        return inplace(target, lambda t: make(t, other), other)
+    a, b = binary_operands(target, other)
+    check_inplace_cast(target, a.dtype)
+    if ufunc is xp.true_divide and target._array.dtype.kind != "f":
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{'Long' if target._array.dtype == xp.int64 else target.dtype.name}")
+    try:
+        ufunc(target._array, b._array, out=target._array, casting="unsafe")
+    except ValueError as e:
+        if "read-only" in str(e):
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.") from None
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+                           f"{list(xp.broadcast_shapes(target.shape, b.shape))}") from None
+    target._version_counter[0] += 1
+    return target
+
+
+def add_(target, other, alpha=1):
+    from .arithmetic import add
+    if alpha != 1:
+        other = other * alpha
+    return _arith_(target, other, xp.add, add)
+
+
+def sub_(target, other, alpha=1):
+    from .arithmetic import sub
+    if alpha != 1:
+        other = other * alpha
+    return _arith_(target, other, xp.subtract, sub)
+
+
+def mul_(target, other):
+    from .arithmetic import mul
+    return _arith_(target, other, xp.multiply, mul)
+
+
+def div_(target, other, rounding_mode=None):
+    from .arithmetic import div
+    if rounding_mode is not None:
+        return inplace(target, lambda t: div(t, other, rounding_mode=rounding_mode), other)
+    return _arith_(target, other, xp.true_divide, div)
+
+
+def fill_(target, value):
+    if grad_mode.is_grad_enabled() and (target._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        from .indexing import IndexPut
+        v = value if isinstance(value, Tensor) else scalar_tensor(value, target.dtype)
+        return inplace(target, lambda t: IndexPut.apply(t, v.to(t.dtype), key=(Ellipsis,), accumulate=False), value)
+    _write(target, value._array if isinstance(value, Tensor) else value)
+    return target
+
+
+def copy_(target, src):
+    """Copy src's values (broadcast, cast) into target; the gradient flows to src."""
+    from .common import as_tensor
+    src = as_tensor(src)
+    if grad_mode.is_grad_enabled() and (target._requires_grad or src._requires_grad):
+        from .indexing import IndexPut
+        return inplace(target, lambda t: IndexPut.apply(t, src.to(t.dtype), key=(Ellipsis,), accumulate=False), src)
+    _write(target, src._array)
+    return target
+
+
+def fill_random_(target, kind, a, b, generator):
+    """normal_/uniform_/bernoulli_ ...: draw from glasstorch's generator into target's memory."""
+    if grad_mode.is_grad_enabled() and target._requires_grad:
+        _check_allowed(target)
+    rng = backend.rng(generator)
+    shape = target._array.shape
+    if kind == "normal":
+        values = rng.normal(a, b, size=shape)
+    elif kind == "uniform":
+        values = rng.uniform(a, b, size=shape)
+    elif kind == "bernoulli":
+        p = a._array if isinstance(a, Tensor) else a
+        values = rng.random(size=shape) < p
+    elif kind == "exponential":
+        values = rng.exponential(1.0 / a, size=shape)
+    elif kind == "integers":
+        values = rng.integers(a, b if b is not None else 2 ** 24, size=shape)
+    else:
+        raise ValueError(f"unknown distribution {kind}")
+    _write(target, values)
+    return target

@@ -1,0 +1,151 @@
+"""Matrix products: matmul (all 1-D/2-D/batched cases), mm, mv, dot, bmm, outer, and linear.
+
+One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for it).
+"""
+from .. import backend
+from ..autograd.function import Function
+from .common import as_tensor, binary_operands
+
+xp = backend.xp
+
+
+class MatMul(Function):
+    """Y = A @ B (A: ...xnxk, B: ...xkxm);  dL/dA = dL/dY @ B^T,  dL/dB = A^T @ dL/dY"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        return (MatMul.apply(grad, b.mT) if ctx.needs_input_grad[0] else None,
+                MatMul.apply(a.mT, grad) if ctx.needs_input_grad[1] else None)
+
+
+class Linear(Function):
+    """y = x W^T + b (x: ...xin, W: outxin);  dL/dx = dL/dy W,  dL/dW = dL/dy^T x,  dL/db = sum dL/dy
+
+    One node instead of matmul + transpose + add: the layer the whole course leans on.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.inputs[0], ctx.inputs[1]
+        need = ctx.needs_input_grad
+        grad_x = MatMul.apply(grad, weight) if need[0] else None
+        grad_w = grad_b = None
+        if need[1] or (len(need) > 2 and need[2]):
+            grad2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+            if need[1]:
+                x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+                grad_w = MatMul.apply(grad2.mT, x2)
+            if len(need) > 2 and need[2]:
+                grad_b = grad2.sum(0)
+        return (grad_x, grad_w) if len(need) == 2 else (grad_x, grad_w, grad_b)
+
+
+def _dims(shape):
+    return "x".join(str(s) for s in shape)
+
+
+def _mismatch(a, b):
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(a.shape)} and {_dims(b.shape)})")
+
+
+def matmul(a, b):
+    """torch.matmul: 1-D operands are promoted (and the added dim removed), batch dims broadcast."""
+    a, b = binary_operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                               f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
+        raise _mismatch(a, b)
+    if a.ndim > 2 and b.ndim > 2:
+        try:
+            xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise RuntimeError(f"The size of tensor a must match the size of tensor b at non-singleton batch "
+                               f"dimensions: got {list(a.shape)} and {list(b.shape)}") from None
+    if a._array.dtype == xp.bool_:
+        raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    squeeze_first = a.ndim == 1
+    squeeze_last = b.ndim == 1
+    if squeeze_first:
+        a = a.unsqueeze(0)
+    if squeeze_last:
+        b = b.unsqueeze(-1)
+    out = MatMul.apply(a, b)
+    if squeeze_last:
+        out = out.squeeze(-1)
+    if squeeze_first:
+        out = out.squeeze(-2)
+    return out
+
+
+def mm(a, b):
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"{'self' if a.ndim != 2 else 'mat2'} must be a matrix")
+    return matmul(a, b)
+
+
+def mv(a, v):
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_dims(a.shape)}), vec ({v.shape[0]})")
+    return matmul(a, v)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {a.dtype.name} and {b.dtype.name}")
+    return matmul(a, b)
+
+
+inner = dot
+vdot = dot
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor" if a.ndim != 3 else "batch2 must be a 3D tensor")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+                           f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    return matmul(a.reshape(-1, 1), b.reshape(1, -1))
+
+
+ger = outer
+
+
+def linear(x, weight, bias=None):
+    """y = x W^T + b, the Linear layer's math, as one graph node."""
+    x = as_tensor(x)
+    if x.shape[-1] != weight.shape[-1] if x.ndim else True:
+        lead = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead.shape)} and "
+                           f"{_dims(tuple(reversed(weight.shape)))})")
+    if x._array.dtype != weight._array.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {x.dtype.name.capitalize()} and "
+                           f"{weight.dtype.name.capitalize()}".replace("Float32", "Float").replace("Float64", "Double")
+                           .replace("Int64", "Long"))
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)

@@ -1,0 +1,1343 @@
+"""Floor 1: the Tensor (an array, its gradient and the node that made it) and the creation functions.
+
+Every method is written out by hand and forwards to `glasstorch.ops`, where the math and its
+backward live side by side (`grep "def exp"` finds both). `ops` is imported at call time: the one
+documented back-edge of the floors (tensor -> ops -> autograd -> tensor); `backward()` likewise
+calls `glasstorch.autograd` at call time.
+"""
+import builtins
+import numbers
+
+import numpy as np
+
+from . import backend
+from .backend import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8)  # noqa: F401
+
+_ops = None
+_autograd = None
+
+
+def _lazy_ops():
+    global _ops
+    if _ops is None:
+        from . import ops
+        _ops = ops
+    return _ops
+
+
+class Tensor:
+    """An n-dimensional array with a gradient and a place in the autograd graph.
+
+    `_array` holds the NumPy data; `.data` is a Tensor alias of it that autograd does not see.
+    Views (reshape, transpose, slices) share `_array` memory and the version counter with their base.
+    """
+    __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "_version_counter", "_base", "_hooks",
+                 "_retains_grad", "__weakref__", "__dict__")
+    # NumPy defers `ndarray + tensor` to Tensor.__radd__ (so the result is a Tensor)
+    __array_priority__ = 1000
+    is_sparse = False
+    is_cuda = False
+    is_quantized = False
+    layout = "strided"
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def _make(cls, array, requires_grad=False):
+        """Wrap an array without copying or checking: the fast path every op result takes."""
+        t = object.__new__(cls)
+        t._array = array
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = None
+        t._version_counter = [0]
+        t._base = None
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    def __init__(self, *args, dtype=None, device=None):
+        """Legacy constructor, as torch's: `Tensor([1, 2])` (float32 data) or `Tensor(2, 3)` (uninitialised shape)."""
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            array = _to_array(args[0], dtype=dtype or backend.get_default_dtype())
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+            array = np.zeros(tuple(int(s) for s in shape), dtype=(dtype or backend.get_default_dtype()).np)
+        if dtype is None and array.dtype != backend.get_default_dtype().np:
+            array = array.astype(backend.get_default_dtype().np)
+        Tensor._init_from(self, array)
+
+    @staticmethod
+    def _init_from(t, array, requires_grad=False):
+        t._array = array
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = None
+        t._version_counter = [0]
+        t._base = None
+        t._hooks = None
+        t._retains_grad = False
+
+    # ------------------------------------------------------------------ basic properties
+    @property
+    def data(self):
+        """A Tensor sharing this one's memory but outside autograd: `p.data -= lr * p.grad` bypasses the graph."""
+        return Tensor._make(self._array)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._array = value._array
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    @property
+    def dtype(self):
+        return backend.from_numpy_dtype(self._array.dtype)
+
+    @property
+    def shape(self):
+        return Size(self._array.shape)
+
+    @property
+    def ndim(self):
+        return self._array.ndim
+
+    @property
+    def device(self):
+        return backend.CPU
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def _version(self):
+        return self._version_counter[0]
+
+    @property
+    def itemsize(self):
+        return self._array.itemsize
+
+    @property
+    def nbytes(self):
+        return self._array.nbytes
+
+    @property
+    def T(self):
+        return _lazy_ops().permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _lazy_ops().transpose(self, -2, -1)
+
+    @property
+    def H(self):
+        return self.T
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def is_floating_point_type(self):
+        return self.dtype.is_floating_point
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._array.shape)
+        return self._array.shape[_wrap_dim(dim, self.ndim)]
+
+    def dim(self):
+        return self._array.ndim
+
+    def ndimension(self):
+        return self._array.ndim
+
+    def numel(self):
+        return int(self._array.size)
+
+    def nelement(self):
+        return int(self._array.size)
+
+    def element_size(self):
+        return self._array.itemsize
+
+    def stride(self, dim=None):
+        strides = tuple(s // self._array.itemsize for s in self._array.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self.ndim)]
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self._array.flags.c_contiguous)
+
+    def data_ptr(self):
+        return self._array.__array_interface__["data"][0]
+
+    def storage_offset(self):
+        base = self._array.base if self._array.base is not None else self._array
+        return (self.data_ptr() - base.__array_interface__["data"][0]) // self._array.itemsize
+
+    def get_device(self):
+        return -1
+
+    # ------------------------------------------------------------------ conversions
+    def item(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted to Scalar")
+        return self._array.reshape(-1)[0].item()
+
+    def tolist(self):
+        return self._array.tolist()
+
+    def numpy(self, force=False):
+        """The NumPy array behind this tensor (shared memory, like torch)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._array
+
+    def __array__(self, dtype=None, copy=None):
+        return self._array if dtype is None else self._array.astype(dtype, copy=False)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {'no values' if self._array.size == 0 else 'more than one value'} is ambiguous")
+        return bool(self._array.reshape(-1)[0])
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("glasstorch tensors are not pickled (loading pickles can run code); "
+                        "use glasstorch.save(obj, path), which writes .npz without pickle")
+
+    def __deepcopy__(self, memo):
+        out = Tensor._make(self._array.copy(), self._requires_grad)
+        if self.grad is not None:
+            out.grad = Tensor._make(self.grad._array.copy())
+        if type(self) is not Tensor:
+            out.__class__ = type(self)
+        out.__dict__.update(self.__dict__)
+        memo[id(self)] = out
+        return out
+
+    def to(self, *args, **kwargs):
+        """`to(dtype)`, `to('cpu')`, `to(device, dtype)`, `to(other_tensor)`; returns self when nothing changes."""
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, backend.device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
+                dev = a
+            else:
+                dtype = a
+        if dev is not None:
+            backend.check_device(dev)
+        if dtype is None or backend.to_dtype(dtype) == self.dtype:
+            return self.clone() if copy else self
+        return _lazy_ops().to_dtype(self, backend.to_dtype(dtype))
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        backend.check_device("cuda")
+        return self
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return {"float32": "glasstorch.FloatTensor", "float64": "glasstorch.DoubleTensor",
+                    "int64": "glasstorch.LongTensor", "int32": "glasstorch.IntTensor",
+                    "bool": "glasstorch.BoolTensor", "uint8": "glasstorch.ByteTensor"}.get(self.dtype.name, str(self.dtype))
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    def half(self):
+        return self.to(float16)
+
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int32)
+
+    def short(self):
+        return self.to(int16)
+
+    def char(self):
+        return self.to(int8)
+
+    def byte(self):
+        return self.to(uint8)
+
+    def bool(self):
+        return self.to(bool_)
+
+    def clone(self, memory_format=None):
+        return _lazy_ops().clone(self)
+
+    def contiguous(self, memory_format=None):
+        return self if self._array.flags.c_contiguous else _lazy_ops().clone(self)
+
+    def detach(self):
+        """Same memory, no graph: gradients stop here."""
+        t = Tensor._make(self._array)
+        t._version_counter = self._version_counter
+        t._base = self._base if self._base is not None else self
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and not (self.dtype.is_floating_point):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep .grad on this non-leaf after backward (leaves always keep theirs)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not self._retains_grad:
+            import weakref
+            node = self.grad_fn
+            if node.retained is None:
+                node.retained = []
+            node.retained.append(weakref.ref(self))
+            self._retains_grad = True
+
+    def register_hook(self, hook):
+        """`hook(grad)` runs when this tensor's gradient is computed; returning a Tensor replaces the gradient."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            node = self.grad_fn
+            if node.tensor_hooks is None:
+                node.tensor_hooks = []
+            node.tensor_hooks.append(hook)
+            hooks = node.tensor_hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            hooks = self._hooks
+        return _RemovableHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import engine
+        engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self):
+        return _format_tensor(self)
+
+    def __str__(self):
+        return _format_tensor(self)
+
+    def __format__(self, spec):
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return str(self)
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other):
+        return _lazy_ops().add(self, other)
+
+    def __radd__(self, other):
+        return _lazy_ops().add(other, self)
+
+    def __sub__(self, other):
+        return _lazy_ops().sub(self, other)
+
+    def __rsub__(self, other):
+        return _lazy_ops().sub(other, self)
+
+    def __mul__(self, other):
+        return _lazy_ops().mul(self, other)
+
+    def __rmul__(self, other):
+        return _lazy_ops().mul(other, self)
+
+    def __truediv__(self, other):
+        return _lazy_ops().div(self, other)
+
+    def __rtruediv__(self, other):
+        return _lazy_ops().div(other, self)
+
+    def __floordiv__(self, other):
+        return _lazy_ops().floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _lazy_ops().floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _lazy_ops().remainder(self, other)
+
+    def __rmod__(self, other):
+        return _lazy_ops().remainder(other, self)
+
+    def __pow__(self, other):
+        return _lazy_ops().pow(self, other)
+
+    def __rpow__(self, other):
+        return _lazy_ops().pow(other, self)
+
+    def __matmul__(self, other):
+        return _lazy_ops().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _lazy_ops().matmul(other, self)
+
+    def __neg__(self):
+        return _lazy_ops().neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _lazy_ops().abs(self)
+
+    def __invert__(self):
+        return _lazy_ops().bitwise_not(self)
+
+    def __and__(self, other):
+        return _lazy_ops().bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _lazy_ops().bitwise_and(other, self)
+
+    def __or__(self, other):
+        return _lazy_ops().bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _lazy_ops().bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return _lazy_ops().bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _lazy_ops().bitwise_xor(other, self)
+
+    def __eq__(self, other):
+        return _lazy_ops().eq(self, other)
+
+    def __ne__(self, other):
+        return _lazy_ops().ne(self, other)
+
+    def __lt__(self, other):
+        return _lazy_ops().lt(self, other)
+
+    def __le__(self, other):
+        return _lazy_ops().le(self, other)
+
+    def __gt__(self, other):
+        return _lazy_ops().gt(self, other)
+
+    def __ge__(self, other):
+        return _lazy_ops().ge(self, other)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __getitem__(self, key):
+        return _lazy_ops().getitem(self, key)
+
+    def __setitem__(self, key, value):
+        _lazy_ops().setitem(self, key, value)
+
+    # ------------------------------------------------------------------ arithmetic methods
+    def add(self, other, alpha=1):
+        return _lazy_ops().add(self, other, alpha=alpha)
+
+    def sub(self, other, alpha=1):
+        return _lazy_ops().sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _lazy_ops().mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, rounding_mode=None):
+        return _lazy_ops().div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+    true_divide = div
+
+    def floor_divide(self, other):
+        return _lazy_ops().floor_divide(self, other)
+
+    def remainder(self, other):
+        return _lazy_ops().remainder(self, other)
+
+    def fmod(self, other):
+        return _lazy_ops().fmod(self, other)
+
+    def pow(self, exponent):
+        return _lazy_ops().pow(self, exponent)
+
+    def neg(self):
+        return _lazy_ops().neg(self)
+
+    negative = neg
+
+    def abs(self):
+        return _lazy_ops().abs(self)
+
+    absolute = abs
+
+    def reciprocal(self):
+        return _lazy_ops().reciprocal(self)
+
+    def square(self):
+        return _lazy_ops().square(self)
+
+    def sqrt(self):
+        return _lazy_ops().sqrt(self)
+
+    def rsqrt(self):
+        return _lazy_ops().rsqrt(self)
+
+    def exp(self):
+        return _lazy_ops().exp(self)
+
+    def expm1(self):
+        return _lazy_ops().expm1(self)
+
+    def log(self):
+        return _lazy_ops().log(self)
+
+    def log2(self):
+        return _lazy_ops().log2(self)
+
+    def log10(self):
+        return _lazy_ops().log10(self)
+
+    def log1p(self):
+        return _lazy_ops().log1p(self)
+
+    def sin(self):
+        return _lazy_ops().sin(self)
+
+    def cos(self):
+        return _lazy_ops().cos(self)
+
+    def tan(self):
+        return _lazy_ops().tan(self)
+
+    def sinh(self):
+        return _lazy_ops().sinh(self)
+
+    def cosh(self):
+        return _lazy_ops().cosh(self)
+
+    def tanh(self):
+        return _lazy_ops().tanh(self)
+
+    def sigmoid(self):
+        return _lazy_ops().sigmoid(self)
+
+    def relu(self):
+        return _lazy_ops().relu(self)
+
+    def sign(self):
+        return _lazy_ops().sign(self)
+
+    def floor(self):
+        return _lazy_ops().floor(self)
+
+    def ceil(self):
+        return _lazy_ops().ceil(self)
+
+    def round(self, decimals=0):
+        return _lazy_ops().round(self, decimals=decimals)
+
+    def trunc(self):
+        return _lazy_ops().trunc(self)
+
+    def frac(self):
+        return self - self.trunc()
+
+    def clamp(self, min=None, max=None):
+        return _lazy_ops().clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min):
+        return _lazy_ops().clamp(self, min, None)
+
+    def clamp_max(self, max):
+        return _lazy_ops().clamp(self, None, max)
+
+    def maximum(self, other):
+        return _lazy_ops().maximum(self, other)
+
+    def minimum(self, other):
+        return _lazy_ops().minimum(self, other)
+
+    def lerp(self, end, weight):
+        return self + weight * (end - self)
+
+    def addmm(self, mat1, mat2, beta=1, alpha=1):
+        return _lazy_ops().add(self * beta if beta != 1 else self, _lazy_ops().mm(mat1, mat2) * alpha if alpha != 1 else _lazy_ops().mm(mat1, mat2))
+
+    def where(self, condition, other):
+        return _lazy_ops().where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return _lazy_ops().masked_fill(self, mask, value)
+
+    def isnan(self):
+        return _lazy_ops().isnan(self)
+
+    def isinf(self):
+        return _lazy_ops().isinf(self)
+
+    def isfinite(self):
+        return _lazy_ops().isfinite(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _lazy_ops().nan_to_num(self, nan, posinf, neginf)
+
+    def eq(self, other):
+        return _lazy_ops().eq(self, other)
+
+    def ne(self, other):
+        return _lazy_ops().ne(self, other)
+
+    def lt(self, other):
+        return _lazy_ops().lt(self, other)
+
+    def le(self, other):
+        return _lazy_ops().le(self, other)
+
+    def gt(self, other):
+        return _lazy_ops().gt(self, other)
+
+    def ge(self, other):
+        return _lazy_ops().ge(self, other)
+
+    def equal(self, other):
+        return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(np.allclose(self._array, np.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _lazy_ops().isclose(self, other, rtol, atol, equal_nan)
+
+    def logical_and(self, other):
+        return _lazy_ops().logical_and(self, other)
+
+    def logical_or(self, other):
+        return _lazy_ops().logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _lazy_ops().logical_xor(self, other)
+
+    def logical_not(self):
+        return _lazy_ops().logical_not(self)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False, dtype=None, axis=None):
+        return _lazy_ops().sum(self, dim, keepdim, dtype=dtype, axis=axis)
+
+    def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
+        return _lazy_ops().mean(self, dim, keepdim, dtype=dtype, axis=axis)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
+        return _lazy_ops().var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
+        return _lazy_ops().std(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def prod(self, dim=None, keepdim=False, dtype=None, axis=None):
+        return _lazy_ops().prod(self, dim, keepdim, dtype=dtype, axis=axis)
+
+    def max(self, dim=None, keepdim=False, axis=None):
+        return _lazy_ops().max(self, dim, keepdim, axis=axis)
+
+    def min(self, dim=None, keepdim=False, axis=None):
+        return _lazy_ops().min(self, dim, keepdim, axis=axis)
+
+    def amax(self, dim=(), keepdim=False, axis=None):
+        return _lazy_ops().amax(self, dim, keepdim, axis=axis)
+
+    def amin(self, dim=(), keepdim=False, axis=None):
+        return _lazy_ops().amin(self, dim, keepdim, axis=axis)
+
+    def argmax(self, dim=None, keepdim=False, axis=None):
+        return _lazy_ops().argmax(self, dim, keepdim, axis=axis)
+
+    def argmin(self, dim=None, keepdim=False, axis=None):
+        return _lazy_ops().argmin(self, dim, keepdim, axis=axis)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _lazy_ops().logsumexp(self, dim, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _lazy_ops().norm(self, p, dim, keepdim)
+
+    def cumsum(self, dim, dtype=None):
+        return _lazy_ops().cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, dtype=None):
+        return _lazy_ops().cumprod(self, dim, dtype=dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return _lazy_ops().all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _lazy_ops().any(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return _lazy_ops().count_nonzero(self, dim)
+
+    def nonzero(self, as_tuple=False):
+        return _lazy_ops().nonzero(self, as_tuple=as_tuple)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _lazy_ops().sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _lazy_ops().argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _lazy_ops().topk(self, k, dim, largest, sorted)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _lazy_ops().unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _lazy_ops().bincount(self, weights, minlength)
+
+    # ------------------------------------------------------------------ matrix products
+    def matmul(self, other):
+        return _lazy_ops().matmul(self, other)
+
+    def mm(self, other):
+        return _lazy_ops().mm(self, other)
+
+    def mv(self, vec):
+        return _lazy_ops().mv(self, vec)
+
+    def dot(self, other):
+        return _lazy_ops().dot(self, other)
+
+    def bmm(self, other):
+        return _lazy_ops().bmm(self, other)
+
+    def outer(self, other):
+        return _lazy_ops().outer(self, other)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        return _lazy_ops().reshape(self, _shape_args(shape))
+
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (backend.dtype, type)):
+            raise NotImplementedError("view(dtype) reinterpretation is not supported; use .to(dtype)")
+        return _lazy_ops().view(self, _shape_args(shape))
+
+    def view_as(self, other):
+        return _lazy_ops().view(self, other.shape)
+
+    def reshape_as(self, other):
+        return _lazy_ops().reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _lazy_ops().flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _lazy_ops().unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _lazy_ops().squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _lazy_ops().unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _lazy_ops().transpose(self, dim0, dim1)
+
+    swapaxes = transpose
+    swapdims = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return _lazy_ops().permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    def permute(self, *dims):
+        return _lazy_ops().permute(self, _shape_args(dims))
+
+    def movedim(self, source, destination):
+        return _lazy_ops().movedim(self, source, destination)
+
+    def expand(self, *sizes):
+        return _lazy_ops().expand(self, _shape_args(sizes))
+
+    def expand_as(self, other):
+        return _lazy_ops().expand(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return _lazy_ops().expand(self, tuple(shape))
+
+    def repeat(self, *sizes):
+        return _lazy_ops().repeat(self, _shape_args(sizes))
+
+    def repeat_interleave(self, repeats, dim=None):
+        return _lazy_ops().repeat_interleave(self, repeats, dim)
+
+    def tile(self, dims):
+        return _lazy_ops().tile(self, dims)
+
+    def flip(self, *dims):
+        return _lazy_ops().flip(self, _shape_args(dims))
+
+    def roll(self, shifts, dims=None):
+        return _lazy_ops().roll(self, shifts, dims)
+
+    def split(self, split_size, dim=0):
+        return _lazy_ops().split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _lazy_ops().chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _lazy_ops().unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return _lazy_ops().narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return _lazy_ops().select(self, dim, index)
+
+    def gather(self, dim, index):
+        return _lazy_ops().gather(self, dim, index)
+
+    def scatter(self, dim, index, src):
+        return _lazy_ops().scatter(self, dim, index, src)
+
+    def scatter_add(self, dim, index, src):
+        return _lazy_ops().scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return _lazy_ops().index_select(self, dim, index)
+
+    def take(self, index):
+        return _lazy_ops().take(self, index)
+
+    def masked_select(self, mask):
+        return _lazy_ops().masked_select(self, mask)
+
+    def tril(self, diagonal=0):
+        return _lazy_ops().tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _lazy_ops().triu(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _lazy_ops().diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _lazy_ops().diagonal(self, 0, 0, 1).sum()
+
+    # activations that torch also offers as tensor methods
+    def softmax(self, dim):
+        return _lazy_ops().softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _lazy_ops().log_softmax(self, dim)
+
+    # ------------------------------------------------------------------ in-place (trailing underscore)
+    def add_(self, other, alpha=1):
+        return _lazy_ops().add_(self, other, alpha=alpha)
+
+    def sub_(self, other, alpha=1):
+        return _lazy_ops().sub_(self, other, alpha=alpha)
+
+    def mul_(self, other):
+        return _lazy_ops().mul_(self, other)
+
+    def div_(self, other, rounding_mode=None):
+        return _lazy_ops().div_(self, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent):
+        return _lazy_ops().inplace(self, lambda t: _lazy_ops().pow(t, exponent))
+
+    def neg_(self):
+        return _lazy_ops().inplace(self, _lazy_ops().neg)
+
+    def abs_(self):
+        return _lazy_ops().inplace(self, _lazy_ops().abs)
+
+    def sqrt_(self):
+        return _lazy_ops().inplace(self, _lazy_ops().sqrt)
+
+    def exp_(self):
+        return _lazy_ops().inplace(self, _lazy_ops().exp)
+
+    def log_(self):
+        return _lazy_ops().inplace(self, _lazy_ops().log)
+
+    def relu_(self):
+        return _lazy_ops().inplace(self, _lazy_ops().relu)
+
+    def sigmoid_(self):
+        return _lazy_ops().inplace(self, _lazy_ops().sigmoid)
+
+    def tanh_(self):
+        return _lazy_ops().inplace(self, _lazy_ops().tanh)
+
+    def clamp_(self, min=None, max=None):
+        return _lazy_ops().inplace(self, lambda t: _lazy_ops().clamp(t, min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):
+        return self.clamp_(min, None)
+
+    def clamp_max_(self, max):
+        return self.clamp_(None, max)
+
+    def masked_fill_(self, mask, value):
+        return _lazy_ops().inplace(self, lambda t: _lazy_ops().masked_fill(t, mask, value))
+
+    def lerp_(self, end, weight):
+        return _lazy_ops().inplace(self, lambda t: t.lerp(end, weight))
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return _lazy_ops().inplace(self, lambda t: t + value * tensor1 * tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return _lazy_ops().inplace(self, lambda t: t + value * tensor1 / tensor2)
+
+    def zero_(self):
+        return _lazy_ops().fill_(self, 0)
+
+    def fill_(self, value):
+        return _lazy_ops().fill_(self, value)
+
+    def copy_(self, src, non_blocking=False):
+        return _lazy_ops().copy_(self, src)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return _lazy_ops().fill_random_(self, "normal", mean, std, generator)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return _lazy_ops().fill_random_(self, "uniform", a, b, generator)
+
+    def bernoulli_(self, p=0.5, generator=None):
+        return _lazy_ops().fill_random_(self, "bernoulli", p, None, generator)
+
+    def exponential_(self, lambd=1.0, generator=None):
+        return _lazy_ops().fill_random_(self, "exponential", lambd, None, generator)
+
+    def random_(self, low=0, high=None, generator=None):
+        return _lazy_ops().fill_random_(self, "integers", low, high, generator)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return _lazy_ops().index_put_(self, indices, values, accumulate)
+
+    def scatter_(self, dim, index, src):
+        return _lazy_ops().inplace(self, lambda t: _lazy_ops().scatter(t, dim, index, src))
+
+    def scatter_add_(self, dim, index, src):
+        return _lazy_ops().inplace(self, lambda t: _lazy_ops().scatter_add(t, dim, index, src))
+
+    def index_add_(self, dim, index, source, alpha=1):
+        return _lazy_ops().inplace(self, lambda t: _lazy_ops().index_add(t, dim, index, source, alpha))
+
+    def share_memory_(self):
+        return self
+
+    def pin_memory(self):
+        return self
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints that prints as `glasstorch.Size([2, 3])`."""
+
+    def __repr__(self):
+        return f"glasstorch.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+
+class _RemovableHandle:
+    """What register_hook returns: `handle.remove()` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _shape_args(shape):
+    """Accept both `reshape(2, 3)` and `reshape((2, 3))`."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _wrap_dim(dim, ndim):
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+# ----------------------------------------------------------------------------- printing
+def _format_tensor(t):
+    a = t._array
+    d = t.dtype
+    suffix = []
+    if a.size == 0 and a.ndim != 1:
+        suffix.append(f"size={tuple(a.shape)}")
+    if d not in (backend.get_default_dtype(), int64, bool_):
+        suffix.append(f"dtype={d}")
+    if t.grad_fn is not None:
+        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._requires_grad:
+        suffix.append("requires_grad=True")
+    body = _format_array(a, d)
+    return "tensor(" + body + "".join(", " + s for s in suffix) + ")"
+
+
+def _format_array(a, d):
+    if a.size == 0:
+        return "[]"
+    if d is bool_:
+        formatter = {"bool": lambda v: "True" if v else "False"}
+    elif d.is_floating_point:
+        finite = a[np.isfinite(a)].astype(np.float64)
+        if finite.size == 0:
+            fmt = "{:.4f}"
+        else:
+            big, small = np.abs(finite).max(), np.abs(finite[finite != 0]).min() if (finite != 0).any() else 1.0
+            integral = np.all(finite == np.round(finite))
+            if integral and big < 1e8:
+                fmt = "int"
+            elif big >= 1e8 or small < 1e-4 or (big / small > 1e3 and big >= 1e3):
+                fmt = "{:.4e}"
+            else:
+                fmt = "{:.4f}"
+
+        def fmt_float(v, fmt=fmt):
+            if np.isnan(v):
+                return "nan"
+            if np.isinf(v):
+                return "inf" if v > 0 else "-inf"
+            return f"{v:.0f}." if fmt == "int" else fmt.format(v)
+        strings = [fmt_float(v) for v in a.reshape(-1)[:2000]]
+        width = builtins.max(len(s) for s in strings)
+        formatter = {"float_kind": lambda v: fmt_float(v).rjust(width)}
+    else:
+        formatter = None
+    return np.array2string(a, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000,
+                           edgeitems=3, max_line_width=80)
+
+
+# ----------------------------------------------------------------------------- creation
+def _to_array(data, dtype=None):
+    """Turn nested lists / scalars / arrays / tensors into an array with torch's dtype inference."""
+    if isinstance(data, Tensor):
+        array = data._array
+    elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_first(data)):
+        array = np.array([_to_array(x) for x in data])
+    else:
+        array = np.asarray(data)
+    if dtype is not None:
+        return array.astype(backend.to_dtype(dtype).np, copy=False)
+    if array.dtype.kind == "f" and not isinstance(data, (np.ndarray, Tensor)):
+        return array.astype(backend.get_default_dtype().np, copy=False)  # Python floats -> float32
+    if array.dtype.kind in "OUS":
+        raise TypeError(f"can't convert {type(data).__name__} of {array.dtype} to a tensor")
+    backend.from_numpy_dtype(array.dtype)  # raises on unsupported dtypes
+    if array.dtype.kind == "u" and array.dtype != np.uint8:
+        array = array.astype(np.int64)
+    return array
+
+
+def _flat_first(data):
+    while isinstance(data, (list, tuple)) and data:
+        if isinstance(data[0], Tensor):
+            return [data[0]]
+        data = data[0]
+    return []
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of `data`; Python floats become float32, ints int64 (like torch)."""
+    if device is not None:
+        backend.check_device(device)
+    array = np.array(_to_array(data, dtype), copy=True)
+    t = Tensor._make(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like `tensor` but shares memory with an ndarray / tensor of the right dtype."""
+    if isinstance(data, Tensor) and (dtype is None or backend.to_dtype(dtype) == data.dtype):
+        return data
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
+        return Tensor._make(data.astype(backend.to_dtype(dtype).np, copy=False) if dtype is not None else data)
+    return Tensor._make(np.array(_to_array(data, dtype)))
+
+
+def from_numpy(array):
+    """A tensor that shares memory with the NumPy array (writes show up on both sides)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    backend.from_numpy_dtype(array.dtype)
+    return Tensor._make(array)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = tuple(size[0])
+    out = tuple(int(s) for s in size)
+    if any(s < 0 for s in out):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(out)}")
+    return out
+
+
+def _dtype(dtype, default=None):
+    return backend.to_dtype(dtype) if dtype is not None else (default or backend.get_default_dtype())
+
+
+def _finish(array, requires_grad, device=None):
+    if device is not None:
+        backend.check_device(device)
+    t = Tensor._make(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _finish(np.zeros(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _finish(np.ones(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _finish(np.empty(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    dtype = _dtype(dtype, backend.scalar_dtype(fill_value))
+    return _finish(np.full(_size((size,)), fill_value, dtype=dtype.np), requires_grad, device)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    return _finish(np.zeros(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad, device)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    return _finish(np.ones(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad, device)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    return _finish(np.empty(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad, device)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return _finish(np.full(input.shape, fill_value, dtype=_dtype(dtype, input.dtype).np), requires_grad, device)
+
+
+def rand_like(input, dtype=None, generator=None):
+    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator)
+
+
+def randn_like(input, dtype=None, generator=None):
+    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator)
+
+
+def randint_like(input, low=0, high=None, dtype=None, generator=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Integers when start/end/step are all ints (int64), else float32: like torch."""
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = int64 if all(isinstance(v, (int, np.integer)) for v in values) else backend.get_default_dtype()
+    start, end, step = values
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    n = builtins.max(0, int(np.ceil((end - start) / step)))
+    array = (start + step * np.arange(n, dtype=np.float64)) if not isinstance(start + step, int) else \
+        np.arange(start, end, step, dtype=np.int64)
+    return _finish(array.astype(backend.to_dtype(dtype).np), requires_grad, device)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _finish(np.linspace(start, end, int(steps)).astype(_dtype(dtype).np), requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    return _finish(np.logspace(start, end, int(steps), base=base).astype(_dtype(dtype).np), requires_grad, device)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.eye(n, m, dtype=_dtype(dtype).np), requires_grad, device)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1), from glasstorch's generator (`manual_seed` makes it reproducible)."""
+    array = backend.rng(generator).random(_size(size), dtype=np.float64).astype(_dtype(dtype).np)
+    return _finish(array, requires_grad, device)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples from glasstorch's generator."""
+    array = backend.rng(generator).standard_normal(_size(size), dtype=np.float64).astype(_dtype(dtype).np)
+    return _finish(array, requires_grad, device)
+
+
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """`randint(high, size)` or `randint(low, high, size)`: int64 samples in [low, high)."""
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    array = backend.rng(generator).integers(low, high, size=tuple(size)).astype(_dtype(dtype, int64).np)
+    return _finish(array, requires_grad, device)
+
+
+def randperm(n, generator=None, dtype=None, device=None):
+    return _finish(backend.rng(generator).permutation(int(n)).astype(_dtype(dtype, int64).np), False, device)
+
+
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples of N(mean, std^2): `normal(0, 0.01, size=(3, 2))`, or tensor mean/std (broadcast)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = np.asarray(mean, dtype=np.float64)
+        s = np.asarray(std, dtype=np.float64)
+        shape = np.broadcast_shapes(m.shape, s.shape)
+        dtype = dtype or (mean.dtype if isinstance(mean, Tensor) else std.dtype)
+    else:
+        m, s, shape = mean, std, _size((size,)) if size is not None else ()
+    array = (m + s * backend.rng(generator).standard_normal(shape)).astype(_dtype(dtype).np)
+    return _finish(np.asarray(array), requires_grad, device)
+
+
+def bernoulli(input, p=None, generator=None):
+    probs = input._array if p is None else np.full(input.shape, p)
+    return Tensor._make((backend.rng(generator).random(input.shape) < probs).astype(input._array.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    probs = np.asarray(input._array, dtype=np.float64)
+    single = probs.ndim == 1
+    probs = np.atleast_2d(probs)
+    out = np.stack([backend.rng(generator).choice(len(p), size=num_samples, replace=replacement, p=p / p.sum())
+                    for p in probs])
+    return Tensor._make((out[0] if single else out).astype(np.int64))
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(t):
+    return t.numel()
+
+
+def is_floating_point(t):
+    return t.dtype.is_floating_point
