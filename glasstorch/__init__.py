@@ -26,6 +26,10 @@ from .tensor import (Size, Tensor, arange, as_tensor, bernoulli, empty, empty_li
                      is_floating_point, is_tensor, linspace, logspace, multinomial, normal, numel, ones, ones_like,
                      rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 
+# the floors above the engine (each package owns its own __init__ and exports)
+from . import nn, optim, utils  # noqa: E402
+from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.data works after `import glasstorch`)
+
 __version__ = "0.1.0"
 
 # torch's aliases

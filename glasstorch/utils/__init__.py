@@ -1,0 +1,2 @@
+"""glasstorch.utils"""
+from . import data  # noqa: F401
