@@ -1,0 +1,100 @@
+"""Adam: adaptive moment estimation (Kingma & Ba, 2014), optionally AMSGrad and decoupled weight decay."""
+from .. import backend
+from ..tensor import Tensor
+from .optimizer import Optimizer, add_scaled, addcdiv_, addcmul_, lerp_, new_step_tensor, zeros_state
+
+
+class Adam(Optimizer):
+    r"""Adam, as torch.optim.Adam.
+
+    For each parameter p with gradient g, at step t (m = v = 0 at the start)::
+
+        if maximize:       g = -g
+        if weight_decay:   g = g + weight_decay * p          (decoupled_weight_decay: p = p * (1 - lr * weight_decay))
+        m = m + (1 - beta1) * (g - m)                         (moving average of g)
+        v = beta2 * v + (1 - beta2) * g * g                   (moving average of g^2)
+        v_max = max(v_max, v); use v_max instead of v          (amsgrad only)
+        denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+        p = p - lr / (1 - beta1^t) * m / denom
+
+    Args:
+        params: parameters or param groups to optimize.
+        lr (float): learning rate (default 1e-3).
+        betas (Tuple[float, float]): averaging coefficients for g and g^2 (default (0.9, 0.999)).
+        eps (float): added to the denominator for numerical stability (default 1e-8).
+        weight_decay (float): L2 penalty (default 0).
+        amsgrad (bool): use the AMSGrad variant (default False).
+        maximize (bool): maximize the objective (default False).
+        decoupled_weight_decay (bool): decay the weights directly, as AdamW does (default False).
+        foreach, capturable, differentiable, fused: accepted for compatibility; one implementation here.
+
+    State: `step` (0-d float32 tensor), `exp_avg` (m), `exp_avg_sq` (v), `max_exp_avg_sq` (amsgrad).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        check_adam_options(lr, betas, eps, weight_decay)
+        betas = tuple(float(b) if isinstance(b, Tensor) else b for b in betas)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group):
+        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            xp = backend.array_module(p._array)
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = new_step_tensor()
+                state["exp_avg"] = zeros_state(p)
+                state["exp_avg_sq"] = zeros_state(p)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = zeros_state(p)
+            param, exp_avg, exp_avg_sq = p._array, state["exp_avg"]._array, state["exp_avg_sq"]._array
+            grad = self._grad_of(p, maximize)
+            step = self._step_count(state)
+            if weight_decay != 0:
+                if decoupled:
+                    param *= 1 - lr * weight_decay
+                else:
+                    grad = add_scaled(grad, param, weight_decay, xp)
+
+            scratch = xp.empty_like(param)
+            lerp_(exp_avg, grad, 1 - beta1, scratch, xp)
+            exp_avg_sq *= beta2
+            addcmul_(exp_avg_sq, grad, grad, 1 - beta2, scratch, xp)
+
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2 = 1 - beta2 ** step
+            step_size = lr / bias_correction1
+            second_moment = exp_avg_sq
+            if amsgrad:
+                second_moment = state["max_exp_avg_sq"]._array
+                xp.maximum(second_moment, exp_avg_sq, out=second_moment)
+            denom = xp.sqrt(second_moment, out=scratch)
+            denom /= bias_correction2 ** 0.5
+            denom += eps
+            addcdiv_(param, exp_avg, denom, -step_size, xp.empty_like(param), xp)
+            p._version_counter[0] += 1
+
+
+def check_adam_options(lr, betas, eps, weight_decay):
+    """Validate the options shared by the Adam family, with torch's messages."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")

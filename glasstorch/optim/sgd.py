@@ -1,0 +1,76 @@
+"""SGD: stochastic gradient descent, optionally with (Nesterov) momentum and weight decay."""
+from .. import backend
+from ..tensor import Tensor
+from .optimizer import Optimizer, add_scaled
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum), as torch.optim.SGD.
+
+    For each parameter p with gradient g, at step t::
+
+        if maximize:        g = -g
+        if weight_decay:    g = g + weight_decay * p
+        if momentum:
+            b = g                                   (t = 1)
+            b = momentum * b + (1 - dampening) * g  (t > 1)
+            g = g + momentum * b   if nesterov else   b
+        p = p - lr * g
+
+    Args:
+        params: parameters or param groups to optimize.
+        lr (float): learning rate (default 1e-3).
+        momentum (float): momentum factor (default 0).
+        dampening (float): dampening for momentum (default 0).
+        weight_decay (float): L2 penalty (default 0).
+        nesterov (bool): Nesterov momentum (default False).
+        maximize (bool): maximize the objective instead of minimizing (default False).
+        foreach, differentiable, fused: accepted for compatibility; glasstorch has one implementation.
+
+    State: `momentum_buffer` per parameter (only when momentum != 0).
+
+    Example:
+        >>> w = glasstorch.zeros(3, requires_grad=True)
+        >>> opt = glasstorch.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> (w - 1).pow(2).sum().backward(); opt.step(); opt.zero_grad()
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _update_group(self, group):
+        lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
+        momentum, dampening = float(group["momentum"]), float(group["dampening"])
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            xp = backend.array_module(p._array)
+            param = p._array
+            grad = self._grad_of(p, maximize)
+            if weight_decay != 0:
+                grad = add_scaled(grad, param, weight_decay, xp)
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    state["momentum_buffer"] = buf = Tensor._make(grad.copy())
+                else:
+                    buf._array *= momentum
+                    buf._array += grad if dampening == 0 else xp.multiply(grad, 1 - dampening)
+                grad = add_scaled(grad, buf._array, momentum, xp) if nesterov else buf._array
+            param -= xp.multiply(grad, lr)  # p + (-lr) * g: the same rounding as torch's add_(g, alpha=-lr)
+            p._version_counter[0] += 1
