@@ -1,0 +1,11 @@
+"""glasstorch's benchmark suite: the same workloads on glasstorch and on PyTorch, in one run.
+
+    python -m benchmarks                 # everything (make bench)
+    python -m benchmarks --only mlp,cnn  # some workloads
+    python -m benchmarks --quick         # tiny sizes: the test suite's smoke run
+    python -m benchmarks --profile cnn   # where glasstorch's training step spends its time
+
+workloads.py holds the models (written once against the torch API), harness.py the timing and the
+table, memory.py the peak-memory probe (a fresh process per engine), hotspots.py the profiler.
+Not part of the installed library: it lives next to it in the repository.
+"""

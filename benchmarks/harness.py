@@ -1,0 +1,362 @@
+"""Time glasstorch against PyTorch on the same workloads, in one process, and print one table.
+
+How a figure is made (both engines, same process, same thread count):
+1. Build the workload on each engine (same seed, same NumPy data; glasstorch gets torch's weights).
+2. Warm each engine up, then size a window so that it lasts about `--window-seconds`.
+3. Run the windows alternately, A B A B ..., so that a disturbance (the machine is shared) hits both.
+4. Report the median rate over the windows, and the median of the per-window-pair ratios.
+A run whose windows spread by more than DISTURBED_SPREAD of their median is marked disturbed.
+"""
+import argparse
+import importlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import workloads as W
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "benchmarks" / "results"
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+ENGINES = ("glasstorch", "torch")
+#: glasstorch / torch training samples/s the project aims for (issue 7)
+TARGETS = {"tiny": 2.0, "mlp": 1.1, "lenet": 0.6, "cnn": 0.6}
+#: peak training memory, glasstorch / torch, at most
+MEMORY_TARGETS = {"cnn": 2.0}
+#: (max - min) / median of the window rates above which a run is flagged as disturbed
+DISTURBED_SPREAD = 0.25
+
+_thread_limits = []  # keeps threadpoolctl's limiter alive for the whole run
+
+
+def limit_threads(n, *frameworks):
+    """Cap NumPy's BLAS (threadpoolctl) and torch (set_num_threads) at `n` threads; None leaves them."""
+    if n is None:
+        return
+    from threadpoolctl import threadpool_limits
+    _thread_limits.append(threadpool_limits(limits=n, user_api="blas"))
+    for fw in frameworks:
+        if fw.__name__ == "torch":
+            fw.set_num_threads(n)
+
+
+def blas_info():
+    from threadpoolctl import threadpool_info
+    return [{k: p.get(k) for k in ("internal_api", "version", "num_threads", "architecture", "filepath")}
+            for p in threadpool_info()]
+
+
+# ---------------------------------------------------------------- timing
+def _calibrate(fn, warmup_s, window_s):
+    """Warm `fn` up (at least 2 calls after a first one) and return how many calls fill one window."""
+    fn()  # first call: lazy state (Adam's moments), allocator warm-up
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if calls >= 2 and elapsed >= warmup_s:
+            return max(1, round(window_s / (elapsed / calls)))
+
+
+def time_alternating(calls, windows, window_s, warmup_s):
+    """{engine: fn} -> {engine: [seconds per call, one per window]}, windows run A B A B ..."""
+    iterations = {name: _calibrate(fn, warmup_s, window_s) for name, fn in calls.items()}
+    seconds = {name: [] for name in calls}
+    for _ in range(windows):
+        for name, fn in calls.items():
+            n = iterations[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            seconds[name].append((time.perf_counter() - start) / n)
+    return seconds
+
+
+def summarise(seconds, samples_per_call, flops_per_call):
+    """Median rates, achieved GFLOP/s, the median per-window ratio and the disturbance flag."""
+    out = {}
+    for name, secs in seconds.items():
+        rates = [samples_per_call / s for s in secs]
+        median = statistics.median(rates)
+        out[name] = {"rate": median, "windows": rates, "spread": (max(rates) - min(rates)) / median,
+                     "gflops": flops_per_call / statistics.median(secs) / 1e9 if flops_per_call else None}
+    if len(seconds) == 2:
+        glass, torch = (seconds[e] for e in ENGINES)
+        out["ratio"] = statistics.median(t / g for g, t in zip(glass, torch))
+    out["disturbed"] = any(v["spread"] > DISTURBED_SPREAD for k, v in out.items() if k in ENGINES)
+    return out
+
+
+# ---------------------------------------------------------------- checks that both engines compute the same thing
+def copy_weights(src_model, dst_fw, dst_model):
+    """Copy torch's parameters into the glasstorch model, in `parameters()` order."""
+    src, dst = list(src_model.parameters()), list(dst_model.parameters())
+    if [tuple(p.shape) for p in src] != [tuple(p.shape) for p in dst]:
+        raise ValueError("the two models' parameters differ in shape or order")
+    with dst_fw.no_grad():
+        for s, d in zip(src, dst):
+            d.copy_(dst_fw.from_numpy(s.detach().numpy().copy()))
+
+
+def agreement(instances):
+    """Max |glasstorch - torch| of the eval-mode outputs, after giving glasstorch torch's weights."""
+    glass, torch = instances["glasstorch"], instances["torch"]
+    copy_weights(torch.model, glass.fw, glass.model)
+    glass.model.eval(), torch.model.eval()
+    a, b = glass.infer().numpy(), torch.infer().numpy()
+    glass.model.train(), torch.model.train()
+    return float(np.max(np.abs(a.astype(np.float64) - b)))
+
+
+def float32_throughout(instance):
+    """True when every parameter and gradient is still float32 after training (no NEP 50 upcast)."""
+    fw = instance.fw
+    return all(p.dtype == fw.float32 and (p.grad is None or p.grad.dtype == fw.float32)
+               for p in instance.model.parameters())
+
+
+# ---------------------------------------------------------------- one workload
+def run_workload(workload, engines, args):
+    batch = workload.quick_batch if args.quick else workload.batch
+    instances, result = {}, {"description": workload.description, "batch": batch, "unit": workload.unit,
+                             "errors": {}}
+    for name, fw in engines.items():
+        try:
+            instances[name] = W.build(fw, workload, batch)
+        except Exception as e:  # a part of glasstorch not there yet: report it, time the rest
+            result["errors"][name] = f"build: {type(e).__name__}: {e}"
+    torch = engines["torch"]
+    flops = W.forward_flops(torch, instances["torch"].model, instances["torch"].x)
+    result["forward_flops_per_sample"] = flops / batch
+    if len(instances) == 2:
+        try:
+            result["max_abs_diff"] = agreement(instances)
+        except Exception as e:
+            result["errors"]["glasstorch"] = f"check: {type(e).__name__}: {e}"
+    samples_per_call = 1 if workload.unit == "steps/s" else batch
+    for mode, flops_per_call in (("train", 3 * flops), ("infer", flops)):
+        calls = {}
+        for name, inst in instances.items():
+            if mode == "infer":
+                inst.model.eval()
+            fn = inst.train if mode == "train" else inst.infer
+            try:
+                fn()
+                calls[name] = fn
+            except Exception as e:
+                result["errors"][name] = f"{mode}: {type(e).__name__}: {e}"
+        seconds = time_alternating(calls, args.windows, args.window_seconds, args.warmup_seconds)
+        result[mode] = summarise(seconds, samples_per_call, flops_per_call)
+        if mode == "train" and "glasstorch" in calls:
+            result["float32_throughout"] = float32_throughout(instances["glasstorch"])
+    if args.memory:
+        result["memory"] = {name: peak_memory(name, workload.name, batch, args) for name in engines}
+    return result
+
+
+def peak_memory(engine, workload_name, batch, args):
+    """Run benchmarks.memory in a fresh process (see its docstring for the method)."""
+    cmd = [sys.executable, "-m", "benchmarks.memory", engine, workload_name, "--batch", str(batch),
+           "--threads", str(args.threads), "--steps", "1" if args.quick else "3"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- a real MNIST epoch through each DataLoader
+def epoch_loaders(engines, data_root, batch):
+    """glasstorch: its MNIST dataset + transforms + DataLoader; torch: the same arrays in a TensorDataset."""
+    loaders, errors = {}, {}
+    x, y = W.mnist_train_arrays(data_root)
+    torch = engines["torch"]
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    loaders["torch"] = torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=True)
+    glass = engines["glasstorch"]
+    try:
+        from glasstorch.vision import datasets, transforms
+        transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((W.MNIST_MEAN,), (W.MNIST_STD,))])
+        mnist = datasets.MNIST(str(data_root), train=True, transform=transform)
+        loaders["glasstorch"] = glass.utils.data.DataLoader(mnist, batch_size=batch, shuffle=True)
+    except Exception as e:
+        errors["glasstorch"] = f"{type(e).__name__}: {e}"
+    return loaders, errors
+
+
+def run_epoch(engines, args, batch=128):
+    """Full training epochs of `mlp`, alternating engines; samples/s = samples seen / wall time."""
+    if not (Path(args.data) / "mnist").is_dir():
+        return {"errors": {"both": f"no MNIST under {args.data}"}}
+    loaders, errors = epoch_loaders(engines, args.data, batch)
+    workload = W.WORKLOADS["mlp"]
+    max_batches = 3 if args.quick else None
+    runs = {}
+    for name, loader in loaders.items():
+        fw = engines[name]
+        fw.manual_seed(0)
+        model = workload.build_model(fw)
+        runs[name] = (fw, model, workload.build_optimizer(fw, model.parameters()), workload.build_loss(fw), loader)
+
+    def one_epoch(fw, model, optimizer, loss_fn, loader, limit):
+        samples = 0
+        for i, (x, y) in enumerate(loader):
+            if limit is not None and i >= limit:
+                break
+            W.train_step(model, optimizer, loss_fn, x, y)
+            samples += len(y)
+        return samples
+
+    rates = {name: [] for name in runs}
+    for name, run in list(runs.items()):
+        try:
+            one_epoch(*run, limit=2)  # warm-up
+        except Exception as e:
+            errors[name] = f"{type(e).__name__}: {e}"
+            del runs[name], rates[name]
+    for _ in range(1 if args.quick else args.epochs):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            samples = one_epoch(*run, limit=max_batches)
+            rates[name].append(samples / (time.perf_counter() - start))
+    result = summarise({k: [1 / r for r in v] for k, v in rates.items()}, 1, 0)
+    result["errors"] = errors
+    result["batch"] = batch
+    return result
+
+
+# ---------------------------------------------------------------- the table
+def _fmt(value, digits=0):
+    if value is None:
+        return "-"
+    if digits == 0:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def table(results):
+    """One Markdown table (it pastes into docs/PERFORMANCE.md as is)."""
+    head = ("workload", "mode", "glasstorch", "torch", "ratio", "target", "GFLOP/s glass", "GFLOP/s torch",
+            "peak MiB glass", "peak MiB torch", "notes")
+    rows = []
+    for name, r in results["workloads"].items():
+        mem = r.get("memory", {})
+        for mode in ("train", "infer"):
+            m = r.get(mode, {})
+            g, t = m.get("glasstorch", {}), m.get("torch", {})
+            ratio = m.get("ratio")
+            notes = []
+            target = ""
+            if mode == "train" and name in TARGETS:
+                target = f">= {TARGETS[name]}" + ("" if ratio is None else (" ok" if ratio >= TARGETS[name] else " MISS"))
+            if mode == "train":
+                if name in MEMORY_TARGETS and "peak_mib" in mem.get("glasstorch", {}) and "peak_mib" in mem.get("torch", {}):
+                    mratio = mem["glasstorch"]["peak_mib"] / mem["torch"]["peak_mib"]
+                    notes.append(f"memory {mratio:.2f}x (target <= {MEMORY_TARGETS[name]})")
+                if r.get("float32_throughout") is False:
+                    notes.append("glasstorch left float32!")
+                if r.get("max_abs_diff") is not None and r["max_abs_diff"] > 1e-3:
+                    notes.append(f"outputs differ by {r['max_abs_diff']:.2g}")
+            if m.get("disturbed"):
+                notes.append("disturbed (spread " + "/".join(f"{m[e]['spread']:.0%}" for e in ENGINES if e in m) + ")")
+            if mode == "train":
+                notes += [f"{e}: {msg}" for e, msg in r["errors"].items()]
+            unit = " steps/s" if r["unit"] == "steps/s" else ""
+            rows.append((name, mode + unit, _fmt(g.get("rate")), _fmt(t.get("rate")), _fmt(ratio, 2), target,
+                         _fmt(g.get("gflops"), 1), _fmt(t.get("gflops"), 1),
+                         _fmt(mem.get("glasstorch", {}).get("peak_mib"), 1) if mode == "train" else "",
+                         _fmt(mem.get("torch", {}).get("peak_mib"), 1) if mode == "train" else "",
+                         "; ".join(notes)))
+    e = results.get("epoch")
+    if e:
+        notes = [f"{k}: {v}" for k, v in e.get("errors", {}).items()]
+        if e.get("disturbed"):
+            notes.append("disturbed")
+        rows.append(("mlp", "epoch (MNIST, DataLoader)", _fmt(e.get("glasstorch", {}).get("rate")),
+                     _fmt(e.get("torch", {}).get("rate")), _fmt(e.get("ratio"), 2), "", "", "", "", "",
+                     "; ".join(notes)))
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the command line
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="tiny batches and windows (the test suite's smoke run)")
+    p.add_argument("--only", default="", help="comma-separated workloads and/or 'epoch' (default: all)")
+    p.add_argument("--windows", type=int, help="timed windows per engine (default 5; --quick 2)")
+    p.add_argument("--window-seconds", type=float, help="length of one window (default 1.0; --quick 0.01)")
+    p.add_argument("--warmup-seconds", type=float, help="warm-up per engine (default 0.5; --quick 0)")
+    p.add_argument("--epochs", type=int, default=3, help="MNIST epochs per engine for the epoch figure")
+    p.add_argument("--threads", type=int, help="threads for both engines (default: glasstorch.get_num_threads())")
+    p.add_argument("--json", help="where to save the results (default benchmarks/results/<UTC time>.json)")
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="folder holding mnist/ (default ../shared/data)")
+    p.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-memory subprocesses")
+    p.add_argument("--profile", metavar="WORKLOAD", help="cProfile glasstorch's training step instead of timing")
+    args = p.parse_args(argv)
+    for name, default, quick in (("windows", 5, 2), ("window_seconds", 1.0, 0.01), ("warmup_seconds", 0.5, 0.0)):
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else default)
+    names = [n for n in args.only.split(",") if n] or [*W.WORKLOADS, "epoch"]
+    unknown = [n for n in names if n not in W.WORKLOADS and n != "epoch"]
+    if unknown:
+        p.error(f"unknown workload(s) {unknown}; choose from {[*W.WORKLOADS, 'epoch']}")
+    args.names = names
+    return args
+
+
+def meta(args, engines):
+    def git_commit():
+        try:
+            return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                  text=True).stdout.strip() or None
+        except OSError:
+            return None
+    return {"time_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": git_commit(),
+            "machine": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, **{f"{k}_version": getattr(v, "__version__", None) for k, v in engines.items()},
+            "threads": args.threads, "blas": blas_info(), "windows": args.windows,
+            "window_seconds": args.window_seconds, "quick": args.quick, "load_average_start": os.getloadavg()}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    engines = {name: importlib.import_module(name) for name in ENGINES}
+    if args.threads is None:
+        args.threads = engines["glasstorch"].get_num_threads()
+    limit_threads(args.threads, *engines.values())
+    if args.profile:
+        from .hotspots import profile_workload
+        print(profile_workload(engines["glasstorch"], W.WORKLOADS[args.profile], args))
+        return None
+    results = {"meta": meta(args, engines), "workloads": {}}
+    print(f"glasstorch vs torch {engines['torch'].__version__}, {args.threads} thread(s) each, "
+          f"median of {args.windows} alternating windows; load average {os.getloadavg()[0]:.2f}", flush=True)
+    for name in args.names:
+        if name == "epoch":
+            results["epoch"] = run_epoch(engines, args)
+        else:
+            results["workloads"][name] = run_workload(W.WORKLOADS[name], engines, args)
+        print(f"  {name} done", file=sys.stderr, flush=True)
+    results["meta"]["load_average_end"] = os.getloadavg()
+    text = table(results)
+    print(text)
+    if any(r.get(m, {}).get("disturbed") for r in results["workloads"].values() for m in ("train", "infer")):
+        print(f"\nSome windows spread by more than {DISTURBED_SPREAD:.0%} of their median: the machine was busy "
+              f"(load average {os.getloadavg()[0]:.2f}); rerun on a quiet machine for figures to quote.")
+    path = Path(args.json) if args.json else RESULTS_DIR / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results["table"] = text
+    path.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nsaved {path}")
+    return results

@@ -1,0 +1,206 @@
+"""The benchmark workloads, written once against the torch API.
+
+Every builder takes the framework module (`glasstorch` or `torch`) as its first argument, so both
+engines run literally the same model code. Data are NumPy arrays made once and handed to each
+engine with `from_numpy`, so both see the same numbers.
+"""
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One model + loss + optimizer + batch shape; `unit` says what one timed call counts."""
+    name: str
+    batch: int            # samples per optimizer step
+    quick_batch: int      # --quick: a tiny batch for the smoke run
+    build_model: Callable  # (fw) -> module
+    build_optimizer: Callable  # (fw, params) -> optimizer
+    build_loss: Callable  # (fw) -> loss module
+    make_data: Callable   # (rng, batch) -> (x, y) NumPy arrays
+    unit: str = "samples/s"
+    description: str = ""
+
+
+# ---------------------------------------------------------------- models
+def tiny_model(fw):
+    nn = fw.nn
+    return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+def mlp_model(fw):
+    nn = fw.nn
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def lenet_model(fw):
+    nn = fw.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def simple_cnn(fw):
+    """The course notes' SimpleCNN, as the notes wrote it (activation modules made inside forward)."""
+    nn = fw.nn
+
+    class SimpleCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, 1)
+            self.conv2 = nn.Conv2d(32, 64, 3, 1)
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+            self.dropout = nn.Dropout(0.25)
+
+        def forward(self, x):
+            x = self.conv1(x)
+            x = nn.ReLU()(x)
+            x = self.conv2(x)
+            x = nn.ReLU()(x)
+            x = nn.MaxPool2d(2)(x)
+            x = self.dropout(x)
+            x = fw.flatten(x, 1)
+            x = self.fc1(x)
+            x = nn.ReLU()(x)
+            x = self.fc2(x)
+            return nn.LogSoftmax(dim=1)(x)
+
+    return SimpleCNN()
+
+
+# ---------------------------------------------------------------- data
+def xor_data(rng, batch):
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+    return x, y
+
+
+def mnist_shaped_data(rng, batch):
+    """Random images normalised like MNIST, and int64 class labels."""
+    x = rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, size=batch, dtype=np.int64)
+    return x, y
+
+
+def read_idx(path):
+    """An IDX file (gzip) as a NumPy array: big-endian header, then uint8 data."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def mnist_train_arrays(root):
+    """MNIST's training set as ToTensor+Normalize would give it: float32 (N, 1, 28, 28) and int64 labels."""
+    folder = Path(root) / "mnist"
+    images = read_idx(folder / "train-images-idx3-ubyte.gz")
+    labels = read_idx(folder / "train-labels-idx1-ubyte.gz")
+    x = (images.astype(np.float32) / np.float32(255) - np.float32(MNIST_MEAN)) / np.float32(MNIST_STD)
+    return x[:, None], labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------- the loops both engines run
+def train_step(model, optimizer, loss_fn, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def infer_step(fw, model, x):
+    with fw.no_grad():
+        return model(x)
+
+
+def sgd(lr):
+    return lambda fw, params: fw.optim.SGD(params, lr=lr)
+
+
+def adam(lr):
+    return lambda fw, params: fw.optim.Adam(params, lr=lr)
+
+
+def mse(fw):
+    return fw.nn.MSELoss()
+
+
+def cross_entropy(fw):
+    return fw.nn.CrossEntropyLoss()
+
+
+WORKLOADS = {
+    "tiny": Workload("tiny", 4, 4, tiny_model, sgd(0.1), mse, xor_data, unit="steps/s",
+                     description="MLP 2-8-8-1 tanh, MSE, SGD, the 4 XOR points (optimizer steps/s)"),
+    "mlp": Workload("mlp", 128, 8, mlp_model, sgd(0.1), cross_entropy, mnist_shaped_data,
+                    description="784-256-ReLU-10, cross-entropy, SGD lr 0.1, batch 128"),
+    "lenet": Workload("lenet", 256, 8, lenet_model, sgd(0.1), cross_entropy, mnist_shaped_data,
+                      description="LeNet-5 (avg-pool), cross-entropy, SGD lr 0.1, batch 256"),
+    # the notes put CrossEntropyLoss after their LogSoftmax; we keep the notes' code as users run it
+    "cnn": Workload("cnn", 64, 4, simple_cnn, adam(1e-3), cross_entropy, mnist_shaped_data,
+                    description="the notes' SimpleCNN, Adam lr 1e-3, batch 64"),
+}
+
+
+# ---------------------------------------------------------------- FLOPs, counted from the layers' shapes
+def forward_flops(torch, model, x):
+    """FLOPs of one forward pass: 2 per multiply-add of every Linear and Conv2d (elementwise ops ignored).
+
+    Counted on the torch model with forward hooks that read each layer's input and output shapes; a
+    training step costs about 3x this (forward, grad wrt input, grad wrt weight).
+    """
+    total = [0]
+
+    def count(module, inputs, output):
+        if isinstance(module, torch.nn.Linear):
+            total[0] += 2 * module.in_features * output.numel()
+        elif isinstance(module, torch.nn.Conv2d):
+            kh, kw = module.kernel_size
+            total[0] += 2 * (module.in_channels // module.groups) * kh * kw * output.numel()
+
+    handles = [m.register_forward_hook(count) for m in model.modules()
+               if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return total[0]
+
+
+# ---------------------------------------------------------------- one engine's ready-to-run instance
+@dataclass
+class Instance:
+    """A workload built on one engine: call `train()` for one optimizer step, `infer()` for one forward."""
+    fw: object
+    model: object
+    optimizer: object
+    loss_fn: object
+    x: object
+    y: object
+
+    def train(self):
+        return train_step(self.model, self.optimizer, self.loss_fn, self.x, self.y)
+
+    def infer(self):
+        return infer_step(self.fw, self.model, self.x)
+
+
+def build(fw, workload, batch, seed=0):
+    """Build `workload` on the framework `fw` with a fixed seed (the data depend on the seed only)."""
+    fw.manual_seed(seed)
+    x, y = workload.make_data(np.random.default_rng(seed), batch)
+    model = workload.build_model(fw)
+    return Instance(fw, model, workload.build_optimizer(fw, model.parameters()), workload.build_loss(fw),
+                    fw.from_numpy(x), fw.from_numpy(y))
