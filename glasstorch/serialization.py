@@ -1,0 +1,404 @@
+"""Safe save and load: nothing that is loaded can run code.
+
+`torch.save` pickles, and unpickling a file can execute anything its author wrote into it. glasstorch
+writes two plain formats instead, and never calls `pickle.load`:
+
+* `save(obj, path)`: an `.npz` zip (NumPy's format) holding every tensor or array as a raw `.npy` entry,
+  plus one entry `__glasstorch__` with a JSON description of the object around them:
+      {"dict": [["fc.weight", {"tensor": "t0"}], ["epoch", 3], ...]}
+  It stores tensors, NumPy arrays, numbers, strings, None, dtypes, devices and dicts/lists/tuples of
+  these: state_dicts, optimizer and scheduler state, training checkpoints. `load` reads it back with
+  `np.load(..., allow_pickle=False)`.
+* safetensors (`save_safetensors`, or `save(flat_dict, "x.safetensors")`): the Hugging Face format,
+  an 8-byte little-endian header length, a JSON header (dtype, shape, byte offsets per tensor) and the
+  raw bytes. PyTorch reads it with `safetensors.torch.load_file`.
+
+`load` recognises both, and refuses pickles (including files written by `torch.save`) with a clear error.
+Files are written atomically: to a temporary file in the same directory, then `os.replace`d over the
+target, so a crash midway leaves the previous file intact.
+"""
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+
+from . import backend
+from .tensor import Size, Tensor
+
+FORMAT = "glasstorch.save/1"
+_META = "__glasstorch__"
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+class UnsafeLoadError(pickle.UnpicklingError):
+    """The file is (or may be) a pickle, which glasstorch never loads because unpickling can run code."""
+
+
+# ----------------------------------------------------------------------------- atomic writes
+def atomic_write(path, write):
+    """Call `write(file)` on a temporary file next to `path`, then rename it onto `path`.
+
+    The rename (`os.replace`) is atomic: readers see the old file or the new one, never half of one.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _write_to(f, write):
+    """`f` is a path (written atomically) or an open binary file (written in place)."""
+    if hasattr(f, "write"):
+        write(f)
+    else:
+        atomic_write(f, write)
+
+
+# ----------------------------------------------------------------------------- object <-> JSON + arrays
+def _array_of(value):
+    """The host ndarray of a glasstorch tensor, a NumPy array or a torch tensor (bfloat16 widened to float32)."""
+    if isinstance(value, Tensor):
+        return np.asarray(value._array)
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch.Tensor, duck-typed: torch is optional
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":
+            value = value.float()
+        return value.numpy()
+    raise TypeError(f"expected a tensor or an array, got {type(value).__name__}")
+
+
+def _contiguous(a):
+    """C-ordered memory (np.ascontiguousarray would turn a 0-d array into 1-d)."""
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
+class _Encoder:
+    """Turns an object into JSON-able structure, moving every array into `self.arrays`."""
+
+    def __init__(self):
+        self.arrays = {}
+        self.seen = {}  # id(tensor) -> key: a tensor saved twice (tied weights) is stored once
+
+    def array(self, a):
+        key = f"t{len(self.arrays)}"
+        self.arrays[key] = _contiguous(a)
+        return key
+
+    def encode(self, obj, where="obj"):
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            return float(obj)
+        if isinstance(obj, Tensor):
+            if id(obj) not in self.seen:
+                self.seen[id(obj)] = self.array(obj._array)
+            out = {"tensor": self.seen[id(obj)]}
+            if obj.requires_grad:
+                out["requires_grad"] = True
+            if type(obj).__name__ == "Parameter":
+                out["parameter"] = True
+            return out
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject or obj.dtype.kind == "V":
+                raise TypeError(f"{where}: NumPy arrays of dtype {obj.dtype} can't be saved without pickle")
+            return {"ndarray": self.array(obj)}
+        if isinstance(obj, np.generic):
+            return {"ndarray": self.array(np.asarray(obj)), "scalar": True}
+        if isinstance(obj, backend.dtype):
+            return {"dtype": obj.name}
+        if isinstance(obj, backend.device):
+            return {"device": str(obj)}
+        if isinstance(obj, bytes):
+            return {"bytes": self.array(np.frombuffer(obj, dtype=np.uint8))}
+        if isinstance(obj, Size):
+            return {"size": [int(s) for s in obj]}
+        if isinstance(obj, dict):
+            items = []
+            for k, v in obj.items():
+                if not (k is None or isinstance(k, (bool, int, float, str, tuple, np.generic))):
+                    raise TypeError(f"{where}: dict keys must be strings, numbers, None or tuples, "
+                                    f"got {type(k).__name__}")
+                items.append([self.encode(k, where), self.encode(v, f"{where}[{k!r}]")])
+            return {"ordered_dict" if isinstance(obj, OrderedDict) else "dict": items}
+        if isinstance(obj, (list, tuple)):
+            kind = "list" if isinstance(obj, list) else "tuple"
+            return {kind: [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        raise TypeError(
+            f"glasstorch.save can't store {where} of type {type(obj).__name__}: it saves tensors, arrays, numbers, "
+            "strings, None and dicts/lists/tuples of them, never pickled objects. To save a model, save "
+            "model.state_dict(); to save a training run, save a dict of state_dicts.")
+
+
+class _Decoder:
+    def __init__(self, arrays, map_location):
+        self.arrays = arrays
+        self.map_location = map_location
+        self.tensors = {}  # key -> Tensor: the same stored array comes back as the same tensor
+
+    def decode(self, node):
+        if not isinstance(node, (dict, list)):
+            return node
+        if isinstance(node, list):
+            raise ValueError("corrupt glasstorch file: untagged list in the structure")
+        (tag, value), *rest = node.items()
+        if tag == "tensor":
+            if value not in self.tensors:
+                self.tensors[value] = self._tensor(self.arrays[value], node)
+            return self.tensors[value]
+        if tag == "ndarray":
+            a = self.arrays[value]
+            return a[()] if node.get("scalar") else a
+        if tag == "dict":
+            return {self.decode(k): self.decode(v) for k, v in value}
+        if tag == "ordered_dict":
+            return OrderedDict((self.decode(k), self.decode(v)) for k, v in value)
+        if tag == "list":
+            return [self.decode(v) for v in value]
+        if tag == "tuple":
+            return tuple(self.decode(v) for v in value)
+        if tag == "dtype":
+            return backend.from_name(value)
+        if tag == "device":
+            return backend.device(value)
+        if tag == "size":
+            return Size(value)
+        if tag == "bytes":
+            return self.arrays[value].tobytes()
+        raise ValueError(f"corrupt glasstorch file: unknown tag {tag!r}")
+
+    def _tensor(self, array, node):
+        t = Tensor._make(array)
+        t = _place(t, self.map_location)
+        if node.get("parameter"):
+            try:
+                from .nn import Parameter  # floor 4: a saved Parameter comes back as a Parameter
+                return Parameter(t, requires_grad=bool(node.get("requires_grad")))
+            except ImportError:
+                pass
+        if node.get("requires_grad"):
+            t.requires_grad_(True)
+        return t
+
+
+def _place(t, map_location):
+    """Apply torch's `map_location` (a device, a name, a {saved: wanted} dict, or fn(tensor, 'cpu'))."""
+    if map_location is None:
+        return t
+    if callable(map_location):
+        out = map_location(t, "cpu")
+        return t if out is None else out
+    if isinstance(map_location, dict):
+        map_location = map_location.get("cpu", "cpu")
+    return t.to(backend.device(map_location))
+
+
+# ----------------------------------------------------------------------------- save / load
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
+    """Save `obj` (tensors, state_dicts, checkpoints) to the path or binary file `f`, without pickle.
+
+    Args:
+        obj: a Tensor, an ndarray, or numbers/strings/None/tensors nested in dicts, lists and tuples.
+        f: a path (written atomically; a name ending in `.safetensors` writes that format, which needs a
+            flat {name: tensor} dict) or a file object opened for binary writing.
+
+    Example:
+        >>> import glasstorch as torch
+        >>> torch.save({"w": torch.ones(2), "epoch": 3}, "ckpt.pt")   # doctest: +SKIP
+        >>> torch.load("ckpt.pt")["epoch"]                              # doctest: +SKIP
+        3
+    """
+    if not hasattr(f, "write") and os.fspath(f).endswith(".safetensors"):
+        if not isinstance(obj, dict):
+            raise TypeError("a .safetensors file holds a flat {name: tensor} dict; save other objects to .pt")
+        return save_safetensors(obj, f)
+    encoder = _Encoder()
+    structure = encoder.encode(obj)
+    meta = json.dumps({"format": FORMAT, "object": structure}, separators=(",", ":"))
+    arrays = dict(encoder.arrays)
+    arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
+    _write_to(f, lambda handle: np.savez(handle, **arrays))
+
+
+def _read_head(f, n=16):
+    if hasattr(f, "read"):
+        pos = f.tell()
+        head = f.read(n)
+        f.seek(pos)
+        return head
+    with open(f, "rb") as handle:
+        return handle.read(n)
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
+    """Load what `save` wrote (or a safetensors, .npz or .npy file). Never unpickles.
+
+    Args:
+        f: a path or a binary file object.
+        map_location: where tensors go, as in torch (glasstorch tensors live on the CPU).
+        weights_only: accepted for compatibility; glasstorch loading is always weights-only safe.
+
+    Raises:
+        UnsafeLoadError: the file is a pickle (e.g. written by `torch.save` or `pickle.dump`); it is not
+            opened as one, since unpickling can execute arbitrary code.
+    """
+    name = getattr(f, "name", f) if hasattr(f, "read") else os.fspath(f)
+    head = _read_head(f)
+    if head.startswith(_ZIP_MAGIC):
+        return _load_npz(f, name, map_location)
+    if head.startswith(_NPY_MAGIC):
+        return _place(Tensor._make(_np_load(f, name)), map_location)
+    if _looks_like_safetensors(head):
+        return {k: _place(v, map_location) for k, v in load_safetensors(f).items()}
+    if head[:1] == b"\x80":
+        raise UnsafeLoadError(
+            f"{name} is a Python pickle (written by torch.save's legacy format or pickle.dump). glasstorch never "
+            "unpickles: loading a pickle can run any code its author put in it. Re-save it as safetensors, e.g. "
+            "in PyTorch: glasstorch.interop.save_safetensors(torch_model.state_dict(), 'model.safetensors').")
+    raise UnsafeLoadError(
+        f"{name} is not a glasstorch file (.npz), a safetensors file or a .npy array; it may be a pickle, which "
+        "glasstorch never loads because unpickling can run arbitrary code.")
+
+
+def _np_load(f, name):
+    try:
+        return np.load(f, allow_pickle=False)
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise UnsafeLoadError(f"{name} holds pickled Python objects, which glasstorch never loads") from None
+        raise
+
+
+def _load_npz(f, name, map_location):
+    start = f.tell() if hasattr(f, "tell") else 0
+    with zipfile.ZipFile(f) as z:
+        names = z.namelist()
+    if any(n.endswith(".pkl") for n in names):
+        raise UnsafeLoadError(
+            f"{name} was written by torch.save, whose zip holds a pickle (data.pkl). glasstorch never unpickles. "
+            "In PyTorch, re-save the state_dict as safetensors: "
+            "glasstorch.interop.save_safetensors(torch_model.state_dict(), 'model.safetensors'), then load that.")
+    if hasattr(f, "seek"):
+        f.seek(start)
+    with _np_load(f, name) as npz:
+        try:
+            arrays = {key: npz[key] for key in npz.files}
+        except ValueError as e:
+            if "allow_pickle" in str(e):
+                raise UnsafeLoadError(f"{name} holds pickled Python objects, which glasstorch never loads") from None
+            raise
+    if _META not in arrays:  # a plain np.savez file: its arrays as tensors
+        return {key: _place(Tensor._make(a), map_location) for key, a in arrays.items()}
+    meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{name}: unsupported glasstorch file format {meta.get('format')!r} (expected {FORMAT})")
+    return _Decoder(arrays, map_location).decode(meta["object"])
+
+
+# ----------------------------------------------------------------------------- safetensors
+# https://huggingface.co/docs/safetensors: [u64 little-endian N][N bytes JSON header][raw data]
+_ST_TO_NUMPY = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32,
+                "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_,
+                "U16": np.uint16, "U32": np.uint32, "U64": np.uint64}
+_NUMPY_TO_ST = {np.dtype(v): k for k, v in _ST_TO_NUMPY.items()}
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+def _looks_like_safetensors(head):
+    return len(head) >= 9 and 0 < int.from_bytes(head[:8], "little") < _MAX_HEADER and head[8:9] == b"{"
+
+
+def save_safetensors(tensors, f, metadata=None):
+    """Write a flat {name: tensor} dict as a safetensors file (glasstorch or torch tensors, or arrays).
+
+    Args:
+        metadata: optional {str: str} stored in the header's `__metadata__`.
+    """
+    header, chunks, offset = {}, [], 0
+    for name, value in tensors.items():
+        if not isinstance(name, str):
+            raise TypeError(f"safetensors names must be strings, got {name!r}")
+        a = _contiguous(_array_of(value))
+        a = a.astype(a.dtype.newbyteorder("<"), copy=False)
+        if a.dtype.newbyteorder("=") not in _NUMPY_TO_ST:
+            raise TypeError(f"{name}: dtype {a.dtype} has no safetensors equivalent")
+        header[name] = {"dtype": _NUMPY_TO_ST[a.dtype.newbyteorder("=")], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + a.nbytes]}
+        chunks.append(a)
+        offset += a.nbytes
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # pad so the data starts 8-byte aligned, as the reference writer does
+
+    def write(handle):
+        handle.write(len(text).to_bytes(8, "little"))
+        handle.write(text)
+        for a in chunks:
+            handle.write(a.tobytes())
+
+    _write_to(f, write)
+
+
+def load_safetensors(f, with_metadata=False):
+    """Read a safetensors file into {name: glasstorch Tensor} (bfloat16 becomes float32, since NumPy has no
+    bfloat16; unsigned 16/32/64-bit integers become int64). With `with_metadata`, also return `__metadata__`."""
+    if hasattr(f, "read"):
+        raw = f.read()
+    else:
+        with open(f, "rb") as handle:
+            raw = handle.read()
+    buffer = bytearray(raw)  # writable memory, so the tensors are too
+    if len(buffer) < 8:
+        raise ValueError("not a safetensors file: shorter than its 8-byte header length")
+    n = int.from_bytes(buffer[:8], "little")
+    if not 0 < n <= len(buffer) - 8 or n > _MAX_HEADER:
+        raise ValueError(f"not a safetensors file: header length {n} does not fit the file ({len(buffer)} bytes)")
+    try:
+        header = json.loads(bytes(buffer[8:8 + n]).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"not a safetensors file: header is not JSON ({e})") from None
+    metadata = header.pop("__metadata__", None) or {}
+    data = memoryview(buffer)[8 + n:]
+    out = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        shape = tuple(int(s) for s in info["shape"])
+        if not 0 <= begin <= end <= len(data):
+            raise ValueError(f"safetensors entry {name!r}: offsets {begin}..{end} outside the data")
+        out[name] = Tensor._make(_decode_st_array(data[begin:end], info["dtype"], shape, name))
+    return (out, metadata) if with_metadata else out
+
+
+def _decode_st_array(raw, dtype, shape, name):
+    count = int(np.prod(shape, dtype=np.int64))
+    if dtype == "BF16":  # the top 16 bits of a float32
+        bits = np.frombuffer(raw, dtype="<u2")
+        a = (bits.astype(np.uint32) << 16).view(np.float32)
+    elif dtype in _ST_TO_NUMPY:
+        a = np.frombuffer(raw, dtype=np.dtype(_ST_TO_NUMPY[dtype]).newbyteorder("<"))
+        if a.dtype.kind == "u" and a.dtype.itemsize > 1:
+            a = a.astype(np.int64)
+    else:
+        raise TypeError(f"safetensors entry {name!r}: dtype {dtype} is not supported by glasstorch")
+    if a.size != count:
+        raise ValueError(f"safetensors entry {name!r}: {a.size} elements stored for shape {list(shape)}")
+    return a.reshape(shape).astype(a.dtype.newbyteorder("="), copy=False)

@@ -1,0 +1,226 @@
+"""glasstorch.save / load: round trips, atomic writes, and files that must never be unpickled."""
+import io
+import os
+import pickle
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch as real_torch
+
+import glasstorch
+from glasstorch import serialization
+from glasstorch.serialization import UnsafeLoadError, load, save
+
+
+def assert_tensor_equal(a, b):
+    assert isinstance(a, glasstorch.Tensor)
+    assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
+    np.testing.assert_array_equal(a.numpy(force=True), b.numpy(force=True))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"])
+def test_tensor_round_trip_every_dtype(tmp_path, dtype):
+    rng = np.random.default_rng(0)
+    shape = tuple(rng.integers(0, 5, rng.integers(0, 4)))
+    t = glasstorch.from_numpy((rng.standard_normal(shape) * 50).astype(dtype))
+    save(t, tmp_path / "t.pt")
+    assert_tensor_equal(load(tmp_path / "t.pt"), t)
+
+
+def test_nested_structure_round_trip(tmp_path):
+    w = glasstorch.randn(3, 4)
+    obj = {
+        "state": OrderedDict([("fc.weight", w), ("fc.bias", glasstorch.zeros(3, requires_grad=True))]),
+        "optimizer": {"state": {0: {"step": 3, "exp_avg": glasstorch.ones(3)}},
+                      "param_groups": [{"lr": 0.01, "betas": (0.9, 0.999), "params": [0, 1], "nesterov": False,
+                                        "weight_decay": 0.0, "foreach": None}]},
+        "epoch": 7, "loss": float("nan"), "best": float("inf"), "name": "run-ü", "shape": glasstorch.Size([2, 3]),
+        "dtype": glasstorch.float64, "rng": np.arange(32, dtype=np.uint8), "np_scalar": np.float32(1.5),
+        "blob": b"\x00\x01", "tied": w, ("a", 1): [1, 2.5, None, True],
+    }
+    save(obj, tmp_path / "ckpt.pt")
+    back = load(tmp_path / "ckpt.pt")
+    assert list(back) == list(obj)
+    assert isinstance(back["state"], OrderedDict) and list(back["state"]) == ["fc.weight", "fc.bias"]
+    assert_tensor_equal(back["state"]["fc.weight"], w)
+    assert back["state"]["fc.bias"].requires_grad and back["state"]["fc.bias"].is_leaf
+    assert back["tied"] is back["state"]["fc.weight"]  # stored once, shared again on load
+    opt = back["optimizer"]
+    assert opt["state"][0]["step"] == 3 and isinstance(opt["state"][0]["step"], int)
+    assert opt["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert opt["param_groups"][0]["foreach"] is None
+    assert np.isnan(back["loss"]) and back["best"] == float("inf")
+    assert back["name"] == "run-ü" and back["shape"] == glasstorch.Size([2, 3])
+    assert isinstance(back["shape"], glasstorch.Size)
+    assert back["dtype"] is glasstorch.float64
+    np.testing.assert_array_equal(back["rng"], obj["rng"])
+    assert back["np_scalar"] == np.float32(1.5) and back["np_scalar"].dtype == np.float32
+    assert back["blob"] == b"\x00\x01"
+    assert back[("a", 1)] == [1, 2.5, None, True]
+
+
+def test_file_objects_and_map_location():
+    buf = io.BytesIO()
+    save({"x": glasstorch.arange(5)}, buf)
+    buf.seek(0)
+    back = load(buf, map_location="cpu", weights_only=True)
+    assert_tensor_equal(back["x"], glasstorch.arange(5))
+    buf.seek(0)
+    back = load(buf, map_location=lambda t, loc: t.double())
+    assert back["x"].dtype == glasstorch.float64
+
+
+def test_unsupported_objects_raise_clear_errors(tmp_path):
+    class Model:
+        pass
+    with pytest.raises(TypeError, match=r"can't store obj\['model'\] of type Model.*state_dict"):
+        save({"model": Model()}, tmp_path / "x.pt")
+    with pytest.raises(TypeError, match="dtype object"):
+        save(np.array([object()]), tmp_path / "x.pt")
+    assert not os.listdir(tmp_path)  # nothing half-written left behind
+
+
+def test_save_writes_exactly_the_given_path(tmp_path):
+    save(glasstorch.ones(2), tmp_path / "model.pt")
+    assert os.listdir(tmp_path) == ["model.pt"]  # no ".npz" appended, no temp file left
+
+
+def test_atomic_write_keeps_previous_file_when_write_fails(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    save({"epoch": 1, "w": glasstorch.ones(1000)}, path)
+    before = path.read_bytes()
+
+    real_savez = np.savez
+
+    def dies_midway(handle, **arrays):
+        handle.write(b"PK\x03\x04 half a zip")  # some bytes reach the disk, then the process "dies"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        save({"epoch": 2, "w": glasstorch.zeros(1000)}, path)
+    monkeypatch.setattr(np, "savez", real_savez)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.pt"]  # the temporary file was removed
+    assert load(path)["epoch"] == 1
+
+
+class _Evil:
+    """Unpickling this object would create a sentinel file: the payload of a malicious checkpoint."""
+    sentinel = None
+
+    def __reduce__(self):
+        return (open, (self.sentinel, "w"))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
+def test_malicious_pickle_is_never_executed(tmp_path, protocol):
+    _Evil.sentinel = str(tmp_path / "pwned")
+    path = tmp_path / "model.pt"
+    path.write_bytes(pickle.dumps({"weight": _Evil()}, protocol=protocol))
+    with pytest.raises(UnsafeLoadError, match="pickle"):
+        load(path)
+    with pytest.raises(pickle.UnpicklingError):  # the error torch's weights_only=True loader raises too
+        load(path, weights_only=False)
+    assert not os.path.exists(_Evil.sentinel)
+
+
+def test_torch_save_file_is_refused_with_advice(tmp_path):
+    path = tmp_path / "torch_model.pt"
+    real_torch.save({"w": real_torch.ones(2)}, path)
+    with pytest.raises(UnsafeLoadError, match="torch.save.*safetensors"):
+        load(path)
+
+
+def test_npz_with_pickled_object_array_is_refused(tmp_path):
+    _Evil.sentinel = str(tmp_path / "pwned")
+    path = tmp_path / "evil.npz"
+    with open(path, "wb") as f:
+        np.savez(f, payload=np.array([_Evil()], dtype=object), allow_pickle=True)
+    with pytest.raises(UnsafeLoadError, match="pickled"):
+        load(path)
+    # the same object array smuggled into a glasstorch-looking file
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("__glasstorch__.npy", b"")
+    with pytest.raises((UnsafeLoadError, ValueError)):
+        load(path)
+    assert not os.path.exists(_Evil.sentinel)
+
+
+def test_plain_npz_and_npy_load_as_tensors(tmp_path):
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.savez(tmp_path / "plain.npz", a=a)
+    np.save(tmp_path / "plain.npy", a)
+    assert_tensor_equal(load(tmp_path / "plain.npz")["a"], glasstorch.from_numpy(a))
+    assert_tensor_equal(load(tmp_path / "plain.npy"), glasstorch.from_numpy(a))
+
+
+def test_garbage_file_raises(tmp_path):
+    (tmp_path / "junk.pt").write_bytes(b"hello, not a checkpoint")
+    with pytest.raises(UnsafeLoadError, match="not a glasstorch file"):
+        load(tmp_path / "junk.pt")
+
+
+# ----------------------------------------------------------------------------- safetensors
+def read_safetensors_independently(path):
+    """A reader written from the spec with torch.frombuffer, to check our writer's bytes."""
+    import json
+    raw = open(path, "rb").read()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    assert (8 + n) % 8 == 0
+    data = bytearray(raw[8 + n:])
+    dtypes = {"F32": real_torch.float32, "F64": real_torch.float64, "I64": real_torch.int64, "U8": real_torch.uint8,
+              "BOOL": real_torch.bool, "F16": real_torch.float16, "I32": real_torch.int32, "BF16": real_torch.bfloat16}
+    out, end = {}, 0
+    for name, info in sorted(((k, v) for k, v in header.items() if k != "__metadata__"),
+                             key=lambda kv: kv[1]["data_offsets"][0]):
+        begin, stop = info["data_offsets"]
+        assert begin == end  # contiguous, no holes (what the reference loader validates)
+        end = stop
+        chunk = data[begin:stop]
+        out[name] = (real_torch.frombuffer(chunk, dtype=dtypes[info["dtype"]]) if chunk else
+                     real_torch.empty(0, dtype=dtypes[info["dtype"]])).reshape(info["shape"])
+    assert end == len(data)
+    return out, header.get("__metadata__")
+
+
+def test_safetensors_round_trip_and_readable_by_torch(tmp_path):
+    rng = np.random.default_rng(1)
+    tensors = {"layer.weight": glasstorch.from_numpy(rng.standard_normal((3, 5)).astype(np.float32)),
+               "layer.bias": glasstorch.from_numpy(rng.standard_normal(3)),
+               "steps": glasstorch.tensor(5), "mask": glasstorch.tensor([True, False, True]),
+               "empty": glasstorch.zeros(0, 4), "half": glasstorch.ones(3, dtype=glasstorch.float16)}
+    path = tmp_path / "model.safetensors"
+    save(tensors, path)
+    back = load(path)
+    assert list(back) == list(tensors)
+    for k in tensors:
+        assert_tensor_equal(back[k], tensors[k])
+    theirs, _ = read_safetensors_independently(path)
+    for k in tensors:
+        np.testing.assert_array_equal(theirs[k].numpy(), tensors[k].numpy())
+        assert str(theirs[k].dtype).split(".")[1] == tensors[k].dtype.name
+
+
+def test_safetensors_metadata_bf16_and_corruption(tmp_path):
+    path = tmp_path / "m.safetensors"
+    bf16 = real_torch.randn(4, 3).to(real_torch.bfloat16)
+    # write BF16 bytes by hand, the way the reference writer lays them out
+    import json
+    header = json.dumps({"__metadata__": {"format": "pt"},
+                         "w": {"dtype": "BF16", "shape": [4, 3], "data_offsets": [0, 24]}}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bf16.view(real_torch.int16).numpy().tobytes())
+    tensors, meta = serialization.load_safetensors(path, with_metadata=True)
+    assert meta == {"format": "pt"}
+    np.testing.assert_array_equal(tensors["w"].numpy(), bf16.float().numpy())
+    serialization.save_safetensors({"a": glasstorch.ones(2)}, path, metadata={"epoch": 3})
+    assert read_safetensors_independently(path)[1] == {"epoch": "3"}
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-4])  # truncated data
+    with pytest.raises(ValueError, match="offsets"):
+        serialization.load_safetensors(path)
+    with pytest.raises(TypeError, match="flat"):
+        save([glasstorch.ones(1)], tmp_path / "x.safetensors")
