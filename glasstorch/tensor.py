@@ -1003,6 +1003,12 @@ class Tensor:
     def random_(self, low=0, high=None, generator=None):
         return _lazy_ops().fill_random_(self, "integers", low, high, generator)
 
+    def index_put(self, indices, values, accumulate=False):
+        return _lazy_ops().index_put(self, indices, values, accumulate)
+
+    def index_add(self, dim, index, source, alpha=1):
+        return _lazy_ops().index_add(self, dim, index, source, alpha)
+
     def index_put_(self, indices, values, accumulate=False):
         return _lazy_ops().index_put_(self, indices, values, accumulate)
 

@@ -22,7 +22,7 @@ def numerical_gradient(f, x, h=1e-4):
         raise TypeError(f"numerical_gradient needs a floating-point x, got {array.dtype}")
     grad = np.zeros_like(array, dtype=np.float64)
     flat = array.reshape(-1)  # a view when x is contiguous; writes go to x
-    if not np.shares_memory(flat, array):
+    if array.size and not np.shares_memory(flat, array):
         raise ValueError("numerical_gradient needs a contiguous x (it perturbs x in place)")
     with no_grad():
         for i in range(flat.size):

@@ -40,7 +40,7 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.inputs[0], ctx.inputs[1]
         need = ctx.needs_input_grad
-        grad_x = MatMul.apply(grad, weight) if need[0] else None
+        grad_x = matmul(grad, weight) if need[0] else None  # x may be 1-D
         grad_w = grad_b = None
         if need[1] or (len(need) > 2 and need[2]):
             grad2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
@@ -78,17 +78,14 @@ def matmul(a, b):
                                f"dimensions: got {list(a.shape)} and {list(b.shape)}") from None
     if a._array.dtype == xp.bool_:
         raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
-    squeeze_first = a.ndim == 1
-    squeeze_last = b.ndim == 1
-    if squeeze_first:
-        a = a.unsqueeze(0)
-    if squeeze_last:
-        b = b.unsqueeze(-1)
-    out = MatMul.apply(a, b)
-    if squeeze_last:
+    if a.ndim >= 2 and b.ndim >= 2:
+        return MatMul.apply(a, b)
+    # a 1-D operand is a row (left) or a column (right) for the product; that dim is removed afterwards
+    out = MatMul.apply(a.unsqueeze(0) if a.ndim == 1 else a, b.unsqueeze(-1) if b.ndim == 1 else b)
+    if b.ndim == 1:
         out = out.squeeze(-1)
-    if squeeze_first:
-        out = out.squeeze(-2)
+    if a.ndim == 1:
+        out = out.squeeze(-2 if b.ndim > 1 else -1)
     return out
 
 

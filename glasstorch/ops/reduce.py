@@ -3,6 +3,7 @@
 A reduction's backward spreads the gradient back over the reduced dims: reshape it to the
 `keepdim` shape, then `expand` (a broadcast view) to the input's shape.
 """
+import builtins
 import collections
 
 from .. import backend
@@ -181,7 +182,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
     for d in dims:
         n *= x.shape[d]
     centered = x - mean(x, dims, keepdim=True)
-    return sum(centered * centered, dims, keepdim) / max(n - _correction(unbiased, correction), 0)
+    return sum(centered * centered, dims, keepdim) / builtins.max(n - _correction(unbiased, correction), 0)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):

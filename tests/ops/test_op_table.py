@@ -1,0 +1,355 @@
+"""One table of op specs drives every check of the primitive ops against torch (the oracle).
+
+For each spec and each of its shape cases:
+  * forward and backward (a random upstream gradient) agree with torch, in float32 and float64;
+  * a float64 central-difference gradcheck over every element (glasstorch.autograd.gradcheck);
+  * double backward (create_graph) agrees with torch, for the ops that support it.
+
+A spec's `fn(L, *xs)` is written once and run with L = glasstorch and L = torch, so both sides
+execute literally the same program.
+"""
+import dataclasses
+import zlib
+from typing import Callable
+
+import numpy as np
+import pytest
+import torch
+
+import glasstorch
+from glasstorch.autograd import gradcheck
+
+torch.set_num_threads(1)
+
+
+@dataclasses.dataclass
+class Spec:
+    name: str
+    fn: Callable            # fn(L, *tensors) -> Tensor or tuple of Tensors (L is glasstorch or torch)
+    shapes: list            # list of cases; each case a tuple of input shapes
+    domain: str = "any"     # 'any' normal(0, 1); 'pos' in [0.5, 2]; 'unit' in (-0.9, 0.9); 'nonzero' |x| >= 0.5
+    grad: bool = True       # has a gradient
+    double: bool = True     # double backward is supported and compared against torch
+    check: bool = True      # float64 numerical gradcheck
+
+
+# shape cases reused by many specs: plain, size-1, 0-dim, empty
+UNARY = [((3, 4),), ((2, 1, 3),), ((),), ((0, 3),), ((5,),)]
+BINARY = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (2, 3)), ((3, 1), (1, 4)), ((0, 3), (3,))]
+REDUCE_SHAPES = [((3, 4, 2),), ((5,),), ((2, 1, 3),)]
+MATMUL = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((2, 2, 3), (3, 4)), ((3,), (2, 3, 4)),
+          ((2, 2, 3), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((4, 3), (2, 3, 1)), ((0, 3), (3, 2))]
+
+
+def unary(name, fn, domain="any", shapes=UNARY, **kw):
+    return Spec(name, fn, shapes, domain, **kw)
+
+
+SPECS = [
+    # ---------------------------------------------------------------- binary arithmetic, broadcasting
+    Spec("add", lambda L, a, b: a + b, BINARY),
+    Spec("add_alpha", lambda L, a, b: L.add(a, b, alpha=2.5), BINARY[:3]),
+    Spec("sub", lambda L, a, b: a - b, BINARY),
+    Spec("sub_alpha", lambda L, a, b: a.sub(b, alpha=-0.5), BINARY[:3]),
+    Spec("mul", lambda L, a, b: a * b, BINARY),
+    Spec("div", lambda L, a, b: a / b, BINARY, domain="nonzero"),
+    Spec("pow_tensor", lambda L, a, b: a ** b, BINARY[:5], domain="pos"),
+    Spec("maximum", lambda L, a, b: L.maximum(a, b), BINARY),
+    Spec("minimum", lambda L, a, b: L.minimum(a, b), BINARY),
+    Spec("remainder", lambda L, a, b: a % b, BINARY[:3], domain="nonzero", double=False),
+    Spec("where", lambda L, a, b: L.where(a > b, a, b), BINARY),
+    Spec("where_scalar", lambda L, a: L.where(a > 0, a, 0.5), UNARY),
+    Spec("rsub_scalar", lambda L, a: 2.5 - a, UNARY),
+    Spec("rdiv_scalar", lambda L, a: 1.5 / a, UNARY, domain="nonzero"),
+    Spec("radd_int", lambda L, a: 3 + a * 2, UNARY),
+    Spec("lerp", lambda L, a, b: a.lerp(b, 0.3), BINARY[:3]),
+    Spec("masked_fill", lambda L, a: a.masked_fill(a > 0.2, -1.0), UNARY),
+    # ---------------------------------------------------------------- unary math
+    unary("neg", lambda L, x: -x),
+    unary("abs", lambda L, x: x.abs(), domain="nonzero"),
+    unary("exp", lambda L, x: x.exp()),
+    unary("expm1", lambda L, x: L.expm1(x)),
+    unary("log", lambda L, x: x.log(), "pos"),
+    unary("log2", lambda L, x: x.log2(), "pos"),
+    unary("log10", lambda L, x: x.log10(), "pos"),
+    unary("log1p", lambda L, x: x.log1p(), "pos"),
+    unary("sqrt", lambda L, x: x.sqrt(), "pos"),
+    unary("rsqrt", lambda L, x: x.rsqrt(), "pos"),
+    unary("reciprocal", lambda L, x: x.reciprocal(), "nonzero"),
+    unary("square", lambda L, x: x.square()),
+    unary("sin", lambda L, x: x.sin()),
+    unary("cos", lambda L, x: x.cos()),
+    unary("tan", lambda L, x: x.tan(), "unit"),
+    unary("sinh", lambda L, x: x.sinh()),
+    unary("cosh", lambda L, x: x.cosh()),
+    unary("tanh", lambda L, x: x.tanh()),
+    unary("sigmoid", lambda L, x: x.sigmoid()),
+    unary("relu", lambda L, x: x.relu(), "nonzero"),
+    unary("pow2", lambda L, x: x ** 2),
+    unary("pow3", lambda L, x: x ** 3),
+    unary("pow_half", lambda L, x: x ** 0.5, "pos"),
+    unary("pow_neg", lambda L, x: x.pow(-1.5), "pos"),
+    unary("rpow", lambda L, x: 2.0 ** x),
+    unary("sign", lambda L, x: x.sign(), "nonzero"),
+    unary("floor", lambda L, x: x.floor(), "nonzero"),
+    unary("round", lambda L, x: x.round(), "nonzero"),
+    unary("clamp", lambda L, x: x.clamp(-0.5, 0.5), "nonzero"),
+    unary("clamp_min", lambda L, x: x.clamp(min=0.1), "nonzero"),
+    unary("clip_max", lambda L, x: L.clip(x, max=0.3), "nonzero"),
+    unary("clamp_tensor", lambda L, x: x.clamp(min=x * 0 - 0.5), "nonzero"),
+    unary("softmax", lambda L, x: L.softmax(x, dim=-1), shapes=[((3, 4),), ((2, 3, 4),), ((5,),)]),
+    unary("softmax0", lambda L, x: x.softmax(0), shapes=[((3, 4),), ((1, 3),)]),
+    unary("log_softmax", lambda L, x: L.log_softmax(x, dim=1), shapes=[((3, 4),), ((2, 3, 2),)]),
+    unary("clone", lambda L, x: x.clone()),
+    unary("float64_cast", lambda L, x: x.double() * 2),
+    # ---------------------------------------------------------------- reductions
+    unary("sum_all", lambda L, x: x.sum(), shapes=REDUCE_SHAPES + [((),), ((0, 3),)]),
+    unary("sum_dim", lambda L, x: x.sum(1), shapes=[((3, 4, 2),), ((2, 1, 3),), ((0, 3),)]),
+    unary("sum_neg_keep", lambda L, x: x.sum(dim=-1, keepdim=True), shapes=REDUCE_SHAPES),
+    unary("sum_tuple", lambda L, x: x.sum((0, -1)), shapes=[((3, 4, 2),), ((2, 1, 3),)]),
+    unary("sum_tuple_keep", lambda L, x: L.sum(x, (2, 0), keepdim=True), shapes=[((3, 4, 2),)]),
+    unary("mean_all", lambda L, x: x.mean(), shapes=REDUCE_SHAPES + [((),)]),
+    unary("mean_dim", lambda L, x: x.mean(dim=0), shapes=REDUCE_SHAPES),
+    unary("mean_tuple_keep", lambda L, x: x.mean((-1, 1), keepdim=True), shapes=[((3, 4, 2),)]),
+    unary("var_all", lambda L, x: x.var(), shapes=REDUCE_SHAPES),
+    unary("var_dim", lambda L, x: x.var(1, keepdim=True), shapes=[((3, 4, 2),), ((2, 3),)]),
+    unary("var_biased", lambda L, x: x.var(0, unbiased=False), shapes=[((3, 4),)]),
+    unary("var_correction", lambda L, x: L.var(x, dim=(0, 1), correction=0), shapes=[((3, 4, 2),)]),
+    unary("std_all", lambda L, x: x.std(), shapes=REDUCE_SHAPES),
+    unary("std_dim", lambda L, x: x.std(-1), shapes=[((3, 4, 2),), ((2, 3),)]),
+    unary("prod_all", lambda L, x: x.prod(), "nonzero", shapes=REDUCE_SHAPES),
+    unary("prod_dim", lambda L, x: x.prod(1), "nonzero", shapes=[((3, 4, 2),), ((2, 3),)]),
+    unary("prod_keep", lambda L, x: x.prod(-1, keepdim=True), "nonzero", shapes=[((3, 4),)]),
+    unary("max_all", lambda L, x: x.max(), shapes=REDUCE_SHAPES + [((),)]),
+    unary("min_all", lambda L, x: x.min(), shapes=REDUCE_SHAPES),
+    unary("max_dim", lambda L, x: x.max(1), shapes=[((3, 4, 2),), ((2, 3),), ((2, 1),)]),
+    unary("max_dim_keep", lambda L, x: x.max(dim=-1, keepdim=True), shapes=[((3, 4, 2),), ((5,),)]),
+    unary("min_dim", lambda L, x: L.min(x, 0), shapes=[((3, 4),), ((4,),)]),
+    unary("amax", lambda L, x: x.amax(dim=(0, 2)), shapes=[((3, 4, 2),)]),
+    unary("amin_keep", lambda L, x: L.amin(x, -1, keepdim=True), shapes=[((3, 4),), ((5,),)]),
+    unary("logsumexp", lambda L, x: x.logsumexp(1), shapes=[((3, 4),), ((2, 3, 4),)]),
+    unary("logsumexp_keep", lambda L, x: L.logsumexp(x, dim=(0, -1), keepdim=True), shapes=[((3, 4, 2),)]),
+    unary("norm", lambda L, x: x.norm(), shapes=REDUCE_SHAPES),
+    unary("norm_dim", lambda L, x: L.norm(x, dim=1), shapes=[((3, 4),), ((2, 3, 2),)]),
+    unary("norm_p1", lambda L, x: L.norm(x, p=1), "nonzero", shapes=[((3, 4),)]),
+    unary("norm_p3", lambda L, x: L.norm(x, p=3, dim=0), "nonzero", shapes=[((3, 4),)]),
+    unary("cumsum", lambda L, x: x.cumsum(1), shapes=[((3, 4),), ((2, 3, 2),)]),
+    unary("cumsum_neg", lambda L, x: L.cumsum(x, dim=-1), shapes=[((5,),), ((2, 1),)]),
+    unary("cumprod", lambda L, x: x.cumprod(0), "nonzero", shapes=[((4, 3),)]),
+    unary("sort_values", lambda L, x: x.sort(dim=1, descending=True)[0], shapes=[((3, 4),)]),
+    unary("topk", lambda L, x: x.topk(2, dim=-1)[0], shapes=[((3, 4),)]),
+    # ---------------------------------------------------------------- shape ops
+    unary("reshape", lambda L, x: x.reshape(-1, 2), shapes=[((3, 4),), ((2, 1, 4),), ((0, 2),)]),
+    unary("view", lambda L, x: x.view(2, -1), shapes=[((3, 4),), ((2, 3),)]),
+    unary("flatten", lambda L, x: x.flatten(1), shapes=[((2, 3, 4),), ((2, 1, 1),)]),
+    unary("flatten_all", lambda L, x: L.flatten(x), shapes=[((2, 3),), ((),)]),
+    unary("squeeze", lambda L, x: x.squeeze(), shapes=[((2, 1, 3),), ((1, 1),), ((3,),)]),
+    unary("squeeze_dim", lambda L, x: x.squeeze(-2), shapes=[((2, 1, 3),), ((2, 3),)]),
+    unary("unsqueeze", lambda L, x: x.unsqueeze(-1), shapes=[((2, 3),), ((),)]),
+    unary("unsqueeze0", lambda L, x: L.unsqueeze(x, 0), shapes=[((2, 3),)]),
+    unary("transpose", lambda L, x: x.transpose(0, -1), shapes=[((2, 3),), ((2, 3, 4),), ((3,),)]),
+    unary("permute", lambda L, x: x.permute(2, 0, 1), shapes=[((2, 3, 4),), ((1, 3, 0),)]),
+    unary("T", lambda L, x: x.T, shapes=[((2, 3),)]),
+    unary("mT", lambda L, x: x.mT, shapes=[((2, 3),), ((2, 3, 4),)]),
+    unary("t", lambda L, x: x.t(), shapes=[((2, 3),), ((3,),)]),
+    unary("expand", lambda L, x: x.expand(2, 3, 4), shapes=[((3, 1),), ((4,),), ((1, 1, 4),)]),
+    unary("expand_neg1", lambda L, x: x.expand(3, -1), shapes=[((1, 4),)]),
+    Spec("expand_as", lambda L, a, b: a.expand_as(b) * b, [((3, 1), (2, 3, 4))]),
+    unary("repeat", lambda L, x: x.repeat(2, 1, 3), shapes=[((2, 3),), ((1, 2, 2),)]),
+    unary("flip", lambda L, x: x.flip(0, -1), shapes=[((2, 3),), ((2, 3, 4),)]),
+    unary("roll", lambda L, x: x.roll(1, 0), shapes=[((3, 4),)]),
+    unary("movedim", lambda L, x: x.movedim(0, -1), shapes=[((2, 3, 4),)]),
+    unary("narrow", lambda L, x: x.narrow(1, 1, 2), shapes=[((3, 4),)]),
+    unary("diagonal", lambda L, x: x.diagonal(), shapes=[((3, 4),), ((4, 3),)]),
+    unary("diagonal_offset", lambda L, x: x.diagonal(1), shapes=[((3, 4),)]),
+    unary("tril", lambda L, x: x.tril(), shapes=[((3, 4),)]),
+    unary("triu", lambda L, x: x.triu(1), shapes=[((3, 3),)]),
+    unary("split_int", lambda L, x: x.split(2, dim=1), shapes=[((3, 5),), ((2, 4),)]),
+    unary("split_sizes", lambda L, x: L.split(x, [1, 3, 1], dim=-1), shapes=[((2, 5),)]),
+    unary("chunk", lambda L, x: x.chunk(3, 0), shapes=[((7, 2),), ((3,),)]),
+    unary("unbind", lambda L, x: x.unbind(1), shapes=[((2, 3),)]),
+    Spec("cat", lambda L, a, b: L.cat([a, b], dim=0), [((2, 3), (4, 3)), ((0, 3), (2, 3)), ((2,), (3,))]),
+    Spec("cat_neg", lambda L, a, b: L.cat((a, b, a), dim=-1), [((2, 3), (2, 1)), ((2, 1, 2), (2, 1, 3))]),
+    Spec("stack", lambda L, a, b: L.stack([a, b]), [((2, 3), (2, 3)), ((), ())]),
+    Spec("stack_neg", lambda L, a, b: L.stack([a, b, a], dim=-1), [((2, 3), (2, 3))]),
+    Spec("broadcast_tensors", lambda L, a, b: L.broadcast_tensors(a, b), [((3, 1), (1, 4))]),
+    Spec("meshgrid", lambda L, a, b: L.meshgrid(a, b, indexing="ij"), [((3,), (4,))]),
+    # ---------------------------------------------------------------- indexing
+    unary("index_int", lambda L, x: x[1], shapes=[((3, 4),), ((3,),)]),
+    unary("index_neg_int", lambda L, x: x[-1, 2], shapes=[((3, 4),)]),
+    unary("index_slice", lambda L, x: x[1:, ::2], shapes=[((3, 4),), ((4, 5, 2),)]),
+    unary("index_slice_neg", lambda L, x: x[:-1, -2:], shapes=[((3, 4),)]),
+    unary("index_none_ellipsis", lambda L, x: x[None, ..., 1], shapes=[((2, 3, 4),), ((3, 2),)]),
+    unary("index_ellipsis_none", lambda L, x: x[..., None, :2], shapes=[((2, 3, 4),)]),
+    unary("index_int_array", lambda L, x: x[L.tensor([0, 2, 0, 1])], shapes=[((3, 4),), ((3,),)]),
+    unary("index_int_list", lambda L, x: x[[2, 2, 0]], shapes=[((3, 2),)]),
+    unary("index_two_arrays", lambda L, x: x[L.tensor([0, 1, 1]), L.tensor([3, 0, 3])], shapes=[((2, 4),)]),
+    unary("index_range_y", lambda L, x: x[range(4), L.tensor([1, 0, 1, 2])], shapes=[((4, 3),)]),
+    unary("index_slice_array", lambda L, x: x[:, L.tensor([2, 0, 2])], shapes=[((2, 3),), ((2, 3, 2),)]),
+    unary("index_bool_mask", lambda L, x: x[x > 0], shapes=[((3, 4),), ((5,),)]),
+    unary("index_bool_rows", lambda L, x: x[L.tensor([True, False, True])], shapes=[((3, 2),)]),
+    unary("index_array_2d", lambda L, x: x[L.tensor([[0, 1], [1, 1]])], shapes=[((2, 3),)]),
+    unary("gather", lambda L, x: x.gather(1, L.tensor([[0, 0], [1, 0], [2, 2]])), shapes=[((3, 3),)]),
+    unary("index_select", lambda L, x: x.index_select(0, L.tensor([1, 1, 0])), shapes=[((2, 3),)]),
+    unary("take", lambda L, x: L.take(x, L.tensor([0, 5, 5])), shapes=[((2, 3),)]),
+    unary("masked_select", lambda L, x: x.masked_select(x > 0), shapes=[((3, 4),)]),
+    Spec("scatter_add", lambda L, a, b: a.scatter_add(0, L.tensor([[0, 1, 0], [0, 0, 1]]), b),
+         [((2, 3), (2, 3))]),
+    Spec("scatter", lambda L, a, b: a.scatter(1, L.tensor([[0], [2]]), b), [((2, 3), (2, 1))]),
+    Spec("index_put", lambda L, a, b: a.index_put((L.tensor([0, 2]),), b), [((3, 2), (2, 2)), ((3, 2), (2,))]),
+    Spec("index_add", lambda L, a, b: a.index_add(0, L.tensor([0, 2, 0]), b), [((3, 2), (3, 2))]),
+    # ---------------------------------------------------------------- matrix products
+    Spec("matmul", lambda L, a, b: a @ b, MATMUL),
+    Spec("mm", lambda L, a, b: L.mm(a, b), [((2, 3), (3, 4)), ((1, 3), (3, 1))]),
+    Spec("mv", lambda L, a, b: L.mv(a, b), [((2, 3), (3,))]),
+    Spec("dot", lambda L, a, b: L.dot(a, b), [((3,), (3,))]),
+    Spec("bmm", lambda L, a, b: L.bmm(a, b), [((2, 2, 3), (2, 3, 4))]),
+    Spec("outer", lambda L, a, b: L.outer(a, b), [((3,), (4,))]),
+    Spec("linear", lambda L, x, w, b: (glasstorch.ops.linear if L is glasstorch else torch.nn.functional.linear)(x, w, b),
+         [((4, 3), (2, 3), (2,)), ((2, 4, 3), (5, 3), (5,)), ((3,), (2, 3), (2,))]),
+    Spec("linear_nobias", lambda L, x, w: (glasstorch.ops.linear if L is glasstorch else torch.nn.functional.linear)(x, w),
+         [((4, 3), (2, 3))]),
+]
+
+# int-valued outputs (argmax ...) carry no gradient but are compared in forward
+NO_GRAD_SPECS = [
+    unary("argmax", lambda L, x: x.argmax(dim=1), shapes=[((3, 4),)]),
+    unary("argmax_axis_keep", lambda L, x: x.argmax(axis=-1, keepdim=True), shapes=[((3, 4),)]),
+    unary("argmax_all", lambda L, x: x.argmax(), shapes=[((3, 4),)]),
+    unary("argmin", lambda L, x: L.argmin(x, 0), shapes=[((3, 4),)]),
+    unary("max_dim_indices", lambda L, x: x.max(1)[1], shapes=[((3, 4),)]),
+    unary("min_dim_indices", lambda L, x: x.min(dim=0, keepdim=True).indices, shapes=[((3, 4),)]),
+    unary("gt", lambda L, x: x > 0.1), unary("le", lambda L, x: x <= x * 0.5),
+    unary("eq", lambda L, x: x == x.round()), unary("ne", lambda L, x: x != 0),
+    unary("logical_and", lambda L, x: (x > 0) & (x < 1)), unary("logical_not", lambda L, x: ~(x > 0)),
+    unary("floor_divide", lambda L, x: x // 0.3), unary("argsort", lambda L, x: x.argsort(dim=-1), shapes=[((3, 4),)]),
+    unary("isnan", lambda L, x: (x.log()).isnan()), unary("all", lambda L, x: (x > -1).all(dim=0), shapes=[((3, 4),)]),
+    unary("any", lambda L, x: (x > 1).any()),
+]
+
+DTYPES = {"float32": (np.float32, torch.float32, glasstorch.float32, 1e-5, 1e-4),
+          "float64": (np.float64, torch.float64, glasstorch.float64, 1e-10, 1e-8)}
+
+
+def _cases(specs):
+    return [pytest.param(spec, case, id=f"{spec.name}-{'x'.join(map(str, case)) or 'scalar'}".replace(" ", ""))
+            for spec in specs for case in spec.shapes]
+
+
+def _inputs(spec, case, np_dtype):
+    """Random inputs for a case: deterministic per (spec, case), in the spec's domain."""
+    rng = np.random.default_rng(zlib.crc32(f"{spec.name}{case}".encode()))
+    arrays = []
+    for shape in case:
+        if spec.domain == "pos":
+            a = rng.uniform(0.5, 2.0, shape)
+        elif spec.domain == "unit":
+            a = rng.uniform(-0.9, 0.9, shape)
+        elif spec.domain == "nonzero":
+            a = rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+        else:
+            a = rng.standard_normal(shape)
+        arrays.append(np.asarray(a, dtype=np_dtype))
+    return arrays
+
+
+def _as_tuple(out):
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _to_numpy(t):
+    return t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else t.detach().numpy()
+
+
+def _run_both(spec, case, dtype_name, requires_grad=True):
+    np_dtype, _, _, _, _ = DTYPES[dtype_name]
+    arrays = _inputs(spec, case, np_dtype)
+    g_in = [glasstorch.tensor(a, requires_grad=requires_grad) for a in arrays]
+    t_in = [torch.tensor(a, requires_grad=requires_grad) for a in arrays]
+    return g_in, _as_tuple(spec.fn(glasstorch, *g_in)), t_in, _as_tuple(spec.fn(torch, *t_in))
+
+
+def _differentiable(outputs):
+    """The outputs that carry a gradient (max(dim) also returns integer indices)."""
+    return [o for o in outputs if o.requires_grad]
+
+
+def _assert_close(got, expected, rtol, atol, what):
+    got, expected = _to_numpy(got), _to_numpy(expected)
+    assert got.shape == expected.shape, f"{what}: shape {got.shape} != torch's {expected.shape}"
+    assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype} != torch's {expected.dtype}"
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("spec,case", _cases(SPECS))
+def test_forward_backward_match_torch(spec, case, dtype_name):
+    _, _, _, rtol, atol = DTYPES[dtype_name]
+    g_in, g_out, t_in, t_out = _run_both(spec, case, dtype_name)
+    assert len(g_out) == len(t_out)
+    for g, t in zip(g_out, t_out):
+        _assert_close(g, t, rtol, atol, "forward")
+        assert g.requires_grad == t.requires_grad
+    g_out, t_out = _differentiable(g_out), _differentiable(t_out)
+    rng = np.random.default_rng(1)
+    upstream = [rng.standard_normal(tuple(t.shape)).astype(_to_numpy(t).dtype) for t in t_out]
+    t_grads = torch.autograd.grad(t_out, t_in, [torch.tensor(u) for u in upstream], allow_unused=True)
+    g_grads = glasstorch.autograd.grad(g_out, g_in, [glasstorch.tensor(u) for u in upstream], allow_unused=True)
+    for i, (g, t) in enumerate(zip(g_grads, t_grads)):
+        if t is None:
+            assert g is None or not np.any(g.numpy()), f"input {i}: torch gives no gradient"
+            continue
+        assert g is not None, f"input {i}: no gradient, torch gives one"
+        _assert_close(g, t, rtol, atol, f"gradient of input {i}")
+
+
+@pytest.mark.parametrize("spec,case", _cases([s for s in SPECS if s.check]))
+def test_gradcheck_float64(spec, case):
+    arrays = _inputs(spec, case, np.float64)
+    inputs = [glasstorch.tensor(a, requires_grad=True) for a in arrays]
+    floating = lambda *xs: [o for o in _as_tuple(spec.fn(glasstorch, *xs)) if o.dtype.is_floating_point]  # noqa: E731
+    assert gradcheck(floating, inputs,
+                     eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("spec,case", _cases([s for s in SPECS if s.double]))
+def test_double_backward_matches_torch(spec, case):
+    """d/dx <v2, d<v1, f(x)>/dx> computed with create_graph=True, against torch."""
+    g_in, g_out, t_in, t_out = _run_both(spec, case, "float64")
+    g_out, t_out = _differentiable(g_out), _differentiable(t_out)
+    rng = np.random.default_rng(2)
+    v1 = [rng.standard_normal(tuple(t.shape)) for t in t_out]
+    v2 = [rng.standard_normal(tuple(t.shape)) for t in t_in]
+    results = []
+    for L, xs, outs in ((glasstorch, g_in, g_out), (torch, t_in, t_out)):
+        first = L.autograd.grad(outs, xs, [L.tensor(v) for v in v1], create_graph=True, allow_unused=True)
+        used = [(g * L.tensor(v)).sum() for g, v in zip(first, v2) if g is not None and g.requires_grad]
+        if not used:  # the first gradient does not depend on x (a linear op, or relu's constant mask)
+            results.append([np.zeros(x.shape) for x in xs])
+            continue
+        total = used[0]
+        for u in used[1:]:
+            total = total + u
+        second = L.autograd.grad(total, xs, allow_unused=True)
+        results.append([np.zeros(x.shape) if s is None else _to_numpy(s) for s, x in zip(second, xs)])
+    g_second, t_second = results
+    for i, (g, t) in enumerate(zip(g_second, t_second)):
+        np.testing.assert_allclose(g, t, rtol=1e-8, atol=1e-8, err_msg=f"second derivative of input {i}")
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("spec,case", _cases(NO_GRAD_SPECS))
+def test_gradient_free_ops_match_torch(spec, case, dtype_name):
+    _, g_out, _, t_out = _run_both(spec, case, dtype_name, requires_grad=False)
+    for g, t in zip(g_out, t_out):
+        assert not g.requires_grad
+        _assert_close(g, t, 1e-6, 1e-6, "forward")
+
+
+@pytest.mark.parametrize("spec,case", _cases(SPECS[:20]))
+def test_no_grad_records_nothing(spec, case):
+    arrays = _inputs(spec, case, np.float32)
+    inputs = [glasstorch.tensor(a, requires_grad=True) for a in arrays]
+    with glasstorch.no_grad():
+        outs = _as_tuple(spec.fn(glasstorch, *inputs))
+    assert all(o.grad_fn is None and not o.requires_grad for o in outs)
