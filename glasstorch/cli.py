@@ -1,0 +1,229 @@
+"""The `glasstorch` command: the lab that reproduces every experiment of the course notes.
+
+    glasstorch list                                   the experiments
+    glasstorch run digits-cnn                         one experiment, with report and figures
+    glasstorch run mlp --engine both --data-dir ../shared/data
+    glasstorch compare xor-mlp                        glasstorch vs PyTorch, step by step
+    glasstorch train --model lenet --dataset mnist    a general training run
+    glasstorch data verify                            the datasets and their checksums
+    glasstorch doctor                                 what is installed, what to fix
+    glasstorch results                                docs/RESULTS.md from the runs under out/
+"""
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+EPILOG_RUN = """examples:
+  glasstorch run digits-cnn                      the demo: a CNN on 8x8 digits in seconds
+  glasstorch run xor-mlp --quick                 the quick (test) size
+  glasstorch run cnn-mnist --engine both         glasstorch and PyTorch side by side
+  glasstorch run mlp --epochs 3 --lr 0.2 --data-dir ../shared/data --out runs/
+  glasstorch run all --quick                     every experiment, quick size
+"""
+
+
+def default_data_dir():
+    """$GLASSTORCH_DATA, else ../shared/data when it exists (relative to the current folder), else the cache."""
+    if os.environ.get("GLASSTORCH_DATA"):
+        return os.environ["GLASSTORCH_DATA"]
+    shared = Path("..") / "shared" / "data"
+    if shared.is_dir():
+        return str(shared)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "glasstorch", "data")
+
+
+def _engines(choice):
+    return ("glass", "torch") if choice == "both" else (choice,)
+
+
+def _add_common(p, data=True):
+    p.add_argument("--engine", choices=["glass", "torch", "both"], default="glass",
+                   help="glass = glasstorch (default), torch = PyTorch, both = side by side")
+    p.add_argument("--epochs", type=int, help="override the number of epochs / iterations")
+    p.add_argument("--lr", type=float, help="override the learning rate")
+    p.add_argument("--batch-size", type=int, dest="batch_size", help="override the batch size")
+    p.add_argument("--seed", type=int, help="random seed (default: the experiment's)")
+    if data:
+        p.add_argument("--data-dir", default=None, help="dataset folder (default: $GLASSTORCH_DATA, else "
+                       "../shared/data if it exists, else ~/.cache/glasstorch/data)")
+    p.add_argument("--out", default="out", help="where run folders go (default: out/)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="compute device (default: cpu)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or experiment printout")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="glasstorch", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="glasstorch: deep learning from scratch on NumPy, with PyTorch's API. "
+                    "This command runs the experiments of the course notes on glasstorch and, side by side, "
+                    "on PyTorch.",
+        epilog=__doc__.split("\n", 2)[2])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the experiments", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  glasstorch list\n  glasstorch list --quick    (show quick-size targets)")
+    p.add_argument("--quick", action="store_true", help="show the quick-size targets instead of the full ones")
+
+    p = sub.add_parser("run", help="run one experiment (or all) and write its report",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_RUN,
+                       description="Run an experiment: progress bars, a closing table (target vs achieved, "
+                                   "time) and a folder OUT/NAME-<timestamp>/ with report.md, metrics.json, "
+                                   "history.csv, figures and the final checkpoint.")
+    p.add_argument("name", help="experiment name (see `glasstorch list`), or `all`")
+    p.add_argument("--quick", action="store_true", help="the seconds-long size the tests use")
+    _add_common(p)
+
+    p = sub.add_parser("compare", help="lockstep glasstorch vs PyTorch from identical weights",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Train the experiment's model on glasstorch and PyTorch from identical initial "
+                                   "weights on identical batches; after every step print |Δloss| and the largest "
+                                   "|Δgrad| and |Δweight|; stop at the first divergence beyond tolerance.",
+                       epilog="examples:\n  glasstorch compare xor-mlp\n  glasstorch compare digits-cnn --steps 20"
+                              "\n  glasstorch compare mlp --steps 5 --tol 1e-3 --verbose")
+    p.add_argument("name", help="an experiment with a model (xor-mlp, digits-cnn, mlp, cnn-mnist, ...)")
+    p.add_argument("--steps", type=int, default=10, help="training steps to compare (default 10)")
+    p.add_argument("--tol", type=float, default=1e-4, help="relative tolerance before calling it a divergence")
+    p.add_argument("--batch-size", type=int, dest="batch_size", default=None, help="batch size")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--seed", type=int, default=0, help="seed for the weights and the batches")
+    p.add_argument("--data-dir", default=None, help="dataset folder")
+    p.add_argument("--verbose", action="store_true", help="print every parameter at every step")
+
+    p = sub.add_parser("train", help="a general training run (model x dataset)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  glasstorch train --model cnn --dataset digits\n"
+                              "  glasstorch train --model lenet --dataset mnist --epochs 3 --engine both\n"
+                              "  glasstorch train --model mlp --dataset fashion-mnist --optimizer adam --lr 1e-3")
+    p.add_argument("--model", choices=["softmax", "mlp", "lenet", "cnn"], default="mlp")
+    p.add_argument("--dataset", choices=["digits", "mnist", "fashion-mnist"], default="digits")
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default=None,
+                   help="default: sgd for softmax/mlp, adam for lenet/cnn")
+    p.add_argument("--limit", type=int, default=None, help="use only this many training samples")
+    p.add_argument("--quick", action="store_true", help="a seconds-long run (small subset, 1 epoch)")
+    _add_common(p)
+
+    p = sub.add_parser("data", help="datasets: list, fetch, verify, path",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  glasstorch data list\n  glasstorch data verify --data-dir ../shared/data\n"
+                              "  glasstorch data fetch mnist                      (download, checksum)\n"
+                              "  glasstorch data fetch mnist --from ~/Downloads   (import from a folder)\n"
+                              "  glasstorch data path")
+    p.add_argument("action", choices=["list", "fetch", "verify", "path"])
+    p.add_argument("dataset", nargs="?", default=None, help="mnist or fashion-mnist (default: all)")
+    p.add_argument("--data-dir", default=None, help="dataset folder")
+    p.add_argument("--from", dest="source", default=None, help="fetch: copy the .gz files from this folder")
+
+    sub.add_parser("doctor", help="check the installation; each problem with its fix",
+                   formatter_class=argparse.RawDescriptionHelpFormatter, epilog="example:\n  glasstorch doctor")
+
+    p = sub.add_parser("results", help="write docs/RESULTS.md from the run folders",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  glasstorch results --out out --write docs/RESULTS.md")
+    p.add_argument("--out", default="out", help="folder holding the run folders (default out/)")
+    p.add_argument("--write", default="docs/RESULTS.md", help="the markdown file to write")
+    return parser
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_list(args):
+    from .experiments import get, names
+    from .experiments.runner import describe_targets, expected_for
+    rows = []
+    for name in names():
+        module = get(name)
+        rows.append((name, module.SUMMARY, module.NOTE, describe_targets(expected_for(module, args.quick))))
+    width = max(len(r[0]) for r in rows)
+    for name, summary, note, target in rows:
+        print(f"{name:<{width}}  {summary}\n{'':<{width}}  note: {note}\n{'':<{width}}  target: {target}")
+    print(f"\n{len(rows)} experiments. `glasstorch run NAME` runs one; `glasstorch run NAME --help` for options.")
+    return 0
+
+
+def _overrides(args):
+    return {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed}
+
+
+def _finish(record):
+    from .experiments.report import results_table
+    print()
+    print(f"{record.name} ({'quick' if record.quick else 'full'} size)")
+    print(results_table(record))
+    print(f"\nreport: {record.folder / 'report.md'}")
+    print("all targets met" if record.passed else "SOME TARGETS MISSED (see the report)")
+    return 0 if record.passed else 1
+
+
+def cmd_run(args):
+    from .experiments import names
+    from .experiments.runner import run_experiment
+    data_dir = args.data_dir or default_data_dir()
+    todo = names() if args.name == "all" else [args.name]
+    status = 0
+    for name in todo:
+        try:
+            record = run_experiment(name, _engines(args.engine), args.quick, _overrides(args), data_dir, args.out,
+                                    args.device, verbose=not args.quiet, command=_command_line())
+        except KeyError as exc:
+            print(f"error: {exc.args[0]}", file=sys.stderr)
+            return 2
+        status |= _finish(record)
+    return status
+
+
+def cmd_train(args):
+    from .experiments import general
+    from .experiments.runner import run_experiment
+    overrides = _overrides(args)
+    overrides.update(model=args.model, dataset=args.dataset, optimizer=args.optimizer, limit=args.limit)
+    record = run_experiment(general, _engines(args.engine), args.quick, overrides, args.data_dir or default_data_dir(),
+                            args.out, args.device, verbose=not args.quiet, command=_command_line())
+    return _finish(record)
+
+
+def cmd_compare(args):
+    from .experiments.compare import compare
+    result = compare(args.name, steps=args.steps, tol=args.tol, batch_size=args.batch_size, lr=args.lr,
+                     seed=args.seed, data_dir=args.data_dir or default_data_dir(), verbose=args.verbose)
+    return 0 if result.agreed else 1
+
+
+def cmd_data(args):
+    from .experiments import datastore
+    return datastore.main(args.action, args.dataset, args.data_dir or default_data_dir(), args.source)
+
+
+def cmd_doctor(args):
+    from .experiments.doctor import doctor
+    return doctor(default_data_dir())
+
+
+def cmd_results(args):
+    from .experiments.report import write_results
+    path = write_results(args.out, args.write)
+    print(Path(path).read_text())
+    print(f"written: {path}")
+    return 0
+
+
+def _command_line():
+    return "glasstorch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
+            "doctor": cmd_doctor, "results": cmd_results}
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

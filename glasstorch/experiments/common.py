@@ -1,0 +1,161 @@
+"""Pieces several experiments share, written once against the torch API (`fw` is glasstorch or torch).
+
+- image_arrays:   MNIST / Fashion-MNIST / 8x8 digits as NumPy arrays (from glasstorch.vision), so both
+                  engines are fed the very same samples.
+- make_loader:    fw.utils.data.DataLoader over a TensorDataset built from those arrays.
+- train_classifier / evaluate / predict: the loop of the notes (zero_grad, backward, step; eval under no_grad).
+"""
+import numpy as np
+
+FASHION_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+IMAGE_SETS = ("mnist", "fashion-mnist", "digits")
+
+
+# ----------------------------------------------------------------------------- data
+def image_arrays(name, data_dir=None, train=True, limit=None, seed=0):
+    """(images float32 N x 1 x H x W scaled to [0, 1], labels int64 N) for mnist, fashion-mnist or digits.
+
+    `limit` keeps a class-mixed random subset of that many samples (the quick sizes use it).
+    """
+    from glasstorch import vision
+    classes = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "digits": "Digits"}
+    if name not in classes:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(IMAGE_SETS)}")
+    cls = getattr(vision, classes[name], None)
+    if cls is None:  # TEMPORARY until glasstorch.vision lands
+        return _interim_arrays(name, data_dir, train, limit, seed)
+    kwargs = {"train": train}
+    if name != "digits":
+        kwargs.update(root=data_dir, download=False)
+    dataset = cls(**kwargs)
+    images = _numpy(dataset.data).astype(np.float32)
+    labels = _numpy(dataset.targets).astype(np.int64)
+    images /= 16.0 if name == "digits" and images.max() > 1 else (255.0 if images.max() > 1 else 1.0)
+    if images.ndim == 3:
+        images = images[:, None]
+    if limit is not None and limit < len(labels):
+        keep = np.random.default_rng(seed).permutation(len(labels))[:limit]
+        images, labels = images[keep], labels[keep]
+    return np.ascontiguousarray(images), labels
+
+
+def _interim_arrays(name, data_dir, train, limit, seed):
+    import gzip
+    from pathlib import Path
+    if name == "digits":
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        X, y = d.images.astype(np.float32) / 16.0, d.target.astype(np.int64)
+        X, y = (X[:1437], y[:1437]) if train else (X[1437:], y[1437:])
+    else:
+        stem = "train" if train else "t10k"
+        folder = Path(data_dir or "../shared/data") / name
+        with gzip.open(folder / f"{stem}-images-idx3-ubyte.gz") as f:
+            X = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28).astype(np.float32) / 255.0
+        with gzip.open(folder / f"{stem}-labels-idx1-ubyte.gz") as f:
+            y = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+    if limit is not None and limit < len(y):
+        keep = np.random.default_rng(seed).permutation(len(y))[:limit]
+        X, y = X[keep], y[keep]
+    return np.ascontiguousarray(X[:, None]), y
+
+
+def _numpy(x):
+    return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
+
+
+def tensor(fw, array, device="cpu"):
+    """A fw tensor holding `array` (float64 arrays become float32, the frameworks' default)."""
+    array = np.ascontiguousarray(array)
+    if array.dtype == np.float64:
+        array = array.astype(np.float32)
+    t = fw.from_numpy(array)
+    return t.to(device) if device != "cpu" else t
+
+
+def make_loader(fw, X, y, batch_size, shuffle=False, seed=0, device="cpu"):
+    """fw.utils.data.DataLoader over TensorDataset(X, y); shuffling drawn from a seeded fw.Generator."""
+    data = fw.utils.data
+    dataset = data.TensorDataset(tensor(fw, X, device), tensor(fw, y, device))
+    generator = fw.Generator().manual_seed(seed) if shuffle else None
+    return data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+# ----------------------------------------------------------------------------- the training loop
+def train_epoch(fw, model, optimizer, loss_fn, loader, lab, desc="train"):
+    """One pass over `loader`; returns (mean loss, accuracy) over the samples seen."""
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    for X, y in lab.progress(loader, desc, total=len(loader)):
+        optimizer.zero_grad()
+        out = model(X)
+        loss = loss_fn(out, y)
+        loss.backward()
+        optimizer.step()
+        n = len(y)
+        total_loss += loss.item() * n
+        correct += (out.argmax(dim=1) == y).sum().item()
+        seen += n
+    return total_loss / seen, correct / seen
+
+
+def evaluate(fw, model, loader, loss_fn=None):
+    """(accuracy, mean loss or None) of `model` on `loader`, in eval mode, without building a graph."""
+    model.eval()
+    correct, seen, total_loss = 0, 0, 0.0
+    with fw.no_grad():
+        for X, y in loader:
+            out = model(X)
+            if loss_fn is not None:
+                total_loss += loss_fn(out, y).item() * len(y)
+            correct += (out.argmax(dim=1) == y).sum().item()
+            seen += len(y)
+    return correct / seen, (total_loss / seen if loss_fn is not None else None)
+
+
+def predict(fw, model, X, batch_size=1000, device="cpu"):
+    """Class predictions (NumPy int array) for NumPy inputs X."""
+    model.eval()
+    preds = []
+    with fw.no_grad():
+        for start in range(0, len(X), batch_size):
+            out = model(tensor(fw, X[start:start + batch_size], device))
+            preds.append(out.argmax(dim=1).cpu().numpy())
+    return np.concatenate(preds)
+
+
+def train_classifier(fw, model, optimizer, loss_fn, train_loader, test_loader, epochs, lab, scheduler=None,
+                     stop_at=None):
+    """The notes' loop: for each epoch train, then test; logs epoch, train_loss, train_acc, test_acc.
+
+    stop_at: stop early once the test accuracy reaches it (returns the epoch it happened, else None).
+    """
+    reached = None
+    for epoch in range(1, epochs + 1):
+        train_loss, train_acc = train_epoch(fw, model, optimizer, loss_fn, train_loader, lab,
+                                            desc=f"epoch {epoch}/{epochs}")
+        test_acc, test_loss = evaluate(fw, model, test_loader, loss_fn)
+        if scheduler is not None:
+            scheduler.step()
+        lab.log(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss, test_acc=test_acc)
+        lab.say(f"epoch {epoch:2d}: train loss {train_loss:.4f}, train acc {train_acc:.4f}, test acc {test_acc:.4f}")
+        if stop_at is not None and test_acc >= stop_at:
+            reached = epoch
+            break
+    return reached
+
+
+def show_predictions(lab, images, labels, preds, names=None, name="predictions", caption="", n=12):
+    """A grid of images titled 'true / predicted' (red when wrong)."""
+    n = min(n, len(labels))
+    cols = min(6, n)
+    rows = (n + cols - 1) // cols
+    with lab.figure(name, caption, figsize=(1.9 * cols, 2.2 * rows), nrows=rows, ncols=cols, squeeze=False) as (
+            fig, axes):
+        for ax, img, t, p in zip(axes.flat, images[:n], labels[:n], preds[:n]):
+            ax.imshow(img.reshape(img.shape[-2:]), cmap="gray")
+            label = (lambda k: names[k] if names else str(k))
+            ax.set_title(f"{label(t)}\n{label(p)}", fontsize=8, color="black" if t == p else "red")
+            ax.axis("off")
+        for ax in list(axes.flat)[n:]:
+            ax.axis("off")

@@ -1,0 +1,118 @@
+"""The Lab: what an experiment's `run(fw, cfg, lab)` talks to while it runs.
+
+An experiment never opens files, draws progress bars or prints tables itself; it asks the lab:
+
+    lab.say("0 , 1 : 1.0")                  # printed now and kept for report.md
+    for X, y in lab.progress(loader, "epoch 1"):   # a tqdm bar (silent in tests)
+    lab.log(epoch=1, train_loss=0.31, test_acc=0.97)   # one row of history.csv
+    with lab.figure("decision_boundary", "What the net learned") as fig: ...   # a PNG
+    lab.checkpoint(model)                   # the final weights, never pickled
+
+so the same experiment code runs in the CLI (bars, files) and in the tests (quiet, a temp folder).
+"""
+import contextlib
+import io
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+class Lab:
+    """Run context for one experiment on one engine.
+
+    Args:
+        fw: the framework module the experiment computes with (glasstorch or torch).
+        engine: "glass" or "torch" (used in file names and tables).
+        out: folder for the figures and the checkpoint (created on demand).
+        data_dir: where MNIST / Fashion-MNIST live.
+        device: "cpu" or "cuda".
+        verbose: show progress bars and echo `say` to stdout.
+        suffix: appended to figure/checkpoint names (``"-torch"`` when both engines share a folder).
+    """
+
+    def __init__(self, fw, engine, out, data_dir=None, device="cpu", verbose=True, suffix="", quick=False):
+        self.fw, self.engine, self.out = fw, engine, Path(out)
+        self.data_dir, self.device, self.verbose, self.suffix, self.quick = data_dir, device, verbose, suffix, quick
+        self.history = []          # list of dicts, one per logged step/epoch
+        self.figures = []          # (file name, caption)
+        self.printed = io.StringIO()
+        self.checkpoint_path = None
+        self.started = time.perf_counter()
+
+    # -------------------------------------------------------------- text
+    def say(self, *parts, sep=" "):
+        """Print like `print`, and keep the text for the report."""
+        text = sep.join(str(p) for p in parts)
+        self.printed.write(text + "\n")
+        if self.verbose:
+            print(text, flush=True)
+
+    # -------------------------------------------------------------- progress
+    def progress(self, iterable, desc="", total=None, leave=False):
+        """A tqdm progress bar over `iterable` when verbose, else the iterable itself."""
+        if not self.verbose:
+            return iterable
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return iterable
+        return tqdm(iterable, desc=f"[{self.engine}] {desc}", total=total, leave=leave, dynamic_ncols=True)
+
+    # -------------------------------------------------------------- history
+    def log(self, **values):
+        """Append one row (epoch/step and scalar metrics) to the history."""
+        row = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in values.items()}
+        self.history.append(row)
+        return row
+
+    # -------------------------------------------------------------- figures
+    @contextlib.contextmanager
+    def figure(self, name, caption="", figsize=(6.4, 4.8), **subplots):
+        """`with lab.figure("loss", "Loss per epoch", ncols=2) as (fig, axes):` saves name.png on exit."""
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(figsize=figsize, **subplots)
+        try:
+            yield fig, axes
+            self.out.mkdir(parents=True, exist_ok=True)
+            file_name = f"{name}{self.suffix}.png"
+            fig.tight_layout()
+            fig.savefig(self.out / file_name, dpi=100)
+            self.figures.append((file_name, f"{caption} ({self.engine})" if caption else self.engine))
+        finally:
+            plt.close(fig)
+
+    # -------------------------------------------------------------- checkpoint
+    def checkpoint(self, model):
+        """Save `model.state_dict()` as the run's final checkpoint (glasstorch.save, else .npz; never pickle)."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+        try:
+            import glasstorch
+            save = glasstorch.save
+        except AttributeError:
+            save = None
+        if save is not None:
+            path = self.out / f"model{self.suffix}.pt"
+            save({k: glasstorch.from_numpy(np.ascontiguousarray(a)) for k, a in arrays.items()}, str(path))
+        else:
+            path = self.out / f"model{self.suffix}.npz"
+            np.savez(path, **arrays)
+        self.checkpoint_path = path.name
+        return path
+
+    # -------------------------------------------------------------- helpers for experiments
+    def rng(self, seed):
+        """A NumPy generator for data: identical on both engines, so both see the same samples."""
+        return np.random.default_rng(seed)
+
+    def elapsed(self):
+        return time.perf_counter() - self.started
+
+
+def quiet_env():
+    """True under pytest (no bars, no echo)."""
+    return "PYTEST_CURRENT_TEST" in os.environ

@@ -1,0 +1,160 @@
+"""Run an experiment on one or both engines, check its targets, and write its run folder.
+
+    record = run_experiment("xor-mlp", engines=("glass", "torch"), quick=True)
+    record.passed          # every target met on every engine
+    record.folder          # out/xor-mlp-20260101-120000/ with report.md, metrics.json, ...
+"""
+import dataclasses
+import operator
+import platform
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import get
+from .lab import Lab
+
+ENGINES = ("glass", "torch")
+_OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
+
+
+def load_engine(engine):
+    """The framework module for an engine name: glasstorch for "glass", torch for "torch"."""
+    if engine == "glass":
+        import glasstorch
+        return glasstorch
+    if engine == "torch":
+        try:
+            import torch
+        except ImportError as exc:
+            raise RuntimeError("--engine torch needs PyTorch: pip install torch (CPU build is enough)") from exc
+        return torch
+    raise ValueError(f"unknown engine {engine!r}; choose from glass, torch, both")
+
+
+def make_config(module, quick=False, **overrides):
+    """The experiment's Config at full or quick size, with the CLI's overrides (epochs, lr, ...) applied
+    where the Config has such a field. Returns (config, names of overrides it does not have)."""
+    cfg = module.Config.quick() if quick else module.Config()
+    fields = {f.name for f in dataclasses.fields(cfg)}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    ignored = sorted(k for k in given if k not in fields)
+    return dataclasses.replace(cfg, **{k: v for k, v in given.items() if k in fields}), ignored
+
+
+def expected_for(module, quick):
+    return getattr(module, "QUICK_EXPECTED", module.EXPECTED) if quick else module.EXPECTED
+
+
+def describe_targets(expected):
+    return ", ".join(f"{metric} {op} {value:g}" for metric, (op, value) in expected.items())
+
+
+def check_targets(results, expected):
+    """One row per target: (metric, op, target, achieved, ok)."""
+    rows = []
+    for metric, (op, target) in expected.items():
+        achieved = results.get(metric)
+        ok = achieved is not None and bool(_OPS[op](achieved, target))
+        rows.append((metric, op, target, achieved, ok))
+    return rows
+
+
+@dataclasses.dataclass
+class EngineRun:
+    engine: str
+    results: dict
+    checks: list
+    seconds: float
+    lab: Lab
+    error: str = ""
+
+    @property
+    def passed(self):
+        return not self.error and all(row[-1] for row in self.checks)
+
+
+@dataclasses.dataclass
+class RunRecord:
+    name: str
+    module: object
+    config: object
+    quick: bool
+    folder: Path
+    runs: list
+    command: str = ""
+    ignored: list = dataclasses.field(default_factory=list)
+    started: str = ""
+
+    @property
+    def passed(self):
+        return all(run.passed for run in self.runs)
+
+
+def run_on_engine(module, cfg, engine, folder, quick, data_dir=None, device="cpu", verbose=True, suffix=""):
+    """Run `module` once on `engine`; exceptions are caught and recorded (the other engine still runs)."""
+    lab = Lab(None, engine, folder, data_dir=data_dir, device=device, verbose=verbose, suffix=suffix, quick=quick)
+    expected = expected_for(module, quick)
+    try:
+        fw = load_engine(engine)  # imported before the clock starts: `import torch` alone takes seconds
+    except Exception as exc:
+        fw = None
+        load_error = exc
+    start = time.perf_counter()
+    try:
+        if fw is None:
+            raise load_error
+        lab.fw = fw
+        if hasattr(cfg, "seed"):
+            fw.manual_seed(cfg.seed)
+        results = module.run(fw, cfg, lab)
+        error = ""
+    except Exception as exc:  # report it, don't hide the other engine's results
+        results = {}
+        error = f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exc(limit=-4))
+        if verbose:
+            print(f"[{engine}] FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+    seconds = time.perf_counter() - start
+    results = {k: float(v) for k, v in results.items()}
+    return EngineRun(engine, results, check_targets(results, expected), seconds, lab, error)
+
+
+def run_experiment(name, engines=("glass",), quick=False, overrides=None, data_dir=None, out_root="out",
+                   device="cpu", verbose=True, folder=None, command="", write=True):
+    """Run experiment `name` on each engine, write its run folder, return the RunRecord."""
+    module = get(name)
+    cfg, ignored = make_config(module, quick, **(overrides or {}))
+    if hasattr(cfg, "device"):
+        cfg = dataclasses.replace(cfg, device=device)
+    now = datetime.now(timezone.utc)
+    if folder is None:
+        folder = Path(out_root) / f"{module.NAME}-{now.strftime('%Y%m%d-%H%M%S')}"
+    folder = Path(folder)
+    both = len(engines) > 1
+    runs = [run_on_engine(module, cfg, engine, folder, quick, data_dir, device, verbose,
+                          suffix=f"-{engine}" if both else "") for engine in engines]
+    record = RunRecord(module.NAME, module, cfg, quick, folder, runs, command, ignored,
+                       now.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    if write:
+        from .report import write_run
+        write_run(record)
+    return record
+
+
+def versions():
+    """Versions worth writing into every report."""
+    import numpy
+    info = {"python": platform.python_version(), "numpy": numpy.__version__, "platform": platform.platform()}
+    try:
+        import glasstorch
+        info["glasstorch"] = glasstorch.__version__
+    except Exception:  # pragma: no cover
+        pass
+    try:
+        import torch
+        info["torch"] = torch.__version__
+    except ImportError:
+        info["torch"] = "not installed"
+    return info
