@@ -170,6 +170,7 @@ class Optimizer:
                 self._update_group(group)
         for hook in list(self._step_post_hooks.values()):
             hook(self, (), {})
+        self._opt_called = True  # lets an lr scheduler warn when it is stepped before the optimizer
         return loss
 
     def _update_group(self, group):
