@@ -41,6 +41,14 @@ def _per_group(name, optimizer, value):
     return [value] * len(optimizer.param_groups)
 
 
+def _set_momentum(group, use_beta1, value):
+    """Cycling schedulers move SGD's `momentum`, or Adam's beta1 (the first of `betas`)."""
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
 class LRScheduler:
     """Base class: keeps `last_epoch` (steps taken), `base_lrs` (each group's `initial_lr`) and the last lrs.
 
@@ -164,7 +172,12 @@ class LambdaLR(_LambdaScheduler):
         last_epoch (int): index of the last epoch (default -1: start fresh).
 
     Example:
-        >>> scheduler = LambdaLR(optimizer, lr_lambda=lambda epoch: 0.95 ** epoch)
+        >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=lambda epoch: 0.5 ** epoch)
+        >>> for epoch in range(3):
+        ...     opt.step(); scheduler.step()
+        >>> scheduler.get_last_lr()
+        [0.125]
     """
 
     def get_lr(self):
@@ -186,7 +199,13 @@ class StepLR(LRScheduler):
     """Multiply lr by `gamma` every `step_size` epochs: lr = initial_lr * gamma^(epoch // step_size).
 
     Example:
-        >>> scheduler = StepLR(optimizer, step_size=30, gamma=0.1)   # 0.05 until 30, 0.005 until 60, ...
+        >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(scheduler.get_last_lr()[0]); opt.step(); scheduler.step()
+        >>> lrs
+        [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
@@ -250,7 +269,13 @@ class LinearLR(LRScheduler):
     """The lr factor goes linearly from `start_factor` to `end_factor` over `total_iters` epochs (warm-up).
 
     Example:
-        >>> scheduler = LinearLR(optimizer, start_factor=0.1, total_iters=4)  # 0.1, 0.325, 0.55, 0.775, 1.0 x lr
+        >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=3)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(scheduler.get_last_lr()[0]); opt.step(); scheduler.step()
+        >>> lrs
+        [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
@@ -353,6 +378,150 @@ class CosineAnnealingLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter, 2017).
+
+    lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2, where T_cur counts the epochs since
+    the last restart and the i-th cycle lasts T_i = T_0 * T_mult^i epochs. `step(epoch)` accepts a fractional
+    epoch (`scheduler.step(epoch + batch / num_batches)`) to anneal within an epoch.
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if T_0 <= 0 or not isinstance(T_0, int):
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if T_mult < 1 or not isinstance(T_mult, int):
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        self._warn_outside_step()
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:  # restart
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:  # which cycle `epoch` falls in: T_0 (T_mult^n - 1) / (T_mult - 1) <= epoch
+                n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult ** n
+        else:
+            self.T_i = self.T_0
+            self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        self._get_lr_called_within_step = True
+        try:
+            lrs = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = _lrs(self.optimizer)
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, 2017): lr goes linearly between `base_lr` and `max_lr` and back, with
+    momentum cycling the opposite way. Step it after every batch.
+
+    Modes: 'triangular' (constant amplitude), 'triangular2' (amplitude halves every cycle), 'exp_range'
+    (amplitude scaled by gamma^iteration), or a custom `scale_fn(x)` applied per 'cycle' or per 'iterations'.
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else \
+            {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}[mode]
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for top, bottom, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
+                    _set_momentum(group, self.use_beta1, top)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x):
+        """The amplitude factor of cycle (or iteration) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        self._warn_outside_step()
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # position inside the cycle, in [0, 1)
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base_lr + (max_lr - base_lr) * scale_factor * scale
+               for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, bottom, top in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                _set_momentum(group, self.use_beta1, top - (top - bottom) * scale_factor * scale)
+        return lrs
+
+    def state_dict(self):
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        fn = state_dict.pop("_scale_fn_custom")
+        super().load_state_dict(state_dict)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+
+
 class _SchedulerList(LRScheduler):
     """Shared by SequentialLR and ChainedScheduler: saves each inner scheduler's state_dict."""
 
@@ -389,9 +558,15 @@ class SequentialLR(_SchedulerList):
     """Run `schedulers[0]` until `milestones[0]`, then `schedulers[1]` (restarted at its epoch 0), and so on.
 
     Example:
-        >>> warmup = LinearLR(optimizer, start_factor=0.1, total_iters=5)
-        >>> decay = ExponentialLR(optimizer, gamma=0.9)
-        >>> scheduler = SequentialLR(optimizer, schedulers=[warmup, decay], milestones=[5])
+        >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        >>> warmup = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)
+        >>> decay = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        >>> scheduler = torch.optim.lr_scheduler.SequentialLR(opt, schedulers=[warmup, decay], milestones=[2])
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(scheduler.get_last_lr()[0]); opt.step(); scheduler.step()
+        >>> lrs
+        [0.5, 0.75, 1.0, 0.5, 0.25]
     """
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
@@ -521,16 +696,10 @@ class OneCycleLR(LRScheduler):
             base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
                 for top, bottom, group in zip(max_momentums, base_momentums, optimizer.param_groups):
-                    self._set_momentum(group, top)
+                    _set_momentum(group, self.use_beta1, top)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":
@@ -551,7 +720,7 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start_step) / (end_step - start_step)
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[phase["start_momentum"]],
+                        _set_momentum(group, self.use_beta1, self._anneal(group[phase["start_momentum"]],
                                                                group[phase["end_momentum"]], pct))
                     break
                 start_step = phase["end_step"]

@@ -30,9 +30,12 @@ class SGD(Optimizer):
     State: `momentum_buffer` per parameter (only when momentum != 0).
 
     Example:
-        >>> w = glasstorch.zeros(3, requires_grad=True)
-        >>> opt = glasstorch.optim.SGD([w], lr=0.1, momentum=0.9)
-        >>> (w - 1).pow(2).sum().backward(); opt.step(); opt.zero_grad()
+        >>> w = torch.zeros(3, requires_grad=True)
+        >>> opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> ((w - 1) ** 2).sum().backward()     # dL/dw = 2 (w - 1) = -2
+        >>> opt.step(); opt.zero_grad()
+        >>> w
+        tensor([0.2000, 0.2000, 0.2000], requires_grad=True)
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,

@@ -53,6 +53,12 @@ CASES = {
                                        three_phase=True, pct_start=0.25),
     "OneCycleLR-epochs": simple("OneCycleLR", max_lr=0.3, epochs=4, steps_per_epoch=8, div_factor=10.0,
                                 final_div_factor=100.0, base_momentum=0.8, max_momentum=0.9),
+    "CosineAnnealingWarmRestarts": simple("CosineAnnealingWarmRestarts", T_0=4, T_mult=2, eta_min=0.01),
+    "CosineAnnealingWarmRestarts-T_mult=1": simple("CosineAnnealingWarmRestarts", T_0=6),
+    "CyclicLR-triangular": simple("CyclicLR", base_lr=0.01, max_lr=[0.1, 0.3], step_size_up=4, step_size_down=6),
+    "CyclicLR-triangular2": simple("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=3, mode="triangular2"),
+    "CyclicLR-exp_range": simple("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=5, mode="exp_range",
+                                 gamma=0.97, cycle_momentum=False),
     "SequentialLR": lambda lib, opt: seq(lib, opt, ("LinearLR", dict(start_factor=0.1, total_iters=5)),
                                          ("ExponentialLR", dict(gamma=0.9)), [5]),
     "SequentialLR-3": lambda lib, opt: seq(lib, opt, ("ConstantLR", dict(factor=0.5, total_iters=2)),
@@ -114,6 +120,18 @@ def test_reduce_lr_on_plateau_follows_a_scripted_metric(kwargs):
             saved = sched.state_dict()
             sched = optim.lr_scheduler.ReduceLROnPlateau(opt)
             sched.load_state_dict(saved)
+
+
+def test_fractional_epochs_of_warm_restarts_match_torch():
+    opt, topt = make_optimizer(glasstorch), make_optimizer(torch)
+    sched = optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2)
+    tsched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, T_0=3, T_mult=2)
+    for epoch in range(12):
+        for batch in range(4):
+            opt.step(), topt.step()
+            sched.step(epoch + batch / 4)
+            tsched.step(epoch + batch / 4)
+            assert sched.get_last_lr() == tsched.get_last_lr()
 
 
 def test_state_dict_has_torchs_keys_and_values():

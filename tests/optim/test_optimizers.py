@@ -1,5 +1,7 @@
 """Optimizers stepped side by side with torch (the oracle) on identical parameters and gradients."""
 import copy
+import doctest
+import importlib
 
 import numpy as np
 import pytest
@@ -275,3 +277,9 @@ def test_step_hooks_and_deepcopy():
     assert calls == [opt]
     clone = copy.deepcopy(opt.state_dict())
     assert clone["param_groups"][0]["lr"] == 0.1
+
+
+@pytest.mark.parametrize("module", ["optimizer", "sgd", "adam", "lr_scheduler"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(f"glasstorch.optim.{module}"), extraglobs={"torch": glasstorch})
+    assert result.failed == 0
