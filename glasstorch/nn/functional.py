@@ -1,0 +1,653 @@
+"""glasstorch.nn.functional: the stateless form of every layer, with torch's signatures and defaults.
+
+Each function checks and normalises its arguments (ints to pairs, 'same' padding, legacy
+`size_average`/`reduce`), then calls one op from glasstorch.ops, where forward and backward live.
+"""
+import numbers
+import warnings
+
+from .. import backend
+from ..ops import activation as _act
+from ..ops import conv as _conv
+from ..ops import elementwise as _elementwise
+from ..ops import loss as _loss
+from ..ops import normalization as _norm
+from ..ops import pool as _pool
+from ..ops.arithmetic import where
+from ..ops.common import TORCH_NAMES, as_tensor
+from ..ops.inplace import inplace as _inplace
+from ..ops.matmul import linear as _linear
+from ..ops.reduce import norm as _vector_norm
+from ..tensor import Tensor
+
+xp = backend.xp
+
+
+# ----------------------------------------------------------------------------- argument helpers
+def _tuple(value, n, name="argument"):
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise ValueError(f"expected {n} values for {name}, got {len(value)}")
+    return value
+
+
+def _type_name(t):
+    return TORCH_NAMES[t.dtype.name]
+
+
+def _with_batch(x, ndim, name, run):
+    """Run a batched op on an unbatched input (one dim fewer) by adding and removing the batch dim."""
+    if x.ndim == ndim:
+        return run(x)
+    if x.ndim == ndim - 1:
+        out = run(x.unsqueeze(0))
+        return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
+    raise RuntimeError(f"Expected {ndim - 1}D (unbatched) or {ndim}D (batched) input to {name}, but got input of "
+                       f"size: {list(x.shape)}")
+
+
+# ----------------------------------------------------------------------------- linear and convolution
+def linear(input, weight, bias=None):
+    """y = x W^T + b."""
+    return _linear(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T W_k x2 + b_k; weight (out, in1, in2)."""
+    lead = input1.shape[:-1]
+    x1 = input1.reshape(-1, input1.shape[-1])
+    x2 = input2.reshape(-1, input2.shape[-1])
+    out = ((x1 @ weight) * x2).sum(-1).t()  # (out, N, in2) * (N, in2) -> (N, out)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(tuple(lead) + (weight.shape[0],))
+
+
+def _conv_padding(padding, kernel, dilation, stride):
+    """padding (int, tuple, 'valid' or 'same') as ((top, bottom), (left, right))."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return tuple((0, 0) for _ in kernel)
+        if padding != "same":
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        # 'same' needs d*(k-1) in total; an odd total puts the extra row/column at the end (as torch)
+        return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
+    return tuple((p, p) for p in _tuple(padding, len(kernel), "padding"))
+
+
+def _check_conv(x, weight, bias, groups, pads, dilation):
+    if weight.ndim != 4:
+        raise RuntimeError(f"weight should have 4 dimensions for conv2d, got {weight.ndim}")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
+                           f"channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError("Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size {list(weight.shape)} instead")
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
+        other = weight if x.dtype != weight.dtype else bias
+        raise RuntimeError(f"Input type ({_type_name(x)}) and {'weight' if other is weight else 'bias'} type "
+                           f"({_type_name(other)}) should be the same")
+    padded = [s + a + b for s, (a, b) in zip(x.shape[2:], pads)]
+    kernel = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
+    if any(p < k for p, k in zip(padded, kernel)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
+                           f"size: ({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input "
+                           f"size")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as torch) of (N, C, H, W) or (C, H, W) input.
+
+    Args: weight (out_channels, in_channels/groups, kh, kw); stride, dilation int or pair;
+    padding int, pair, 'valid' or 'same'; groups splits the channels into independent blocks.
+    """
+    stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
+    pads = _conv_padding(padding, tuple(weight.shape[2:]), dilation, stride)
+
+    def run(x):
+        _check_conv(x, weight, bias, groups, pads, dilation)
+        return _conv.conv2d(x, weight, bias, stride, pads, dilation, groups)
+    return _with_batch(input, 4, "conv2d", run)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of (N, C, L) or (C, L) input: conv2d on a height-1 image."""
+    if isinstance(padding, str):
+        pad = padding
+    else:
+        pad = (0, _tuple(padding, 1)[0])
+    stride, dilation = (1, _tuple(stride, 1)[0]), (1, _tuple(dilation, 1)[0])
+
+    def run(x):
+        return conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride, pad, dilation, groups).squeeze(2)
+    return _with_batch(input, 3, "conv1d", run)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution (the gradient of conv2d with respect to its input); weight (in, out/groups, kh, kw)."""
+    stride, padding = _tuple(stride, 2, "stride"), _tuple(padding, 2, "padding")
+    output_padding, dilation = _tuple(output_padding, 2, "output_padding"), _tuple(dilation, 2, "dilation")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding_height: {output_padding[0]} output_padding_width: {output_padding[1]} "
+                           f"stride_height: {stride[0]} stride_width: {stride[1]} dilation_height: {dilation[0]} "
+                           f"dilation_width: {dilation[1]}")
+
+    def run(x):
+        if x.shape[1] != weight.shape[0]:
+            raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                               f"{list(x.shape)} to have {weight.shape[0]} channels, but got {x.shape[1]} channels "
+                               f"instead")
+        return _conv.conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation)
+    return _with_batch(input, 4, "conv_transpose2d", run)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    def run(x):
+        return conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, _tuple(stride, 1)[0]),
+                                (0, _tuple(padding, 1)[0]), (0, _tuple(output_padding, 1)[0]), groups,
+                                (1, _tuple(dilation, 1)[0])).squeeze(2)
+    return _with_batch(input, 3, "conv_transpose1d", run)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad)//2 dims: pad = (left, right, top, bottom, ...); modes constant/reflect/replicate/circular."""
+    if mode == "constant":
+        return _conv.pad(input, tuple(pad), "constant", 0.0 if value is None else value)
+    if value not in (None, 0, 0.0):
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    return _conv.pad(input, tuple(pad), mode)
+
+
+# ----------------------------------------------------------------------------- pooling
+def _pool_args(x, kernel_size, stride, padding, dilation, n=2):
+    kernel = _tuple(kernel_size, n, "kernel_size")
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _tuple(stride, n)
+    padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
+    for p, k, d in zip(padding, kernel, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation={d}")
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D or {n + 2}D input for pooling, got input of size {list(x.shape)}")
+    return kernel, stride, padding, dilation
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over kh x kw windows; stride defaults to the kernel size. return_indices also gives flat argmax indices."""
+    kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding, dilation)
+    return _pool.max_pool2d(input, kernel, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding, dilation, n=1)
+    out = _pool.max_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation,
+                           ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over kh x kw windows (zero padding counts unless count_include_pad=False)."""
+    kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    return _pool.avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1, n=1)
+    return _pool.avg_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, ceil_mode,
+                            count_include_pad, None).squeeze(-2)
+
+
+def _adaptive_size(x, output_size, n):
+    size = (output_size,) * n if isinstance(output_size, numbers.Integral) or output_size is None else tuple(output_size)
+    if len(size) == 1:
+        size = size * n
+    return tuple(x.shape[-n + i] if s is None else int(s) for i, s in enumerate(size))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (windows [floor(i*H/out), ceil((i+1)*H/out)))."""
+    out = _adaptive_size(input, output_size, 2)
+    h, w = input.shape[-2:]
+    if h % out[0] == 0 and w % out[1] == 0:
+        kernel = (h // out[0], w // out[1])
+        return _pool.avg_pool2d(input, kernel, kernel, (0, 0), False, True, None)
+    return _pool.adaptive_pool2d(input, out, lambda window: window.mean((-2, -1)))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _adaptive_size(input, output_size, 1)[0])).squeeze(-2)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size; return_indices gives flat argmax indices into H*W."""
+    out = _adaptive_size(input, output_size, 2)
+    h, w = input.shape[-2:]
+    if h % out[0] == 0 and w % out[1] == 0:
+        kernel = (h // out[0], w // out[1])
+        return _pool.max_pool2d(input, kernel, kernel, (0, 0), (1, 1), False, return_indices)
+    values = _pool.adaptive_pool2d(input, out, lambda window: window.flatten(-2).max(-1).values)
+    if not return_indices:
+        return values
+    return values, Tensor._make(_adaptive_argmax(input._array, out))
+
+
+def _adaptive_argmax(x, out):
+    h, w = x.shape[-2:]
+    idx = xp.zeros(x.shape[:-2] + out, dtype=xp.int64)
+    for i, (h0, h1) in enumerate(_pool.adaptive_bounds(h, out[0])):
+        for j, (w0, w1) in enumerate(_pool.adaptive_bounds(w, out[1])):
+            local = x[..., h0:h1, w0:w1].reshape(x.shape[:-2] + (-1,)).argmax(-1)
+            idx[..., i, j] = (h0 + local // (w1 - w0)) * w + w0 + local % (w1 - w0)
+    return idx
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, _adaptive_size(input, output_size, 1)[0]), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+# ----------------------------------------------------------------------------- activations
+def _maybe_inplace(x, inplace, fn):
+    return _inplace(x, fn) if inplace else fn(x)
+
+
+def relu(input, inplace=False):
+    return _maybe_inplace(input, inplace, _elementwise.relu)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: _act.leaky_relu(x, negative_slope))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: _act.elu(x, alpha))
+
+
+def selu(input, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: _act.elu(x, 1.6732632423543772) * 1.0507009873554805)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: _act.elu(x / alpha, 1.0) * alpha)
+
+
+def gelu(input, approximate="none"):
+    return _act.gelu(input, approximate)
+
+
+def silu(input, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: x * _elementwise.sigmoid(x))
+
+
+def mish(input, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: x * _elementwise.tanh(_act.softplus(x)))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: _act.hardtanh(x, min_val, max_val))
+
+
+def hardsigmoid(input, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: _act.hardtanh(x + 3.0, 0.0, 6.0) / 6.0)
+
+
+def hardswish(input, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: x * _act.hardtanh(x + 3.0, 0.0, 6.0) / 6.0)
+
+
+def sigmoid(input):
+    return _elementwise.sigmoid(input)
+
+
+def tanh(input):
+    return _elementwise.tanh(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _act.softplus(input, beta, threshold)
+
+
+def softsign(input):
+    return input / (_elementwise.abs(input) + 1)
+
+
+def logsigmoid(input):
+    return _act.logsigmoid(input)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _elementwise.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _elementwise.log_softmax(input, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    return _elementwise.softmax(-input, dim, dtype)
+
+
+# ----------------------------------------------------------------------------- dropout and normalization
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p, scale the rest by 1/(1-p); identity when not training."""
+    return _norm.dropout(input, p, training, inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) (or unbatched (C, L)) input."""
+    return _norm.dropout(input, p, training, inplace, feature_dims=1 if input.ndim == 2 else 2)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) input (3-D input is treated as (N, C, L), as torch does)."""
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                      f"result in an error in a future release.", stacklevel=2)
+    return _norm.dropout(input, p, training, inplace, feature_dims=2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return _norm.dropout(input, p, training, inplace, feature_dims=1 if input.ndim == 4 else 2)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped units take SELU's negative saturation, mean and variance kept."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    alpha = -1.7580993408473766
+    a = ((1 - p) * (1 + p * alpha ** 2)) ** -0.5
+    keep = Tensor._make((backend.rng().random(tuple(input.shape)) >= p).astype(input._array.dtype))
+    out = (input * keep + alpha * (1 - keep)) * a - a * alpha * p
+    return input.copy_(out) if inplace else out
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Per-channel (dim 1) normalization; training updates running_mean/var in place (unbiased variance)."""
+    if input.ndim < 2:
+        raise ValueError(f"expected 2D or more input (got {input.ndim}D input)")
+    return _norm.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalize every (sample, channel) over its spatial dims."""
+    return group_norm(input, input.shape[1], weight, bias, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    return _norm.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    return _norm.group_norm(input, num_groups, weight, bias, eps)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """Look up rows of `weight` (num_embeddings, dim) at integer `input` of any shape."""
+    indices = as_tensor(input)._array
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {'torch.' + TORCH_NAMES[as_tensor(input).dtype.name]}Tensor instead "
+                           f"(while checking arguments for embedding)")
+    n = weight.shape[0]
+    if indices.size and (indices.min() < -n or indices.max() >= n):
+        raise IndexError("index out of range in self")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= n
+    return _norm.embedding(indices % n if indices.size and indices.min() < 0 else indices, weight, padding_idx,
+                           max_norm, norm_type, scale_grad_by_freq)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 (..., num_classes) with a 1 at each index (num_classes=-1: max + 1)."""
+    idx = tensor._array
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    elif idx.size and idx.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = xp.zeros(idx.shape + (num_classes,), dtype=xp.int64)
+    xp.put_along_axis(out, idx[..., None].astype(xp.int64), 1, axis=-1)
+    return Tensor._make(out)
+
+
+# ----------------------------------------------------------------------------- losses
+def _reduction(size_average, reduce, reduction):
+    """torch's legacy rule: size_average/reduce, when given, override `reduction`."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='...' instead.",
+                  stacklevel=3)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _pointwise_pair(input, target, name):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      f"This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      f"same size.", stacklevel=3)
+    return input, as_tensor(target)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """mean((input - target)^2)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    input, target = _pointwise_pair(input, target, "mse_loss")
+    diff = input - target
+    loss = diff * diff
+    return _loss.reduce_loss(loss if weight is None else loss * weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """mean(|input - target|)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    input, target = _pointwise_pair(input, target, "l1_loss")
+    loss = _elementwise.abs(input - target)
+    return _loss.reduce_loss(loss if weight is None else loss * weight, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - delta/2),  d = input - target."""
+    _check_reduction(reduction)
+    input, target = _pointwise_pair(input, target, "huber_loss")
+    d = input - target
+    a = _elementwise.abs(d)
+    loss = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    return _loss.reduce_loss(loss if weight is None else loss * weight, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta/2 (beta = 0: plain L1)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    input, target = _pointwise_pair(input, target, "smooth_l1_loss")
+    d = input - target
+    a = _elementwise.abs(d)
+    if beta == 0:
+        return _loss.reduce_loss(a, reduction)
+    return _loss.reduce_loss(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+
+
+def _class_target(input, target, name):
+    """Check (N, C, d...) input against (N, d...) integer targets; unbatched (C,) with a 0-dim target too."""
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+        return input.unsqueeze(0), target.reshape(1), True
+    if input.ndim == 0:
+        raise RuntimeError("input tensor should be 1D or more")
+    if target.shape[0] != input.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0]}).")
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    return input, target, False
+
+
+def _weight_array(weight, input):
+    if weight is None:
+        return None
+    w = weight._array
+    if w.shape != (input.shape[1],):
+        raise RuntimeError(f"weight tensor should be defined either for all {input.shape[1]} classes or no classes "
+                           f"but got weight tensor of shape: {list(w.shape)}")
+    return w.astype(input._array.dtype, copy=False)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross-entropy of logits (N, C, d...) against class indices (N, d...) or class probabilities (N, C, d...).
+
+    Class indices go through one fused, stable node (log-softmax + NLL; backward softmax - target).
+    `weight` rescales classes; 'mean' then divides by the total weight of the non-ignored targets.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    target = as_tensor(target)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if target.dtype.is_floating_point:
+        return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
+    x, t, unbatched = _class_target(input, target, "cross_entropy")
+    out = _loss.cross_entropy(x, t._array.astype(xp.int64, copy=False), _weight_array(weight, x), ignore_index,
+                              reduction, label_smoothing)
+    return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected input and target to have the same shape when target holds probabilities, got "
+                           f"{list(input.shape)} and {list(target.shape)}")
+    class_dim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_dim]
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = _elementwise.log_softmax(input, class_dim) * target
+    if weight is not None:
+        terms = terms * weight.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1))
+    loss = -terms.sum(class_dim)
+    if reduction == "mean":
+        return loss.sum() / (input.numel() // n_classes if input.numel() else 1)
+    return _loss.reduce_loss(loss, reduction)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """-input[n, target[n]] (input holds log-probabilities), averaged over the target weights."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    target = as_tensor(target)
+    if target.dtype.is_floating_point:
+        raise RuntimeError(f"expected scalar type Long but found {TORCH_NAMES[target.dtype.name]}")
+    x, t, unbatched = _class_target(input, target, "nll_loss")
+    out = _loss.nll_loss(x, t._array.astype(xp.int64, copy=False), _weight_array(weight, x), ignore_index, reduction)
+    return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-w (t log x + (1 - t) log(1 - x)) for probabilities x; the logs are clamped at -100 as torch."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    target = as_tensor(target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
+                         f"is deprecated. Please ensure they have the same size.")
+    a = input._array
+    if a.size and (a.min() < 0 or a.max() > 1):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = _loss.binary_cross_entropy(input, target.to(input.dtype))
+    return _loss.reduce_loss(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """binary_cross_entropy(sigmoid(input), target) computed stably from the logits; pos_weight scales positives."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    target = as_tensor(target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    loss = _loss.binary_cross_entropy_with_logits(input, target.to(input.dtype), pos_weight)
+    return _loss.reduce_loss(loss if weight is None else loss * weight, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """sum target * (log target - input) with input = log-probabilities ('batchmean' divides by the batch size)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    target = as_tensor(target)
+    if log_target:
+        loss = _elementwise.exp(target) * (target - input)
+    else:
+        positive = target > 0
+        safe = where(positive, target, 1.0)  # 0 * log 0 = 0 (xlogy), with no NaN in the unused branch
+        loss = where(positive, target * _elementwise.log(safe), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    return _loss.reduce_loss(loss, reduction)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (max(||x1||, eps) max(||x2||, eps)) along dim."""
+    n1 = _vector_norm(x1, 2, dim, keepdim=True).clamp(min=eps)
+    n2 = _vector_norm(x2, 2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along dim."""
+    return input / _vector_norm(input, p, dim, keepdim=True).clamp(min=eps)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return _vector_norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
+

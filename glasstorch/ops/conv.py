@@ -1,0 +1,309 @@
+"""Convolutions: conv2d (conv1d rides on it), conv_transpose2d, and padding (F.pad).
+
+A convolution is a matrix product in disguise (im2col). Unfold every kernel-sized window of the
+padded input into one column of a matrix `cols` of shape (C*kh*kw, N*positions); then
+
+    out  = W (O, C*kh*kw) @ cols                      one BLAS GEMM for the whole batch
+    dW   = dout (O, N*positions) @ cols^T             one GEMM
+    dcols = W^T @ dout, folded back onto the image    col2im: one strided add per kernel tap
+
+The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
+input (no copy), and a single `ascontiguousarray` materialises the columns.
+
+Stride 1 (the common case) uses a flat trick: read the padded image of width Wp as one long row.
+The window at output (oh, ow) starts at flat offset oh*Wp + ow, so the kernel tap (i, j) reads the
+contiguous run x_flat[i*Wp + j : i*Wp + j + L], L = (OH-1)*Wp + OW. The positions with ow >= OW are
+wrapped-around garbage: they cost a few extra columns, are dropped from the output, and get zero
+gradient. In exchange every copy and every col2im add moves long contiguous runs instead of rows of OW.
+"""
+from .. import backend
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+xp = backend.xp
+as_strided = xp.lib.stride_tricks.as_strided
+
+
+class Unfold:
+    """Where every kernel tap reads in a padded (N, C, Hp, Wp) image: the views behind im2col and col2im.
+
+    Output positions are described by `pos_shape` / `pos_strides` (in elements of the padded image):
+    (L,) with stride 1 in the flat stride-1 layout, (OH, OW) with strides (sh*Wp, sw) otherwise.
+    """
+
+    def __init__(self, padded_shape, kernel, stride, dilation, out_hw):
+        self.n, self.c, self.hp, self.wp = padded_shape
+        self.kh, self.kw = kernel
+        self.dh, self.dw = dilation
+        self.oh, self.ow = out_hw
+        if stride == (1, 1):
+            self.pos_shape = ((self.oh - 1) * self.wp + self.ow,)
+            self.pos_strides = (1,)
+            self.row = self.wp  # distance between output rows in the position layout
+        else:
+            self.pos_shape = (self.oh, self.ow)
+            self.pos_strides = (stride[0] * self.wp, stride[1])
+            self.row = self.ow
+        self.positions = 1
+        for s in self.pos_shape:
+            self.positions *= s
+
+    def columns(self, xpad):
+        """im2col: (N, C, Hp, Wp) contiguous -> (C*kh*kw, N*positions), one copy."""
+        e = xpad.itemsize
+        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
+        taps = as_strided(xpad, (self.c, self.kh, self.kw, self.n) + self.pos_shape,
+                          tuple(e * s for s in (channel, self.dh * self.wp, self.dw, image) + self.pos_strides),
+                          writeable=False)
+        return xp.ascontiguousarray(taps).reshape(self.c * self.kh * self.kw, self.n * self.positions)
+
+    def _image_view(self, mat, channels):
+        """(channels, N*positions) matrix seen as a (N, channels, OH, OW) image (dropping garbage columns)."""
+        e, p = mat.itemsize, self.positions
+        return as_strided(mat, (self.n, channels, self.oh, self.ow), (e * p, e * self.n * p, e * self.row, e))
+
+    def to_image(self, mat):
+        """GEMM result (O, N*positions) -> contiguous (N, O, OH, OW)."""
+        return xp.ascontiguousarray(self._image_view(mat, mat.shape[0]))
+
+    def to_matrix(self, image):
+        """(N, O, OH, OW) -> (O, N*positions), zero at the flat layout's garbage positions."""
+        channels = image.shape[1]
+        mat = xp.zeros((channels, self.n * self.positions), dtype=image.dtype)
+        self._image_view(mat, channels)[...] = image
+        return mat
+
+    def add_tap_row_(self, dxpad, dcols_row, i):
+        """col2im for kernel row i: dxpad (N, C, Hp, Wp) += the columns (C, kw, N*positions) at their windows."""
+        e = dxpad.itemsize
+        flat = dxpad.reshape(-1)
+        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
+        shape = (self.n, self.c) + self.pos_shape
+        cols = dcols_row.reshape((self.c, self.kw, self.n) + self.pos_shape)
+        for j in range(self.kw):
+            start = i * self.dh * self.wp + j * self.dw
+            window = as_strided(flat[start:], shape, tuple(e * s for s in (image, channel) + self.pos_strides))
+            window += cols[:, j].swapaxes(0, 1)
+
+
+def conv_out_size(size, kernel, stride, pad_before, pad_after, dilation):
+    return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pad_zeros(x, pads_hw, extra_hw=(0, 0)):
+    """x (N, C, H, W) inside a zero border ((top, bottom), (left, right)); no copy when there is none."""
+    (top, bottom), (left, right) = pads_hw
+    bottom += extra_hw[0]
+    right += extra_hw[1]
+    if top == bottom == left == right == 0:
+        return xp.ascontiguousarray(x)
+    n, c, h, w = x.shape
+    out = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    out[:, :, top:top + h, left:left + w] = x
+    return out
+
+
+def _grouped(matrix, groups):
+    """(rows, cols) -> (groups, rows/groups, cols): each group's block of a weight or column matrix."""
+    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
+
+
+def _gemm(a, b, groups):
+    """a (R, K) @ b (K, M) block-diagonally over groups: group g multiplies a's g-th row block by b's."""
+    if groups == 1:
+        return a @ b
+    ag, bg = _grouped(a, groups), _grouped(b, groups)
+    out = xp.matmul(ag, bg)
+    return out.reshape(groups * out.shape[1], out.shape[2])
+
+
+def _gemm_nt(a, b, groups):
+    """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
+    if groups == 1:
+        return a @ b.T
+    out = xp.matmul(_grouped(a, groups), _grouped(b, groups).transpose(0, 2, 1))
+    return out.reshape(groups * out.shape[1], out.shape[2])
+
+
+class Conv2d(Function):
+    """out[n,o] = sum_c,i,j W[o,c,i,j] x_pad[n,c, s*oh + d*i, s*ow + d*j] + b[o]   (im2col + one GEMM)
+
+    dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
+    """
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+        n, c, h, w = x.shape
+        o, _, kh, kw = weight.shape
+        out_hw = (conv_out_size(h, kh, stride[0], *padding[0], dilation[0]),
+                  conv_out_size(w, kw, stride[1], *padding[1], dilation[1]))
+        xpad = pad_zeros(x, padding)
+        unfold = Unfold(xpad.shape, (kh, kw), stride, dilation, out_hw)
+        ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
+        out = _gemm(weight.reshape(o, -1), unfold.columns(xpad), groups)
+        if bias is not None:
+            out += bias[:, None]
+        return unfold.to_image(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.inputs[0]._array, ctx.inputs[1]._array
+        need = ctx.needs_input_grad
+        unfold, groups = ctx.unfold, ctx.groups
+        g = grad._array
+        gmat = unfold.to_matrix(g)  # (O, N*positions)
+        o = weight.shape[0]
+        grad_x = grad_w = grad_b = None
+        if need[1]:
+            # the columns are recomputed rather than kept from forward: C*kh*kw times the input's memory
+            cols = unfold.columns(pad_zeros(x, ctx.padding))
+            grad_w = Tensor._make(_gemm_nt(gmat, cols, groups).reshape(weight.shape))
+            del cols
+        if len(need) > 2 and need[2]:
+            grad_b = Tensor._make(g.sum(axis=(0, 2, 3)))
+        if need[0]:
+            grad_x = Tensor._make(col2im(weight, gmat, unfold, groups, x.shape, ctx.padding))
+        return grad_x, grad_w, grad_b
+
+
+def col2im(weight, gmat, unfold, groups, image_shape, padding):
+    """Fold W^T @ gmat back onto a zero image (N, C, Hp, Wp), one kernel row at a time, then crop the border.
+
+    Working row by row keeps the temporary at 1/kh of the full column matrix.
+    """
+    o, cg, kh, kw = weight.shape
+    dxpad = xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=gmat.dtype)
+    for i in range(kh):
+        w_row = weight[:, :, i, :].reshape(o, cg * kw)  # (O, C/g * kw), the taps of kernel row i
+        if groups == 1:
+            dcols = w_row.T @ gmat
+        else:
+            wg = xp.ascontiguousarray(_grouped(w_row, groups).transpose(0, 2, 1))
+            dcols = xp.matmul(wg, _grouped(gmat, groups)).reshape(unfold.c * kw, -1)
+        unfold.add_tap_row_(dxpad, dcols, i)
+    (top, _), (left, _) = padding
+    h, w = image_shape[2], image_shape[3]
+    return dxpad[:, :, top:top + h, left:left + w]
+
+
+class ConvTranspose2d(Function):
+    """out = col2im(W^T @ x): the adjoint of Conv2d (its input gradient);  dL/dx = conv2d(dL/dout, W)
+
+    Weight shape (C_in, C_out/groups, kh, kw), as torch. Output size
+    (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.
+    """
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
+                dilation=(1, 1)):
+        n, cin, h, w = x.shape
+        _, cg, kh, kw = weight.shape
+        cout = cg * groups
+        full = tuple((s - 1) * st + d * (k - 1) + 1 + op
+                     for s, st, d, k, op in zip((h, w), stride, dilation, (kh, kw), output_padding))
+        unfold = Unfold((n, cout, full[0], full[1]), (kh, kw), stride, dilation, (h, w))
+        out_hw = (full[0] - 2 * padding[0], full[1] - 2 * padding[1])
+        ctx.unfold, ctx.groups, ctx.crop = unfold, groups, ((padding[0], full[0] - padding[0] - out_hw[0]),
+                                                           (padding[1], full[1] - padding[1] - out_hw[1]))
+        out = col2im(weight, unfold.to_matrix(x), unfold, groups, (n, cout) + out_hw, ctx.crop)
+        out = xp.ascontiguousarray(out)
+        if bias is not None:
+            out += bias[:, None, None]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.inputs[0]._array, ctx.inputs[1]._array
+        need = ctx.needs_input_grad
+        unfold, groups = ctx.unfold, ctx.groups
+        g = grad._array
+        cols = unfold.columns(pad_zeros(g, ctx.crop))  # dL/dout unfolded on x's grid
+        grad_x = grad_w = grad_b = None
+        if need[0]:
+            cin = weight.shape[0]
+            grad_x = Tensor._make(unfold.to_image(_gemm(weight.reshape(cin, -1), cols, groups)))
+        if need[1]:
+            grad_w = Tensor._make(_gemm_nt(unfold.to_matrix(x), cols, groups).reshape(weight.shape))
+        if len(need) > 2 and need[2]:
+            grad_b = Tensor._make(g.sum(axis=(0, 2, 3)))
+        return grad_x, grad_w, grad_b
+
+
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+    """Batched 2-D convolution on normalised arguments (tuples; padding as ((top, bottom), (left, right)))."""
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
+                     dilation=(1, 1)):
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ConvTranspose2d.apply(*args, stride=stride, padding=padding, output_padding=output_padding,
+                                 groups=groups, dilation=dilation)
+
+
+# ----------------------------------------------------------------------------- padding
+class ConstantPad(Function):
+    """y = x inside a border of `value` (negative pads crop);  dL/dx = dL/dy without the border"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        # pads: one (before, after) pair per dim of x
+        ctx.inner = tuple(slice(max(b, 0), max(b, 0) + s + min(b, 0) + min(a, 0)) for (b, a), s in zip(pads, x.shape))
+        src = tuple(slice(-min(b, 0), s + min(a, 0)) for (b, a), s in zip(pads, x.shape))
+        shape = tuple(s + b + a for (b, a), s in zip(pads, x.shape))
+        if any(s < 0 for s in shape):
+            raise RuntimeError(f"The input size {tuple(x.shape)}, plus negative padding resulted in a negative "
+                               f"output size {shape}")
+        out = ctx.xp.full(shape, value, dtype=x.dtype)
+        out[ctx.inner] = x[src]
+        ctx.src = src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .indexing import index_put_zeros
+        inner = grad[ctx.inner]
+        return index_put_zeros(inner, tuple(ctx.inputs[0].shape), ctx.src, accumulate=False)
+
+
+def pad_indices(size, before, after, mode):
+    """Source index of every output position along one dim for 'reflect', 'replicate' or 'circular'."""
+    pos = xp.arange(-before, size + after)
+    if mode == "replicate":
+        return xp.clip(pos, 0, size - 1)
+    if mode == "circular":
+        return pos % size
+    period = 2 * (size - 1)  # reflect: ... 2 1 [0 1 2 3] 2 1 0 ...
+    pos = xp.abs(pos) % period if period else xp.zeros_like(pos)
+    return xp.where(pos >= size, period - pos, pos)
+
+
+def pad(x, pads, mode="constant", value=0.0):
+    """Pad the last dims of x; `pads` is torch's flat (left, right, top, bottom, ...) tuple."""
+    if len(pads) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    n_dims = len(pads) // 2
+    if n_dims > x.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pads)} and input of dimension {x.ndim}")
+    pairs = [(0, 0)] * (x.ndim - n_dims) + [(pads[2 * k], pads[2 * k + 1]) for k in reversed(range(n_dims))]
+    if mode == "constant":
+        return ConstantPad.apply(x, pads=tuple(pairs), value=value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    from .indexing import getitem
+    out = x
+    for dim, (before, after) in enumerate(pairs):
+        if before == after == 0:
+            continue
+        size = x.shape[dim]
+        if mode == "reflect" and (before >= size or after >= size):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({before}, {after}) at dimension {dim} of input {list(x.shape)}")
+        # gathering along each padded dim is differentiable: the backward scatter-adds the border back
+        out = getitem(out, (slice(None),) * dim + (pad_indices(size, before, after, mode),))
+    return out

@@ -1,0 +1,199 @@
+"""Losses whose numerics need care: fused cross-entropy, NLL, binary cross-entropy (plain and with logits).
+
+The simple regression losses (MSE, L1, Huber ...) are compositions of ops and live in nn.functional.
+"""
+from .. import backend
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+xp = backend.xp
+
+
+def reduce_loss(loss, reduction, denominator=None):
+    """Apply torch's reduction to an elementwise loss Tensor ('mean' may divide by a weight sum instead)."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.mean() if denominator is None else loss.sum() / denominator
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def target_weights(target, weight, ignore_index, dtype):
+    """w[target] per element, 0 where target == ignore_index (the ignored elements weigh nothing)."""
+    keep = target != ignore_index
+    safe = xp.where(keep, target, 0)
+    w = weight[safe] if weight is not None else xp.ones(target.shape, dtype=dtype)
+    return xp.where(keep, w, 0).astype(dtype, copy=False), safe
+
+
+def check_targets(safe, n_classes, keep):
+    if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
+        bad = int(safe[(safe < 0) | (safe >= n_classes)][0])
+        raise IndexError(f"Target {bad} is out of bounds.")
+
+
+class CrossEntropy(Function):
+    """loss_i = -sum_c q_ic log_softmax(x_i)_c,  q_i = (1-eps) w_t onehot(t_i) + eps/C w   (class-index targets)
+
+    dL/dx_i = (softmax(x_i) * sum_c q_ic - q_i) * dL/dloss_i  -- with no weights or smoothing: softmax - onehot.
+    One node: log-softmax (max-shifted, so logits of 1e4 stay finite) and the NLL pick are fused.
+    The class dim is axis 1: logits (N, C) or (N, C, d1, ...), targets (N,) or (N, d1, ...).
+    """
+    saves_output = False
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+        n_classes = x.shape[1]
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_probs = shifted - ctx.xp.log(ctx.xp.exp(shifted).sum(axis=1, keepdims=True))
+        w_t, safe = target_weights(target, weight, ignore_index, x.dtype)
+        check_targets(safe, n_classes, None)
+        picked = ctx.xp.take_along_axis(log_probs, safe[:, None], axis=1)[:, 0]
+        loss = -(1 - label_smoothing) * w_t * picked if label_smoothing else -w_t * picked
+        if label_smoothing:
+            keep = (target != ignore_index).astype(x.dtype)
+            w = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if weight is not None else 1
+            smooth = -(log_probs * w).sum(axis=1) * keep
+            loss = loss + (label_smoothing / n_classes) * smooth
+        ctx.log_probs, ctx.w_t, ctx.safe = log_probs, w_t, safe
+        ctx.weight, ctx.eps, ctx.reduction = weight, label_smoothing, reduction
+        ctx.keep = target != ignore_index
+        if reduction == "none":
+            return loss.astype(x.dtype, copy=False)
+        total = loss.sum(dtype=x.dtype)
+        if reduction == "sum":
+            return xp.asarray(total, dtype=x.dtype)
+        ctx.denominator = w_t.sum(dtype=x.dtype)
+        return xp.asarray(total / ctx.denominator, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_probs = ctx.log_probs
+        dtype = log_probs.dtype
+        # q: the target distribution each row is pulled towards (scaled by the weights)
+        q = xp.zeros_like(log_probs)
+        xp.put_along_axis(q, ctx.safe[:, None], ((1 - ctx.eps) * ctx.w_t)[:, None], axis=1)
+        mass = (1 - ctx.eps) * ctx.w_t
+        if ctx.eps:
+            n_classes = log_probs.shape[1]
+            w = (ctx.weight.reshape((1, -1) + (1,) * (log_probs.ndim - 2)) if ctx.weight is not None
+                 else xp.ones((1,) * log_probs.ndim, dtype=dtype))
+            spread = (ctx.eps / n_classes) * w * ctx.keep[:, None].astype(dtype)
+            q += spread
+            mass = mass + spread.sum(axis=1) if ctx.weight is not None else mass + ctx.eps * ctx.keep
+        if ctx.reduction == "mean":
+            grad = grad / Tensor._make(xp.asarray(ctx.denominator, dtype=dtype))
+        if ctx.reduction == "none":
+            grad = grad.unsqueeze(1)
+        from .elementwise import softmax
+        # softmax recomputed through the op keeps this backward differentiable (double backward)
+        probs = softmax(ctx.inputs[0], dim=1)
+        return (probs * Tensor._make(xp.expand_dims(mass.astype(dtype, copy=False), 1)) - Tensor._make(q)) * grad, None
+
+
+class NLLLoss(Function):
+    """loss_i = -w_t x_i[t_i];  dL/dx_i = -w_t onehot(t_i) * dL/dloss_i   (x holds log-probabilities, class dim 1)"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        w_t, safe = target_weights(target, weight, ignore_index, x.dtype)
+        check_targets(safe, x.shape[1], None)
+        loss = -w_t * ctx.xp.take_along_axis(x, safe[:, None], axis=1)[:, 0]
+        ctx.w_t, ctx.safe, ctx.reduction = w_t, safe, reduction
+        if reduction == "none":
+            return loss
+        total = loss.sum(dtype=x.dtype)
+        if reduction == "mean":
+            ctx.denominator = w_t.sum(dtype=x.dtype)
+            total = total / ctx.denominator
+        return xp.asarray(total, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape = tuple(ctx.inputs[0].shape)
+        pick = xp.zeros(shape, dtype=ctx.w_t.dtype)
+        xp.put_along_axis(pick, ctx.safe[:, None], -ctx.w_t[:, None], axis=1)
+        if ctx.reduction == "mean":
+            pick /= ctx.denominator
+        if ctx.reduction == "none":
+            grad = grad.unsqueeze(1)
+        return grad * Tensor._make(pick), None
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -w (t log x + (1-t) log(1-x)), each log clamped at -100 (as torch);
+    dL/dx = w (x - t) / max(x (1-x), 1e-12) * dL/dloss;  dL/dt = w (log(1-x) - log x) * dL/dloss"""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        log_x = ctx.xp.maximum(ctx.xp.log(x), -100)
+        log_1mx = ctx.xp.maximum(ctx.xp.log1p(-x), -100)
+        return -(t * log_x + (1 - t) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .arithmetic import where
+        from .elementwise import clamp, log, log1p
+        x, t = ctx.inputs
+        grad_x = grad_t = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * (x - t) / clamp(x * (1 - x), min=1e-12)
+        if ctx.needs_input_grad[1]:
+            grad_t = grad * (clamp(log1p(-x), min=-100) - clamp(log(x), min=-100))
+        return grad_x, grad_t
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """loss = (1-t) x + (1 + (p-1) t) softplus(-x)   (p = pos_weight; softplus(-x) = max(-x,0) + log1p(exp(-|x|)));
+    dL/dx = ((1 + (p-1) t) sigmoid(x) - p t) * dL/dloss   -- for p = 1: sigmoid(x) - t"""
+
+    @staticmethod
+    def forward(ctx, x, t, pos_weight=None):
+        softplus_neg = ctx.xp.maximum(-x, 0) + ctx.xp.log1p(ctx.xp.exp(-ctx.xp.abs(x)))
+        if pos_weight is None:
+            return (1 - t) * x + softplus_neg
+        return (1 - t) * x + (1 + (pos_weight - 1) * t) * softplus_neg
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .elementwise import sigmoid
+        x, t = ctx.inputs[0], ctx.inputs[1]
+        p = ctx.inputs[2] if len(ctx.inputs) > 2 else None
+        s = sigmoid(x)
+        grad_x = grad_t = grad_p = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * (s - t) if p is None else grad * ((1 + (p - 1) * t) * s - p * t)
+        if ctx.needs_input_grad[1]:
+            grad_t = -grad * x if p is None else grad * ((p - 1) * _softplus_neg(x) - x)
+        if p is not None and ctx.needs_input_grad[2]:
+            grad_p = grad * t * _softplus_neg(x)
+        return (grad_x, grad_t) if p is None else (grad_x, grad_t, grad_p)
+
+
+def _softplus_neg(x):
+    from .arithmetic import maximum
+    from .elementwise import abs, exp, log1p
+    return maximum(-x, 0.0) + log1p(exp(-abs(x)))
+
+
+def cross_entropy(x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """On validated arrays: x (N, C, ...) float Tensor, target int array (N, ...), weight array or None."""
+    return CrossEntropy.apply(x, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction,
+                              label_smoothing=float(label_smoothing))
+
+
+def nll_loss(x, target, weight=None, ignore_index=-100, reduction="mean"):
+    return NLLLoss.apply(x, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+
+
+def binary_cross_entropy(x, target):
+    return BinaryCrossEntropy.apply(x, target)
+
+
+def binary_cross_entropy_with_logits(x, target, pos_weight=None):
+    if pos_weight is None:
+        return BinaryCrossEntropyWithLogits.apply(x, target)
+    return BinaryCrossEntropyWithLogits.apply(x, target, pos_weight)

@@ -1,0 +1,196 @@
+"""Pooling: max_pool2d, avg_pool2d (the 1-D forms ride on them) and the adaptive pools.
+
+A pooling window of kh*kw taps is never unfolded into a copy. For each kernel tap (i, j) the
+input values that tap sees, over all output positions at once, are one strided slice of the
+padded input:  x_pad[:, :, i*d : ... : stride, j*d : ... : stride]  (shape (N, C, OH, OW)).
+Max pooling keeps a running maximum over the kh*kw slices, avg pooling a running sum, so the
+work is kh*kw vectorised passes over the output, and the backward adds into the same slices.
+"""
+from .. import backend
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+xp = backend.xp
+
+
+def pool_out_size(size, kernel, stride, pad, dilation, ceil_mode):
+    """torch's pooling_output_shape: floor (or ceil) division, and a ceil window must start inside the input."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+class Windows:
+    """The geometry of a pooling: padded input size and the strided slice each kernel tap reads."""
+
+    def __init__(self, shape, kernel, stride, padding, dilation, ceil_mode):
+        self.h, self.w = shape[-2:]
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        self.out = tuple(pool_out_size(s, k, st, p, d, ceil_mode)
+                         for s, k, st, p, d in zip((self.h, self.w), kernel, stride, padding, dilation))
+        for s, o in zip((self.h, self.w), self.out):
+            if o <= 0:
+                raise RuntimeError(f"Given input size: ({'x'.join(str(v) for v in shape[-3:])}). Calculated output "
+                                   f"size: ({shape[-3]}x{self.out[0]}x{self.out[1]}). Output size is too small")
+        # rows/cols the windows reach (ceil_mode may reach past the padded input)
+        self.reach = tuple((o - 1) * st + d * (k - 1) + 1 for o, st, d, k in zip(self.out, stride, dilation, kernel))
+        self.padded = tuple(max(r, s + p) for r, s, p in zip(self.reach, (self.h, self.w), padding))
+
+    def pad(self, x, fill):
+        """x inside a border of `fill` big enough for every window (x itself when none is needed)."""
+        (ph, pw), (hp, wp) = self.padding, self.padded
+        if ph == pw == 0 and hp == self.h and wp == self.w:
+            return x
+        out = xp.full(x.shape[:-2] + (hp, wp), fill, dtype=x.dtype)
+        out[..., ph:ph + self.h, pw:pw + self.w] = x
+        return out
+
+    def crop(self, xpad):
+        (ph, pw) = self.padding
+        return xpad[..., ph:ph + self.h, pw:pw + self.w]
+
+    def taps(self):
+        """(tap number, slice key) for every kernel tap, row-major: the order torch scans a window."""
+        (kh, kw), (sh, sw), (dh, dw), (oh, ow) = self.kernel, self.stride, self.dilation, self.out
+        for i in range(kh):
+            for j in range(kw):
+                yield i * kw + j, (..., slice(i * dh, i * dh + (oh - 1) * sh + 1, sh),
+                                   slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
+
+    def flat_indices(self, tap):
+        """torch's `return_indices`: the position (row * W + col) in the unpadded input each output took."""
+        (kw, (sh, sw), (dh, dw), (ph, pw), (oh, ow)) = (self.kernel[1], self.stride, self.dilation, self.padding,
+                                                         self.out)
+        row = xp.arange(oh)[:, None] * sh - ph + (tap // kw) * dh
+        col = xp.arange(ow)[None, :] * sw - pw + (tap % kw) * dw
+        return (row * self.w + col).astype(xp.int64)
+
+
+class MaxPool2d(Function):
+    """y = max over each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere
+
+    Ties: the first maximum in row-major window order takes the whole gradient (as torch);
+    a NaN in the window wins and propagates.
+    """
+    once_differentiable = True
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, windows, indices_out=None):
+        xpad = windows.pad(x, -xp.inf)
+        best, arg = None, None
+        nan_aware = bool(xp.isnan(x.max())) if x.size else False
+        for tap, key in windows.taps():
+            v = xpad[key]
+            if best is None:
+                best = v.copy()
+                arg = xp.zeros(best.shape, dtype=xp.uint8 if windows.kernel[0] * windows.kernel[1] < 256 else xp.int32)
+                continue
+            better = v > best  # strictly greater: an equal later value does not take over
+            if nan_aware:
+                better |= v != v
+            xp.copyto(best, v, where=better)
+            xp.copyto(arg, tap, where=better)
+        ctx.windows, ctx.arg = windows, arg
+        if indices_out is not None:
+            indices_out.append(_indices_of(windows, arg))
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        windows, arg = ctx.windows, ctx.arg
+        g = grad._array
+        shape = ctx.inputs[0].shape
+        dxpad = xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=g.dtype)
+        for tap, key in windows.taps():
+            view = dxpad[key]
+            xp.add(view, g, out=view, where=arg == tap)
+        return Tensor._make(windows.crop(dxpad))
+
+
+def _indices_of(windows, arg):
+    out = xp.zeros(arg.shape, dtype=xp.int64)
+    for tap, _ in windows.taps():
+        xp.copyto(out, windows.flat_indices(tap), where=arg == tap)
+    return out
+
+
+class AvgPool2d(Function):
+    """y = sum over each window / divisor;  dL/dx = dL/dy / divisor spread over the window"""
+    once_differentiable = True
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, windows, count_include_pad, divisor_override):
+        xpad = windows.pad(x, 0)
+        total = None
+        for _, key in windows.taps():
+            total = xpad[key].copy() if total is None else xp.add(total, xpad[key], out=total)
+        divisor = _divisor(windows, count_include_pad, divisor_override, x.dtype)
+        ctx.windows, ctx.divisor = windows, divisor
+        total /= divisor
+        return total
+
+    @staticmethod
+    def backward(ctx, grad):
+        windows = ctx.windows
+        share = grad._array / ctx.divisor
+        shape = ctx.inputs[0].shape
+        dxpad = xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=share.dtype)
+        for _, key in windows.taps():
+            dxpad[key] += share
+        return Tensor._make(windows.crop(dxpad))
+
+
+def _divisor(windows, count_include_pad, divisor_override, dtype):
+    """Per-output divisor as torch: the window clipped to the padded input, or to the real input."""
+    if divisor_override:
+        return dtype.type(divisor_override)
+    sizes = []
+    for n_out, k, s, p, size in zip(windows.out, windows.kernel, windows.stride, windows.padding,
+                                    (windows.h, windows.w)):
+        start = xp.arange(n_out) * s - p
+        end = xp.minimum(start + k, size + p)
+        if not count_include_pad:
+            end, start = xp.minimum(end, size), xp.maximum(start, 0)
+        sizes.append(end - start)
+    counts = (sizes[0][:, None] * sizes[1][None, :]).astype(dtype)
+    if (counts == counts.flat[0]).all():
+        return dtype.type(counts.flat[0])
+    return counts
+
+
+def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=False):
+    """On normalised (h, w) tuples; x is (N, C, H, W) or (C, H, W)."""
+    windows = Windows(x.shape, kernel, stride, padding, dilation, ceil_mode)
+    if not return_indices:
+        return MaxPool2d.apply(x, windows=windows)
+    found = []
+    out = MaxPool2d.apply(x, windows=windows, indices_out=found)
+    return out, Tensor._make(found[0])
+
+
+def avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    windows = Windows(x.shape, kernel, stride, padding, (1, 1), ceil_mode)
+    return AvgPool2d.apply(x, windows=windows, count_include_pad=count_include_pad,
+                           divisor_override=divisor_override)
+
+
+def adaptive_bounds(size, out):
+    """torch's adaptive windows: [floor(i*size/out), ceil((i+1)*size/out)) for output i."""
+    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+
+
+def adaptive_pool2d(x, output_size, reduce):
+    """Adaptive pooling when the windows do not tile evenly: one reduction per output cell, stacked.
+
+    `reduce(window)` maps an (..., h, w) slice to (...,); built from differentiable ops.
+    """
+    from .shape import stack
+    rows = []
+    for h0, h1 in adaptive_bounds(x.shape[-2], output_size[0]):
+        cells = [reduce(x[..., h0:h1, w0:w1]) for w0, w1 in adaptive_bounds(x.shape[-1], output_size[1])]
+        rows.append(stack(cells, -1))
+    return stack(rows, -2)
