@@ -3,6 +3,7 @@
 Each function checks and normalises its arguments (ints to pairs, 'same' padding, legacy
 `size_average`/`reduce`), then calls one op from glasstorch.ops, where forward and backward live.
 """
+import math
 import numbers
 import warnings
 
@@ -313,6 +314,30 @@ def hardsigmoid(input, inplace=False):
 
 def hardswish(input, inplace=False):
     return _maybe_inplace(input, inplace, lambda x: x * _act.hardtanh(x + 3.0, 0.0, 6.0) / 6.0)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """y = x where x > threshold, else value."""
+    return _maybe_inplace(input, inplace, lambda x: where(x > threshold, x, float(value)))
+
+
+def prelu(input, weight):
+    """y = x where x > 0, else a * x with a learnable slope per channel (dim 1) or a single one."""
+    a = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if input.ndim >= 2 and weight.numel() > 1 else weight
+    return where(input > 0, input, input * a)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), where a and b are the two halves of input along dim."""
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} is size "
+                           f"{input.shape[dim]}")
+    a, b = input.chunk(2, dim)
+    return a * _elementwise.sigmoid(b)
+
+
+def tanhshrink(input):
+    return input - _elementwise.tanh(input)
 
 
 def sigmoid(input):
@@ -651,3 +676,64 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dim."""
     return _vector_norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
 
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -y (x1 - x2) + margin)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _loss.reduce_loss(_elementwise.relu(-target * (input1 - input2) + margin), reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-y x))."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _loss.reduce_loss(_act.softplus(-target * input), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where y = 1;  max(0, cos(x1, x2) - margin) where y = -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    eps = 1e-12
+    dim = input1.ndim - 1
+    cos = (input1 * input2).sum(dim) / _elementwise.sqrt(((input1 * input1).sum(dim) + eps) *
+                                                         ((input2 * input2).sum(dim) + eps))
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, _elementwise.relu(cos - margin), 0.0)
+    return _loss.reduce_loss(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """exp(x) - t x (log_input) or x - t log(x + eps); full adds Stirling's t log t - t + log(2 pi t)/2 for t > 1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    target = as_tensor(target)
+    if log_input:
+        loss = _elementwise.exp(input) - target * input
+    else:
+        loss = input - target * _elementwise.log(input + eps)
+    if full:
+        safe = where(target > 1, target, 1.0)
+        stirling = safe * _elementwise.log(safe) - safe + 0.5 * _elementwise.log(2 * 3.141592653589793 * safe)
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _loss.reduce_loss(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(log(max(var, eps)) + (x - t)^2 / max(var, eps)) / 2 (+ log(2 pi)/2 when full)."""
+    _check_reduction(reduction)
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if (var._array < 0).any():
+        raise ValueError("var has negative entry/entries")
+    # torch clamps a copy without recording it: the gradient flows as if var were unclamped
+    var = var + Tensor._make(xp.maximum(var._array, eps) - var._array)
+    diff = input - target
+    loss = 0.5 * (_elementwise.log(var) + diff * diff / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _loss.reduce_loss(loss, reduction)
