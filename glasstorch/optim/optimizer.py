@@ -153,7 +153,7 @@ class Optimizer:
                         p.grad.detach_()
                     else:
                         p.grad.requires_grad_(False)
-                    p.grad._array[...] = 0
+                    p.grad.zero_()
 
     def step(self, closure=None):
         """Perform one optimization step; `closure` (optional) re-evaluates the model and returns the loss."""
@@ -161,15 +161,15 @@ class Optimizer:
         if closure is not None:
             with grad_mode.enable_grad():
                 loss = closure()
-        for hook in list(self._step_pre_hooks.values()):
-            result = hook(self, (), {})
-            if result is not None:
-                raise RuntimeError("optimizer step pre-hooks that modify args/kwargs are not supported")
-        with grad_mode.no_grad():
-            for group in self.param_groups:
-                self._update_group(group)
-        for hook in list(self._step_post_hooks.values()):
-            hook(self, (), {})
+        if self._step_pre_hooks:
+            for hook in list(self._step_pre_hooks.values()):
+                if hook(self, (), {}) is not None:
+                    raise RuntimeError("optimizer step pre-hooks that modify args/kwargs are not supported")
+        for group in self.param_groups:  # raw-array updates: no graph is recorded, so no `no_grad` is needed
+            self._update_group(group)
+        if self._step_post_hooks:
+            for hook in list(self._step_post_hooks.values()):
+                hook(self, (), {})
         self._opt_called = True  # lets an lr scheduler warn when it is stepped before the optimizer
         return loss
 
