@@ -31,8 +31,11 @@ class Tensor:
     `_array` holds the NumPy data; `.data` is a Tensor alias of it that autograd does not see.
     Views (reshape, transpose, slices) share `_array` memory and the version counter with their base.
     """
-    __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "_version_counter", "_base", "_hooks",
-                 "_retains_grad", "__weakref__", "__dict__")
+    __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "_version_counter", "__weakref__", "__dict__")
+    # rarely set per tensor: class defaults keep `_make` (run for every op result) short
+    _base = None           # the tensor whose memory a view shares
+    _hooks = None          # register_hook functions of a leaf
+    _retains_grad = False
     # NumPy defers `ndarray + tensor` to Tensor.__radd__ (so the result is a Tensor)
     __array_priority__ = 1000
     is_sparse = False
@@ -50,9 +53,6 @@ class Tensor:
         t.grad = None
         t.grad_fn = None
         t._version_counter = [0]
-        t._base = None
-        t._hooks = None
-        t._retains_grad = False
         return t
 
     def __init__(self, *args, dtype=None, device=None):
@@ -73,9 +73,6 @@ class Tensor:
         t.grad = None
         t.grad_fn = None
         t._version_counter = [0]
-        t._base = None
-        t._hooks = None
-        t._retains_grad = False
 
     # ------------------------------------------------------------------ basic properties
     @property
@@ -846,6 +843,10 @@ class Tensor:
     def expand_as(self, other):
         return _lazy_ops().expand(self, other.shape)
 
+    def sum_to_size(self, *size):
+        """Sum broadcast dims away until the shape is `size` (how the backward walk undoes broadcasting)."""
+        return _lazy_ops().sum_to_shape(self, _shape_args(size))
+
     def broadcast_to(self, shape):
         return _lazy_ops().expand(self, tuple(shape))
 
@@ -1102,34 +1103,43 @@ def _format_array(a, d):
     if a.size == 0:
         return "[]"
     if d is bool_:
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        width = 5 if not a.all() else 4  # torch pads True to False's width
+        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     elif d.is_floating_point:
-        finite = a[np.isfinite(a)].astype(np.float64)
-        if finite.size == 0:
-            fmt = "{:.4f}"
-        else:
-            big, small = np.abs(finite).max(), np.abs(finite[finite != 0]).min() if (finite != 0).any() else 1.0
-            integral = np.all(finite == np.round(finite))
-            if integral and big < 1e8:
-                fmt = "int"
-            elif big >= 1e8 or small < 1e-4 or (big / small > 1e3 and big >= 1e3):
-                fmt = "{:.4e}"
-            else:
-                fmt = "{:.4f}"
-
-        def fmt_float(v, fmt=fmt):
-            if np.isnan(v):
-                return "nan"
-            if np.isinf(v):
-                return "inf" if v > 0 else "-inf"
-            return f"{v:.0f}." if fmt == "int" else fmt.format(v)
-        strings = [fmt_float(v) for v in a.reshape(-1)[:2000]]
-        width = builtins.max(len(s) for s in strings)
-        formatter = {"float_kind": lambda v: fmt_float(v).rjust(width)}
+        formatter = {"float_kind": _FloatFormatter(a)}
     else:
         formatter = None
     return np.array2string(a, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000,
                            edgeitems=3, max_line_width=80)
+
+
+class _FloatFormatter:
+    """torch's float printing (torch/_tensor_str.py): integral values as '1.', else 4 decimals, and
+    scientific notation when the nonzero finite magnitudes span more than 1000x or leave [1e-4, 1e8]."""
+
+    def __init__(self, a):
+        values = a[np.isfinite(a) & (a != 0)].astype(np.float64)
+        self.mode, self.width = "int", 1
+        if values.size == 0:
+            return
+        magnitude = np.abs(values)
+        big, small = magnitude.max(), magnitude.min()
+        integral = bool(np.all(values == np.ceil(values)))
+        if big / small > 1000.0 or big > 1.0e8 or (not integral and small < 1.0e-4):
+            self.mode = "sci"
+        elif not integral:
+            self.mode = "fixed"
+        self.width = builtins.max(len(self.plain(v)) for v in values)
+
+    def plain(self, v):
+        if self.mode == "sci":
+            return f"{v:.4e}"
+        if self.mode == "fixed":
+            return f"{v:.4f}"
+        return f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
+
+    def __call__(self, v):
+        return self.plain(float(v)).rjust(self.width)
 
 
 # ----------------------------------------------------------------------------- creation

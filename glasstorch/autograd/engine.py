@@ -10,6 +10,7 @@
 """
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
 from . import grad_mode
 from .function import InputMeta, check_finite_grad
@@ -83,12 +84,12 @@ def _topological_order(roots):
         if expanded:
             post_order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
         for fn in node.edges:
-            if fn is not None and id(fn) not in visited:
+            if fn is not None and fn not in visited:
                 stack.append((fn, False))
     post_order.reverse()
     return post_order
@@ -96,13 +97,10 @@ def _topological_order(roots):
 
 def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
     walk = _Walk(create_graph, targets, accumulate)
-    grads = {}
+    grads = {}       # node -> the sum of the gradients its output received so far
+    leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]: hooks and .grad see the total, like torch
     for tensor, g in roots:
-        if tensor.grad_fn is None:
-            walk.deliver_to_leaf(tensor, g)
-        else:
-            node = tensor.grad_fn
-            grads[node] = g if node not in grads else grads[node] + g
+        _add_gradient(grads, leaf_grads, tensor, tensor.grad_fn, g)
     order = _topological_order([t.grad_fn for t, _ in roots if t.grad_fn is not None])
     anomaly = grad_mode.is_anomaly_enabled()
     previous = grad_mode.is_grad_enabled()
@@ -112,42 +110,63 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
             g = grads.pop(node, None)
             if g is None:
                 continue
-            g = walk.at_node(node, g)
-            node.check_saved()
-            if type(node).once_differentiable and create_graph:
+            if node.tensor_hooks or node.retained or walk.target_of_node:
+                g = walk.at_node(node, g)
+            cls = type(node)
+            if cls.needs_inputs or cls.saves_output:
+                node.check_saved()
+            if create_graph and cls.once_differentiable:
                 raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
                                    f"supported (create_graph=True over a convolution or pooling).")
-            input_grads = node.backward(node, g)
-            if not isinstance(input_grads, tuple):
+            input_grads = _call_backward(node, g) if anomaly else node.backward(node, g)
+            if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            if anomaly:
-                check_finite_grad(node, input_grads)
             for inp, fn, ig in zip(node.inputs, node.edges, input_grads):
-                if ig is None or not inp.requires_grad:
-                    continue
-                ig = _fit_to_input(ig, inp)
-                if fn is not None:
-                    previous_g = grads.get(fn)
-                    grads[fn] = ig if previous_g is None else previous_g + ig
-                else:
-                    walk.deliver_to_leaf(inp, ig)
+                if ig is not None and inp.requires_grad:
+                    _add_gradient(grads, leaf_grads, inp, fn, _fit_to_input(ig, inp))
             if not retain_graph:
                 node.free()
+        for leaf, g in leaf_grads.values():
+            walk.deliver_to_leaf(leaf, g)
     finally:
         grad_mode._set_enabled(previous)
     return walk.captured
 
 
+def _add_gradient(grads, leaf_grads, tensor, node, g):
+    """Add g to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
+    if node is not None:
+        previous = grads.get(node)
+        grads[node] = g if previous is None else previous + g
+        return
+    entry = leaf_grads.get(id(tensor))
+    if entry is None:
+        leaf_grads[id(tensor)] = [tensor, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _call_backward(node, g):
+    """Anomaly mode: run backward with the per-op forward check off, then name this node if it made NaN/Inf."""
+    grad_mode._anomaly.enabled = False
+    try:
+        input_grads = node.backward(node, g)
+    finally:
+        grad_mode._anomaly.enabled = True
+    check_finite_grad(node, input_grads if type(input_grads) is tuple else (input_grads,))
+    return input_grads
+
+
 def _fit_to_input(g, inp):
     """Undo broadcasting (sum over the broadcast dims) and match the input's dtype: the one central place."""
-    shape = inp.shape if type(inp) is InputMeta else inp._array.shape
+    if type(inp) is InputMeta:
+        shape, dtype = inp.shape, inp.dtype.np
+    else:
+        shape, dtype = inp._array.shape, inp._array.dtype
     if g._array.shape != shape:
-        from .. import ops
-        g = ops.sum_to_shape(g, tuple(shape))
-    dtype = inp.dtype.np if type(inp) is InputMeta else inp._array.dtype
+        g = g.sum_to_size(shape)
     if g._array.dtype != dtype:
-        from .. import ops
-        g = ops.to_dtype(g, inp.dtype)
+        g = g.to(backend.from_numpy_dtype(dtype))
     return g
 
 

@@ -34,8 +34,8 @@ class InputMeta:
 
 
 class Function:
-    __slots__ = ("inputs", "edges", "needs_input_grad", "output", "xp", "versions", "versions_out", "freed",
-                 "tensor_hooks", "retained", "__dict__", "__weakref__")
+    __slots__ = ("inputs", "edges", "needs_input_grad", "output", "versions", "versions_out", "__dict__",
+                 "__weakref__")
 
     #: backward reads the input values (so they must not change in place before backward)
     needs_inputs = True
@@ -45,6 +45,12 @@ class Function:
     is_view = False
     #: double backward is not supported (heavy ops: conv, pooling); see STYLE.md
     once_differentiable = False
+    #: the array module forward computes with (CuPy's for GPU arrays; set per node only then)
+    xp = np
+    # per-node state that is rarely set: class defaults keep apply() short
+    freed = False
+    tensor_hooks = None
+    retained = None
 
     @staticmethod
     def forward(ctx, *arrays, **attrs):
@@ -56,13 +62,26 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **attrs):
-        """Run forward on the inputs' arrays; record a graph node when any input requires grad."""
-        ctx = cls()
-        ctx.xp = np if type(inputs[0]._array) is np.ndarray else backend.array_module(inputs[0]._array)
-        out = cls.forward(ctx, *[t._array for t in inputs], **attrs)
-        if grad_mode.is_anomaly_enabled():
+        """Run forward on the inputs' arrays; record a graph node when any input requires grad.
+
+        This runs for every op of every step, so it is kept short (it is the framework's per-op overhead).
+        """
+        ctx = object.__new__(cls)
+        arrays = [t._array for t in inputs]
+        if type(arrays[0]) is not np.ndarray:
+            ctx.xp = backend.array_module(arrays[0])
+        try:
+            out = cls.forward(ctx, *arrays, **attrs)
+        except ValueError as error:  # NumPy's messages name neither the op nor torch's terms
+            raise explain_forward_error(cls, arrays, error) from None
+        if grad_mode._anomaly.enabled:
             _check_finite(cls.__name__, "forward", out, inputs)
-        requires_grad = grad_mode.is_grad_enabled() and any(t._requires_grad for t in inputs)
+        requires_grad = False
+        if grad_mode._state.enabled:
+            for t in inputs:
+                if t._requires_grad:
+                    requires_grad = True
+                    break
         result = Tensor._make(out, requires_grad)
         if cls.is_view:
             base = inputs[0]
@@ -71,13 +90,10 @@ class Function:
         if requires_grad:
             ctx.inputs = inputs
             # the edges are fixed now: a later in-place op may give an input a new grad_fn
-            ctx.edges = tuple(t.grad_fn for t in inputs)
-            ctx.needs_input_grad = tuple(t._requires_grad for t in inputs)
-            ctx.freed = False
-            ctx.tensor_hooks = None
-            ctx.retained = None
+            ctx.edges = tuple([t.grad_fn for t in inputs])
+            ctx.needs_input_grad = tuple([t._requires_grad for t in inputs])
             if cls.needs_inputs:
-                ctx.versions = tuple(t._version_counter[0] for t in inputs)
+                ctx.versions = tuple([t._version_counter[0] for t in inputs])
             if cls.saves_output:
                 ctx.output = result
                 ctx.versions_out = result._version_counter[0]
@@ -130,15 +146,15 @@ class Function:
 
     def free(self):
         """Drop the saved values (inputs' data, the output) but keep the graph's edges."""
-        self.freed = True
         # leaves that require grad stay (their .grad is the destination); everything else shrinks to metadata
-        self.inputs = tuple(t if (fn is None and t.requires_grad) else InputMeta(t)
-                            for t, fn in zip(self.inputs, self.edges))
+        self.inputs = tuple([t if (fn is None and t.requires_grad) else InputMeta(t)
+                             for t, fn in zip(self.inputs, self.edges)])
         cls = type(self)
         if cls.saves_output:
             self.output = None
         if cls.needs_inputs or cls.saves_output:
             self.__dict__.clear()  # masks, im2col columns ...: a second backward raises anyway
+        self.freed = True
 
 
 class AccumulateGrad:
@@ -153,6 +169,22 @@ class AccumulateGrad:
 
     def __repr__(self):
         return "<AccumulateGrad object>"
+
+
+def explain_forward_error(cls, arrays, error):
+    """Turn NumPy's broadcast failure into torch's message naming both shapes (other errors pass through)."""
+    shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
+    if "broadcast" not in str(error) or len(shapes) < 2:
+        return error
+    a, b = shapes[0], shapes[1]
+    for i in range(1, max(len(a), len(b)) + 1):
+        size_a = a[-i] if i <= len(a) else 1
+        size_b = b[-i] if i <= len(b) else 1
+        if size_a != size_b and 1 not in (size_a, size_b):
+            dim = max(len(a), len(b)) - i
+            return RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) at "
+                                f"non-singleton dimension {dim}")
+    return RuntimeError(f"{cls.__name__}: shapes {list(a)} and {list(b)} cannot be broadcast together ({error})")
 
 
 def _check_finite(op, phase, array, inputs):

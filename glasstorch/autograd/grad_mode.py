@@ -2,11 +2,15 @@
 import functools
 import threading
 
-_state = threading.local()
+class _GradState(threading.local):
+    enabled = True  # each thread starts with grad mode on (read on every op: a plain attribute)
+
+
+_state = _GradState()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(flag):
@@ -84,11 +88,15 @@ class set_grad_enabled(_GradModeContext):
 
 
 # ----------------------------------------------------------------------------- anomaly detection
-_anomaly = threading.local()
+class _AnomalyState(threading.local):
+    enabled = False
+
+
+_anomaly = _AnomalyState()
 
 
 def is_anomaly_enabled():
-    return getattr(_anomaly, "enabled", False)
+    return _anomaly.enabled
 
 
 class set_detect_anomaly:

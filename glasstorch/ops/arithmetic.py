@@ -4,7 +4,7 @@ Backward returns gradients shaped like the broadcast result; the walk sums them 
 input's shape in one place (`sum_to_shape`), so no op here worries about broadcasting.
 """
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.function import Function, explain_forward_error
 from ..tensor import Tensor
 from .common import as_tensor, binary_operands, float_operand, scalar_tensor, to_dtype
 
@@ -313,7 +313,10 @@ def masked_fill(x, mask, value):
 # comparisons and logic: results are bool and carry no gradient
 def _compare(a, b, fn):
     a, b = binary_operands(a, b)
-    return Tensor._make(fn(a._array, b._array))
+    try:
+        return Tensor._make(fn(a._array, b._array))
+    except ValueError as error:
+        raise explain_forward_error(fn, (a._array, b._array), error) from None
 
 
 def eq(a, b):

@@ -30,11 +30,21 @@ def _kind(t):
 
 
 def scalar_tensor(value, dtype):
-    return Tensor._make(xp.asarray(value, dtype=dtype.np))
+    try:
+        return Tensor._make(xp.asarray(value, dtype=dtype.np))
+    except OverflowError:  # an out-of-range int wraps around, as in torch (uint8 tensor + 300)
+        return Tensor._make(xp.asarray(value).astype(dtype.np))
 
 
 def binary_operands(a, b):
-    """(a, b) as tensors of torch's result dtype: int tensor * 2.5 -> float32, float32 * 2.5 -> float32."""
+    """(a, b) as tensors of torch's result dtype: int tensor * 2.5 -> float32, float32 * 2.5 -> float32.
+
+    NumPy arrays count as tensors (`np_array + tensor` is a Tensor); Python numbers as scalars.
+    """
+    if isinstance(a, xp.ndarray):
+        a = Tensor._make(_checked(a))
+    if isinstance(b, xp.ndarray):
+        b = Tensor._make(_checked(b))
     a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_is and b_is:
         if a._array.dtype == b._array.dtype:
@@ -42,6 +52,8 @@ def binary_operands(a, b):
         dtype = backend.result_type((a.dtype, _kind(a)), (b.dtype, _kind(b)))
         return to_dtype(a, dtype), to_dtype(b, dtype)
     if a_is:
+        if type(b) is float and a._array.dtype.kind == "f":  # the common case: the tensor's dtype wins
+            return a, Tensor._make(xp.asarray(b, dtype=a._array.dtype))
         b = _unwrap_scalar(b)
         dtype = backend.result_type((a.dtype, _kind(a)), (backend.scalar_dtype(b), 0))
         return to_dtype(a, dtype), scalar_tensor(b, dtype)
@@ -58,13 +70,14 @@ def _unwrap_scalar(value):
         return value
     if isinstance(value, (xp.generic,)):
         return value.item()
-    if isinstance(value, xp.ndarray):
-        if value.ndim == 0:
-            return value.item()
-        raise TypeError("unexpected ndarray operand: wrap it with glasstorch.from_numpy(...) first")
     if isinstance(value, (list, tuple)):
         raise TypeError(f"unsupported operand type: {type(value).__name__} (wrap it with glasstorch.tensor(...))")
     raise TypeError(f"unsupported operand type for a tensor op: {type(value).__name__}")
+
+
+def _checked(array):
+    backend.from_numpy_dtype(array.dtype)  # raises a TypeError naming unsupported dtypes (object, str ...)
+    return array
 
 
 def as_tensor(value, dtype=None):

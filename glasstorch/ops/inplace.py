@@ -10,7 +10,7 @@
 from .. import backend
 from ..autograd import grad_mode
 from ..tensor import Tensor
-from .common import binary_operands, check_inplace_cast, scalar_tensor
+from .common import TORCH_NAMES, binary_operands, check_inplace_cast, scalar_tensor
 
 xp = backend.xp
 
@@ -34,7 +34,7 @@ def _write(target, array):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.") from None
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
-                           f"{list(xp.broadcast_shapes(target.shape, xp.shape(array)))}") from None
+                           f"{_broadcast_shape(target.shape, xp.shape(array))}") from None
     target._version_counter[0] += 1
 
 
@@ -63,39 +63,49 @@ def inplace(target, compute, *operands):
     return target
 
 
-def _arith_(target, other, ufunc, make):
-    """add_/sub_/mul_/div_: straight NumPy `out=` when no graph is needed (optimizer hot path)."""
-    if grad_mode.is_grad_enabled() and (target._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-        return inplace(target, lambda t: make(t, other), other)
+def _arith_(target, other, ufunc, make, alpha=1):
+    """add_/sub_/mul_/div_: target = ufunc(target, alpha * other), straight NumPy `out=` when no graph is needed.
+
+    The no-graph branch is the optimizer's hot path (`p.data.add_(p.grad, alpha=-lr)`).
+    """
+    if grad_mode._state.enabled and (target._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        return inplace(target, lambda t: make(t, other, alpha=alpha) if alpha != 1 else make(t, other), other)
     a, b = binary_operands(target, other)
     check_inplace_cast(target, a.dtype)
     if ufunc is xp.true_divide and target._array.dtype.kind != "f":
         raise RuntimeError("result type Float can't be cast to the desired output type "
-                           f"{'Long' if target._array.dtype == xp.int64 else target.dtype.name}")
+                           f"{TORCH_NAMES[target.dtype.name]}")
+    operand = b._array
+    if alpha != 1:
+        check_inplace_cast(target, backend.result_type((a.dtype, 2), (backend.scalar_dtype(alpha), 0)))
+        operand = operand * target._array.dtype.type(alpha)
     try:
-        ufunc(target._array, b._array, out=target._array, casting="unsafe")
+        ufunc(target._array, operand, out=target._array, casting="unsafe")
     except ValueError as e:
         if "read-only" in str(e):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.") from None
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
-                           f"{list(xp.broadcast_shapes(target.shape, b.shape))}") from None
+                           f"{_broadcast_shape(target.shape, b.shape)}") from None
     target._version_counter[0] += 1
     return target
 
 
+def _broadcast_shape(a, b):
+    try:
+        return list(xp.broadcast_shapes(tuple(a), tuple(b)))
+    except ValueError:
+        return f"of {list(a)} and {list(b)} (they cannot be broadcast together)"
+
+
 def add_(target, other, alpha=1):
     from .arithmetic import add
-    if alpha != 1:
-        other = other * alpha
-    return _arith_(target, other, xp.add, add)
+    return _arith_(target, other, xp.add, add, alpha)
 
 
 def sub_(target, other, alpha=1):
     from .arithmetic import sub
-    if alpha != 1:
-        other = other * alpha
-    return _arith_(target, other, xp.subtract, sub)
+    return _arith_(target, other, xp.subtract, sub, alpha)
 
 
 def mul_(target, other):

@@ -57,7 +57,19 @@ def _dims(shape):
 
 
 def _mismatch(a, b):
-    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(a.shape)} and {_dims(b.shape)})")
+    """torch's message for inner sizes that differ, naming both shapes as the product sees them."""
+    if b.ndim == 1:
+        return RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_dims(a.shape)}), vec ({b.shape[0]})")
+    if b.ndim > 2:
+        batch = 1
+        for s in xp.broadcast_shapes(a.shape[:-2], b.shape[:-2]):
+            batch *= s
+        return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, "
+                            f"{a.shape[-1]}] but got: [{batch}, {b.shape[-2]}].")
+    rows = 1
+    for s in a.shape[:-1]:
+        rows *= s
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a.shape[-1]} and {_dims(b.shape)})")
 
 
 def matmul(a, b):

@@ -50,7 +50,7 @@ class Mean(Function):
 
 def _spread(grad, shape, dims, keepdim):
     from .shape import expand, reshape
-    if not keepdim:
+    if not keepdim and grad.ndim:  # (a 0-dim gradient broadcasts as it is)
         grad = reshape(grad, keepdim_shape(shape, dims))
     return expand(grad, tuple(shape))
 
