@@ -7,10 +7,18 @@
 """
 import warnings
 
+from ... import backend
+
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .fetch import fetch_map_batch, fetch_stream_batch
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
+
+
+def draw_base_seed(generator):
+    """The seed of an epoch's workers (worker i uses base + i), drawn at the start of every epoch, with or
+    without workers, so that the shuffle order does not depend on num_workers (as in torch)."""
+    return int(backend.rng(generator).integers(0, 2 ** 62))
 
 
 class DataLoader:
@@ -122,6 +130,7 @@ class SingleProcessIterator:
 
     def __init__(self, loader):
         self._loader = loader
+        self._base_seed = draw_base_seed(loader.generator)
         if isinstance(loader.dataset, IterableDataset):
             self._stream = iter(loader.dataset)
         else:

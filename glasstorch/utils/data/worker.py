@@ -18,6 +18,7 @@ import numpy as np
 
 from ... import backend
 from ...tensor import Tensor
+from .dataloader import draw_base_seed
 from .dataset import IterableDataset
 from .fetch import fetch_map_batch, fetch_stream_batch
 
@@ -124,7 +125,7 @@ class MultiProcessIterator:
         self._iterable = isinstance(loader.dataset, IterableDataset)
         self._requests_left = None if self._iterable else iter(loader._index_sampler)
         context = multiprocessing.get_context("fork")
-        base_seed = int(backend.rng(loader.generator).integers(0, 2 ** 62))
+        base_seed = draw_base_seed(loader.generator)
         self._results = context.Queue()
         self._queues, self._workers = [], []
         for worker_id in range(loader.num_workers):
