@@ -3,7 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import engine
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -87,6 +87,10 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     inputs = tuple(inputs)
 
     def first_derivative(*args):
+        with enable_grad():  # gradcheck evaluates under no_grad; this derivative needs a graph
+            return _first_derivative(*args)
+
+    def _first_derivative(*args):
         out = fn(*args)
         rng = np.random.default_rng(seed + 1)
         v = Tensor._make(rng.standard_normal(out.shape).astype(out._array.dtype))
