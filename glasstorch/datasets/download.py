@@ -1,6 +1,6 @@
 """Fetch a file from a list of mirrors into a cache: MD5-checked, retried, resumed, written atomically.
 
-    path = download("train-labels-idx1-ubyte.gz", mirrors=["https://a/mnist/", "http://b/mnist/"],
+    path = download_file("train-labels-idx1-ubyte.gz", mirrors=["https://a/mnist/", "http://b/mnist/"],
                     md5="d53e105ee54ea40749a09fcbcd1e9432", folder=cache_dir() / "MNIST" / "raw")
 
 The bytes go to a hidden temporary file beside the target (`.NAME.part`); an interrupted transfer
@@ -49,12 +49,17 @@ def _fetch(url, part, timeout):
         request.add_header("Range", f"bytes={have}-")
     with urllib.request.urlopen(request, timeout=timeout) as response:
         resumed = have and response.status == 206
+        expected = response.headers.get("Content-Length")
+        received = 0
         with open(part, "ab" if resumed else "wb") as out:
             for block in iter(lambda: response.read(_CHUNK), b""):
                 out.write(block)
+                received += len(block)
+    if expected is not None and received < int(expected):  # http.client returns b"" when cut off
+        raise ConnectionError(f"connection closed after {received} of {expected} bytes")
 
 
-def download(filename, mirrors, md5=None, folder=None, retries=3, timeout=30.0, backoff=1.0):
+def download_file(filename, mirrors, md5=None, folder=None, retries=3, timeout=30.0, backoff=1.0):
     """Download `filename` from the first mirror that delivers it intact; return its path.
 
     Args:

@@ -23,37 +23,49 @@ class IDXError(ValueError):
     """A file that is not a valid IDX file (wrong magic, wrong dimensions, truncated, corrupt gzip)."""
 
 
-def _read_bytes(path):
-    raw = path.read_bytes()
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError; a cut-off stream an EOFError
-        raise IDXError(f"{path}: corrupt or truncated gzip file ({error}); delete it and download it again") \
-            from None
+def _open(path):
+    """The file as a stream of IDX bytes: gzip-decompressed on the fly when it starts with gzip's magic."""
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == _GZIP_MAGIC
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
-def parse_idx(raw, name="<bytes>"):
-    """The array stored in the IDX bytes `raw` (native byte order; the result owns its memory)."""
-    if len(raw) < 4:
-        raise IDXError(f"{name}: too short to be an IDX file ({len(raw)} bytes)")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
-        raise IDXError(f"{name}: wrong magic number 0x{raw[:4].hex()} (an IDX file starts with 0x0000 then a type "
+def _read_exactly(stream, n):
+    data = stream.read(n)
+    return data if len(data) == n else None
+
+
+def _read_stream(stream, name):
+    """Parse the header, then decompress the elements straight into their array (no extra copy)."""
+    magic = _read_exactly(stream, 4)
+    if magic is None:
+        raise IDXError(f"{name}: too short to be an IDX file")
+    if magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_TYPES:
+        raise IDXError(f"{name}: wrong magic number 0x{magic.hex()} (an IDX file starts with 0x0000 then a type "
                        f"code in {{{', '.join(hex(t) for t in IDX_TYPES)}}} and the number of dimensions)")
-    dtype, ndim = IDX_TYPES[raw[2]], raw[3]
+    dtype, ndim = IDX_TYPES[magic[2]], magic[3]
     if ndim == 0:
         raise IDXError(f"{name}: the header declares 0 dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise IDXError(f"{name}: truncated header ({len(raw)} bytes, {header} needed for {ndim} dimensions)")
-    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) != expected:
-        problem = "truncated" if len(raw) < expected else "has trailing bytes"
-        raise IDXError(f"{name}: {problem}: the header declares shape {shape} of {dtype.name} ({expected} bytes in "
-                       f"all) but the file holds {len(raw)} bytes")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    sizes = _read_exactly(stream, 4 * ndim)
+    if sizes is None:
+        raise IDXError(f"{name}: truncated header ({ndim} dimensions declared, their sizes missing)")
+    shape = tuple(int(s) for s in np.frombuffer(sizes, dtype=">u4"))
+    array = np.empty(shape, dtype=dtype.newbyteorder("="))
+    view, filled = memoryview(array.reshape(-1)).cast("B"), 0
+    while filled < array.nbytes:
+        got = stream.readinto(view[filled:])
+        if not got:
+            break
+        filled += got
+    if filled < array.nbytes:
+        raise IDXError(f"{name}: truncated: the header declares shape {shape} of {dtype.name} "
+                       f"({array.nbytes} bytes of data) but the file holds only {filled}")
+    if stream.read(1):
+        raise IDXError(f"{name}: has trailing bytes after the {array.nbytes} bytes of data that its header "
+                       f"declares (shape {shape} of {dtype.name})")
+    if dtype != array.dtype:  # big-endian file on a little-endian machine
+        array.byteswap(inplace=True)
+    return array
 
 
 def read_idx(path, dtype=None, ndim=None, shape=None):
@@ -66,7 +78,14 @@ def read_idx(path, dtype=None, ndim=None, shape=None):
         shape: the sizes it must declare; None entries match anything (e.g. (None, 28, 28)).
     """
     path = Path(path)
-    array = parse_idx(_read_bytes(path), str(path))
+    try:
+        with _open(path) as stream:
+            array = _read_stream(stream, str(path))
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError; a cut-off stream an EOFError
+        if not path.is_file():
+            raise
+        raise IDXError(f"{path}: corrupt or truncated gzip file ({error}); delete it and download it again") \
+            from None
     if dtype is not None and array.dtype != np.dtype(dtype):
         raise IDXError(f"{path}: holds {array.dtype.name} elements, expected {np.dtype(dtype).name}")
     if ndim is not None and array.ndim != ndim:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...datasets.download import DownloadError, cache_dir, check_integrity, download as download_file
+from ...datasets.download import DownloadError, cache_dir, check_integrity, download_file
 from .idx import IDXError, read_idx
 from .image_array import ImageArrayDataset
 
