@@ -28,7 +28,7 @@ class UndefinedMetricWarning(UserWarning):
 
 
 # ----------------------------------------------------------------------------- inputs
-def _to_numpy(x):
+def as_numpy(x):
     """A NumPy array from a list, an array, or a (glasstorch or torch) tensor, detached and on the CPU."""
     if hasattr(x, "detach"):
         x = x.detach()
@@ -39,7 +39,7 @@ def _to_numpy(x):
 
 def _as_labels(y, name):
     """1-D class labels; a (N, C) score matrix becomes its argmax, a (N, 1) column is flattened."""
-    y = _to_numpy(y)
+    y = as_numpy(y)
     if y.ndim == 2 and y.shape[1] > 1 and name == "y_pred":
         return y.argmax(axis=1)
     if y.ndim == 2 and y.shape[1] == 1:
@@ -57,7 +57,7 @@ def _check_pair(y_true, y_pred, sample_weight=None):
     if len(y_true) != len(y_pred):
         raise ValueError(f"Found input variables with inconsistent numbers of samples: [{len(y_true)}, {len(y_pred)}]")
     if sample_weight is not None:
-        sample_weight = _to_numpy(sample_weight).astype(np.float64).reshape(-1)
+        sample_weight = as_numpy(sample_weight).astype(np.float64).reshape(-1)
         if len(sample_weight) != len(y_true):
             raise ValueError(f"sample_weight has {len(sample_weight)} entries for {len(y_true)} samples")
     return y_true, y_pred, sample_weight
@@ -100,10 +100,10 @@ def top_k_accuracy(y_true, y_score, k=2, normalize=True, sample_weight=None, lab
     Ties between scores go to the class with the higher index, as in scikit-learn.
     """
     y_true = _as_labels(y_true, "y_true")
-    y_score = _to_numpy(y_score)
-    sample_weight = None if sample_weight is None else _to_numpy(sample_weight).astype(np.float64)
+    y_score = as_numpy(y_score)
+    sample_weight = None if sample_weight is None else as_numpy(sample_weight).astype(np.float64)
     n_columns = y_score.shape[1] if y_score.ndim == 2 else 2
-    classes = np.unique(y_true) if labels is None else np.asarray(_to_numpy(labels))
+    classes = np.unique(y_true) if labels is None else np.asarray(as_numpy(labels))
     if labels is not None:
         if len(np.unique(classes)) != len(classes):
             raise ValueError("Parameter 'labels' must be unique.")
@@ -147,7 +147,7 @@ def confusion_matrix(y_true, y_pred, labels=None, sample_weight=None, normalize=
     y_true, y_pred, sample_weight = _check_pair(y_true, y_pred, sample_weight)
     if normalize not in ("true", "pred", "all", None):
         raise ValueError("normalize must be one of {'true', 'pred', 'all', None}")
-    labels = _unique_labels(y_true, y_pred) if labels is None else np.asarray(_to_numpy(labels))
+    labels = _unique_labels(y_true, y_pred) if labels is None else np.asarray(as_numpy(labels))
     if labels.size == 0:
         raise ValueError("'labels' should contains at least one label.")
     if not np.isin(labels, np.concatenate([y_true, y_pred])).any() and len(y_true):
@@ -246,7 +246,7 @@ def _select_labels(y_true, y_pred, average, labels, pos_label):
         warnings.warn(f"Note that pos_label (set to {pos_label!r}) is ignored when average != 'binary' "
                       f"(got {average!r}). You may use labels=[pos_label] to specify a single positive class.",
                       UserWarning, stacklevel=3)
-    return present if labels is None else np.asarray(_to_numpy(labels))
+    return present if labels is None else np.asarray(as_numpy(labels))
 
 
 def precision_recall_fscore_support(y_true, y_pred, beta=1.0, labels=None, pos_label=1, average=None,
@@ -341,7 +341,7 @@ def classification_report(y_true, y_pred, labels=None, target_names=None, sample
     y_true, y_pred, sample_weight = _check_pair(y_true, y_pred, sample_weight)
     present = _unique_labels(y_true, y_pred)
     labels_given = labels is not None
-    labels = np.asarray(_to_numpy(labels)) if labels_given else present
+    labels = np.asarray(as_numpy(labels)) if labels_given else present
     micro_is_accuracy = not labels_given or set(labels.tolist()) >= set(present.tolist())
     if target_names is not None and len(labels) != len(target_names):
         if not labels_given:
