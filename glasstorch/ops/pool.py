@@ -37,6 +37,7 @@ class Windows:
         # rows/cols the windows reach (ceil_mode may reach past the padded input)
         self.reach = tuple((o - 1) * st + d * (k - 1) + 1 for o, st, d, k in zip(self.out, stride, dilation, kernel))
         self.padded = tuple(max(r, s + p) for r, s, p in zip(self.reach, (self.h, self.w), padding))
+        self.overlapping = any(d * (k - 1) + 1 > st for k, st, d in zip(kernel, stride, dilation))
 
     def pad(self, x, fill):
         """x inside a border of `fill` big enough for every window (x itself when none is needed)."""
@@ -71,8 +72,8 @@ class Windows:
 class MaxPool2d(Function):
     """y = max over each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere
 
-    Ties: the first maximum in row-major window order takes the whole gradient (as torch);
-    a NaN in the window wins and propagates.
+    Ties: the first maximum in row-major window order takes the whole gradient (as torch).
+    A NaN in the window propagates to y (its gradient goes to the window's last tap).
     """
     once_differentiable = True
     needs_inputs = False
@@ -80,19 +81,14 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, windows, indices_out=None):
         xpad = windows.pad(x, -xp.inf)
-        best, arg = None, None
-        nan_aware = bool(xp.isnan(x.max())) if x.size else False
-        for tap, key in windows.taps():
-            v = xpad[key]
-            if best is None:
-                best = v.copy()
-                arg = xp.zeros(best.shape, dtype=xp.uint8 if windows.kernel[0] * windows.kernel[1] < 256 else xp.int32)
-                continue
-            better = v > best  # strictly greater: an equal later value does not take over
-            if nan_aware:
-                better |= v != v
-            xp.copyto(best, v, where=better)
-            xp.copyto(arg, tap, where=better)
+        taps = [xpad[key] for _, key in windows.taps()]
+        best = taps[0].copy()
+        for v in taps[1:]:
+            xp.maximum(best, v, out=best)  # NaN propagates, as in torch
+        # which tap won: scan backwards so that the first maximum in window order has the last word
+        arg = xp.full(best.shape, len(taps) - 1, dtype=xp.uint8 if len(taps) <= 256 else xp.int32)
+        for tap in range(len(taps) - 2, -1, -1):
+            arg = xp.where(taps[tap] == best, arg.dtype.type(tap), arg)
         ctx.windows, ctx.arg = windows, arg
         if indices_out is not None:
             indices_out.append(_indices_of(windows, arg))
@@ -105,15 +101,17 @@ class MaxPool2d(Function):
         shape = ctx.inputs[0].shape
         dxpad = xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=g.dtype)
         for tap, key in windows.taps():
-            view = dxpad[key]
-            xp.add(view, g, out=view, where=arg == tap)
+            if windows.overlapping:
+                dxpad[key] += g * (arg == tap)
+            else:  # every input element is in at most one window: write instead of add
+                xp.multiply(g, arg == tap, out=dxpad[key])
         return Tensor._make(windows.crop(dxpad))
 
 
 def _indices_of(windows, arg):
     out = xp.zeros(arg.shape, dtype=xp.int64)
     for tap, _ in windows.taps():
-        xp.copyto(out, windows.flat_indices(tap), where=arg == tap)
+        out = xp.where(arg == tap, windows.flat_indices(tap), out)
     return out
 
 
@@ -127,7 +125,10 @@ class AvgPool2d(Function):
         xpad = windows.pad(x, 0)
         total = None
         for _, key in windows.taps():
-            total = xpad[key].copy() if total is None else xp.add(total, xpad[key], out=total)
+            if total is None:
+                total = xpad[key].copy()
+            else:
+                total += xpad[key]
         divisor = _divisor(windows, count_include_pad, divisor_override, x.dtype)
         ctx.windows, ctx.divisor = windows, divisor
         total /= divisor
