@@ -1,5 +1,4 @@
 """Adadelta: an adaptive learning rate from running averages of squared gradients and updates (Zeiler, 2012)."""
-from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_scaled, addcmul_, new_step_tensor, zeros_state
 
@@ -44,34 +43,25 @@ class Adadelta(Optimizer):
                         foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group):
-        lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
-        weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = backend.array_module(p._array)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step_tensor()
-                state["square_avg"] = zeros_state(p)
-                state["acc_delta"] = zeros_state(p)
-            param, square_avg, acc_delta = p._array, state["square_avg"]._array, state["acc_delta"]._array
-            self._step_count(state)
-            grad = self._grad_of(p, maximize)
-            if weight_decay != 0:
-                grad = add_scaled(grad, param, weight_decay, xp)
+    def _init_state(self, p, group):
+        return {"step": new_step_tensor(), "square_avg": zeros_state(p), "acc_delta": zeros_state(p)}
 
-            scratch = xp.empty_like(param)
-            square_avg *= rho
-            addcmul_(square_avg, grad, grad, 1 - rho, scratch, xp)
-            std = xp.add(square_avg, eps)
-            xp.sqrt(std, out=std)
-            delta = xp.add(acc_delta, eps)
-            xp.sqrt(delta, out=delta)
-            delta /= std
-            delta *= grad
-            acc_delta *= rho
-            addcmul_(acc_delta, delta, delta, 1 - rho, scratch, xp)
-            param -= xp.multiply(delta, lr, out=scratch)
-            p._version_counter[0] += 1
+    def _update(self, param, grad, state, group, xp):
+        rho, eps = group["rho"], group["eps"]
+        square_avg, acc_delta = state["square_avg"]._array, state["acc_delta"]._array
+        self._count_step(state)
+        if group["weight_decay"] != 0:
+            grad = add_scaled(grad, param, group["weight_decay"], xp)
+
+        scratch = xp.empty_like(param)
+        square_avg *= rho
+        addcmul_(square_avg, grad, grad, 1 - rho, scratch, xp)
+        std = xp.add(square_avg, eps)
+        xp.sqrt(std, out=std)
+        delta = xp.add(acc_delta, eps)
+        xp.sqrt(delta, out=delta)
+        delta /= std
+        delta *= grad
+        acc_delta *= rho
+        addcmul_(acc_delta, delta, delta, 1 - rho, scratch, xp)
+        param -= xp.multiply(delta, group["lr"], out=scratch)

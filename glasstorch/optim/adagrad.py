@@ -1,5 +1,4 @@
 """Adagrad: per-coordinate learning rates from the sum of squared gradients (Duchi et al., 2011)."""
-from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_scaled, addcdiv_, addcmul_, new_step_tensor, zeros_state
 
@@ -46,31 +45,21 @@ class Adagrad(Optimizer):
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
-        for group in self.param_groups:
+        for group in self.param_groups:  # torch creates Adagrad's state up front
             for p in group["params"]:
-                self.state[p]["step"] = new_step_tensor()
-                self.state[p]["sum"] = zeros_state(p, float(group["initial_accumulator_value"]))
+                self.state[p] = self._init_state(p, group)
 
-    def _update_group(self, group):
-        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
-        weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = backend.array_module(p._array)
-            state = self.state[p]
-            if len(state) == 0:  # a group added after construction
-                state["step"] = new_step_tensor()
-                state["sum"] = zeros_state(p, float(group["initial_accumulator_value"]))
-            param, state_sum = p._array, state["sum"]._array
-            step = self._step_count(state)
-            grad = self._grad_of(p, maximize)
-            if weight_decay != 0:
-                grad = add_scaled(grad, param, weight_decay, xp)
-            clr = lr / (1 + (step - 1) * lr_decay)
-            scratch = xp.empty_like(param)
-            addcmul_(state_sum, grad, grad, 1, scratch, xp)
-            std = xp.sqrt(state_sum)
-            std += eps
-            addcdiv_(param, grad, std, -clr, scratch, xp)
-            p._version_counter[0] += 1
+    def _init_state(self, p, group):
+        return {"step": new_step_tensor(), "sum": zeros_state(p, float(group["initial_accumulator_value"]))}
+
+    def _update(self, param, grad, state, group, xp):
+        state_sum = state["sum"]._array
+        step = self._count_step(state)
+        if group["weight_decay"] != 0:
+            grad = add_scaled(grad, param, group["weight_decay"], xp)
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        scratch = xp.empty_like(param)
+        addcmul_(state_sum, grad, grad, 1, scratch, xp)
+        std = xp.sqrt(state_sum)
+        std += group["eps"]
+        addcdiv_(param, grad, std, -clr, scratch, xp)

@@ -1,5 +1,4 @@
 """Adam: adaptive moment estimation (Kingma & Ba, 2014), optionally AMSGrad and decoupled weight decay."""
-from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_scaled, addcdiv_, addcmul_, lerp_, new_step_tensor, zeros_state
 
@@ -41,47 +40,38 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def _update_group(self, group):
-        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = backend.array_module(p._array)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step_tensor()
-                state["exp_avg"] = zeros_state(p)
-                state["exp_avg_sq"] = zeros_state(p)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = zeros_state(p)
-            param, exp_avg, exp_avg_sq = p._array, state["exp_avg"]._array, state["exp_avg_sq"]._array
-            grad = self._grad_of(p, maximize)
-            step = self._step_count(state)
-            if weight_decay != 0:
-                if decoupled:
-                    param *= 1 - lr * weight_decay
-                else:
-                    grad = add_scaled(grad, param, weight_decay, xp)
+    def _init_state(self, p, group):
+        state = {"step": new_step_tensor(), "exp_avg": zeros_state(p), "exp_avg_sq": zeros_state(p)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_state(p)
+        return state
 
-            scratch = xp.empty_like(param)
-            lerp_(exp_avg, grad, 1 - beta1, scratch, xp)
-            exp_avg_sq *= beta2
-            addcmul_(exp_avg_sq, grad, grad, 1 - beta2, scratch, xp)
+    def _update(self, param, grad, state, group, xp):
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        exp_avg, exp_avg_sq = state["exp_avg"]._array, state["exp_avg_sq"]._array
+        step = self._count_step(state)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = add_scaled(grad, param, weight_decay, xp)
 
-            bias_correction1 = 1 - beta1 ** step
-            bias_correction2 = 1 - beta2 ** step
-            step_size = lr / bias_correction1
-            second_moment = exp_avg_sq
-            if amsgrad:
-                second_moment = state["max_exp_avg_sq"]._array
-                xp.maximum(second_moment, exp_avg_sq, out=second_moment)
-            denom = xp.sqrt(second_moment, out=scratch)
-            denom /= bias_correction2 ** 0.5
-            denom += eps
-            addcdiv_(param, exp_avg, denom, -step_size, xp.empty_like(param), xp)
-            p._version_counter[0] += 1
+        scratch = xp.empty_like(param)
+        lerp_(exp_avg, grad, 1 - beta1, scratch, xp)
+        exp_avg_sq *= beta2
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2, scratch, xp)
+
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        step_size = lr / bias_correction1
+        second_moment = exp_avg_sq
+        if group["amsgrad"]:
+            second_moment = state["max_exp_avg_sq"]._array
+            xp.maximum(second_moment, exp_avg_sq, out=second_moment)
+        denom = xp.sqrt(second_moment, out=scratch)
+        denom /= bias_correction2 ** 0.5
+        denom += group["eps"]
+        addcdiv_(param, exp_avg, denom, -step_size, xp.empty_like(param), xp)
 
 
 def check_adam_options(lr, betas, eps, weight_decay):

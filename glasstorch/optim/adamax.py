@@ -1,5 +1,4 @@
 """Adamax: Adam with the infinity norm in place of the second moment (Kingma & Ba, 2014, section 7)."""
-from .. import backend
 from .adam import check_adam_options
 from .optimizer import Optimizer, add_scaled, addcdiv_, lerp_, new_step_tensor, zeros_state
 
@@ -34,31 +33,21 @@ class Adamax(Optimizer):
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group):
-        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        maximize = group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = backend.array_module(p._array)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step_tensor()
-                state["exp_avg"] = zeros_state(p)
-                state["exp_inf"] = zeros_state(p)
-            param, exp_avg, exp_inf = p._array, state["exp_avg"]._array, state["exp_inf"]._array
-            step = self._step_count(state)
-            grad = self._grad_of(p, maximize)
-            if weight_decay != 0:
-                grad = add_scaled(grad, param, weight_decay, xp)
+    def _init_state(self, p, group):
+        return {"step": new_step_tensor(), "exp_avg": zeros_state(p), "exp_inf": zeros_state(p)}
 
-            scratch = xp.empty_like(param)
-            lerp_(exp_avg, grad, 1 - beta1, scratch, xp)
-            exp_inf *= beta2
-            xp.abs(grad, out=scratch)
-            scratch += eps
-            xp.maximum(exp_inf, scratch, out=exp_inf)
-            clr = lr / (1 - beta1 ** step)
-            addcdiv_(param, exp_avg, exp_inf, -clr, scratch, xp)
-            p._version_counter[0] += 1
+    def _update(self, param, grad, state, group, xp):
+        beta1, beta2 = group["betas"]
+        exp_avg, exp_inf = state["exp_avg"]._array, state["exp_inf"]._array
+        step = self._count_step(state)
+        if group["weight_decay"] != 0:
+            grad = add_scaled(grad, param, group["weight_decay"], xp)
+
+        scratch = xp.empty_like(param)
+        lerp_(exp_avg, grad, 1 - beta1, scratch, xp)
+        exp_inf *= beta2
+        xp.abs(grad, out=scratch)
+        scratch += group["eps"]
+        xp.maximum(exp_inf, scratch, out=exp_inf)
+        clr = group["lr"] / (1 - beta1 ** step)
+        addcdiv_(param, exp_avg, exp_inf, -clr, scratch, xp)

@@ -1,5 +1,4 @@
 """NAdam: Adam with Nesterov momentum (Dozat, 2016), with torch's momentum-decay schedule."""
-from .. import backend
 from .adam import check_adam_options
 from .optimizer import Optimizer, add_scaled, addcdiv_, addcmul_, lerp_, new_step_tensor, zeros_state
 
@@ -45,44 +44,34 @@ class NAdam(Optimizer):
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group):
-        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        momentum_decay, decoupled = float(group["momentum_decay"]), group["decoupled_weight_decay"]
-        maximize = group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = backend.array_module(p._array)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step_tensor()
-                state["mu_product"] = new_step_tensor(1.0)
-                state["exp_avg"] = zeros_state(p)
-                state["exp_avg_sq"] = zeros_state(p)
-            param, exp_avg, exp_avg_sq = p._array, state["exp_avg"]._array, state["exp_avg_sq"]._array
-            step = self._step_count(state)
-            grad = self._grad_of(p, maximize)
-            bias_correction2 = 1 - beta2 ** step
-            if weight_decay != 0:
-                if decoupled:
-                    param *= 1 - lr * weight_decay
-                else:
-                    grad = add_scaled(grad, param, weight_decay, xp)
-            mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-            mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-            mu_product_array = state["mu_product"]._array
-            mu_product_array *= mu  # kept in float32, as torch keeps it
-            mu_product = float(mu_product_array)
-            mu_product_next = mu_product * mu_next
+    def _init_state(self, p, group):
+        return {"step": new_step_tensor(), "mu_product": new_step_tensor(1.0), "exp_avg": zeros_state(p),
+                "exp_avg_sq": zeros_state(p)}
 
-            scratch = xp.empty_like(param)
-            lerp_(exp_avg, grad, 1 - beta1, scratch, xp)
-            exp_avg_sq *= beta2
-            addcmul_(exp_avg_sq, grad, grad, 1 - beta2, scratch, xp)
-            denom = xp.divide(exp_avg_sq, bias_correction2)
-            xp.sqrt(denom, out=denom)
-            denom += eps
-            addcdiv_(param, grad, denom, -lr * (1.0 - mu) / (1.0 - mu_product), scratch, xp)
-            addcdiv_(param, exp_avg, denom, (-lr * mu_next) / (1.0 - mu_product_next), scratch, xp)
-            p._version_counter[0] += 1
+    def _update(self, param, grad, state, group, xp):
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        momentum_decay = group["momentum_decay"]
+        exp_avg, exp_avg_sq = state["exp_avg"]._array, state["exp_avg_sq"]._array
+        step = self._count_step(state)
+        bias_correction2 = 1 - beta2 ** step
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = add_scaled(grad, param, weight_decay, xp)
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+        mu_product_array = state["mu_product"]._array
+        mu_product_array *= mu  # kept in float32, as torch keeps it
+        mu_product = float(mu_product_array)
+        mu_product_next = mu_product * mu_next
+
+        scratch = xp.empty_like(param)
+        lerp_(exp_avg, grad, 1 - beta1, scratch, xp)
+        exp_avg_sq *= beta2
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2, scratch, xp)
+        denom = xp.divide(exp_avg_sq, bias_correction2)
+        xp.sqrt(denom, out=denom)
+        denom += group["eps"]
+        addcdiv_(param, grad, denom, -lr * (1.0 - mu) / (1.0 - mu_product), scratch, xp)
+        addcdiv_(param, exp_avg, denom, (-lr * mu_next) / (1.0 - mu_product_next), scratch, xp)

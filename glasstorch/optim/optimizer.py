@@ -1,14 +1,15 @@
 """Optimizer: the base class every algorithm extends (param_groups, per-parameter state, state_dict).
 
-An algorithm subclass only writes `_update_group(group)`: one readable loop over the group's
-parameters that changes `p._array` in place with NumPy ufuncs (`out=`), the way torch's optimizers
-change `p` in place under `no_grad`. The small array helpers at the bottom (`lerp_`, `addcmul_`,
-`addcdiv_`) round exactly like torch's kernels, so K steps side by side stay equal.
+An algorithm subclass writes `_init_state(p, group)` (its buffers) and `_update(param, grad, state,
+group, xp)`: the math for one parameter, changing the array `param` in place with NumPy ufuncs
+(`out=`, `+=`), the way torch's optimizers change `p` in place under `no_grad`. The small array
+helpers at the bottom (`lerp_`, `addcmul_`, `addcdiv_`) round exactly like torch's kernels, so K
+steps side by side stay equal.
 
 Why raw arrays: an update is pure arithmetic, no graph is needed, and writing into the existing
 buffers avoids the temporaries a Tensor expression would allocate (this is the hot path of training).
-Hyperparameters are turned into Python floats first: under NumPy 2 (NEP 50) a Python float keeps a
-float32 array float32, while a NumPy float64 scalar would silently upcast the whole update.
+Hyperparameters are turned into Python floats first (`_plain_options`): under NumPy 2 (NEP 50) a Python
+float keeps a float32 array float32, while a NumPy float64 scalar would silently upcast the whole update.
 """
 import copy
 import warnings
@@ -174,7 +175,29 @@ class Optimizer:
         return loss
 
     def _update_group(self, group):
-        """Update every parameter of `group` that has a gradient (written by each algorithm)."""
+        """Apply the algorithm's `_update` to every parameter of `group` that has a gradient."""
+        options = _plain_options(group)
+        maximize = options.get("maximize", False)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state.get(p)
+            if not state:
+                state = self._init_state(p, options)
+                if state:  # torch keeps no entry for stateless updates (plain SGD)
+                    self.state[p] = state
+            grad = p.grad._array
+            self._update(p._array, -grad if maximize else grad, state, options, backend.array_module(p._array))
+            p._version_counter[0] += 1  # like any in-place write: a graph that saved `p` will notice
+
+    def _init_state(self, p, group):
+        """The state of parameter `p` before its first update: a dict of tensors (empty when stateless)."""
+        return {}
+
+    def _update(self, param, grad, state, group, xp):
+        """One parameter's update, in place on the array `param`; `grad` is already negated when maximizing.
+
+        `group` holds the param group's options as Python numbers; `xp` is the array module (NumPy)."""
         raise NotImplementedError
 
     def register_step_pre_hook(self, hook):
@@ -235,19 +258,33 @@ class Optimizer:
         self.state = state
         self.param_groups = saved_groups
 
-    # ------------------------------------------------------------------ helpers for the algorithms
     @staticmethod
-    def _grad_of(p, maximize):
-        """The gradient array to descend along (negated when maximizing); never written to."""
-        grad = p.grad._array
-        return -grad if maximize else grad
-
-    @staticmethod
-    def _step_count(state):
-        """Increment the 0-d float32 `step` tensor (torch keeps it as a tensor) and return it as a Python float."""
+    def _count_step(state):
+        """Increment the 0-d float32 `step` tensor (torch keeps it as a tensor); return it as a Python float."""
         step = state["step"]
         step._array += 1
         return float(step._array)
+
+
+def _plain_options(group):
+    """The group's options with tensor / NumPy numbers turned into Python floats: under NumPy 2 (NEP 50) a Python
+    float keeps a float32 array float32, while a np.float64 or np.int64 scalar would upcast it to float64."""
+    options = dict(group)
+    for key, value in options.items():
+        if type(value) not in _PLAIN_TYPES:  # exact types: np.float64 subclasses float but upcasts float32
+            options[key] = _plain(value)
+    return options
+
+
+_PLAIN_TYPES = frozenset((float, int, bool, str, list, type(None)))
+
+
+def _plain(value):
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, (Tensor, np.number)):
+        return float(value)
+    return value
 
 
 def _copy_state_value(param, key, value):

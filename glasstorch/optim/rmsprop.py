@@ -1,5 +1,4 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients (Hinton's lecture 6e)."""
-from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_scaled, addcdiv_, addcmul_, lerp_, new_step_tensor, zeros_state
 
@@ -55,45 +54,37 @@ class RMSprop(Optimizer):
                         capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group):
-        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
-        weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
-        centered, maximize = group["centered"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = backend.array_module(p._array)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step_tensor()
-                state["square_avg"] = zeros_state(p)
-                if momentum > 0:
-                    state["momentum_buffer"] = zeros_state(p)
-                if centered:
-                    state["grad_avg"] = zeros_state(p)
-            param, square_avg = p._array, state["square_avg"]._array
-            self._step_count(state)
-            grad = self._grad_of(p, maximize)
-            if weight_decay != 0:
-                grad = add_scaled(grad, param, weight_decay, xp)
+    def _init_state(self, p, group):
+        state = {"step": new_step_tensor(), "square_avg": zeros_state(p)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_state(p)
+        if group["centered"]:
+            state["grad_avg"] = zeros_state(p)
+        return state
 
-            scratch = xp.empty_like(param)
-            square_avg *= alpha
-            addcmul_(square_avg, grad, grad, 1 - alpha, scratch, xp)
-            if centered:
-                grad_avg = state["grad_avg"]._array
-                lerp_(grad_avg, grad, 1 - alpha, scratch, xp)
-                avg = square_avg.copy()
-                addcmul_(avg, grad_avg, grad_avg, -1, scratch, xp)
-                xp.sqrt(avg, out=avg)
-            else:
-                avg = xp.sqrt(square_avg)
-            avg += eps
-            if momentum > 0:
-                buf = state["momentum_buffer"]._array
-                buf *= momentum
-                addcdiv_(buf, grad, avg, 1, scratch, xp)
-                param -= xp.multiply(buf, lr, out=scratch)
-            else:
-                addcdiv_(param, grad, avg, -lr, scratch, xp)
-            p._version_counter[0] += 1
+    def _update(self, param, grad, state, group, xp):
+        alpha, momentum = group["alpha"], group["momentum"]
+        square_avg = state["square_avg"]._array
+        self._count_step(state)
+        if group["weight_decay"] != 0:
+            grad = add_scaled(grad, param, group["weight_decay"], xp)
+
+        scratch = xp.empty_like(param)
+        square_avg *= alpha
+        addcmul_(square_avg, grad, grad, 1 - alpha, scratch, xp)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]._array
+            lerp_(grad_avg, grad, 1 - alpha, scratch, xp)
+            avg = square_avg.copy()
+            addcmul_(avg, grad_avg, grad_avg, -1, scratch, xp)
+            xp.sqrt(avg, out=avg)
+        else:
+            avg = xp.sqrt(square_avg)
+        avg += group["eps"]
+        if momentum > 0:
+            buf = state["momentum_buffer"]._array
+            buf *= momentum
+            addcdiv_(buf, grad, avg, 1, scratch, xp)
+            param -= xp.multiply(buf, group["lr"], out=scratch)
+        else:
+            addcdiv_(param, grad, avg, -group["lr"], scratch, xp)

@@ -1,5 +1,4 @@
 """SGD: stochastic gradient descent, optionally with (Nesterov) momentum and weight decay."""
-from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_scaled
 
@@ -54,26 +53,19 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def _update_group(self, group):
-        lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
-        momentum, dampening = float(group["momentum"]), float(group["dampening"])
-        nesterov, maximize = group["nesterov"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = backend.array_module(p._array)
-            param = p._array
-            grad = self._grad_of(p, maximize)
-            if weight_decay != 0:
-                grad = add_scaled(grad, param, weight_decay, xp)
-            if momentum != 0:
-                state = self.state[p]
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    state["momentum_buffer"] = buf = Tensor._make(grad.copy())
-                else:
-                    buf._array *= momentum
-                    buf._array += grad if dampening == 0 else xp.multiply(grad, 1 - dampening)
-                grad = add_scaled(grad, buf._array, momentum, xp) if nesterov else buf._array
-            param -= xp.multiply(grad, lr)  # p + (-lr) * g: the same rounding as torch's add_(g, alpha=-lr)
-            p._version_counter[0] += 1
+    def _init_state(self, p, group):
+        return {"momentum_buffer": None} if group["momentum"] != 0 else {}
+
+    def _update(self, param, grad, state, group, xp):
+        if group["weight_decay"] != 0:
+            grad = add_scaled(grad, param, group["weight_decay"], xp)
+        momentum = group["momentum"]
+        if momentum != 0:
+            buf = state["momentum_buffer"]
+            if buf is None:
+                state["momentum_buffer"] = buf = Tensor._make(grad.copy())
+            else:
+                buf._array *= momentum
+                buf._array += grad if group["dampening"] == 0 else xp.multiply(grad, 1 - group["dampening"])
+            grad = add_scaled(grad, buf._array, momentum, xp) if group["nesterov"] else buf._array
+        param -= xp.multiply(grad, group["lr"])  # p + (-lr) * g: the same rounding as torch's add_(g, alpha=-lr)

@@ -186,6 +186,23 @@ def test_float32_updates_in_place_and_stay_float32(name):
         assert value.dtype == glasstorch.float32, key
 
 
+def test_numpy_and_tensor_options_do_not_upcast_float32():
+    """np.float64 options (a subclass of float!) would turn float32 updates into float64 ones under NumPy 2."""
+    start = np.random.default_rng(4).standard_normal((6, 5)).astype(np.float32)
+    a, b = glasstorch.tensor(start, requires_grad=True), glasstorch.tensor(start, requires_grad=True)
+    plain = optim.Adam([a], lr=0.01, betas=(0.9, 0.999), weight_decay=0.01)
+    numpy_options = optim.Adam([b], lr=np.float64(0.01), betas=(np.float64(0.9), np.float64(0.999)),
+                               weight_decay=glasstorch.tensor(0.01, dtype=glasstorch.float64).item())
+    numpy_options.param_groups[0]["eps"] = np.float64(1e-8)
+    for _ in range(3):
+        a.grad = glasstorch.ones(6, 5)
+        b.grad = glasstorch.ones(6, 5)
+        plain.step()
+        numpy_options.step()
+    assert b.dtype == glasstorch.float32
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
 def test_zero_grad_sets_to_none_or_zeros_in_place():
     w = glasstorch.randn(3, requires_grad=True)
     (w * w).sum().backward()
