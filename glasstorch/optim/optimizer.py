@@ -82,8 +82,11 @@ class Optimizer:
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state):  # copy.deepcopy(optimizer) goes through here
         self.__dict__.update(state)
+        self.__dict__.setdefault("_step_pre_hooks", {})
+        self.__dict__.setdefault("_step_post_hooks", {})
+        self.__dict__.setdefault("_hook_count", 0)
 
     def __repr__(self):
         text = self.__class__.__name__ + " ("

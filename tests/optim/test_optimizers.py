@@ -297,6 +297,20 @@ def test_step_hooks_and_deepcopy():
     assert clone["param_groups"][0]["lr"] == 0.1
 
 
+def test_deepcopy_of_an_optimizer_steps_its_own_copies():
+    w = glasstorch.zeros(2, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = glasstorch.ones(2)
+    opt.step()
+    twin = copy.deepcopy(opt)
+    twin_w = twin.param_groups[0]["params"][0]
+    assert twin_w is not w and twin.state[twin_w]["momentum_buffer"] is not opt.state[w]["momentum_buffer"]
+    twin_w.grad = glasstorch.ones(2)
+    twin.step()
+    np.testing.assert_allclose(w.detach().numpy(), [-0.1, -0.1], rtol=1e-6)
+    np.testing.assert_allclose(twin_w.detach().numpy(), [-0.29, -0.29], rtol=1e-6)
+
+
 @pytest.mark.parametrize("module", ["optimizer", "sgd", "adam", "lr_scheduler"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"glasstorch.optim.{module}"), extraglobs={"torch": glasstorch})
