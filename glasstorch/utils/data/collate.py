@@ -38,9 +38,10 @@ def default_collate(batch):
     """Collate a list of samples into a batch (see the module docstring for the rules).
 
     Example:
-        >>> default_collate([(glasstorch.ones(2), 0), (glasstorch.zeros(2), 1)])
-        [tensor([[1., 1.],
-                [0., 0.]]), tensor([0, 1])]
+        >>> import glasstorch
+        >>> images, labels = default_collate([(glasstorch.ones(2), 0), (glasstorch.zeros(2), 1)])
+        >>> images.shape, labels
+        (glasstorch.Size([2, 2]), tensor([0, 1]))
     """
     elem = batch[0]
     if isinstance(elem, Tensor):

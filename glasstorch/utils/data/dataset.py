@@ -46,8 +46,11 @@ class TensorDataset(Dataset):
     """Samples are slices along the first dimension of the given tensors: `ds[i] == (x[i], y[i])`.
 
     Example:
+        >>> import glasstorch
         >>> ds = TensorDataset(glasstorch.randn(100, 3), glasstorch.arange(100))
-        >>> x, y = ds[0]
+        >>> x, y = ds[7]
+        >>> x.shape, y
+        (glasstorch.Size([3]), tensor(7))
     """
 
     def __init__(self, *tensors):
@@ -147,6 +150,7 @@ def random_split(dataset, lengths, generator=None):
     """Split a dataset into non-overlapping random subsets of the given lengths (or fractions summing to 1).
 
     Example:
+        >>> import glasstorch
         >>> train, val = random_split(range(10), [0.8, 0.2], generator=glasstorch.Generator().manual_seed(0))
         >>> len(train), len(val)
         (8, 2)

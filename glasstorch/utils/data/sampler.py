@@ -88,9 +88,13 @@ class SubsetRandomSampler(Sampler):
 class WeightedRandomSampler(Sampler):
     """`num_samples` indices drawn with probability proportional to `weights` (balances classes).
 
-    Example:
-        >>> weights = 1.0 / class_counts[targets]       # rare classes drawn as often as common ones
+    Example (rare classes drawn as often as common ones):
+        >>> import glasstorch
+        >>> targets = glasstorch.tensor([0, 0, 0, 0, 0, 0, 1, 1])
+        >>> weights = 1.0 / glasstorch.bincount(targets)[targets]
         >>> sampler = WeightedRandomSampler(weights, num_samples=len(targets))
+        >>> len(list(sampler))
+        8
     """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
