@@ -5,7 +5,9 @@
 Where the four IDX files (`.gz` or uncompressed) are looked for, in order:
     1. `root` itself (a plain folder holding them, e.g. root="/data/mnist")
     2. `root/MNIST/raw/`  (torchvision's layout; `FashionMNIST/raw` for Fashion-MNIST)
-    3. `cache_dir()/MNIST/raw/`  (`$GLASSTORCH_DATA` or `~/.cache/glasstorch`), where `download=True` puts them
+    3. `root/mnist/`  (a data folder with one plain folder per set: `mnist/`, `fashion-mnist/`)
+    4. the same two under `cache_dir()` (`$GLASSTORCH_DATA` or `~/.cache/glasstorch`); `download=True` puts
+       the files into `cache_dir()/MNIST/raw/`
 With `download=True`, files found are MD5-checked first; missing or damaged ones are fetched from the mirrors.
 """
 from pathlib import Path
@@ -31,6 +33,7 @@ class MNIST(ImageArrayDataset):
                  ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c", "27ae3e4e09519cfbb04c329615203637")]
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
                "8 - eight", "9 - nine"]
+    plain_folder = "mnist"  # the name of the data set's own folder inside a data folder
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None, download=False):
         self.root = root
@@ -56,8 +59,11 @@ class MNIST(ImageArrayDataset):
         return cache_dir() / type(self).__name__ / "raw"
 
     def _search_folders(self):
-        folders = [Path(self.root).expanduser(), self.raw_folder] if self.root is not None else []
-        return folders + [self.download_folder]
+        folders = []
+        if self.root is not None:
+            root = Path(self.root).expanduser()
+            folders += [root, self.raw_folder, root / self.plain_folder]
+        return folders + [self.download_folder, cache_dir() / self.plain_folder]
 
     def _find_or_download(self, resource, download):
         name, gz_md5, raw_md5 = resource
@@ -90,4 +96,5 @@ class FashionMNIST(MNIST):
                  ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe", "9018921c3c673c538a1fc5bad174d6f9"),
                  ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79", "8181f5470baa50b63fa0f6fddb340f0a"),
                  ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310", "15d484375f8d13e6eb1aabb0c3f46965")]
+    plain_folder = "fashion-mnist"
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]

@@ -111,3 +111,9 @@ def test_inconsistent_files_are_rejected(tiny_mnist):
         datasets.MNIST(root)
 
 
+
+
+def test_root_may_be_the_data_folder_or_come_from_the_cache_variable(shared_data, monkeypatch, tmp_path):
+    assert datasets.FashionMNIST(root=shared_data, train=False).targets[:3].tolist() == [9, 2, 1]
+    monkeypatch.setenv("GLASSTORCH_DATA", str(shared_data))
+    assert len(datasets.MNIST(root=tmp_path / "empty", train=False)) == 10000
