@@ -6,6 +6,16 @@ the tensor they filled. The scaled schemes keep the variance of activations stea
 
     xavier (Glorot):  Var(w) = gain^2 * 2 / (fan_in + fan_out)
     kaiming (He):     Var(w) = gain^2 / fan           (fan = fan_in, or fan_out)
+
+Example::
+
+    >>> w = torch.empty(3, 5)
+    >>> nn.init.constant_(w, 0.3)
+    tensor([[0.3000, 0.3000, 0.3000, 0.3000, 0.3000],
+            [0.3000, 0.3000, 0.3000, 0.3000, 0.3000],
+            [0.3000, 0.3000, 0.3000, 0.3000, 0.3000]])
+    >>> nn.init.calculate_gain("relu") == 2 ** 0.5
+    True
 """
 import math
 import warnings

@@ -30,7 +30,7 @@ class Sequential(Module):
 
         >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
         >>> net(torch.randn(3, 4)).shape
-        torch.Size([3, 2])
+        glasstorch.Size([3, 2])
     """
 
     def __init__(self, *args):

@@ -138,7 +138,7 @@ class Conv2d(_ConvNd):
 
         >>> m = nn.Conv2d(1, 32, 3, 1)
         >>> m(torch.randn(64, 1, 28, 28)).shape
-        torch.Size([64, 32, 26, 26])
+        glasstorch.Size([64, 32, 26, 26])
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,

@@ -23,7 +23,7 @@ class Dropout(_DropoutNd):
 
         >>> m = nn.Dropout(p=0.2)
         >>> m(torch.ones(4, 5)).shape
-        torch.Size([4, 5])
+        glasstorch.Size([4, 5])
     """
 
     def forward(self, input):

@@ -8,7 +8,7 @@ class Flatten(Module):
     Example::
 
         >>> nn.Flatten()(torch.randn(32, 1, 5, 5)).shape
-        torch.Size([32, 25])
+        glasstorch.Size([32, 25])
     """
 
     def __init__(self, start_dim=1, end_dim=-1):

@@ -42,7 +42,7 @@ class Linear(Module):
 
         >>> m = nn.Linear(20, 30)
         >>> m(torch.randn(128, 20)).size()
-        torch.Size([128, 30])
+        glasstorch.Size([128, 30])
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):

@@ -89,7 +89,7 @@ class BatchNorm1d(_BatchNorm):
 
         >>> m = nn.BatchNorm1d(100)
         >>> m(torch.randn(20, 100)).shape
-        torch.Size([20, 100])
+        glasstorch.Size([20, 100])
     """
 
     def _check_input_dim(self, input):
@@ -111,7 +111,7 @@ class LayerNorm(Module):
     Example::
 
         >>> nn.LayerNorm(10)(torch.randn(20, 5, 10)).shape
-        torch.Size([20, 5, 10])
+        glasstorch.Size([20, 5, 10])
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):

@@ -35,7 +35,7 @@ class MaxPool2d(_MaxPoolNd):
     Example::
 
         >>> nn.MaxPool2d(2)(torch.randn(1, 64, 24, 24)).shape
-        torch.Size([1, 64, 12, 12])
+        glasstorch.Size([1, 64, 12, 12])
     """
 
     def forward(self, input):

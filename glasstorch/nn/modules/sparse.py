@@ -19,7 +19,7 @@ class Embedding(Module):
 
         >>> emb = nn.Embedding(10, 3)
         >>> emb(torch.tensor([[1, 2, 4, 5], [4, 3, 2, 9]])).shape
-        torch.Size([2, 4, 3])
+        glasstorch.Size([2, 4, 3])
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,

@@ -56,8 +56,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Example::
 
-        >>> loss.backward()
-        >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        >>> w = nn.Parameter(torch.ones(4))
+        >>> (10 * w).sum().backward()          # every gradient is 10: total norm 20
+        >>> nn.utils.clip_grad_norm_([w], max_norm=1.0)
+        tensor(20.)
+        >>> w.grad                              # rescaled to norm 1
+        tensor([0.5000, 0.5000, 0.5000, 0.5000])
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
