@@ -23,6 +23,10 @@ from ..tensor import Tensor
 xp = backend.xp
 as_strided = xp.lib.stride_tricks.as_strided
 
+#: im2col columns up to this size are kept from forward for the weight gradient; larger ones are
+#: recomputed in backward (they are C*kh*kw times the input: keeping them all would double peak memory)
+KEEP_COLUMNS_BYTES = 32 * 2 ** 20
+
 
 class Unfold:
     """Where every kernel tap reads in a padded (N, C, Hp, Wp) image: the views behind im2col and col2im.
@@ -141,7 +145,10 @@ class Conv2d(Function):
         xpad = pad_zeros(x, padding)
         unfold = Unfold(xpad.shape, (kh, kw), stride, dilation, out_hw)
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
-        out = _gemm(weight.reshape(o, -1), unfold.columns(xpad), groups)
+        cols = unfold.columns(xpad)
+        ctx.cols = cols if cols.nbytes <= KEEP_COLUMNS_BYTES else None
+        out = _gemm(weight.reshape(o, -1), cols, groups)
+        del cols
         if bias is not None:
             out += bias[:, None]
         return unfold.to_image(out)
@@ -156,8 +163,8 @@ class Conv2d(Function):
         o = weight.shape[0]
         grad_x = grad_w = grad_b = None
         if need[1]:
-            # the columns are recomputed rather than kept from forward: C*kh*kw times the input's memory
-            cols = unfold.columns(pad_zeros(x, ctx.padding))
+            cols = ctx.cols if ctx.cols is not None else unfold.columns(pad_zeros(x, ctx.padding))
+            ctx.cols = None
             grad_w = Tensor._make(_gemm_nt(gmat, cols, groups).reshape(weight.shape))
             del cols
         if len(need) > 2 and need[2]:
