@@ -315,3 +315,23 @@ def test_deepcopy_of_an_optimizer_steps_its_own_copies():
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"glasstorch.optim.{module}"), extraglobs={"torch": glasstorch})
     assert result.failed == 0
+
+
+def test_a_torch_style_custom_optimizer_subclass_works():
+    class PlainSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        @glasstorch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.add_(p.grad, alpha=-group["lr"])
+
+    w = glasstorch.ones(3, requires_grad=True)
+    opt = PlainSGD([w], lr=0.5)
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0, 0.0])
+    assert "lr: 0.5" in repr(opt)
