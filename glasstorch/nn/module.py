@@ -18,6 +18,7 @@ import numpy as np
 from .. import backend
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from ..ops import cat
 from ..tensor import Tensor
 from .parameter import Parameter, UninitializedParameter
 
@@ -535,8 +536,8 @@ class Module:
         """hook(module, grad_input, grad_output) runs when the gradients w.r.t. the module's inputs are known.
 
         grad_input has one entry per positional argument (None for non-tensors and inputs not requiring
-        grad); returning a tuple replaces it. With several tensor inputs the hook runs once all their
-        gradients are known, and a replacement applies to the input whose gradient arrived last.
+        grad); returning a tuple replaces it. Implemented with identity nodes placed on the inputs and
+        outputs, whose tensor hooks see the gradients flowing through.
         """
         return self._add_hook(self._backward_hooks, hook, prepend)
 
@@ -614,6 +615,25 @@ class _Identity(Function):
         return grad
 
 
+class _Pack(Function):
+    """y = concat(x_1.ravel(), x_2.ravel(), ...);  dL/dx_i = the matching slice of dL/dy, reshaped"""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, *arrays):
+        ctx.shapes = [a.shape for a in arrays]
+        return ctx.xp.concatenate([a.ravel() for a in arrays])
+
+    @staticmethod
+    def backward(ctx, grad):
+        parts, start = [], 0
+        for shape in ctx.shapes:
+            size = int(np.prod(shape))
+            parts.append(grad[start:start + size].reshape(shape))
+            start += size
+        return tuple(parts)
+
+
 class _BackwardHook:
     """Runs a module's full backward hooks by watching identity nodes placed on its inputs and outputs."""
 
@@ -629,12 +649,29 @@ class _BackwardHook:
         self.n_inputs = len(args)
         if not grad_mode.is_grad_enabled():
             return args
+        self.input_slots = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        tensors = [args[i] for i in self.input_slots]
         wrapped = list(args)
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor) and a.requires_grad:
-                wrapped[i] = _Identity.apply(a)
-                self.input_slots.append(i)
-                wrapped[i].register_hook(self._input_hook(i))
+        if len(tensors) == 1 or len({t.dtype for t in tensors}) > 1:
+            for i in self.input_slots:
+                wrapped[i] = _Identity.apply(args[i])
+                wrapped[i].register_hook(self._single_input_hook(i))
+            return tuple(wrapped)
+        if not tensors:
+            return args
+        # several inputs go through ONE node, which receives all their gradients at once: the hooks then see
+        # (and may replace) the whole grad_input together, as in torch
+        packed = _Pack.apply(*tensors)
+        bounds = np.cumsum([0] + [t.numel() for t in tensors])
+        for i, t, lo, hi in zip(self.input_slots, tensors, bounds[:-1], bounds[1:]):
+            wrapped[i] = packed[int(lo):int(hi)].reshape(t.shape)
+
+        def hook(grad):
+            parts = {i: grad[int(lo):int(hi)].reshape(t.shape)
+                     for i, t, lo, hi in zip(self.input_slots, tensors, bounds[:-1], bounds[1:])}
+            final = self._run_hooks(parts)
+            return cat([final[i].reshape(-1) for i in self.input_slots])
+        packed.register_hook(hook)
         return tuple(wrapped)
 
     def wrap_outputs(self, output):
@@ -675,20 +712,24 @@ class _BackwardHook:
             return grad_outputs[index]
         return hook
 
-    def _input_hook(self, index):
+    def _single_input_hook(self, index):
         def hook(grad):
             self.grad_inputs[index] = grad
-            if len(self.grad_inputs) < len(self.input_slots):
+            if len(self.grad_inputs) < len(self.input_slots):  # mixed dtypes: wait for the last input
                 return None
-            grad_input = tuple(self.grad_inputs.get(i) for i in range(self.n_inputs))
-            grad_outputs = tuple(self.grad_outputs) if self.grad_outputs is not None else ()
-            for user_hook in list(self.module._backward_hooks.values()):
-                result = user_hook(self.module, grad_input, grad_outputs)
-                if result is not None:
-                    if len(result) != len(grad_input):
-                        raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got "
-                                           f"{len(result)}, but expected {len(grad_input)}")
-                    grad_input = tuple(result)
-            self.grad_inputs = {}
-            return grad_input[index]
+            grads, self.grad_inputs = self.grad_inputs, {}
+            return self._run_hooks(grads)[index]
         return hook
+
+    def _run_hooks(self, grads):
+        """Call the module's backward hooks with grad_input (one entry per positional arg); return the final grads."""
+        grad_input = tuple(grads.get(i) for i in range(self.n_inputs))
+        grad_outputs = tuple(self.grad_outputs) if self.grad_outputs is not None else ()
+        for user_hook in list(self.module._backward_hooks.values()):
+            result = user_hook(self.module, grad_input, grad_outputs)
+            if result is not None:
+                if len(result) != len(grad_input):
+                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(result)}, "
+                                       f"but expected {len(grad_input)}")
+                grad_input = tuple(result)
+        return {i: grad_input[i] for i in grads}

@@ -355,6 +355,24 @@ def test_full_backward_hook_matches_torch(replace):
     np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-5, atol=1e-6)
 
 
+def test_full_backward_hook_with_two_inputs_replaces_both():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((3, 2)).astype(np.float32), rng.standard_normal((3, 4)).astype(np.float32)
+    theirs = torch.nn.Bilinear(2, 4, 3)
+    ours = nn.Bilinear(2, 4, 3)
+    ours.load_state_dict(theirs.state_dict())
+    grads = []
+    for m, lib in ((ours, glasstorch), (theirs, torch)):
+        shapes = []
+        m.register_full_backward_hook(lambda mod, gi, go: shapes.append(len(gi)) or (gi[0] * 2, gi[1] * -1))
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        (m(x, y) ** 2).sum().backward()
+        assert shapes == [2]
+        grads.append((x.grad.numpy(), y.grad.numpy(), m.weight.grad.numpy()))
+    for ours_grad, theirs_grad in zip(*grads):
+        np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-5, atol=1e-6)
+
+
 def test_backward_hook_without_input_grad_gets_none():
     lin = nn.Linear(2, 2)
     seen = []
