@@ -4,6 +4,8 @@
     Python floats     -> float64 tensor;  ints -> int64;  bools -> bool
     dicts, namedtuples, lists, tuples -> the same structure of collated fields (a tuple becomes a list)
     strings           -> left as a list
+
+A batch is data, outside autograd: tensors are stacked as arrays (no graph history is kept).
 """
 import collections.abc
 import numbers

@@ -5,6 +5,7 @@
 
 `num_workers > 0` runs the same fetch in worker processes (see worker.py).
 """
+import numbers
 import warnings
 
 from ... import backend
@@ -52,6 +53,9 @@ class DataLoader:
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
                  pin_memory_device="", in_order=True):
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral):
+            hint = f" (call it: num_workers={num_workers.__name__}())" if callable(num_workers) else ""
+            raise TypeError(f"num_workers should be a non-negative int, got {num_workers!r}{hint}")
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
                              "multiprocessing.")

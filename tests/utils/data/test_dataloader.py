@@ -166,6 +166,14 @@ def test_argument_errors_match_torch(kwargs, message):
         torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(4)), **kwargs)
 
 
+def test_num_workers_given_a_function_says_to_call_it():
+    def get_dataloader_workers():  # the notes pass the function itself
+        return 4
+
+    with pytest.raises(TypeError, match=r"call it: num_workers=get_dataloader_workers\(\)"):
+        DataLoader(TensorDataset(glasstorch.arange(4)), num_workers=get_dataloader_workers)
+
+
 @pytest.mark.parametrize("n, batch_size, drop_last", [(10, 4, False), (10, 4, True), (8, 4, True), (3, None, False)])
 def test_iterable_dataset(n, batch_size, drop_last):
     loader = DataLoader(Stream(n), batch_size=batch_size, drop_last=drop_last)
