@@ -294,6 +294,8 @@ def _copy_state_value(param, key, value):
     """Deep-copy one saved state entry; tensors become glasstorch tensors of the parameter's dtype."""
     if isinstance(value, dict):
         return {k: _copy_state_value(param, k, v) for k, v in value.items()}
+    if key in ("step", "mu_product") and isinstance(value, (int, float)):  # older torch saved plain numbers
+        return new_step_tensor(float(value))
     array = None
     if isinstance(value, Tensor):
         array = value._array

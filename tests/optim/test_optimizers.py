@@ -162,6 +162,18 @@ def test_load_state_dict_casts_to_the_parameter_dtype():
     assert state["step"].dtype == glasstorch.float32 and state["step"].item() == 1.0
 
 
+def test_load_state_dict_accepts_a_plain_number_step():
+    w = glasstorch.zeros(3, requires_grad=True)
+    opt = optim.Adam([w])
+    w.grad = glasstorch.ones(3)
+    opt.step()
+    saved = opt.state_dict()
+    saved["state"][0]["step"] = 1  # the format of older torch versions
+    opt.load_state_dict(saved)
+    opt.step()
+    assert opt.state[w]["step"].item() == 2.0 and opt.state[w]["step"].dtype == glasstorch.float32
+
+
 def test_load_state_dict_rejects_mismatched_groups():
     a, b = glasstorch.zeros(2, requires_grad=True), glasstorch.zeros(3, requires_grad=True)
     saved = optim.SGD([a, b], lr=0.1).state_dict()
