@@ -93,7 +93,11 @@ class Lambda(Transform):
 
 
 class Resize(Transform):
-    """Resize to (h, w), or make the shorter side `size` (an int); bilinear by default."""
+    """Resize to (h, w), or make the shorter side `size` (an int); bilinear by default.
+
+    No antialiasing (`antialias` is accepted and ignored): the values are F.interpolate's with antialias=False,
+    which torchvision also gives when enlarging (e.g. d2l's Resize(64) of Fashion-MNIST).
+    """
     batchable = True
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
