@@ -129,8 +129,9 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, t):
-        log_x = ctx.xp.maximum(ctx.xp.log(x), -100)
-        log_1mx = ctx.xp.maximum(ctx.xp.log1p(-x), -100)
+        with ctx.xp.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+            log_x = ctx.xp.maximum(ctx.xp.log(x), -100)
+            log_1mx = ctx.xp.maximum(ctx.xp.log1p(-x), -100)
         return -(t * log_x + (1 - t) * log_1mx)
 
     @staticmethod
