@@ -5,6 +5,8 @@
 - make_loader:    fw.utils.data.DataLoader over a TensorDataset built from those arrays.
 - train_classifier / evaluate / predict: the loop of the notes (zero_grad, backward, step; eval under no_grad).
 """
+from pathlib import Path
+
 import numpy as np
 
 FASHION_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
@@ -15,49 +17,25 @@ IMAGE_SETS = ("mnist", "fashion-mnist", "digits")
 def image_arrays(name, data_dir=None, train=True, limit=None, seed=0):
     """(images float32 N x 1 x H x W scaled to [0, 1], labels int64 N) for mnist, fashion-mnist or digits.
 
-    `limit` keeps a class-mixed random subset of that many samples (the quick sizes use it).
+    Read through glasstorch.vision.datasets; `data_dir` may hold the IDX files itself or in a `mnist/` /
+    `fashion-mnist/` subfolder (the layout of ../shared/data). `limit` keeps a random subset (quick sizes).
     """
-    from glasstorch import vision
-    classes = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "digits": "Digits"}
+    from glasstorch.vision import datasets
+    classes = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "digits": datasets.Digits}
     if name not in classes:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(IMAGE_SETS)}")
-    cls = getattr(vision, classes[name], None)
-    if cls is None:  # TEMPORARY until glasstorch.vision lands
-        return _interim_arrays(name, data_dir, train, limit, seed)
-    kwargs = {"train": train}
-    if name != "digits":
-        kwargs.update(root=data_dir, download=False)
-    dataset = cls(**kwargs)
-    images = _numpy(dataset.data).astype(np.float32)
+    root = data_dir
+    if data_dir is not None and (Path(data_dir) / name).is_dir():
+        root = str(Path(data_dir) / name)
+    dataset = classes[name](root=root, train=train, download=False)
+    images = _numpy(dataset.data).astype(np.float32) / 255.0
     labels = _numpy(dataset.targets).astype(np.int64)
-    images /= 16.0 if name == "digits" and images.max() > 1 else (255.0 if images.max() > 1 else 1.0)
     if images.ndim == 3:
         images = images[:, None]
     if limit is not None and limit < len(labels):
         keep = np.random.default_rng(seed).permutation(len(labels))[:limit]
         images, labels = images[keep], labels[keep]
     return np.ascontiguousarray(images), labels
-
-
-def _interim_arrays(name, data_dir, train, limit, seed):
-    import gzip
-    from pathlib import Path
-    if name == "digits":
-        from sklearn.datasets import load_digits
-        d = load_digits()
-        X, y = d.images.astype(np.float32) / 16.0, d.target.astype(np.int64)
-        X, y = (X[:1437], y[:1437]) if train else (X[1437:], y[1437:])
-    else:
-        stem = "train" if train else "t10k"
-        folder = Path(data_dir or "../shared/data") / name
-        with gzip.open(folder / f"{stem}-images-idx3-ubyte.gz") as f:
-            X = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28).astype(np.float32) / 255.0
-        with gzip.open(folder / f"{stem}-labels-idx1-ubyte.gz") as f:
-            y = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
-    if limit is not None and limit < len(y):
-        keep = np.random.default_rng(seed).permutation(len(y))[:limit]
-        X, y = X[keep], y[keep]
-    return np.ascontiguousarray(X[:, None]), y
 
 
 def _numpy(x):
@@ -128,11 +106,13 @@ def train_classifier(fw, model, optimizer, loss_fn, train_loader, test_loader, e
                      stop_at=None):
     """The notes' loop: for each epoch train, then test; logs epoch, train_loss, train_acc, test_acc.
 
+    train_loader may be a function of the epoch (for data augmentation drawn anew each epoch).
     stop_at: stop early once the test accuracy reaches it (returns the epoch it happened, else None).
     """
     reached = None
     for epoch in range(1, epochs + 1):
-        train_loss, train_acc = train_epoch(fw, model, optimizer, loss_fn, train_loader, lab,
+        loader = train_loader(epoch) if callable(train_loader) else train_loader
+        train_loss, train_acc = train_epoch(fw, model, optimizer, loss_fn, loader, lab,
                                             desc=f"epoch {epoch}/{epochs}")
         test_acc, test_loss = evaluate(fw, model, test_loader, loss_fn)
         if scheduler is not None:
@@ -159,3 +139,47 @@ def show_predictions(lab, images, labels, preds, names=None, name="predictions",
             ax.axis("off")
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
+
+
+class ScratchSGD:
+    """d2l's from-scratch `sgd(params, lr, batch_size)` wearing an optimizer's two methods, so the scratch models
+    share the training loop: with a mean loss, param -= lr * param.grad is d2l's update."""
+
+    def __init__(self, fw, params, lr):
+        self.fw, self.params, self.lr = fw, list(params), lr
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        with self.fw.no_grad():
+            for p in self.params:
+                p -= self.lr * p.grad
+
+
+class ScratchModel:
+    """A plain function plus its parameter list, with the train()/eval() a Module has (d2l's `net`)."""
+
+    def __init__(self, forward, params):
+        self.forward, self.params = forward, list(params)
+
+    def __call__(self, X):
+        return self.forward(X)
+
+    def parameters(self):
+        return iter(self.params)
+
+    def train(self, mode=True):
+        return self
+
+    def eval(self):
+        return self
+
+
+def fashion_or_mnist(name, cfg, lab):
+    """(X_train, y_train, X_test, y_test) at the Config's size (train_limit/test_limit None = everything)."""
+    X_train, y_train = image_arrays(name, lab.data_dir, True, getattr(cfg, "train_limit", None), cfg.seed)
+    X_test, y_test = image_arrays(name, lab.data_dir, False, getattr(cfg, "test_limit", None), cfg.seed)
+    lab.say(f"{name}: {len(y_train)} training and {len(y_test)} test images")
+    return X_train, y_train, X_test, y_test

@@ -85,6 +85,17 @@ class Lab:
         finally:
             plt.close(fig)
 
+    def viz(self, name, caption, plot, *args, **kwargs):
+        """Draw with a glasstorch.viz function (pass NumPy arrays) and keep it as name.png."""
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        self.out.mkdir(parents=True, exist_ok=True)
+        file_name = f"{name}{self.suffix}.png"
+        fig = plot(*args, save_path=str(self.out / file_name), **kwargs)
+        plt.close(fig)
+        self.figures.append((file_name, f"{caption} ({self.engine})" if caption else self.engine))
+
     # -------------------------------------------------------------- checkpoint
     def checkpoint(self, model):
         """Save `model.state_dict()` as the run's final checkpoint (glasstorch.save, else .npz; never pickle)."""

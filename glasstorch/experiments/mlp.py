@@ -1,0 +1,85 @@
+"""A multilayer perceptron 784-256-10 on Fashion-MNIST, from scratch and concise (004 "多层感知机的代码实现").
+
+From scratch: W1 (784x256), W2 (256x10) ~ N(0, 0.01²) as nn.Parameter, relu(X) = max(X, 0) written with
+torch.max, H = relu(X @ W1 + b1), out = H @ W2 + b2. Concise: nn.Sequential(Flatten, Linear(784, 256), ReLU,
+Linear(256, 10)) with normal(std=0.01) init. Both: CrossEntropyLoss, SGD lr 0.1, batch 256, 10 epochs.
+"""
+from dataclasses import dataclass
+
+from .common import (FASHION_LABELS, ScratchModel, evaluate, fashion_or_mnist, make_loader, predict,
+                     show_predictions, train_classifier)
+
+NAME = "mlp"
+NOTE = "004 (多层感知机 从零开始 / 简洁实现, 784-256-10, Fashion-MNIST)"
+SUMMARY = "784-256-10 MLP from scratch and concise on Fashion-MNIST: >= 85%"
+
+
+@dataclass
+class Config:
+    hidden: int = 256
+    epochs: int = 10
+    lr: float = 0.1
+    batch_size: int = 256
+    train_limit: int = None
+    test_limit: int = None
+    seed: int = 0
+    device: str = "cpu"
+
+    @classmethod
+    def quick(cls):
+        return cls(epochs=3, batch_size=64, lr=0.2, train_limit=4000, test_limit=1000)
+
+
+EXPECTED = {"scratch_test_acc": (">=", 0.85), "concise_test_acc": (">=", 0.85)}
+QUICK_EXPECTED = {"scratch_test_acc": (">=", 0.65), "concise_test_acc": (">=", 0.65)}
+
+
+def build_scratch(fw, num_inputs=784, num_hiddens=256, num_outputs=10):
+    nn = fw.nn
+    W1 = nn.Parameter(fw.randn(num_inputs, num_hiddens) * 0.01)
+    b1 = nn.Parameter(fw.zeros(num_hiddens))
+    W2 = nn.Parameter(fw.randn(num_hiddens, num_outputs) * 0.01)
+    b2 = nn.Parameter(fw.zeros(num_outputs))
+
+    def relu(X):
+        a = fw.zeros_like(X)
+        return fw.max(X, a)
+
+    def net(X):
+        X = X.reshape((-1, num_inputs))
+        H = relu(X @ W1 + b1)
+        return H @ W2 + b2
+    return ScratchModel(net, [W1, b1, W2, b2])
+
+
+def build(fw, cfg=None, hidden=256):
+    nn = fw.nn
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+    def init_weights(m):
+        if type(m) == nn.Linear:  # noqa: E721  (d2l's test)
+            nn.init.normal_(m.weight, std=0.01)
+    net.apply(init_weights)
+    return net
+
+
+def run(fw, cfg, lab):
+    X_train, y_train, X_test, y_test = fashion_or_mnist("fashion-mnist", cfg, lab)
+    train = make_loader(fw, X_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed, device=cfg.device)
+    test = make_loader(fw, X_test, y_test, 1000, device=cfg.device)
+    results = {}
+    for kind in ("scratch", "concise"):
+        lab.say(f"--- {kind} ---")
+        net = build_scratch(fw, num_hiddens=cfg.hidden) if kind == "scratch" else build(fw, hidden=cfg.hidden)
+        updater = fw.optim.SGD(net.parameters(), lr=cfg.lr)
+        history_start = len(lab.history)
+        train_classifier(fw, net, updater, fw.nn.CrossEntropyLoss(), train, test, cfg.epochs, lab)
+        for row in lab.history[history_start:]:
+            for key in [k for k in row if k != "epoch"]:
+                row[f"{kind}_{key}"] = row.pop(key)
+        results[f"{kind}_test_acc"] = evaluate(fw, net, test)[0]
+    preds = predict(fw, net, X_test[:12], device=cfg.device)
+    show_predictions(lab, X_test, y_test, preds, names=FASHION_LABELS, name="predictions",
+                     caption="Fashion-MNIST test images: true label (top), prediction (bottom)")
+    lab.checkpoint(net)
+    return results
