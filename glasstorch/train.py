@@ -343,7 +343,7 @@ def _summary_line(record, epochs):
         if values:
             parts.append(f"{split} " + " ".join(values))
     parts.append(f"lr {record['lr']:.3g}")
-    parts.append(f"{record['time']:.1f}s ({record['samples_per_s']:,.0f} samples/s)")
+    parts.append(f"{record['time']:.1f}s (training {record['samples_per_s']:,.0f} samples/s)")
     return " | ".join(parts)
 
 
@@ -444,11 +444,12 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
         if batches is not train_loader:
             batches.close()
 
+        train_seconds = time.perf_counter() - began
         record = {"epoch": epoch, **stats.results("train_")}
         if val_loader is not None:
             record.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn, metric_fns, device).items()})
         elapsed = time.perf_counter() - began
-        record.update(lr=lr, time=elapsed, samples_per_s=stats.sums["count"] / max(elapsed, 1e-9))
+        record.update(lr=lr, time=elapsed, samples_per_s=stats.sums["count"] / max(train_seconds, 1e-9))
         history.append(record)
 
         if scheduler is not None and not batch_scheduler:

@@ -224,3 +224,10 @@ def test_safetensors_metadata_bf16_and_corruption(tmp_path):
         serialization.load_safetensors(path)
     with pytest.raises(TypeError, match="flat"):
         save([glasstorch.ones(1)], tmp_path / "x.safetensors")
+
+
+def test_saved_file_has_normal_permissions(tmp_path):
+    save(glasstorch.ones(1), tmp_path / "w.pt")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "w.pt").stat().st_mode & 0o777 == 0o666 & ~mask
