@@ -474,3 +474,13 @@ def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"glasstorch.nn.{module}"),
                              extraglobs={"torch": glasstorch, "nn": nn})
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_lazy_linear_loaded_from_state_dict():
+    theirs = torch.nn.Linear(3, 2)
+    lazy = nn.LazyLinear(2)
+    lazy.load_state_dict(theirs.state_dict())  # materialises the weights from the checkpoint
+    x = np.ones((1, 3), np.float32)
+    y = lazy(glasstorch.tensor(x))
+    assert type(lazy) is nn.Linear and lazy.in_features == 3
+    np.testing.assert_allclose(y.detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
