@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 from . import grad_mode
-from .function import InputMeta, check_finite_grad
+from .function import check_finite_grad
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -103,7 +103,7 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
         _add_gradient(grads, leaf_grads, tensor, tensor.grad_fn, g)
     order = _topological_order([t.grad_fn for t, _ in roots if t.grad_fn is not None])
     anomaly = grad_mode.is_anomaly_enabled()
-    previous = grad_mode.is_grad_enabled()
+    grad_mode_before = grad_mode.is_grad_enabled()
     grad_mode._set_enabled(create_graph)  # backward ops are recorded only for higher-order gradients
     try:
         for node in order:
@@ -113,7 +113,8 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
             if node.tensor_hooks or node.retained or walk.target_of_node:
                 g = walk.at_node(node, g)
             cls = type(node)
-            if cls.needs_inputs or cls.saves_output:
+            saves_values = cls.needs_inputs or cls.saves_output
+            if saves_values:
                 node.check_saved()
             if create_graph and cls.once_differentiable:
                 raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
@@ -121,15 +122,21 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
             input_grads = _call_backward(node, g) if anomaly else node.backward(node, g)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            for inp, fn, ig in zip(node.inputs, node.edges, input_grads):
-                if ig is not None and inp.requires_grad:
-                    _add_gradient(grads, leaf_grads, inp, fn, _fit_to_input(ig, inp))
-            if not retain_graph:
+            for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
+                if ig is None or not needed:
+                    continue
+                ig = _fit_to_input(ig, inp)
+                if fn is not None:  # (inlined _add_gradient: this loop runs for every edge of every step)
+                    received = grads.get(fn)
+                    grads[fn] = ig if received is None else received + ig
+                else:
+                    _add_gradient(grads, leaf_grads, inp, None, ig)
+            if saves_values and not retain_graph:
                 node.free()
         for leaf, g in leaf_grads.values():
             walk.deliver_to_leaf(leaf, g)
     finally:
-        grad_mode._set_enabled(previous)
+        grad_mode._set_enabled(grad_mode_before)
     return walk.captured
 
 
@@ -159,14 +166,10 @@ def _call_backward(node, g):
 
 def _fit_to_input(g, inp):
     """Undo broadcasting (sum over the broadcast dims) and match the input's dtype: the one central place."""
-    if type(inp) is InputMeta:
-        shape, dtype = inp.shape, inp.dtype.np
-    else:
-        shape, dtype = inp._array.shape, inp._array.dtype
-    if g._array.shape != shape:
-        g = g.sum_to_size(shape)
-    if g._array.dtype != dtype:
-        g = g.to(backend.from_numpy_dtype(dtype))
+    if g._array.shape != inp._array.shape:
+        g = g.sum_to_size(inp._array.shape)
+    if g._array.dtype != inp._array.dtype:
+        g = g.to(backend.from_numpy_dtype(inp._array.dtype))
     return g
 
 

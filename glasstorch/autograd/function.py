@@ -16,6 +16,8 @@ An op subclasses Function and writes two static methods side by side:
 higher-order gradients come for free. Inputs are reachable as `ctx.inputs` (Tensors) and, when
 `saves_output` is set, the result as `ctx.output`.
 """
+import operator
+
 import numpy as np
 
 from .. import backend
@@ -23,14 +25,10 @@ from ..tensor import Tensor
 from . import grad_mode
 
 
-class InputMeta:
-    """What the backward walk still needs of a non-leaf input once the graph is freed."""
-    __slots__ = ("requires_grad", "shape", "dtype")
-
-    def __init__(self, tensor):
-        self.requires_grad = tensor.requires_grad
-        self.shape = tensor.shape
-        self.dtype = tensor.dtype
+# attribute readers for apply(): map() with these is the quickest way to gather per-input fields
+_array_of = operator.attrgetter("_array")
+_grad_fn_of = operator.attrgetter("grad_fn")
+_requires_grad_of = operator.attrgetter("_requires_grad")
 
 
 class Function:
@@ -67,7 +65,7 @@ class Function:
         This runs for every op of every step, so it is kept short (it is the framework's per-op overhead).
         """
         ctx = object.__new__(cls)
-        arrays = [t._array for t in inputs]
+        arrays = tuple(map(_array_of, inputs))
         if type(arrays[0]) is not np.ndarray:
             ctx.xp = backend.array_module(arrays[0])
         try:
@@ -90,8 +88,8 @@ class Function:
         if requires_grad:
             ctx.inputs = inputs
             # the edges are fixed now: a later in-place op may give an input a new grad_fn
-            ctx.edges = tuple([t.grad_fn for t in inputs])
-            ctx.needs_input_grad = tuple([t._requires_grad for t in inputs])
+            ctx.edges = tuple(map(_grad_fn_of, inputs))
+            ctx.needs_input_grad = tuple(map(_requires_grad_of, inputs))
             if cls.needs_inputs:
                 ctx.versions = tuple([t._version_counter[0] for t in inputs])
             if cls.saves_output:
@@ -114,7 +112,7 @@ class Function:
         for t, fn in zip(self.inputs, self.edges):
             if fn is not None:
                 out.append((fn, 0))
-            elif t.requires_grad:
+            elif t is not None and t.requires_grad:
                 out.append((AccumulateGrad(t), 0))
             else:
                 out.append((None, 0))
@@ -126,7 +124,7 @@ class Function:
     def check_saved(self):
         """Raise torch's errors when backward would read freed or since-modified values."""
         cls = type(self)
-        if self.freed and (cls.needs_inputs or cls.saves_output):
+        if self.freed:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved tensors after "
                 "they have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -145,15 +143,16 @@ class Function:
                                f"inplace operation: the output of {self.name()} was changed in place.")
 
     def free(self):
-        """Drop the saved values (inputs' data, the output) but keep the graph's edges."""
-        # leaves that require grad stay (their .grad is the destination); everything else shrinks to metadata
-        self.inputs = tuple([t if (fn is None and t.requires_grad) else InputMeta(t)
-                             for t, fn in zip(self.inputs, self.edges)])
-        cls = type(self)
-        if cls.saves_output:
+        """Drop the saved values (inputs' data, the output) once backward has used them; the edges stay.
+
+        The walk frees only nodes that save values (needs_inputs / saves_output): a second backward
+        through them raises, while add-only graphs can be walked again, as in torch.
+        """
+        # leaves that require grad stay (next_functions shows them); everything else is let go
+        self.inputs = tuple([t if fn is None and t._requires_grad else None for t, fn in zip(self.inputs, self.edges)])
+        if type(self).saves_output:
             self.output = None
-        if cls.needs_inputs or cls.saves_output:
-            self.__dict__.clear()  # masks, im2col columns ...: a second backward raises anyway
+        self.__dict__.clear()  # masks, im2col columns ...
         self.freed = True
 
 

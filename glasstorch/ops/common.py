@@ -52,12 +52,14 @@ def binary_operands(a, b):
         dtype = backend.result_type((a.dtype, _kind(a)), (b.dtype, _kind(b)))
         return to_dtype(a, dtype), to_dtype(b, dtype)
     if a_is:
-        if type(b) is float and a._array.dtype.kind == "f":  # the common case: the tensor's dtype wins
+        if (type(b) is float or type(b) is int) and a._array.dtype.kind == "f":  # common: the tensor's dtype wins
             return a, Tensor._make(xp.asarray(b, dtype=a._array.dtype))
         b = _unwrap_scalar(b)
         dtype = backend.result_type((a.dtype, _kind(a)), (backend.scalar_dtype(b), 0))
         return to_dtype(a, dtype), scalar_tensor(b, dtype)
     if b_is:
+        if (type(a) is float or type(a) is int) and b._array.dtype.kind == "f":
+            return Tensor._make(xp.asarray(a, dtype=b._array.dtype)), b
         a = _unwrap_scalar(a)
         dtype = backend.result_type((backend.scalar_dtype(a), 0), (b.dtype, _kind(b)))
         return scalar_tensor(a, dtype), to_dtype(b, dtype)

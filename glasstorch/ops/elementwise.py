@@ -203,8 +203,22 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.output
-        return grad * (1 - y * y)
+        return TanhBackward.apply(grad, ctx.output)
+
+
+class TanhBackward(Function):
+    """z = g * (1 - y^2) (tanh's backward as one node, like torch's tanh_backward);
+    dL/dg = dL/dz * (1 - y^2),  dL/dy = -2 * dL/dz * g * y"""
+
+    @staticmethod
+    def forward(ctx, g, y):
+        return g * (1 - y * y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, y = ctx.inputs
+        return (grad * (1 - y * y) if ctx.needs_input_grad[0] else None,
+                grad * g * y * -2 if ctx.needs_input_grad[1] else None)
 
 
 class Sigmoid(Function):
@@ -220,8 +234,22 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.output
-        return grad * y * (1 - y)
+        return SigmoidBackward.apply(grad, ctx.output)
+
+
+class SigmoidBackward(Function):
+    """z = g * y * (1 - y) (sigmoid's backward as one node);
+    dL/dg = dL/dz * y * (1 - y),  dL/dy = dL/dz * g * (1 - 2y)"""
+
+    @staticmethod
+    def forward(ctx, g, y):
+        return g * y * (1 - y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, y = ctx.inputs
+        return (grad * y * (1 - y) if ctx.needs_input_grad[0] else None,
+                grad * g * (1 - 2 * y) if ctx.needs_input_grad[1] else None)
 
 
 class Relu(Function):

@@ -10,7 +10,9 @@
 from .. import backend
 from ..autograd import grad_mode
 from ..tensor import Tensor
-from .common import TORCH_NAMES, binary_operands, check_inplace_cast, scalar_tensor
+from .arithmetic import add, div, mul, sub
+from .common import TORCH_NAMES, as_tensor, binary_operands, check_inplace_cast, scalar_tensor
+from .indexing import IndexPut
 
 xp = backend.xp
 
@@ -70,15 +72,17 @@ def _arith_(target, other, ufunc, make, alpha=1):
     """
     if grad_mode._state.enabled and (target._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         return inplace(target, lambda t: make(t, other, alpha=alpha) if alpha != 1 else make(t, other), other)
-    a, b = binary_operands(target, other)
-    check_inplace_cast(target, a.dtype)
-    if ufunc is xp.true_divide and target._array.dtype.kind != "f":
-        raise RuntimeError("result type Float can't be cast to the desired output type "
+    if isinstance(other, Tensor) and other._array.dtype == target._array.dtype:
+        operand = other._array  # the common case: same dtype, nothing to promote or check
+    else:
+        a, b = binary_operands(target, other)
+        check_inplace_cast(target, a.dtype)
+        operand = b._array
+    if target._array.dtype.kind != "f" and (ufunc is xp.true_divide or isinstance(alpha, float)):
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{TORCH_NAMES[target.dtype.name]}")
-    operand = b._array
     if alpha != 1:
-        check_inplace_cast(target, backend.result_type((a.dtype, 2), (backend.scalar_dtype(alpha), 0)))
-        operand = operand * target._array.dtype.type(alpha)
+        operand = operand * alpha  # a Python number keeps the array's dtype (NEP 50)
     try:
         ufunc(target._array, operand, out=target._array, casting="unsafe")
     except ValueError as e:
@@ -99,22 +103,18 @@ def _broadcast_shape(a, b):
 
 
 def add_(target, other, alpha=1):
-    from .arithmetic import add
     return _arith_(target, other, xp.add, add, alpha)
 
 
 def sub_(target, other, alpha=1):
-    from .arithmetic import sub
     return _arith_(target, other, xp.subtract, sub, alpha)
 
 
 def mul_(target, other):
-    from .arithmetic import mul
     return _arith_(target, other, xp.multiply, mul)
 
 
 def div_(target, other, rounding_mode=None):
-    from .arithmetic import div
     if rounding_mode is not None:
         return inplace(target, lambda t: div(t, other, rounding_mode=rounding_mode), other)
     return _arith_(target, other, xp.true_divide, div)
@@ -122,19 +122,20 @@ def div_(target, other, rounding_mode=None):
 
 def fill_(target, value):
     if grad_mode.is_grad_enabled() and (target._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-        from .indexing import IndexPut
         v = value if isinstance(value, Tensor) else scalar_tensor(value, target.dtype)
         return inplace(target, lambda t: IndexPut.apply(t, v.to(t.dtype), key=(Ellipsis,), accumulate=False), value)
+    if isinstance(value, (int, float)) and target._array.flags.writeable:
+        target._array.fill(value)  # zero_() on every .grad each step: the quickest write
+        target._version_counter[0] += 1
+        return target
     _write(target, value._array if isinstance(value, Tensor) else value)
     return target
 
 
 def copy_(target, src):
     """Copy src's values (broadcast, cast) into target; the gradient flows to src."""
-    from .common import as_tensor
     src = as_tensor(src)
     if grad_mode.is_grad_enabled() and (target._requires_grad or src._requires_grad):
-        from .indexing import IndexPut
         return inplace(target, lambda t: IndexPut.apply(t, src.to(t.dtype), key=(Ellipsis,), accumulate=False), src)
     _write(target, src._array)
     return target

@@ -5,6 +5,8 @@ One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for 
 from .. import backend
 from ..autograd.function import Function
 from .common import as_tensor, binary_operands
+from .reduce import Sum
+from .shape import Permute
 
 xp = backend.xp
 
@@ -38,17 +40,19 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # the Function classes are applied directly: this backward runs for every layer of every step
         x, weight = ctx.inputs[0], ctx.inputs[1]
         need = ctx.needs_input_grad
-        grad_x = matmul(grad, weight) if need[0] else None  # x may be 1-D
-        grad_w = grad_b = None
+        grad_x = grad_w = grad_b = None
+        if need[0]:
+            grad_x = MatMul.apply(grad, weight) if grad.ndim >= 2 else matmul(grad, weight)  # x may be 1-D
         if need[1] or (len(need) > 2 and need[2]):
-            grad2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+            grad2 = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])  # rows = all leading dims
             if need[1]:
-                x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-                grad_w = MatMul.apply(grad2.mT, x2)
+                x2 = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
+                grad_w = MatMul.apply(Permute.apply(grad2, dims=(1, 0)), x2)
             if len(need) > 2 and need[2]:
-                grad_b = grad2.sum(0)
+                grad_b = Sum.apply(grad2, dims=(0,), keepdim=False)
         return (grad_x, grad_w) if len(need) == 2 else (grad_x, grad_w, grad_b)
 
 
@@ -147,7 +151,7 @@ ger = outer
 def linear(x, weight, bias=None):
     """y = x W^T + b, the Linear layer's math, as one graph node."""
     x = as_tensor(x)
-    if x.shape[-1] != weight.shape[-1] if x.ndim else True:
+    if not x._array.ndim or x._array.shape[-1] != weight._array.shape[-1]:
         lead = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead.shape)} and "
                            f"{_dims(tuple(reversed(weight.shape)))})")

@@ -11,6 +11,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import (as_tensor, float_operand, keepdim_shape, reduction_dims, scalar_tensor, to_dtype,
                      wrap_dim)
+from .shape import Expand, Reshape
 
 xp = backend.xp
 
@@ -49,10 +50,9 @@ class Mean(Function):
 
 
 def _spread(grad, shape, dims, keepdim):
-    from .shape import expand, reshape
-    if not keepdim and grad.ndim:  # (a 0-dim gradient broadcasts as it is)
-        grad = reshape(grad, keepdim_shape(shape, dims))
-    return expand(grad, tuple(shape))
+    if not keepdim and grad._array.ndim:  # (a 0-dim gradient broadcasts as it is)
+        grad = Reshape.apply(grad, shape=keepdim_shape(shape, dims))
+    return Expand.apply(grad, shape=tuple(shape))
 
 
 class Prod(Function):
@@ -160,7 +160,7 @@ def mean(x, dim=None, keepdim=False, dtype=None, axis=None):
     x = as_tensor(x)
     if dtype is not None:
         x = to_dtype(x, backend.to_dtype(dtype))
-    if not x.dtype.is_floating_point:
+    if x._array.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {x.dtype.name.capitalize() if x.dtype.name != 'int64' else 'Long'}")
     return Mean.apply(x, dims=reduction_dims(dim, x.ndim, axis), keepdim=keepdim)

@@ -295,3 +295,20 @@ def test_next_functions_and_grad_fn_names():
     ty = (t * 2).exp().sum()
     assert y.grad_fn.name() == ty.grad_fn.name()
     assert [type(f).__name__ if f is not None else None for f, _ in y.grad_fn.next_functions] == ["Exp"]
+
+
+def test_backward_restores_grad_mode_and_keeps_recording():
+    w = glasstorch.tensor([[0.5, -0.3]], requires_grad=True)
+    for _ in range(3):
+        h = glasstorch.ops.linear(glasstorch.ones(4, 2), w).tanh()
+        loss = ((h - 1) ** 2).mean()
+        assert loss.requires_grad
+        loss.backward()
+        assert glasstorch.is_grad_enabled()
+        with glasstorch.no_grad():
+            w -= 0.1 * w.grad
+        w.grad.zero_()
+    with glasstorch.no_grad():
+        (w * 2).sum()
+        assert not glasstorch.is_grad_enabled()
+    assert glasstorch.is_grad_enabled()
