@@ -434,8 +434,10 @@ class Module:
 
         Values are detached tensors sharing memory with the module (keep_vars=True keeps the Parameters).
         """
-        if args:  # torch's deprecated positional form state_dict(destination, prefix, keep_vars)
-            destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
+        if args:  # torch's deprecated positional form: state_dict(destination, prefix, keep_vars)
+            destination = args[0]
+            prefix = args[1] if len(args) > 1 else prefix
+            keep_vars = args[2] if len(args) > 2 else keep_vars
         if destination is None:
             destination = OrderedDict()
         for name, param in self._parameters.items():
@@ -465,7 +467,8 @@ class Module:
                     error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                       f"Tensor-like object from checkpoint but received {type(value)}")
                     continue
-                value = Tensor._make(np.asarray(value))  # a NumPy array (or another framework's tensor)
+                # a NumPy array, or another framework's tensor (torch's state_dict loads directly)
+                value = Tensor._make(np.asarray(value.detach() if hasattr(value, "detach") else value))
             if isinstance(param, UninitializedParameter):
                 with grad_mode.no_grad():
                     param.materialize(value._array.shape)
