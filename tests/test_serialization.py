@@ -231,3 +231,17 @@ def test_saved_file_has_normal_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "w.pt").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_parameters_and_module_state_dicts(tmp_path):
+    from glasstorch import nn
+    layer = nn.Linear(3, 2)
+    save({"p": layer.weight, "sd": layer.state_dict()}, tmp_path / "p.pt")
+    back = load(tmp_path / "p.pt")
+    assert isinstance(back["p"], nn.Parameter) and back["p"].requires_grad
+    assert_tensor_equal(back["p"], layer.weight)
+    fresh = nn.Linear(3, 2)
+    fresh.load_state_dict(back["sd"])
+    assert_tensor_equal(fresh.bias, layer.bias)
+    with pytest.raises(TypeError, match="state_dict"):
+        save(layer, tmp_path / "model.pt")

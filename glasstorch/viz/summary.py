@@ -10,10 +10,9 @@
 A forward hook is a function the module calls after its forward, `hook(module, inputs, output)`; the
 summary registers one on every layer, runs one batch of zeros through the model, and removes them.
 """
-import sys
-
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, zeros
+from .plots import _in_notebook
 
 
 def _shapes(output):
@@ -23,10 +22,6 @@ def _shapes(output):
     if isinstance(output, (tuple, list)):
         return [_shapes(o) for o in output if isinstance(o, Tensor)]
     return []
-
-
-def _in_notebook():
-    return "ipykernel" in sys.modules
 
 
 def _leaf_modules(model):

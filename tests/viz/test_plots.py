@@ -37,10 +37,12 @@ def history_records(n=6):
              "val_accuracy": 1 - 0.6 / e, "lr": 0.1, "time": 0.5} for e in range(1, n + 1)]
 
 
-@pytest.mark.parametrize("form", ["records", "columns"])
+@pytest.mark.parametrize("form", ["records", "columns", "History"])
 def test_plot_history(tmp_path, form):
+    from glasstorch.train import History
     records = history_records()
-    history = records if form == "records" else {k: [r[k] for r in records] for k in records[0]}
+    history = {"records": records, "columns": {k: [r[k] for r in records] for k in records[0]},
+               "History": History(records)}[form]
     fig = plots.plot_history(history, save_path=tmp_path / "h.png")
     check(fig, tmp_path / "h.png")
     assert [ax.get_title() for ax in fig.axes] == ["Loss", "Accuracy"]
