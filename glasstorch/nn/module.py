@@ -233,9 +233,6 @@ class Module:
         keys |= set(self._parameters) | set(self._buffers) | set(self._modules)
         return sorted(k for k in keys if not k[0].isdigit())
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
     # ------------------------------------------------------------------ walking the tree
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(name, module) for this module and every descendant, depth first, each module once."""
@@ -401,9 +398,10 @@ class Module:
         dtype = backend.to_dtype(dtype)
         if not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-        return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point else t)
+        return self._cast_floating(dtype)
 
     def _cast_floating(self, dtype):
+        """Cast floating-point parameters and buffers; integer buffers (num_batches_tracked) keep their dtype."""
         return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point else t)
 
     def float(self):
