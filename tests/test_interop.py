@@ -99,3 +99,19 @@ def test_module_round_trip_with_nn(tmp_path):
     with real_torch.no_grad():
         np.testing.assert_allclose(ours(glasstorch.from_numpy(x)).detach().numpy(),
                                    theirs(real_torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_reference_safetensors_library_reads_and_writes_our_files(tmp_path):
+    """Runs where the `safetensors` package is installed (it is not a dependency): the reference reader
+    loads our files, and its files load into glasstorch."""
+    st = pytest.importorskip("safetensors.torch")
+    sd = random_state_dict(5)
+    interop.save_safetensors(sd, tmp_path / "ours.safetensors", metadata={"format": "pt"})
+    theirs = st.load_file(tmp_path / "ours.safetensors")
+    for k, v in sd.items():
+        np.testing.assert_array_equal(theirs[k].numpy(), v.numpy())
+    written = {"w": real_torch.randn(3, 4), "half": real_torch.randn(2).half(), "bf16": real_torch.randn(2).bfloat16()}
+    st.save_file(written, tmp_path / "theirs.safetensors")
+    back = load(tmp_path / "theirs.safetensors")
+    for k, v in written.items():
+        np.testing.assert_array_equal(back[k].numpy(), v.float().numpy() if k == "bf16" else v.numpy())
