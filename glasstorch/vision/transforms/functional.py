@@ -263,6 +263,21 @@ def _sample(planes, x, y, interpolation, fill):
     return _round_like(out, planes.dtype)
 
 
+def _warp(planes, matrix, out_hw, interpolation, fill):
+    """Resample planes through the inverse map `matrix` (output pixel centre -> input pixel centre, both
+    relative to their image's centre) onto an output of size out_hw."""
+    h, w = planes.shape[-2:]
+    out_h, out_w = out_hw
+    ys, xs = np.meshgrid(np.arange(out_h) - (out_h - 1) / 2, np.arange(out_w) - (out_w - 1) / 2, indexing="ij")
+    src_x = matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2] + (w - 1) / 2
+    src_y = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2] + (h - 1) / 2
+    return _sample(planes, src_x, src_y, interpolation, fill)
+
+
+def _center_offset(center, h, w):
+    return [0.0, 0.0] if center is None else [center[0] - w * 0.5, center[1] - h * 0.5]
+
+
 def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=0, center=None):
     """Rotate (clockwise degrees), translate (pixels), scale and shear (degrees) about the centre in one resampling."""
     if scale <= 0:
@@ -271,17 +286,30 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
         2 - len(shear))
     planes, back = _planes(img)
     h, w = planes.shape[-2:]
-    center_f = [0.0, 0.0] if center is None else [center[0] - w * 0.5, center[1] - h * 0.5]
-    matrix = _inverse_affine_matrix(center_f, angle, translate, scale, shear)
-    # output pixel centres, relative to the image centre
-    ys, xs = np.meshgrid(np.arange(h) - (h - 1) / 2, np.arange(w) - (w - 1) / 2, indexing="ij")
-    src_x = matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2] + (w - 1) / 2
-    src_y = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2] + (h - 1) / 2
-    return back(_sample(planes, src_x, src_y, interpolation, fill))
+    matrix = _inverse_affine_matrix(_center_offset(center, h, w), angle, translate, scale, shear)
+    return back(_warp(planes, matrix, (h, w), interpolation, fill))
+
+
+def _expanded_size(matrix, h, w):
+    """The box that holds the whole rotated image, sized as PIL and torchvision size it: the corners are mapped,
+    shifted back by (w/2, h/2), and ceil(max) - floor(min) taken (so an odd side may gain a pixel)."""
+    corners = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0],
+                        [0.5 * w, -0.5 * h, 1.0]])
+    mapped = corners @ matrix.T + [0.5 * w, 0.5 * h]
+    tol = 1e-4  # cut float noise first, so that 3.0000000001 does not round up to 4
+    high = np.ceil(np.trunc(mapped.max(0) / tol) * tol)
+    low = np.floor(np.trunc(mapped.min(0) / tol) * tol)
+    size = high - low
+    return int(size[1]), int(size[0])
 
 
 def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
-    """Rotate counter-clockwise by `angle` degrees about the centre (or `center`, in pixels)."""
-    if expand:
-        raise NotImplementedError("rotate(expand=True) is not supported; pad the image first, then rotate")
-    return affine(img, -angle, [0.0, 0.0], 1.0, [0.0, 0.0], interpolation, fill, center)
+    """Rotate counter-clockwise by `angle` degrees about the centre (or `center`, in pixels).
+
+    expand=True enlarges the output to hold the whole rotated image (as if rotating about the centre).
+    """
+    planes, back = _planes(img)
+    h, w = planes.shape[-2:]
+    matrix = _inverse_affine_matrix(_center_offset(center, h, w), -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+    out_hw = _expanded_size(matrix, h, w) if expand else (h, w)
+    return back(_warp(planes, matrix, out_hw, interpolation, fill))

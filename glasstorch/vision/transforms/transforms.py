@@ -210,17 +210,15 @@ class RandomRotation(Transform):
     """Rotate counter-clockwise by an angle drawn uniformly from (-degrees, degrees) or (min, max)."""
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
-        if expand:
-            raise NotImplementedError("RandomRotation(expand=True) is not supported; pad the image first")
         self.degrees = _range(degrees, "degrees")
-        self.interpolation, self.center, self.fill = interpolation, center, fill
+        self.interpolation, self.expand, self.center, self.fill = interpolation, expand, center, fill
 
     @staticmethod
     def get_params(degrees):
         return _uniform(degrees[0], degrees[1])
 
     def __call__(self, img):
-        return F.rotate(img, self.get_params(self.degrees), self.interpolation, False, self.center, self.fill)
+        return F.rotate(img, self.get_params(self.degrees), self.interpolation, self.expand, self.center, self.fill)
 
 
 class RandomAffine(Transform):

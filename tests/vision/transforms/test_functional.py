@@ -228,5 +228,29 @@ def test_rotate_keeps_kind_and_dtype():
     assert out.dtype == np.uint8 and out.shape == (5, 5, 3)
     t = F.rotate(glasstorch.tensor(img.transpose(2, 0, 1).astype(np.float32)), 33)
     assert isinstance(t, glasstorch.Tensor) and t.dtype == glasstorch.float32
-    with pytest.raises(NotImplementedError):
-        F.rotate(img, 10, expand=True)
+
+
+def pil_expanded_size(h, w, angle):
+    """PIL's rule (which torchvision copies): rotate the corners about (w/2, h/2), ceil(max) - floor(min)."""
+    t = math.radians(angle)
+    xs, ys = [], []
+    for x, y in ((0, 0), (w, 0), (w, h), (0, h)):
+        dx, dy = x - w / 2, y - h / 2
+        xs.append(w / 2 + math.cos(t) * dx + math.sin(t) * dy)
+        ys.append(h / 2 - math.sin(t) * dx + math.cos(t) * dy)
+    tidy = [round(v, 6) for v in xs + ys]  # float noise away, as torchvision's 1e-4 truncation does
+    xs, ys = tidy[:4], tidy[4:]
+    return math.ceil(max(ys)) - math.floor(min(ys)), math.ceil(max(xs)) - math.floor(min(xs))
+
+
+@pytest.mark.parametrize("hw, angle", [((6, 6), 90), ((5, 8), 90), ((10, 20), 30), ((7, 9), -45), ((4, 4), 0)])
+def test_rotate_expand_holds_the_whole_image(hw, angle):
+    img = np.ones(hw, np.float64)
+    turned = F.rotate(img, angle, expand=True, interpolation="bilinear")
+    assert turned.shape == pil_expanded_size(*hw, angle)
+    assert turned.sum() == pytest.approx(img.sum(), rel=0.1)  # nothing cut off
+
+
+def test_rotate_expand_90_contains_rot90():
+    square = rng_image(18, (6, 6))
+    np.testing.assert_array_equal(F.rotate(square, 90, expand=True), np.rot90(square))
