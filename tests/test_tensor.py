@@ -371,3 +371,13 @@ def test_bad_inputs_give_clear_errors():
         glasstorch.cat([glasstorch.zeros(2, 3), glasstorch.zeros(2, 4)])
     with pytest.raises(TypeError):
         glasstorch.tensor(["a"])
+
+
+def test_reduction_results_hold_arrays_and_support_inplace():
+    x = glasstorch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    for r in (x.sum(), x.mean(), x.max(), x.prod(), x.norm(), x[0, 0], x.var()):
+        assert isinstance(r.numpy(), np.ndarray) and r.numpy().shape == ()
+    s = x.sum()
+    s += 1
+    assert s.item() == 11.0
+

@@ -72,6 +72,8 @@ class Function:
             out = cls.forward(ctx, *arrays, **attrs)
         except ValueError as error:  # NumPy's messages name neither the op nor torch's terms
             raise explain_forward_error(cls, arrays, error) from None
+        if type(out) is not np.ndarray:  # full reductions give NumPy scalars; a tensor holds an array
+            out = ctx.xp.asarray(out)
         if grad_mode._anomaly.enabled:
             _check_finite(cls.__name__, "forward", out, inputs)
         requires_grad = False

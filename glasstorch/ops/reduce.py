@@ -25,7 +25,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.dims, ctx.keepdim = dims, keepdim
-        return x.sum(axis=dims, keepdims=keepdim)
+        return ctx.xp.add.reduce(x, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -42,7 +42,8 @@ class Mean(Function):
         ctx.count = 1
         for d in dims:
             ctx.count *= x.shape[d]
-        return x.mean(axis=dims, keepdims=keepdim)
+        # sum / n is what ndarray.mean computes, without its Python-level bookkeeping
+        return ctx.xp.add.reduce(x, axis=dims, keepdims=keepdim) / ctx.count
 
     @staticmethod
     def backward(ctx, grad):
