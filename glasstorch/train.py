@@ -361,6 +361,48 @@ def _diverged(loss_value, epoch, step, steps, x, lr, checkpoint_note):
         "inside `with glasstorch.autograd.detect_anomaly():`.")
 
 
+# ----------------------------------------------------------------------------- one epoch
+def train_one_epoch(model, loss_fn, optimizer, loader, device="cpu", metrics=("accuracy",), batch_scheduler=None,
+                    grad_clip=None, batches=None, epoch=1, checkpoint_note=""):
+    """One pass over `loader`, updating the model after every batch; returns the epoch's sums
+    (`.loss`, `.results('train_')`). `batches` is the loader wrapped in a progress bar, if any."""
+    metric_fns = _metric_functions(metrics)
+    stats = _EpochStats(metric_fns, _uses_logits(loss_fn))
+    batches = loader if batches is None else batches
+    steps = len(loader) if hasattr(loader, "__len__") else "?"
+    began = time.perf_counter()
+
+    model.train()
+    for step, (x, y) in enumerate(batches, start=1):
+        x, y = _to_device(x, device), _to_device(y, device)
+        optimizer.zero_grad()             # gradients accumulate in .grad: clear the last batch's
+        output = model(x)                 # forward
+        loss = loss_fn(output, y)
+        loss_value = float(loss.item())
+        if not math.isfinite(loss_value):
+            raise _diverged(loss_value, epoch, step, steps, x, optimizer.param_groups[0]["lr"], checkpoint_note)
+        loss.backward()                   # backward: d loss / d parameter, into every parameter's .grad
+        if grad_clip is not None:
+            clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()                  # update: the parameters move against their gradients
+        if batch_scheduler is not None:
+            batch_scheduler.step()
+        stats.add(loss_value, output.detach(), y)
+        if batches is not loader and (step % 10 == 0 or step == steps):
+            _show_progress(batches, stats, "accuracy" in metric_fns, time.perf_counter() - began)
+    if batches is not loader:
+        batches.close()
+    return stats
+
+
+def _show_progress(bar, stats, with_accuracy, seconds):
+    postfix = {"loss": f"{stats.loss:.4f}"}
+    if with_accuracy:
+        postfix["acc"] = f"{stats.running_accuracy:.4f}"
+    postfix["samples/s"] = f"{stats.sums['count'] / max(seconds, 1e-9):,.0f}"
+    bar.set_postfix(postfix, refresh=False)
+
+
 # ----------------------------------------------------------------------------- fit
 def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, device="cpu", scheduler=None,
         metrics=("accuracy",), early_stopping=None, checkpoint_dir=None, resume=False, seed=None, progress=True,
@@ -394,7 +436,6 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
         raise ValueError("resume=True needs the checkpoint_dir of the run to continue")
     stopper = _early_stopping(early_stopping)
     metric_fns = _metric_functions(metrics)
-    logits = _uses_logits(loss_fn)
     batch_scheduler = isinstance(scheduler, (OneCycleLR, CyclicLR))
     model.to(device)
     history, start = History(), 0
@@ -412,38 +453,12 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
     for epoch in range(start + 1, epochs + 1):
         began = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        stats = _EpochStats(metric_fns, logits)
-        batches = _progress_bar(train_loader, epoch, epochs, progress)
-        steps = len(train_loader) if hasattr(train_loader, "__len__") else "?"
-
-        model.train()
-        for step, (x, y) in enumerate(batches, start=1):
-            x, y = _to_device(x, device), _to_device(y, device)
-            optimizer.zero_grad()
-            output = model(x)
-            loss = loss_fn(output, y)
-            loss_value = float(loss.item())
-            if not math.isfinite(loss_value):
-                note = (f"The last good checkpoint (epoch {epoch - 1}) is kept in {checkpoint_dir}."
-                        if checkpoint_dir is not None and epoch > 1 else "")
-                raise _diverged(loss_value, epoch, step, steps, x, lr, note)
-            loss.backward()
-            if grad_clip is not None:
-                clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            if batch_scheduler:
-                scheduler.step()
-            stats.add(loss_value, output.detach(), y)
-            if batches is not train_loader and (step % 10 == 0 or step == steps):
-                seen = stats.sums["count"]
-                postfix = {"loss": f"{stats.loss:.4f}"}
-                if "accuracy" in metric_fns:
-                    postfix["acc"] = f"{stats.running_accuracy:.4f}"
-                postfix["samples/s"] = f"{seen / (time.perf_counter() - began):,.0f}"
-                batches.set_postfix(postfix, refresh=False)
-        if batches is not train_loader:
-            batches.close()
-
+        note = (f"The last good checkpoint (epoch {epoch - 1}) is kept in {checkpoint_dir}."
+                if checkpoint_dir is not None and epoch > 1 else "")
+        stats = train_one_epoch(model, loss_fn, optimizer, train_loader, device=device, metrics=metric_fns,
+                                batch_scheduler=scheduler if batch_scheduler else None, grad_clip=grad_clip,
+                                batches=_progress_bar(train_loader, epoch, epochs, progress), epoch=epoch,
+                                checkpoint_note=note)
         train_seconds = time.perf_counter() - began
         record = {"epoch": epoch, **stats.results("train_")}
         if val_loader is not None:
