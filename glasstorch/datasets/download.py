@@ -11,6 +11,7 @@ When every mirror fails the temporary file is removed and `DownloadError` lists 
 import hashlib
 import http.client
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -89,7 +90,10 @@ def download_file(filename, mirrors, md5=None, folder=None, retries=3, timeout=3
                         continue
                     break  # 404 and friends: this mirror will not have it
                 except (urllib.error.URLError, http.client.HTTPException, OSError) as error:  # incl. cut-off transfers
-                    failures.append(f"{url}: {getattr(error, 'reason', error)}")
+                    reason = getattr(error, "reason", error)
+                    failures.append(f"{url}: {reason}")
+                    if isinstance(reason, (socket.gaierror, ConnectionRefusedError)):
+                        break  # no such host / nothing listening: retrying will not help, try the next mirror
                     time.sleep(backoff * attempt)
                     continue
                 got = md5sum(part) if md5 is not None else None

@@ -137,3 +137,12 @@ def test_mnist_offline_error_names_the_files_and_folders(closed_port_url, monkey
     for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
                  "t10k-labels-idx1-ubyte.gz", str(tmp_path / "data" / "MNIST" / "raw")):
         assert name in message
+
+
+def test_mnist_names_a_damaged_local_file_when_the_download_fails(closed_port_url, monkeypatch, tmp_path):
+    monkeypatch.setattr(MNIST, "mirrors", [closed_port_url])
+    monkeypatch.setenv("GLASSTORCH_DATA", str(tmp_path / "cache"))
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DownloadError, match="but its MD5 is wrong") as error:
+        MNIST(root=tmp_path, download=True)
+    assert str(tmp_path / "train-images-idx3-ubyte.gz") in str(error.value)

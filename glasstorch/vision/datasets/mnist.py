@@ -52,7 +52,7 @@ class MNIST(ImageArrayDataset):
     @property
     def raw_folder(self):
         """torchvision's `root/<ClassName>/raw`."""
-        return Path(self.root).expanduser() / type(self).__name__ / "raw"
+        return Path(self.root).expanduser().absolute() / type(self).__name__ / "raw"
 
     @property
     def download_folder(self):
@@ -61,22 +61,26 @@ class MNIST(ImageArrayDataset):
     def _search_folders(self):
         folders = []
         if self.root is not None:
-            root = Path(self.root).expanduser()
+            root = Path(self.root).expanduser().absolute()
             folders += [root, self.raw_folder, root / self.plain_folder]
         return folders + [self.download_folder, cache_dir() / self.plain_folder]
 
     def _find_or_download(self, resource, download):
         name, gz_md5, raw_md5 = resource
+        damaged = []
         for folder in self._search_folders():
             for path, md5 in ((folder / name, gz_md5), (folder / name[:-3], raw_md5)):
-                if path.is_file() and (not download or check_integrity(path, md5)):
-                    return path
+                if path.is_file():
+                    if not download or check_integrity(path, md5):
+                        return path
+                    damaged.append(path)
         if not download:
             raise RuntimeError(self._not_found_message())
         try:
             return download_file(name, self.mirrors, md5=gz_md5, folder=self.download_folder)
         except DownloadError as error:
-            raise DownloadError(f"{error}\n{self._not_found_message()}") from None
+            found = "".join(f"\nFound {path}, but its MD5 is wrong (a damaged or different file)." for path in damaged)
+            raise DownloadError(f"{error}{found}\n{self._not_found_message()}") from None
 
     def _not_found_message(self):
         names = ", ".join(r[0] for r in self.resources)
