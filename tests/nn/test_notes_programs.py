@@ -6,6 +6,8 @@ the losses and parameters must agree step by step.
 (000_8efb020173a9749c.txt: SimpleCNN; 004_7547f4a50ef307c4.txt: concise linear regression, softmax
 regression, MLP, weight decay, dropout.)
 """
+import sys
+
 import numpy as np
 import pytest
 import torch as real_torch
@@ -110,7 +112,7 @@ def synthetic_data(torch, w, b, num_examples, rng):
     return torch.tensor(X), torch.tensor(y.reshape((-1, 1)))
 
 
-def concise_linear_regression(torch, features, labels, init):
+def concise_linear_regression(torch, features, labels, init, shuffle=False):
     from torch.utils import data
     from torch import nn
 
@@ -119,7 +121,7 @@ def concise_linear_regression(torch, features, labels, init):
         return data.DataLoader(dataset, batch_size, shuffle=is_train)
 
     batch_size = 10
-    data_iter = load_array((features, labels), batch_size, is_train=False)  # fixed order: same batches in both
+    data_iter = load_array((features, labels), batch_size, is_train=shuffle)  # unshuffled: same batches in both
     net = nn.Sequential(nn.Linear(2, 1))
     net[0].weight.data.normal_(0, 0.01)
     net[0].bias.data.fill_(0)
@@ -138,21 +140,31 @@ def concise_linear_regression(torch, features, labels, init):
     return net[0].weight.data.numpy().copy(), float(net[0].bias.data), epoch_losses
 
 
+def import_as_torch(monkeypatch, framework):
+    """The notes write `from torch.utils import data` / `from torch import nn`: make `torch` name the framework."""
+    for name, module in [("torch", framework), ("torch.utils", framework.utils),
+                         ("torch.utils.data", framework.utils.data), ("torch.nn", framework.nn)]:
+        monkeypatch.setitem(sys.modules, name, module)
+
+
 def test_concise_linear_regression(monkeypatch):
     true_w, true_b = [2, -3.4], 4.2
     init = np.random.default_rng(1).normal(0, 0.01, (1, 2)).astype(np.float32)
     results = {}
     for name, torch in FRAMEWORKS.items():
-        # the notes write `from torch.utils import data` / `from torch import nn`: point `torch` at the framework
-        monkeypatch.setitem(__import__("sys").modules, "torch", torch)
-        monkeypatch.setitem(__import__("sys").modules, "torch.utils", torch.utils)
-        monkeypatch.setitem(__import__("sys").modules, "torch.utils.data", torch.utils.data)
-        monkeypatch.setitem(__import__("sys").modules, "torch.nn", torch.nn)
+        import_as_torch(monkeypatch, torch)
         features, labels = synthetic_data(torch, true_w, true_b, 1000, np.random.default_rng(0))
         results[name] = concise_linear_regression(torch, features, labels, init)
     w, b, losses = results["glasstorch"]
     np.testing.assert_allclose(w.ravel(), true_w, atol=0.01)
     assert b == pytest.approx(true_b, abs=0.01)
+    # the notes' own setting (shuffled batches) reaches the true parameters too
+    import_as_torch(monkeypatch, glasstorch)
+    glasstorch.manual_seed(0)
+    features, labels = synthetic_data(glasstorch, true_w, true_b, 1000, np.random.default_rng(0))
+    w_shuffled, b_shuffled, _ = concise_linear_regression(glasstorch, features, labels, init, shuffle=True)
+    np.testing.assert_allclose(w_shuffled.ravel(), true_w, atol=0.01)
+    assert b_shuffled == pytest.approx(true_b, abs=0.01)
     np.testing.assert_allclose(w, results["torch"][0], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(losses, results["torch"][2], rtol=1e-3, atol=1e-7)
 
