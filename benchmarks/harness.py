@@ -55,29 +55,34 @@ def blas_info():
 
 
 # ---------------------------------------------------------------- timing
-def _calibrate(fn, warmup_s, window_s):
+#: --clock wall: elapsed time (what a user waits). --clock cpu: this process's CPU time, all threads
+#: (with --threads 1 it stays close to a quiet machine's figure while other processes take the cores)
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _calibrate(fn, warmup_s, window_s, clock):
     """Warm `fn` up (at least 2 calls after a first one) and return how many calls fill one window."""
     fn()  # first call: lazy state (Adam's moments), allocator warm-up
-    calls, start = 0, time.perf_counter()
+    calls, start = 0, clock()
     while True:
         fn()
         calls += 1
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if calls >= 2 and elapsed >= warmup_s:
-            return max(1, round(window_s / (elapsed / calls)))
+            return max(1, round(window_s / max(elapsed / calls, 1e-9)))
 
 
-def time_alternating(calls, windows, window_s, warmup_s):
+def time_alternating(calls, windows, window_s, warmup_s, clock=time.perf_counter):
     """{engine: fn} -> {engine: [seconds per call, one per window]}, windows run A B A B ..."""
-    iterations = {name: _calibrate(fn, warmup_s, window_s) for name, fn in calls.items()}
+    iterations = {name: _calibrate(fn, warmup_s, window_s, clock) for name, fn in calls.items()}
     seconds = {name: [] for name in calls}
     for _ in range(windows):
         for name, fn in calls.items():
             n = iterations[name]
-            start = time.perf_counter()
+            start = clock()
             for _ in range(n):
                 fn()
-            seconds[name].append((time.perf_counter() - start) / n)
+            seconds[name].append(max(clock() - start, 1e-9) / n)
     return seconds
 
 
@@ -154,7 +159,8 @@ def run_workload(workload, engines, args):
                 calls[name] = fn
             except Exception as e:
                 result["errors"][name] = f"{mode}: {type(e).__name__}: {e}"
-        seconds = time_alternating(calls, args.windows, args.window_seconds, args.warmup_seconds)
+        seconds = time_alternating(calls, args.windows, args.window_seconds, args.warmup_seconds,
+                                   CLOCKS[args.clock])
         result[mode] = summarise(seconds, samples_per_call, flops_per_call)
         if mode == "train" and "glasstorch" in calls:
             result["float32_throughout"] = float32_throughout(instances["glasstorch"])
@@ -167,7 +173,8 @@ def peak_memory(engine, workload_name, batch, args):
     """Run benchmarks.memory in a fresh process (see its docstring for the method)."""
     cmd = [sys.executable, "-m", "benchmarks.memory", engine, workload_name, "--batch", str(batch),
            "--threads", str(args.threads), "--steps", "1" if args.quick else "3"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    from .memory import MALLOC_ENV
+    env = dict(os.environ, **MALLOC_ENV, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
@@ -186,7 +193,7 @@ def epoch_loaders(engines, data_root, batch):
     try:
         from glasstorch.vision import datasets, transforms
         transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((W.MNIST_MEAN,), (W.MNIST_STD,))])
-        mnist = datasets.MNIST(str(data_root), train=True, transform=transform)
+        mnist = datasets.MNIST(str(Path(data_root) / "mnist"), train=True, transform=transform)
         loaders["glasstorch"] = glass.utils.data.DataLoader(mnist, batch_size=batch, shuffle=True)
     except Exception as e:
         errors["glasstorch"] = f"{type(e).__name__}: {e}"
@@ -225,9 +232,10 @@ def run_epoch(engines, args, batch=128):
             del runs[name], rates[name]
     for _ in range(1 if args.quick else args.epochs):
         for name, run in runs.items():
-            start = time.perf_counter()
+            clock = CLOCKS[args.clock]
+            start = clock()
             samples = one_epoch(*run, limit=max_batches)
-            rates[name].append(samples / (time.perf_counter() - start))
+            rates[name].append(samples / max(clock() - start, 1e-9))
     result = summarise({k: [1 / r for r in v] for k, v in rates.items()}, 1, 0)
     result["errors"] = errors
     result["batch"] = batch
@@ -270,6 +278,7 @@ def table(results):
                 notes.append("disturbed (spread " + "/".join(f"{m[e]['spread']:.0%}" for e in ENGINES if e in m) + ")")
             if mode == "train":
                 notes += [f"{e}: {msg}" for e, msg in r["errors"].items()]
+                notes += [f"{e} memory: {v['error']}" for e, v in mem.items() if "error" in v]
             unit = " steps/s" if r["unit"] == "steps/s" else ""
             rows.append((name, mode + unit, _fmt(g.get("rate")), _fmt(t.get("rate")), _fmt(ratio, 2), target,
                          _fmt(g.get("gflops"), 1), _fmt(t.get("gflops"), 1),
@@ -299,6 +308,8 @@ def parse_args(argv=None):
     p.add_argument("--warmup-seconds", type=float, help="warm-up per engine (default 0.5; --quick 0)")
     p.add_argument("--epochs", type=int, default=3, help="MNIST epochs per engine for the epoch figure")
     p.add_argument("--threads", type=int, help="threads for both engines (default: glasstorch.get_num_threads())")
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                   help="wall (default) or cpu: process CPU time, steadier on a busy machine with --threads 1")
     p.add_argument("--json", help="where to save the results (default benchmarks/results/<UTC time>.json)")
     p.add_argument("--data", default=str(DEFAULT_DATA), help="folder holding mnist/ (default ../shared/data)")
     p.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-memory subprocesses")
@@ -325,7 +336,7 @@ def meta(args, engines):
     return {"time_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": git_commit(),
             "machine": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, **{f"{k}_version": getattr(v, "__version__", None) for k, v in engines.items()},
-            "threads": args.threads, "blas": blas_info(), "windows": args.windows,
+            "threads": args.threads, "clock": args.clock, "blas": blas_info(), "windows": args.windows,
             "window_seconds": args.window_seconds, "quick": args.quick, "load_average_start": os.getloadavg()}
 
 
@@ -341,7 +352,7 @@ def main(argv=None):
         return None
     results = {"meta": meta(args, engines), "workloads": {}}
     print(f"glasstorch vs torch {engines['torch'].__version__}, {args.threads} thread(s) each, "
-          f"median of {args.windows} alternating windows; load average {os.getloadavg()[0]:.2f}", flush=True)
+          f"median of {args.windows} alternating windows ({args.clock} clock); load average {os.getloadavg()[0]:.2f}", flush=True)
     for name in args.names:
         if name == "epoch":
             results["epoch"] = run_epoch(engines, args)

@@ -3,7 +3,9 @@
     python -m benchmarks --profile cnn [--quick]
 
 Prints the functions ranked by their own time (tottime) and by time including callees (cumtime),
-as a share of the profiled steps. cProfile adds a fixed cost per Python call, so op-heavy small
+as a share of the profiled steps. The timer is the process's CPU time (all threads), so other
+processes on a shared machine do not distort the shares; with --threads 1 a BLAS call's share is
+its real share (with N threads it counts up to N times). cProfile adds a fixed cost per Python call, so op-heavy small
 workloads (tiny) look more Python-bound under it than they are; the ranking is still the one to fix.
 """
 import cProfile
@@ -19,17 +21,17 @@ def profile_workload(fw, workload, args, seconds=None, top=25):
     instance = build(fw, workload, batch)
     for _ in range(2):
         instance.train()
-    start, steps = time.perf_counter(), 0
+    start, steps = time.process_time(), 0
     budget = seconds if seconds is not None else (0.2 if args.quick else 3.0)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
-    while steps < 2 or time.perf_counter() - start < budget:
+    while steps < 2 or time.process_time() - start < budget:
         instance.train()
         steps += 1
     profiler.disable()
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     out = io.StringIO()
-    out.write(f"{workload.name}: {steps} training steps (batch {batch}) in {elapsed:.2f} s under cProfile "
+    out.write(f"{workload.name}: {steps} training steps (batch {batch}) in {elapsed:.2f} CPU s under cProfile "
               f"= {1000 * elapsed / steps:.2f} ms/step\n")
     stats = pstats.Stats(profiler, stream=out)
     total = sum(row[2] for row in stats.stats.values())  # sum of tottime = profiled time

@@ -2,18 +2,24 @@
 
     python -m benchmarks.memory glasstorch cnn [--batch 64] [--threads 2] [--steps 3]
 
-Method (Linux): import the framework, note the resident set size (VmRSS), reset the kernel's
-high-water mark (writing 5 to /proc/self/clear_refs), then build the model, the optimizer and one batch
-and run a few training steps; the peak is VmHWM minus that baseline. So it counts parameters,
-gradients, optimizer state, activations and temporaries, but not the interpreter or the libraries.
-This sees NumPy's and torch's buffers alike (tracemalloc misses torch's). Where clear_refs cannot be
-written, ru_maxrss (the peak since the process started) is used instead and the baseline kept at 0.
-Prints one JSON line.
+Method (Linux): the parent starts this process with glibc's mmap threshold fixed at 64 KiB
+(MALLOC_MMAP_THRESHOLD_), so every buffer larger than that is its own mapping, returned to the
+system when freed: resident memory then follows the live buffers of NumPy and torch alike. Here we
+import the framework and run one throw-away step of the workload at batch 1 (lazy imports, thread
+pools, kernel caches: the library's one-time costs), note the resident set (VmRSS), reset the
+kernel's high-water mark (writing 5 to /proc/self/clear_refs), build the model, optimizer and batch
+and run a few training steps. The peak is VmHWM minus that baseline: parameters, gradients, optimizer
+state, activations and temporaries. Where clear_refs cannot be written, ru_maxrss (the peak since the
+process started) is reported with a baseline of 0. Prints one JSON line.
 """
 import argparse
+import gc
 import importlib
 import json
 import resource
+
+#: the environment the parent gives this process (see the docstring)
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
 
 
 def _status_kib(field):
@@ -39,6 +45,8 @@ def measure(engine, workload_name, batch=None, threads=None, steps=3):
     fw = importlib.import_module(engine)
     limit_threads(threads, fw)
     workload = WORKLOADS[workload_name]
+    build(fw, workload, 1).train()  # the library's one-time costs, outside the measurement
+    gc.collect()
     baseline = _status_kib("VmRSS")
     method = "VmHWM-after-clear_refs" if _reset_peak() else "ru_maxrss"
     if method == "ru_maxrss":

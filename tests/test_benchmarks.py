@@ -1,0 +1,59 @@
+"""The benchmark suite's own checks: a smoke run at tiny sizes (no timing assertions) and its arithmetic."""
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from benchmarks import harness, workloads  # noqa: E402
+
+
+def test_forward_flops_counts_linear_and_conv_multiply_adds():
+    # mlp: 784*256 + 256*10 multiply-adds per sample, 2 FLOPs each
+    model = workloads.mlp_model(torch)
+    x = torch.zeros(3, 1, 28, 28)
+    assert workloads.forward_flops(torch, model, x) == 3 * 2 * (784 * 256 + 256 * 10)
+    # lenet's first conv: 6 output channels of 28x28, each a 1x5x5 dot product
+    conv = torch.nn.Conv2d(1, 6, 5, padding=2)
+    assert workloads.forward_flops(torch, conv, torch.zeros(2, 1, 28, 28)) == 2 * 2 * 25 * 6 * 28 * 28
+
+
+def test_summarise_takes_median_rates_and_median_pair_ratio():
+    seconds = {"glasstorch": [0.5, 0.25, 1.0], "torch": [0.25, 0.25, 0.25]}
+    s = harness.summarise(seconds, samples_per_call=10, flops_per_call=1e9)
+    assert s["glasstorch"]["rate"] == pytest.approx(20.0)
+    assert s["torch"]["rate"] == pytest.approx(40.0)
+    assert s["ratio"] == pytest.approx(0.5)          # pair ratios 0.5, 1.0, 0.25
+    assert s["torch"]["gflops"] == pytest.approx(4.0)
+    assert s["disturbed"]                              # glasstorch's windows spread 4x
+
+
+def test_workloads_build_the_same_parameters_on_both_engines():
+    glasstorch = pytest.importorskip("glasstorch")
+    for w in workloads.WORKLOADS.values():
+        g, t = (workloads.build(fw, w, w.quick_batch) for fw in (glasstorch, torch))
+        assert [tuple(p.shape) for p in g.model.parameters()] == [tuple(p.shape) for p in t.model.parameters()]
+        assert tuple(g.x.shape) == tuple(t.x.shape) and g.x.dtype == glasstorch.float32
+
+
+def test_quick_run_writes_the_table_and_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    results = harness.main(["--quick", "--json", str(path), "--threads", "1"])
+    saved = json.loads(path.read_text())
+    assert set(saved["workloads"]) == set(workloads.WORKLOADS)
+    for name, r in saved["workloads"].items():
+        assert r["errors"] == {}, (name, r["errors"])
+        for mode in ("train", "infer"):
+            assert r[mode]["glasstorch"]["rate"] > 0 and r[mode]["torch"]["rate"] > 0
+            assert r[mode]["ratio"] > 0
+        assert r["float32_throughout"] is True
+        assert r["max_abs_diff"] < 1e-3                # same weights, same data: same outputs
+        for engine in harness.ENGINES:
+            assert r["memory"][engine]["peak_mib"] > 0
+    if "epoch" in saved and not saved["epoch"]["errors"].get("both"):
+        assert saved["epoch"]["errors"] == {}
+        assert saved["epoch"]["glasstorch"]["rate"] > 0
+    out = capsys.readouterr().out
+    for name in workloads.WORKLOADS:
+        assert f"| {name} | train" in out
+    assert results["table"] in out
