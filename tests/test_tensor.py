@@ -381,3 +381,57 @@ def test_reduction_results_hold_arrays_and_support_inplace():
     s += 1
     assert s.item() == 11.0
 
+
+
+INPLACE = [
+    lambda x, L: x.add_(L.tensor([1.0, 2.0, 3.0])), lambda x, L: x.add_(2, alpha=0.5),
+    lambda x, L: x.sub_(x * 0.5, alpha=2), lambda x, L: x.mul_(L.tensor(2.0)), lambda x, L: x.div_(4),
+    lambda x, L: x.zero_(), lambda x, L: x.fill_(2.5), lambda x, L: x.copy_(L.tensor([7, 8, 9])),
+    lambda x, L: x.copy_(L.tensor(3.0)), lambda x, L: x.clamp_(-0.5, 0.5), lambda x, L: x.clamp_(min=0),
+    lambda x, L: x.__setitem__(slice(0, 2), L.tensor([5.0, 6.0])), lambda x, L: x.__setitem__(x > 0, 0.0),
+    lambda x, L: x.__setitem__(L.tensor([0, 2]), 1.5), lambda x, L: x.__iadd__(1), lambda x, L: x.__imul__(x),
+    lambda x, L: x.neg_(), lambda x, L: x.abs_(), lambda x, L: x.pow_(2), lambda x, L: x.exp_(),
+]
+
+
+@pytest.mark.parametrize("i", range(len(INPLACE)))
+def test_inplace_methods_match_torch(i):
+    def run(L):
+        x = L.tensor([-1.0, 0.25, 2.0])
+        view = x[1:]
+        out = INPLACE[i](x, L)
+        assert out is None or out is x
+        return x, view
+    for g, t in zip(*both(run)):
+        np.testing.assert_allclose(np.asarray(g.tolist()), np.asarray(t.tolist()), rtol=1e-6)
+
+
+def test_inplace_on_non_leaf_gradients_match_torch():
+    for i in range(len(INPLACE)):
+        def run(L):
+            w = L.tensor([-1.0, 0.25, 2.0], requires_grad=True)
+            x = w * 1.5
+            INPLACE[i](x, L)
+            try:
+                (x * L.tensor([1.0, 2.0, 3.0])).sum().backward()
+            except RuntimeError as error:  # x *= x: the saved x was overwritten
+                assert "modified by an inplace operation" in str(error)
+                return x, None
+            return x, w.grad
+        (gx, gg), (tx, tg) = both(run)
+        assert (gg is None) == (tg is None), f"in-place op {i}: torch {'raises' if tg is None else 'works'}"
+        if tg is None:
+            continue
+        np.testing.assert_allclose(gx.detach().numpy(), tx.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(gg.numpy(), tg.numpy(), rtol=1e-6, err_msg=f"in-place op {i}")
+
+
+def test_random_fills_and_device():
+    glasstorch.manual_seed(0)
+    w = glasstorch.empty(1000).normal_(0, 0.01)
+    assert abs(w.mean().item()) < 2e-3 and 0.008 < w.std().item() < 0.012
+    u = glasstorch.empty(1000).uniform_(-2, 3)
+    assert -2 <= u.min().item() and u.max().item() < 3
+    device = glasstorch.device("cuda" if glasstorch.cuda.is_available() else "cpu")
+    assert glasstorch.ones(2).to(device).device == device and str(device) == "cpu"
+    assert glasstorch.Tensor([1, 2]).dtype == glasstorch.float32 and glasstorch.Tensor(2, 3).shape == (2, 3)

@@ -133,8 +133,8 @@ class Function:
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward.")
         if cls.needs_inputs:
-            for t, v in zip(self.inputs, self.versions):
-                if t._version_counter[0] != v:
+            for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
+                if t._version_counter[0] != v and self.reads_input(i):
                     raise RuntimeError(
                         f"one of the variables needed for gradient computation has been modified by an inplace "
                         f"operation: [{t.dtype.name} {list(t.shape)}] is at version {t._version_counter[0]}; "
@@ -143,6 +143,10 @@ class Function:
         if cls.saves_output and self.output._version_counter[0] != self.versions_out:
             raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
                                f"inplace operation: the output of {self.name()} was changed in place.")
+
+    def reads_input(self, i):
+        """Whether backward reads input i's values (an op that reads fewer overrides this, e.g. Mul)."""
+        return True
 
     def free(self):
         """Drop the saved values (inputs' data, the output) once backward has used them; the edges stay.

@@ -50,6 +50,9 @@ class Mul(Function):
         return (grad * b if ctx.needs_input_grad[0] else None,
                 grad * a if ctx.needs_input_grad[1] else None)
 
+    def reads_input(self, i):
+        return self.needs_input_grad[1 - i]  # a is read only for b's gradient, and b for a's
+
 
 class Div(Function):
     """y = a / b;  dL/da = dL/dy / b,  dL/db = -dL/dy * a / b^2"""

@@ -284,6 +284,10 @@ def _assert_close(got, expected, rtol, atol, what):
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
 @pytest.mark.parametrize("spec,case", _cases(SPECS))
 def test_forward_backward_match_torch(spec, case, dtype_name):
+    _forward_backward(spec, case, dtype_name)
+
+
+def _forward_backward(spec, case, dtype_name):
     _, _, _, rtol, atol = DTYPES[dtype_name]
     g_in, g_out, t_in, t_out = _run_both(spec, case, dtype_name)
     assert len(g_out) == len(t_out)
@@ -353,3 +357,49 @@ def test_no_grad_records_nothing(spec, case):
     with glasstorch.no_grad():
         outs = _as_tuple(spec.fn(glasstorch, *inputs))
     assert all(o.grad_fn is None and not o.requires_grad for o in outs)
+
+
+# ----------------------------------------------------------------------------- random shapes (hypothesis)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+BROADCAST_OPS = {"add": lambda L, a, b: a + b, "sub": lambda L, a, b: a - b, "mul": lambda L, a, b: a * b,
+                 "div": lambda L, a, b: a / (b * b + 0.5), "maximum": lambda L, a, b: L.maximum(a, b),
+                 "where": lambda L, a, b: L.where(a > b, a, b * 2)}
+
+
+@st.composite
+def broadcast_pair(draw):
+    """Two shapes that broadcast: a random result shape (0 to 3 dims, sizes 0-3), each side dropping
+    leading dims and setting some dims to 1."""
+    shape = draw(st.lists(st.integers(0, 3), min_size=0, max_size=3))
+    sides = []
+    for _ in range(2):
+        lead = draw(st.integers(0, len(shape)))
+        sides.append(tuple(1 if draw(st.booleans()) else s for s in shape[lead:]))
+    return tuple(sides)
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(sorted(BROADCAST_OPS)), shapes=broadcast_pair(),
+       dtype_name=st.sampled_from(["float32", "float64"]))
+def test_random_broadcasting_matches_torch(name, shapes, dtype_name):
+    _forward_backward(Spec(name, BROADCAST_OPS[name], [shapes]), shapes, dtype_name)
+
+
+REDUCTIONS = {"sum": lambda L, x, d, k: x.sum(d, keepdim=k), "mean": lambda L, x, d, k: x.mean(d, keepdim=k),
+              "amax": lambda L, x, d, k: x.amax(d, keepdim=k), "logsumexp": lambda L, x, d, k: x.logsumexp(d, keepdim=k),
+              "var": lambda L, x, d, k: x.var(d, keepdim=k), "norm": lambda L, x, d, k: x.norm(dim=d, keepdim=k)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(sorted(REDUCTIONS)), shape=st.lists(st.integers(1, 4), min_size=1, max_size=4),
+       data=st.data(), keepdim=st.booleans())
+def test_random_reductions_match_torch(name, shape, data, keepdim):
+    ndim = len(shape)
+    dims = data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=ndim,
+                              unique_by=lambda d: d % ndim))
+    dim = dims[0] if len(dims) == 1 and data.draw(st.booleans()) else tuple(dims)
+    fn = REDUCTIONS[name]
+    spec = Spec(name, lambda L, x: fn(L, x, dim, keepdim), [(tuple(shape),)])
+    _forward_backward(spec, (tuple(shape),), "float64")
