@@ -644,7 +644,7 @@ class _BackwardHook:
         self.input_slots = []      # positions in args of the tensors that require grad
         self.grad_inputs = {}
         self.grad_outputs = None
-        self.n_outputs = 0
+        self.pending_outputs = 0
 
     def wrap_inputs(self, args):
         self.n_inputs = len(args)
@@ -652,14 +652,14 @@ class _BackwardHook:
             return args
         self.input_slots = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
         tensors = [args[i] for i in self.input_slots]
+        if not tensors:
+            return args
         wrapped = list(args)
         if len(tensors) == 1 or len({t.dtype for t in tensors}) > 1:
             for i in self.input_slots:
                 wrapped[i] = _Identity.apply(args[i])
                 wrapped[i].register_hook(self._single_input_hook(i))
             return tuple(wrapped)
-        if not tensors:
-            return args
         # several inputs go through ONE node, which receives all their gradients at once: the hooks then see
         # (and may replace) the whole grad_input together, as in torch
         packed = _Pack.apply(*tensors)
@@ -682,7 +682,6 @@ class _BackwardHook:
         outputs = [output] if single else list(output) if isinstance(output, tuple) else None
         if outputs is None:
             return output
-        self.n_outputs = len(outputs)
         self.grad_outputs = [None] * len(outputs)
         self.pending_outputs = sum(1 for o in outputs if isinstance(o, Tensor) and o.requires_grad)
         for i, o in enumerate(outputs):
