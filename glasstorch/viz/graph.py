@@ -6,7 +6,8 @@
     g.save("graph.svg")             # .svg / .png / .pdf need Graphviz's `dot` program; .dot never does
 
 Each op node is a `Function` (its name as torch prints it, e.g. `MulBackward0`, and the shape of what
-it produced); arrows go from inputs to the op that used them, ending at the tensor you started from.
+it produced: draw before backward, or after `backward(retain_graph=True)`, since backward frees the
+saved tensors the shapes are read from); arrows go from inputs to the op that used them, ending at the tensor you started from.
 Leaves (tensors you created with requires_grad=True: the parameters) are boxes named after the module's
 parameters when `params` is given, with their gradient norm once backward has run. Tensors that need no
 gradient (the data) are left out, as backward never visits them.
@@ -138,7 +139,8 @@ def draw_graph(tensor, params=None, show_shapes=True, show_grad_norms=True, titl
         nodes[fn_id], styles[fn_id] = label, _OP_STYLE
         for inp, edge in zip(fn.inputs, fn.edges):
             if edge is not None:
-                out_shape.setdefault(id(edge), inp.shape)
+                if inp is not None:  # after backward the walk frees saved inputs: their shapes are gone
+                    out_shape.setdefault(id(edge), inp.shape)
                 edges.append((node_name(edge, "op"), fn_id))
                 if id(edge) not in seen:
                     seen.add(id(edge))

@@ -46,11 +46,16 @@ def test_shared_subexpression_and_gradient_norms():
     y = (h * h + h).sum()  # h is used three times: one node, edges deduplicated
     g = draw_graph(y, params={"x": x})
     assert sum(1 for lines in labels(g).values() if lines[0] == "TanhBackward0") == 1
-    y.backward()
-    g = draw_graph(y, params={"x": x})  # after backward (graph freed): shapes and ||grad|| still shown
+    y.backward(retain_graph=True)
+    g = draw_graph(y, params={"x": x})  # after backward: ||grad|| of the leaves
     leaf = labels(g)[by_first_line(g)["x"]]
     assert leaf[2] == f"|grad| = {np.linalg.norm(x.grad.numpy().astype(np.float64)):.4g}"
     assert labels(g)[by_first_line(g)["TanhBackward0"]][1] == "(4)"
+    y.backward()  # frees the saved tensors: the graph still draws, without the shapes it lost
+    g = draw_graph(y, params={"x": x})
+    assert set(by_first_line(g)) == {"output", "SumBackward0", "AddBackward0", "MulBackward0", "TanhBackward0",
+                                     "x"}
+    assert len(labels(g)[by_first_line(g)["x"]]) == 3
 
 
 def test_module_parameter_names_and_long_chain(tmp_path):
