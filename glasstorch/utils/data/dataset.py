@@ -16,6 +16,7 @@ import numpy as np
 from ... import backend
 from ...tensor import Tensor
 from .collate import default_collate
+from .fetch import fetch_map_batch
 
 
 class Dataset:
@@ -126,10 +127,8 @@ class Subset(Dataset):
         return self.dataset[self.indices[index]]
 
     def __getbatch__(self, indices):
-        inner = [self.indices[i] for i in indices]
-        if hasattr(self.dataset, "__getbatch__"):
-            return self.dataset.__getbatch__(inner)
-        return default_collate([self.dataset[i] for i in inner])
+        """The inner dataset's batch, by whichever path it offers (its own `__getbatch__` when it has one)."""
+        return fetch_map_batch(self.dataset, [self.indices[i] for i in indices], True, default_collate)
 
     def __len__(self):
         return len(self.indices)
