@@ -224,7 +224,9 @@ class _EpochStats:
 
 
 def _uses_logits(loss_fn):
-    return "Logits" in type(loss_fn).__name__ or "cross_entropy" in getattr(loss_fn, "__name__", "")
+    """Whether a single-output model emits logits (BCEWithLogitsLoss: threshold 0) or probabilities (0.5)."""
+    name = type(loss_fn).__name__ + getattr(loss_fn, "__name__", "")
+    return "logits" in name.lower()
 
 
 def _to_device(batch, device):

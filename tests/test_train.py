@@ -197,3 +197,20 @@ def test_regression_with_no_metrics_and_clear_error_with_accuracy():
     assert list(history.columns()) == ["epoch", "train_loss", "lr", "time", "samples_per_s"]
     with pytest.raises(ValueError, match="metrics=()"):
         train.fit(model, nn.MSELoss(), opt, loader, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("loss_fn, head", [(nn.BCEWithLogitsLoss(), []), (nn.BCELoss(), [nn.Sigmoid()]),
+                                           (F.binary_cross_entropy, [nn.Sigmoid()])])
+def test_binary_accuracy_thresholds_logits_or_probabilities(loss_fn, head):
+    x, y = blobs()
+    target = (y == 0).float().reshape(-1, 1)
+    glasstorch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 1), *head)
+    loader = DataLoader(TensorDataset(x, target), batch_size=32)
+    history = train.fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.5), loader, loader, epochs=3,
+                        progress=False)
+    with glasstorch.no_grad():
+        out = model(x)
+    predicted = (out > (0.5 if head else 0.0)).float()
+    assert history["val_accuracy"][-1] == pytest.approx(float((predicted == target).float().mean().item()))
+    assert history["val_accuracy"][-1] > 0.9
