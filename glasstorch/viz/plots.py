@@ -32,9 +32,10 @@ def _in_notebook():
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _finish(fig, save_path):
+def _finish(fig, save_path, layout=True):
     """Lay out, save when asked, and hand the figure back (closed in pyplot inside Jupyter: shown once)."""
-    fig.tight_layout()
+    if layout:
+        fig.tight_layout()
     if save_path is not None:
         fig.savefig(save_path, dpi=120, bbox_inches="tight")
     if _in_notebook():
@@ -365,7 +366,7 @@ def show_images(images, labels=None, predictions=None, class_names=None, ncols=8
     fig.supxlabel("width (pixels)", fontsize=8)
     fig.supylabel("height (pixels)", fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    return _finish(fig, save_path)
+    return _finish(fig, save_path, layout=False)
 
 
 # ----------------------------------------------------------------------------- inside conv layers
@@ -396,11 +397,7 @@ def _channel_grid(maps, ncols, title, xlabel, ylabel, cmap, save_path, panel_tit
     fig.supylabel(ylabel, fontsize=9)
     fig.tight_layout(rect=(0, 0, 0.9, 1))
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=colorbar_label)
-    if save_path is not None:
-        fig.savefig(save_path, dpi=120, bbox_inches="tight")
-    if _in_notebook():
-        plt.close(fig)
-    return fig
+    return _finish(fig, save_path, layout=False)  # laid out above, leaving room for the colorbar
 
 
 def plot_filters(layer_or_weight, in_channel=None, max_filters=64, ncols=8, title=None, save_path=None):
