@@ -135,7 +135,7 @@ def top_k_accuracy(y_true, y_score, k=2, normalize=True, sample_weight=None, lab
 
 # ----------------------------------------------------------------------------- confusion matrix
 def confusion_matrix(y_true, y_pred, labels=None, sample_weight=None, normalize=None):
-    """C[i, j] = number of samples of true class `labels[i]` predicted as `labels[j]` (`sklearn.metrics.confusion_matrix`).
+    """C[i, j] = number of samples of true class `labels[i]` predicted as `labels[j]` (as scikit-learn's).
 
     Args:
         labels: the classes, in the order of rows and columns; default: the sorted classes present.

@@ -1,4 +1,4 @@
-"""fit / evaluate: learning happens, history schema, early stopping, bit-identical resume, NaN stop, atomic checkpoints."""
+"""fit / evaluate: learning, history schema, early stopping, bit-identical resume, NaN stop, atomic checkpoints."""
 import csv
 import json
 import os

@@ -7,7 +7,8 @@
 
 Each op node is a `Function` (its name as torch prints it, e.g. `MulBackward0`, and the shape of what
 it produced: draw before backward, or after `backward(retain_graph=True)`, since backward frees the
-saved tensors the shapes are read from); arrows go from inputs to the op that used them, ending at the tensor you started from.
+saved tensors the shapes are read from); arrows go from inputs to the op that used them, ending at the
+tensor you started from.
 Leaves (tensors you created with requires_grad=True: the parameters) are boxes named after the module's
 parameters when `params` is given, with their gradient norm once backward has run. Tensors that need no
 gradient (the data) are left out, as backward never visits them.

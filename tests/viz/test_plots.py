@@ -80,7 +80,8 @@ def test_contour_with_optimizer_paths(tmp_path):
     assert path.shape == (21, 2)
     np.testing.assert_allclose(path[1], [-3.0 * 0.8, 4.0 * 0.8], rtol=1e-6)  # x <- x - 0.1 * 2x
     fig = plots.plot_function_contour(f, {"SGD": path, "Adam": plots.optimizer_path(
-        f, (-3.0, 4.0), lambda p: optim.Adam(p, lr=0.5), steps=20)}, minimum=(0, 0), resolution=60, save_path=tmp_path / "c.png")
+        f, (-3.0, 4.0), lambda p: optim.Adam(p, lr=0.5), steps=20)}, minimum=(0, 0), resolution=60,
+        save_path=tmp_path / "c.png")
     check(fig, tmp_path / "c.png")
     fig = plots.plot_function_contour(lambda a, b: a ** 2 - b, resolution=40, save_path=tmp_path / "c2.png")
     check(fig, tmp_path / "c2.png")
