@@ -71,6 +71,11 @@ def test_fit_learns_and_history_schema(tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "history.csv")))
     assert [float(r["val_loss"]) for r in rows] == pytest.approx(history["val_loss"])
     assert load(tmp_path / "checkpoint.pt")["epoch"] == 5
+    fresh = setup(seed=3)[0]
+    checkpoint = train.load_checkpoint(tmp_path, model=fresh)
+    assert checkpoint["epoch"] == 5 and checkpoint["history"]["records"] == history.records
+    for va, vb in zip(model.state_dict().values(), fresh.state_dict().values()):
+        np.testing.assert_array_equal(va.numpy(), vb.numpy())
 
 
 def test_deterministic_under_seed():
