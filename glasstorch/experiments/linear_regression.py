@@ -32,7 +32,7 @@ class Config:
 
     @classmethod
     def quick(cls):
-        return cls(num_examples=500)
+        return cls()
 
 
 EXPECTED = {"error_normal_equation": ("<=", 0.01), "error_full_batch_gd": ("<=", 0.01),
