@@ -103,6 +103,7 @@ def plot_history(history, metrics=None, title="Training history", save_path=None
         metrics: names to plot besides the loss (default: every `train_*` / `val_*` column).
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
     cols = _history_columns(history)
     names = ["loss"] + [m for m in (metrics or _metric_names(cols)) if m != "loss"]
     n_epochs = max(len(v) for v in cols.values()) if cols else 0
@@ -116,6 +117,7 @@ def plot_history(history, metrics=None, title="Training history", save_path=None
                 ax.plot(epochs[:len(y)], y, style, label=f"{'validation' if split == 'val' else 'train'} {name}")
         ax.set_title(name.replace("_", " ").capitalize())
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(name)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best")
