@@ -29,7 +29,9 @@ from .tensor import (Size, Tensor, arange, as_tensor, bernoulli, empty, empty_li
 # the floors above the engine (each package owns its own __init__ and exports)
 from . import nn, optim, utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.data works after `import glasstorch`)
-from . import datasets, vision  # noqa: E402
+from . import datasets, metrics, vision  # noqa: E402
+from . import interop, train, viz  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 
