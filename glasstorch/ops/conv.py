@@ -1,14 +1,20 @@
 """Convolutions: conv2d (conv1d rides on it), conv_transpose2d, and padding (F.pad).
 
 A convolution is a matrix product in disguise (im2col). Unfold every kernel-sized window of the
-padded input into one column of a matrix `cols` of shape (C*kh*kw, N*positions); then
+padded input into one column of a matrix `cols` of shape (C*kh*kw, positions); then
 
-    out  = W (O, C*kh*kw) @ cols                      one BLAS GEMM for the whole batch
-    dW   = dout (O, N*positions) @ cols^T             one GEMM
-    dcols = W^T @ dout, folded back onto the image    col2im: one strided add per kernel tap
+    out   = W (O, C*kh*kw) @ cols                      one BLAS GEMM
+    dW    = dout (O, positions) @ cols^T               one GEMM
+    dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns.
+
+Blocks of samples. The columns are C*kh*kw times larger than the input (LeNet's first layer: 25x).
+Built for the whole batch they overflow the CPU caches, and every GEMM then waits on memory. So the
+batch is processed in blocks of samples whose columns fit in about BLOCK_BYTES: one GEMM per block
+and per product, on data that is still in cache. The columns are never kept: backward rebuilds each
+block's columns, which is cheaper than reading them back from memory and keeps peak memory low.
 
 Stride 1 (the common case) uses a flat trick: read the padded image of width Wp as one long row.
 The window at output (oh, ow) starts at flat offset oh*Wp + ow, so the kernel tap (i, j) reads the
@@ -23,9 +29,8 @@ from ..tensor import Tensor
 xp = backend.xp
 as_strided = xp.lib.stride_tricks.as_strided
 
-#: im2col columns up to this size are kept from forward for the weight gradient; larger ones are
-#: recomputed in backward (they are C*kh*kw times the input: keeping them all would double peak memory)
-KEEP_COLUMNS_BYTES = 32 * 2 ** 20
+#: target size of one block's im2col columns (see the module docstring)
+BLOCK_BYTES = 2 * 2 ** 20
 
 
 class Unfold:
@@ -52,8 +57,23 @@ class Unfold:
         for s in self.pos_shape:
             self.positions *= s
 
+    def with_batch(self, n):
+        """The same geometry for a block of n samples."""
+        block = object.__new__(Unfold)
+        block.__dict__.update(self.__dict__)
+        block.n = n
+        return block
+
+    def blocks(self, itemsize):
+        """Slices of the batch whose columns take about BLOCK_BYTES each, with their geometry."""
+        per_sample = self.c * self.kh * self.kw * self.positions * itemsize
+        size = max(1, min(self.n, BLOCK_BYTES // per_sample))
+        for start in range(0, self.n, size):
+            stop = min(start + size, self.n)
+            yield slice(start, stop), self.with_batch(stop - start)
+
     def columns(self, xpad):
-        """im2col: (N, C, Hp, Wp) contiguous -> (C*kh*kw, N*positions), one copy."""
+        """im2col: (n, C, Hp, Wp) contiguous -> (C*kh*kw, n*positions), one copy."""
         e = xpad.itemsize
         image, channel = self.c * self.hp * self.wp, self.hp * self.wp
         taps = as_strided(xpad, (self.c, self.kh, self.kw, self.n) + self.pos_shape,
@@ -61,50 +81,50 @@ class Unfold:
                           writeable=False)
         return xp.ascontiguousarray(taps).reshape(self.c * self.kh * self.kw, self.n * self.positions)
 
-    def _image_view(self, mat, channels):
-        """(channels, N*positions) matrix seen as a (N, channels, OH, OW) image (dropping garbage columns)."""
+    def image_view(self, mat, channels):
+        """(channels, n*positions) matrix seen as an (n, channels, OH, OW) image (dropping garbage columns)."""
         e, p = mat.itemsize, self.positions
         return as_strided(mat, (self.n, channels, self.oh, self.ow), (e * p, e * self.n * p, e * self.row, e))
 
-    def to_image(self, mat):
-        """GEMM result (O, N*positions) -> contiguous (N, O, OH, OW)."""
-        return xp.ascontiguousarray(self._image_view(mat, mat.shape[0]))
-
     def to_matrix(self, image):
-        """(N, O, OH, OW) -> (O, N*positions), zero at the flat layout's garbage positions."""
+        """(n, O, OH, OW) -> (O, n*positions), zero at the flat layout's garbage positions."""
         channels = image.shape[1]
         mat = xp.zeros((channels, self.n * self.positions), dtype=image.dtype)
-        self._image_view(mat, channels)[...] = image
+        self.image_view(mat, channels)[...] = image
         return mat
 
-    def add_tap_row_(self, dxpad, dcols_row, i):
-        """col2im for kernel row i: dxpad (N, C, Hp, Wp) += the columns (C, kw, N*positions) at their windows."""
+    def add_columns_(self, dxpad, dcols):
+        """col2im: dxpad (n, C, Hp, Wp) += the columns (C*kh*kw, n*positions) at their windows."""
         e = dxpad.itemsize
         flat = dxpad.reshape(-1)
         image, channel = self.c * self.hp * self.wp, self.hp * self.wp
         shape = (self.n, self.c) + self.pos_shape
-        cols = dcols_row.reshape((self.c, self.kw, self.n) + self.pos_shape)
-        for j in range(self.kw):
-            start = i * self.dh * self.wp + j * self.dw
-            window = as_strided(flat[start:], shape, tuple(e * s for s in (image, channel) + self.pos_strides))
-            window += cols[:, j].swapaxes(0, 1)
+        cols = dcols.reshape((self.c, self.kh, self.kw, self.n) + self.pos_shape)
+        for i in range(self.kh):
+            for j in range(self.kw):
+                start = i * self.dh * self.wp + j * self.dw
+                window = as_strided(flat[start:], shape, tuple(e * s for s in (image, channel) + self.pos_strides))
+                window += cols[:, i, j].swapaxes(0, 1)
 
 
 def conv_out_size(size, kernel, stride, pad_before, pad_after, dilation):
     return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def pad_zeros(x, pads_hw, extra_hw=(0, 0)):
+def pad_zeros(x, pads_hw):
     """x (N, C, H, W) inside a zero border ((top, bottom), (left, right)); no copy when there is none."""
     (top, bottom), (left, right) = pads_hw
-    bottom += extra_hw[0]
-    right += extra_hw[1]
     if top == bottom == left == right == 0:
         return xp.ascontiguousarray(x)
     n, c, h, w = x.shape
     out = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
     out[:, :, top:top + h, left:left + w] = x
     return out
+
+
+def crop(xpad, pads_hw, hw):
+    (top, _), (left, _) = pads_hw
+    return xpad[:, :, top:top + hw[0], left:left + hw[1]]
 
 
 def _grouped(matrix, groups):
@@ -116,8 +136,7 @@ def _gemm(a, b, groups):
     """a (R, K) @ b (K, M) block-diagonally over groups: group g multiplies a's g-th row block by b's."""
     if groups == 1:
         return a @ b
-    ag, bg = _grouped(a, groups), _grouped(b, groups)
-    out = xp.matmul(ag, bg)
+    out = xp.matmul(_grouped(a, groups), _grouped(b, groups))
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
@@ -129,8 +148,17 @@ def _gemm_nt(a, b, groups):
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
+def _gemm_tn(a, b, groups):
+    """a (K, R)^T @ b (K, M) block-diagonally (the columns' gradient W^T @ dout)."""
+    if groups == 1:
+        return a.T @ b
+    at = xp.ascontiguousarray(_grouped(a, groups).transpose(0, 2, 1))
+    out = xp.matmul(at, _grouped(b, groups))
+    return out.reshape(groups * out.shape[1], out.shape[2])
+
+
 class Conv2d(Function):
-    """out[n,o] = sum_c,i,j W[o,c,i,j] x_pad[n,c, s*oh + d*i, s*ow + d*j] + b[o]   (im2col + one GEMM)
+    """out[n,o] = sum_c,i,j W[o,c,i,j] x_pad[n,c, s*oh + d*i, s*ow + d*j] + b[o]   (im2col + GEMM)
 
     dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
     """
@@ -145,13 +173,14 @@ class Conv2d(Function):
         xpad = pad_zeros(x, padding)
         unfold = Unfold(xpad.shape, (kh, kw), stride, dilation, out_hw)
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
-        cols = unfold.columns(xpad)
-        ctx.cols = cols if cols.nbytes <= KEEP_COLUMNS_BYTES else None
-        out = _gemm(weight.reshape(o, -1), cols, groups)
-        del cols
-        if bias is not None:
-            out += bias[:, None]
-        return unfold.to_image(out)
+        w2 = weight.reshape(o, -1)
+        out = xp.empty((n, o) + out_hw, dtype=x.dtype)
+        for block, part in unfold.blocks(x.itemsize):
+            res = _gemm(w2, part.columns(xpad[block]), groups)
+            if bias is not None:
+                res += bias[:, None]
+            out[block] = part.image_view(res, o)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -159,39 +188,21 @@ class Conv2d(Function):
         need = ctx.needs_input_grad
         unfold, groups = ctx.unfold, ctx.groups
         g = grad._array
-        gmat = unfold.to_matrix(g)  # (O, N*positions)
         o = weight.shape[0]
-        grad_x = grad_w = grad_b = None
-        if need[1]:
-            cols = ctx.cols if ctx.cols is not None else unfold.columns(pad_zeros(x, ctx.padding))
-            ctx.cols = None
-            grad_w = Tensor._make(_gemm_nt(gmat, cols, groups).reshape(weight.shape))
-            del cols
-        if len(need) > 2 and need[2]:
-            grad_b = Tensor._make(g.sum(axis=(0, 2, 3)))
-        if need[0]:
-            grad_x = Tensor._make(col2im(weight, gmat, unfold, groups, x.shape, ctx.padding))
-        return grad_x, grad_w, grad_b
-
-
-def col2im(weight, gmat, unfold, groups, image_shape, padding):
-    """Fold W^T @ gmat back onto a zero image (N, C, Hp, Wp), one kernel row at a time, then crop the border.
-
-    Working row by row keeps the temporary at 1/kh of the full column matrix.
-    """
-    o, cg, kh, kw = weight.shape
-    dxpad = xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=gmat.dtype)
-    for i in range(kh):
-        w_row = weight[:, :, i, :].reshape(o, cg * kw)  # (O, C/g * kw), the taps of kernel row i
-        if groups == 1:
-            dcols = w_row.T @ gmat
-        else:
-            wg = xp.ascontiguousarray(_grouped(w_row, groups).transpose(0, 2, 1))
-            dcols = xp.matmul(wg, _grouped(gmat, groups)).reshape(unfold.c * kw, -1)
-        unfold.add_tap_row_(dxpad, dcols, i)
-    (top, _), (left, _) = padding
-    h, w = image_shape[2], image_shape[3]
-    return dxpad[:, :, top:top + h, left:left + w]
+        w2 = weight.reshape(o, -1)
+        xpad = pad_zeros(x, ctx.padding) if need[1] else None
+        grad_w = xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
+        dxpad = xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
+        for block, part in unfold.blocks(x.itemsize):
+            gmat = part.to_matrix(g[block])  # (O, n*positions)
+            if need[1]:
+                grad_w += _gemm_nt(gmat, part.columns(xpad[block]), groups)
+            if need[0]:
+                part.add_columns_(dxpad[block], _gemm_tn(w2, gmat, groups))
+        grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
+        return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
+                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
+                grad_b)
 
 
 class ConvTranspose2d(Function):
@@ -210,12 +221,16 @@ class ConvTranspose2d(Function):
         cout = cg * groups
         full = tuple((s - 1) * st + d * (k - 1) + 1 + op
                      for s, st, d, k, op in zip((h, w), stride, dilation, (kh, kw), output_padding))
+        # seen from the conv it is the adjoint of: a (full)-sized image convolved down to x's (h, w) grid
         unfold = Unfold((n, cout, full[0], full[1]), (kh, kw), stride, dilation, (h, w))
         out_hw = (full[0] - 2 * padding[0], full[1] - 2 * padding[1])
-        ctx.unfold, ctx.groups, ctx.crop = unfold, groups, ((padding[0], full[0] - padding[0] - out_hw[0]),
-                                                           (padding[1], full[1] - padding[1] - out_hw[1]))
-        out = col2im(weight, unfold.to_matrix(x), unfold, groups, (n, cout) + out_hw, ctx.crop)
-        out = xp.ascontiguousarray(out)
+        ctx.unfold, ctx.groups = unfold, groups
+        ctx.pads = ((padding[0], full[0] - padding[0] - out_hw[0]), (padding[1], full[1] - padding[1] - out_hw[1]))
+        w2 = weight.reshape(cin, -1)
+        outpad = xp.zeros((n, cout) + full, dtype=x.dtype)
+        for block, part in unfold.blocks(x.itemsize):
+            part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
+        out = xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
         if bias is not None:
             out += bias[:, None, None]
         return out
@@ -226,16 +241,21 @@ class ConvTranspose2d(Function):
         need = ctx.needs_input_grad
         unfold, groups = ctx.unfold, ctx.groups
         g = grad._array
-        cols = unfold.columns(pad_zeros(g, ctx.crop))  # dL/dout unfolded on x's grid
-        grad_x = grad_w = grad_b = None
-        if need[0]:
-            cin = weight.shape[0]
-            grad_x = Tensor._make(unfold.to_image(_gemm(weight.reshape(cin, -1), cols, groups)))
-        if need[1]:
-            grad_w = Tensor._make(_gemm_nt(unfold.to_matrix(x), cols, groups).reshape(weight.shape))
-        if len(need) > 2 and need[2]:
-            grad_b = Tensor._make(g.sum(axis=(0, 2, 3)))
-        return grad_x, grad_w, grad_b
+        cin = weight.shape[0]
+        w2 = weight.reshape(cin, -1)
+        gpad = pad_zeros(g, ctx.pads)  # dL/dout on the full grid, unfolded onto x's grid
+        grad_x = xp.empty(x.shape, dtype=g.dtype) if need[0] else None
+        grad_w = xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
+        for block, part in unfold.blocks(x.itemsize):
+            cols = part.columns(gpad[block])
+            if need[0]:
+                grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
+            if need[1]:
+                grad_w += _gemm_nt(part.to_matrix(x[block]), cols, groups)
+        grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
+        return (Tensor._make(grad_x) if need[0] else None,
+                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
+                grad_b)
 
 
 def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):

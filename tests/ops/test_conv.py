@@ -139,16 +139,21 @@ def test_first_layer_skips_input_gradient():
     assert x.grad is None and w.grad is not None and w.grad.dtype == gt.float32
 
 
-def test_kept_and_recomputed_columns_agree(monkeypatch):
-    x = RNG.standard_normal((2, 3, 6, 6)).astype(np.float32)
-    w = RNG.standard_normal((4, 3, 3, 3)).astype(np.float32)
-    grads = []
-    for limit in (0, 1 << 30):
-        monkeypatch.setattr(conv_ops, "KEEP_COLUMNS_BYTES", limit)
-        wg = gt.tensor(w, requires_grad=True)
-        F.conv2d(gt.tensor(x), wg, stride=1).square().sum().backward()
-        grads.append(wg.grad.numpy())
-    np.testing.assert_array_equal(grads[0], grads[1])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_blocks_of_samples_do_not_change_results(monkeypatch, stride):
+    x = RNG.standard_normal((5, 4, 7, 6)).astype(np.float32)
+    w = RNG.standard_normal((6, 2, 3, 3)).astype(np.float32)
+    wt = RNG.standard_normal((4, 3, 2, 2)).astype(np.float32)
+    results = []
+    for block_bytes in (1, 1 << 30):  # one sample per block / the whole batch in one block
+        monkeypatch.setattr(conv_ops, "BLOCK_BYTES", block_bytes)
+        xg, wg, wtg = (gt.tensor(a, requires_grad=True) for a in (x, w, wt))
+        y = F.conv2d(xg, wg, stride=stride, padding=1, groups=2)
+        z = F.conv_transpose2d(xg, wtg, stride=stride)
+        (y.square().sum() + z.square().sum()).backward()
+        results.append([y.detach().numpy(), z.detach().numpy(), xg.grad.numpy(), wg.grad.numpy(), wtg.grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 def test_double_backward_raises_clearly():
