@@ -702,56 +702,57 @@ class Tensor:
         return _lazy_ops().logical_not(self)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, dtype=None, axis=None):
-        return _lazy_ops().sum(self, dim, keepdim, dtype=dtype, axis=axis)
+    # (NumPy's `axis=` / `keepdims=` are accepted as aliases of `dim=` / `keepdim=`, as torch does)
+    def sum(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        return _lazy_ops().sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
-        return _lazy_ops().mean(self, dim, keepdim, dtype=dtype, axis=axis)
+    def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        return _lazy_ops().mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
-        return _lazy_ops().var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None, keepdims=None):
+        return _lazy_ops().var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
-        return _lazy_ops().std(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None, keepdims=None):
+        return _lazy_ops().std(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def prod(self, dim=None, keepdim=False, dtype=None, axis=None):
-        return _lazy_ops().prod(self, dim, keepdim, dtype=dtype, axis=axis)
+    def prod(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        return _lazy_ops().prod(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def max(self, dim=None, keepdim=False, axis=None):
-        return _lazy_ops().max(self, dim, keepdim, axis=axis)
+    def max(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        return _lazy_ops().max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim=False, axis=None):
-        return _lazy_ops().min(self, dim, keepdim, axis=axis)
+    def min(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        return _lazy_ops().min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amax(self, dim=(), keepdim=False, axis=None):
-        return _lazy_ops().amax(self, dim, keepdim, axis=axis)
+    def amax(self, dim=(), keepdim=False, axis=None, keepdims=None):
+        return _lazy_ops().amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amin(self, dim=(), keepdim=False, axis=None):
-        return _lazy_ops().amin(self, dim, keepdim, axis=axis)
+    def amin(self, dim=(), keepdim=False, axis=None, keepdims=None):
+        return _lazy_ops().amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmax(self, dim=None, keepdim=False, axis=None):
-        return _lazy_ops().argmax(self, dim, keepdim, axis=axis)
+    def argmax(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        return _lazy_ops().argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim=None, keepdim=False, axis=None):
-        return _lazy_ops().argmin(self, dim, keepdim, axis=axis)
+    def argmin(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        return _lazy_ops().argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def logsumexp(self, dim, keepdim=False):
-        return _lazy_ops().logsumexp(self, dim, keepdim)
+    def logsumexp(self, dim, keepdim=False, keepdims=None):
+        return _lazy_ops().logsumexp(self, dim, keepdim, keepdims=keepdims)
 
-    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-        return _lazy_ops().norm(self, p, dim, keepdim)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None, keepdims=None):
+        return _lazy_ops().norm(self, p, dim, keepdim, keepdims=keepdims)
 
-    def cumsum(self, dim, dtype=None):
-        return _lazy_ops().cumsum(self, dim, dtype=dtype)
+    def cumsum(self, dim=None, dtype=None, axis=None):
+        return _lazy_ops().cumsum(self, dim, dtype=dtype, axis=axis)
 
-    def cumprod(self, dim, dtype=None):
-        return _lazy_ops().cumprod(self, dim, dtype=dtype)
+    def cumprod(self, dim=None, dtype=None, axis=None):
+        return _lazy_ops().cumprod(self, dim, dtype=dtype, axis=axis)
 
-    def all(self, dim=None, keepdim=False):
-        return _lazy_ops().all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, keepdims=None, axis=None):
+        return _lazy_ops().all(self, dim, keepdim, keepdims=keepdims, axis=axis)
 
-    def any(self, dim=None, keepdim=False):
-        return _lazy_ops().any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, keepdims=None, axis=None):
+        return _lazy_ops().any(self, dim, keepdim, keepdims=keepdims, axis=axis)
 
     def count_nonzero(self, dim=None):
         return _lazy_ops().count_nonzero(self, dim)

@@ -435,3 +435,51 @@ def test_random_fills_and_device():
     device = glasstorch.device("cuda" if glasstorch.cuda.is_available() else "cpu")
     assert glasstorch.ones(2).to(device).device == device and str(device) == "cpu"
     assert glasstorch.Tensor([1, 2]).dtype == glasstorch.float32 and glasstorch.Tensor(2, 3).shape == (2, 3)
+
+
+def notes_program(torch):
+    """Tensor basics and autograd as the course notes write them (`import glasstorch as torch`)."""
+    x = torch.arange(12)
+    print(x, x.shape, x.numel())
+    X = x.reshape(3, 4)
+    print(X, torch.zeros((2, 3, 4)).shape, torch.ones((2, 3, 4))[0])
+    x, y = torch.tensor([1.0, 2, 4, 8]), torch.tensor([2, 2, 2, 2])
+    print(x + y, x - y, x * y, x / y, x ** y, torch.exp(x))
+    X = torch.arange(12, dtype=torch.float32).reshape((3, 4))
+    Y = torch.tensor([[2.0, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]])
+    print(torch.cat((X, Y), dim=0), torch.cat((X, Y), dim=1), X == Y, X.sum())
+    a, b = torch.arange(3).reshape((3, 1)), torch.arange(2).reshape((1, 2))
+    print(a + b, X[-1], X[1:3])
+    X[1, 2] = 9
+    X[0:2, :] = 12
+    print(X)
+    a = torch.tensor([3.5])
+    print(a, a.item(), float(a), int(a))
+    x = torch.arange(4.0)
+    x.requires_grad_(True)
+    y = 2 * torch.dot(x, x)
+    y.backward()
+    print(y, x.grad, x.grad == 4 * x)
+    x.grad.zero_()
+    x.sum().backward()
+    print(x.grad)
+    x.grad.zero_()
+    y = x * x
+    u = y.detach()
+    (u * x).sum().backward()
+    print(x.grad == u)
+    A = torch.arange(20, dtype=torch.float32).reshape(5, 4)
+    print(A.T, A.sum(axis=0), A.mean(), A.sum(axis=[0, 1]), A.cumsum(axis=0), A / A.sum(axis=1, keepdims=True))
+    print(torch.mv(A, torch.ones(4)), torch.mm(A, torch.ones(4, 3)), torch.norm(torch.tensor([3.0, -4.0])))
+    y_hat = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
+    y = torch.tensor([0, 2])
+    print(y_hat[[0, 1], y], -torch.log(y_hat[range(len(y_hat)), y]), y_hat.argmax(axis=1),
+          float((y_hat.argmax(axis=1).type(y.dtype) == y).sum()))
+    print(torch.tensor([[1., 2.], [3., 4.]]).max(dim=1), torch.tensor([[1., 2.], [3., 4.]]).sort(0, descending=True))
+
+
+def test_notes_program_prints_what_torch_prints(capsys):
+    notes_program(glasstorch)
+    ours = capsys.readouterr().out.replace("glasstorch", "torch")
+    notes_program(torch)
+    assert ours == capsys.readouterr().out

@@ -105,12 +105,13 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
     anomaly = grad_mode.is_anomaly_enabled()
     grad_mode_before = grad_mode.is_grad_enabled()
     grad_mode._set_enabled(create_graph)  # backward ops are recorded only for higher-order gradients
+    captures_nodes = bool(walk.target_of_node)
     try:
         for node in order:
             g = grads.pop(node, None)
             if g is None:
                 continue
-            if node.tensor_hooks or node.retained or walk.target_of_node:
+            if node.tensor_hooks or node.retained or captures_nodes:
                 g = walk.at_node(node, g)
             cls = type(node)
             saves_values = cls.needs_inputs or cls.saves_output
@@ -223,7 +224,7 @@ class _Walk:
         leaf.grad = self._stored(g) if leaf.grad is None else self._added(leaf.grad, g)
 
     def _added(self, old, g):
-        if self.create_graph or old.requires_grad:
+        if self.create_graph or old._requires_grad:
             return old + g
         a = old._array
         owner = a.base if a.base is not None else a

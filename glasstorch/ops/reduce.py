@@ -15,7 +15,19 @@ from .shape import Expand, Reshape
 
 xp = backend.xp
 
-values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+def _return_type(name):
+    """torch.return_types.<name>: a (values, indices) named tuple that prints like torch's."""
+    def __repr__(self):
+        return f"glasstorch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (collections.namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
+
+
+RETURN_TYPES = {name: _return_type(name) for name in ("max", "min", "sort", "topk", "kthvalue", "median")}
+
+
+def _keep(keepdim, keepdims):
+    """NumPy's `keepdims=` is accepted as an alias of `keepdim=`, as torch does."""
+    return keepdim if keepdims is None else keepdims
 
 
 class Sum(Function):
@@ -148,7 +160,8 @@ class Norm2(Function):
 
 
 # ----------------------------------------------------------------------------- wrappers
-def sum(x, dim=None, keepdim=False, dtype=None, axis=None):
+def sum(x, dim=None, keepdim=False, keepdims=None, dtype=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
     x = as_tensor(x)
     if dtype is not None:
         x = to_dtype(x, backend.to_dtype(dtype))
@@ -157,7 +170,8 @@ def sum(x, dim=None, keepdim=False, dtype=None, axis=None):
     return Sum.apply(x, dims=reduction_dims(dim, x.ndim, axis), keepdim=keepdim)
 
 
-def mean(x, dim=None, keepdim=False, dtype=None, axis=None):
+def mean(x, dim=None, keepdim=False, keepdims=None, dtype=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
     x = as_tensor(x)
     if dtype is not None:
         x = to_dtype(x, backend.to_dtype(dtype))
@@ -173,8 +187,9 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
+def var(x, dim=None, unbiased=None, keepdim=False, keepdims=None, correction=None, axis=None):
     """Variance with Bessel's correction by default (unbiased=True / correction=1), as torch."""
+    keepdim = _keep(keepdim, keepdims)
     if isinstance(dim, bool):  # torch.var(x, False): the legacy positional `unbiased`
         dim, unbiased = None, dim
     x = float_operand(as_tensor(x))
@@ -186,22 +201,26 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
     return sum(centered * centered, dims, keepdim) / builtins.max(n - _correction(unbiased, correction), 0)
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
+def std(x, dim=None, unbiased=None, keepdim=False, keepdims=None, correction=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
     from .elementwise import sqrt
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis))
 
 
-def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return var(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
+def var_mean(x, dim=None, unbiased=None, keepdim=False, keepdims=None, correction=None):
+    keepdim = _keep(keepdim, keepdims)
+    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
 
 
-def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return std(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
+def std_mean(x, dim=None, unbiased=None, keepdim=False, keepdims=None, correction=None):
+    keepdim = _keep(keepdim, keepdims)
+    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
 
 
-def prod(x, dim=None, keepdim=False, dtype=None, axis=None):
+def prod(x, dim=None, keepdim=False, keepdims=None, dtype=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
     x = as_tensor(x)
     if axis is not None:
         dim = axis
@@ -212,7 +231,8 @@ def prod(x, dim=None, keepdim=False, dtype=None, axis=None):
     return Prod.apply(x, dim=wrap_dim(dim, x.ndim) if dim is not None else None, keepdim=keepdim)
 
 
-def cumsum(x, dim, dtype=None):
+def cumsum(x, dim=None, dtype=None, axis=None):
+    dim = axis if dim is None else dim
     x = as_tensor(x)
     if dtype is not None:
         x = to_dtype(x, backend.to_dtype(dtype))
@@ -221,7 +241,8 @@ def cumsum(x, dim, dtype=None):
     return Cumsum.apply(x, dim=wrap_dim(dim, x.ndim))
 
 
-def cumprod(x, dim, dtype=None):
+def cumprod(x, dim=None, dtype=None, axis=None):
+    dim = axis if dim is None else dim
     x = as_tensor(x)
     if dtype is not None:
         x = to_dtype(x, backend.to_dtype(dtype))
@@ -247,25 +268,29 @@ def _extreme(x, dim, keepdim, axis, largest):
     values = gather(x, dim, idx)
     if not keepdim:
         values, idx = values.squeeze(dim), idx.squeeze(dim)
-    return values_indices(values, idx)
+    return RETURN_TYPES["max" if largest else "min"](values, idx)
 
 
-def max(x, dim=None, keepdim=False, axis=None, other=None):
+def max(x, dim=None, keepdim=False, keepdims=None, axis=None, other=None):
     """`max(x)` -> the largest value; `max(x, dim)` -> (values, indices); `max(a, b)` -> elementwise."""
+    keepdim = _keep(keepdim, keepdims)
     return _extreme(x, dim if other is None else other, keepdim, axis, True)
 
 
-def min(x, dim=None, keepdim=False, axis=None, other=None):
+def min(x, dim=None, keepdim=False, keepdims=None, axis=None, other=None):
+    keepdim = _keep(keepdim, keepdims)
     return _extreme(x, dim if other is None else other, keepdim, axis, False)
 
 
-def amax(x, dim=(), keepdim=False, axis=None):
+def amax(x, dim=(), keepdim=False, keepdims=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
     x = as_tensor(x)
     dims = reduction_dims(None if dim == () else dim, x.ndim, axis)
     return Amax.apply(x, dims=dims, keepdim=keepdim, largest=True)
 
 
-def amin(x, dim=(), keepdim=False, axis=None):
+def amin(x, dim=(), keepdim=False, keepdims=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
     x = as_tensor(x)
     dims = reduction_dims(None if dim == () else dim, x.ndim, axis)
     return Amax.apply(x, dims=dims, keepdim=keepdim, largest=False)
@@ -276,8 +301,9 @@ def aminmax(x, dim=None, keepdim=False):
                                                                amax(x, () if dim is None else dim, keepdim))
 
 
-def logsumexp(x, dim, keepdim=False):
+def logsumexp(x, dim, keepdim=False, keepdims=None):
     """log(sum(exp(x))) along dim, shifted by the max so that large inputs stay finite."""
+    keepdim = _keep(keepdim, keepdims)
     from .elementwise import exp, log
     x = float_operand(as_tensor(x))
     dims = reduction_dims(dim, x.ndim)
@@ -287,8 +313,9 @@ def logsumexp(x, dim, keepdim=False):
     return out if keepdim else out.squeeze(dims) if dims else out
 
 
-def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(x, p="fro", dim=None, keepdim=False, keepdims=None, dtype=None):
     """Vector p-norm (2 by default, 'fro' = 2); p = inf / -inf give max / min of |x|."""
+    keepdim = _keep(keepdim, keepdims)
     from .elementwise import abs as abs_
     x = float_operand(as_tensor(x))
     dims = reduction_dims(dim, x.ndim)
@@ -309,7 +336,8 @@ def dist(a, b, p=2):
     return norm(a - b, p)
 
 
-def argmax(x, dim=None, keepdim=False, axis=None):
+def argmax(x, dim=None, keepdim=False, keepdims=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
     x = as_tensor(x)
     if axis is not None:
         dim = axis
@@ -319,7 +347,8 @@ def argmax(x, dim=None, keepdim=False, axis=None):
     return Tensor._make(x._array.argmax(axis=wrap_dim(dim, x.ndim), keepdims=keepdim).astype(xp.int64))
 
 
-def argmin(x, dim=None, keepdim=False, axis=None):
+def argmin(x, dim=None, keepdim=False, keepdims=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
     x = as_tensor(x)
     if axis is not None:
         dim = axis
@@ -329,13 +358,17 @@ def argmin(x, dim=None, keepdim=False, axis=None):
     return Tensor._make(x._array.argmin(axis=wrap_dim(dim, x.ndim), keepdims=keepdim).astype(xp.int64))
 
 
-def all(x, dim=None, keepdim=False):
+def all(x, dim=None, keepdim=False, keepdims=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
+    dim = axis if dim is None else dim
     x = as_tensor(x)
     dims = reduction_dims(dim, x.ndim)
     return Tensor._make(xp.asarray(x._array.astype(bool).all(axis=dims, keepdims=keepdim)))
 
 
-def any(x, dim=None, keepdim=False):
+def any(x, dim=None, keepdim=False, keepdims=None, axis=None):
+    keepdim = _keep(keepdim, keepdims)
+    dim = axis if dim is None else dim
     x = as_tensor(x)
     dims = reduction_dims(dim, x.ndim)
     return Tensor._make(xp.asarray(x._array.astype(bool).any(axis=dims, keepdims=keepdim)))
@@ -371,7 +404,7 @@ def sort(x, dim=-1, descending=False, stable=False):
     from .indexing import gather
     x = as_tensor(x)
     idx = argsort(x, dim, descending)
-    return values_indices(gather(x, wrap_dim(dim, x.ndim) if x.ndim else 0, idx) if x.ndim else x, idx)
+    return RETURN_TYPES["sort"](gather(x, wrap_dim(dim, x.ndim) if x.ndim else 0, idx) if x.ndim else x, idx)
 
 
 def topk(x, k, dim=-1, largest=True, sorted=True):
@@ -382,10 +415,11 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= x.shape[dim] if x.ndim else k > 1:
         raise RuntimeError("selected index k out of range")
     idx = narrow(argsort(x, dim, descending=largest), dim, 0, k)
-    return values_indices(gather(x, dim, idx), idx)
+    return RETURN_TYPES["topk"](gather(x, dim, idx), idx)
 
 
-def kthvalue(x, k, dim=-1, keepdim=False):
+def kthvalue(x, k, dim=-1, keepdim=False, keepdims=None):
+    keepdim = _keep(keepdim, keepdims)
     from .indexing import gather
     from .shape import narrow
     x = as_tensor(x)
@@ -394,11 +428,12 @@ def kthvalue(x, k, dim=-1, keepdim=False):
     values = gather(x, dim, idx)
     if not keepdim:
         values, idx = values.squeeze(dim), idx.squeeze(dim)
-    return values_indices(values, idx)
+    return RETURN_TYPES["kthvalue"](values, idx)
 
 
-def median(x, dim=None, keepdim=False):
+def median(x, dim=None, keepdim=False, keepdims=None):
     """The lower median (torch's convention), with indices when dim is given."""
+    keepdim = _keep(keepdim, keepdims)
     x = as_tensor(x)
     if dim is None:
         flat = x.reshape(-1)

@@ -360,7 +360,7 @@ def test_no_grad_records_nothing(spec, case):
 
 
 # ----------------------------------------------------------------------------- random shapes (hypothesis)
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 BROADCAST_OPS = {"add": lambda L, a, b: a + b, "sub": lambda L, a, b: a - b, "mul": lambda L, a, b: a * b,
@@ -400,6 +400,7 @@ def test_random_reductions_match_torch(name, shape, data, keepdim):
     dims = data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=ndim,
                               unique_by=lambda d: d % ndim))
     dim = dims[0] if len(dims) == 1 and data.draw(st.booleans()) else tuple(dims)
+    assume(not (name == "norm" and isinstance(dim, tuple) and len(dim) > 2))  # torch: a matrix norm takes 2 dims
     fn = REDUCTIONS[name]
     spec = Spec(name, lambda L, x: fn(L, x, dim, keepdim), [(tuple(shape),)])
     _forward_backward(spec, (tuple(shape),), "float64")
