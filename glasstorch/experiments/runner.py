@@ -123,8 +123,8 @@ def run_on_engine(module, cfg, engine, folder, quick, data_dir=None, device="cpu
 
 def run_experiment(name, engines=("glass",), quick=False, overrides=None, data_dir=None, out_root="out",
                    device="cpu", verbose=True, folder=None, command="", write=True):
-    """Run experiment `name` on each engine, write its run folder, return the RunRecord."""
-    module = get(name)
+    """Run experiment `name` (or an experiment module) on each engine, write its run folder, return the RunRecord."""
+    module = get(name) if isinstance(name, str) else name
     cfg, ignored = make_config(module, quick, **(overrides or {}))
     if hasattr(cfg, "device"):
         cfg = dataclasses.replace(cfg, device=device)
