@@ -60,7 +60,7 @@ def build_parser():
         description="glasstorch: deep learning from scratch on NumPy, with PyTorch's API. "
                     "This command runs the experiments of the course notes on glasstorch and, side by side, "
                     "on PyTorch.",
-        epilog=__doc__.split("\n", 2)[2])
+        epilog="examples:\n" + __doc__.split("\n", 2)[2])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the experiments", formatter_class=argparse.RawDescriptionHelpFormatter,
