@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 from . import grad_mode
-from .function import check_finite_grad
+from .function import InputMeta, check_finite_grad
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -114,8 +114,7 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
             if node.tensor_hooks or node.retained or captures_nodes:
                 g = walk.at_node(node, g)
             cls = type(node)
-            saves_values = cls.needs_inputs or cls.saves_output
-            if saves_values:
+            if cls.needs_inputs or cls.saves_output:
                 node.check_saved()
             if create_graph and cls.once_differentiable:
                 raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
@@ -132,7 +131,7 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
                     grads[fn] = ig if received is None else received + ig
                 else:
                     _add_gradient(grads, leaf_grads, inp, None, ig)
-            if saves_values and not retain_graph:
+            if not retain_graph:
                 node.free()
         for leaf, g in leaf_grads.values():
             walk.deliver_to_leaf(leaf, g)
@@ -167,10 +166,14 @@ def _call_backward(node, g):
 
 def _fit_to_input(g, inp):
     """Undo broadcasting (sum over the broadcast dims) and match the input's dtype: the one central place."""
-    if g._array.shape != inp._array.shape:
-        g = g.sum_to_size(inp._array.shape)
-    if g._array.dtype != inp._array.dtype:
-        g = g.to(backend.from_numpy_dtype(inp._array.dtype))
+    if type(inp) is InputMeta:
+        shape, dtype = inp.shape, inp.np_dtype
+    else:
+        shape, dtype = inp._array.shape, inp._array.dtype
+    if g._array.shape != shape:
+        g = g.sum_to_size(shape)
+    if g._array.dtype != dtype:
+        g = g.to(backend.from_numpy_dtype(dtype))
     return g
 
 

@@ -149,17 +149,41 @@ class Function:
         return True
 
     def free(self):
-        """Drop the saved values (inputs' data, the output) once backward has used them; the edges stay.
+        """Drop what backward used (saved inputs, the output, ctx arrays) so activations can be released.
 
-        The walk frees only nodes that save values (needs_inputs / saves_output): a second backward
-        through them raises, while add-only graphs can be walked again, as in torch.
+        A node that saved values keeps nothing: a second backward through it raises (torch's rule).
+        A node that saved nothing (add, reshape, sum ...) keeps its inputs' shapes and dtypes, so an
+        add-only graph can be walked again, as in torch.
         """
-        # leaves that require grad stay (next_functions shows them); everything else is let go
-        self.inputs = tuple([t if fn is None and t._requires_grad else None for t, fn in zip(self.inputs, self.edges)])
-        if type(self).saves_output:
+        cls = type(self)
+        if cls.needs_inputs or cls.saves_output:
+            # leaves that require grad stay (next_functions shows them); everything else is let go
+            self.inputs = tuple([t if fn is None and t._requires_grad else None
+                                 for t, fn in zip(self.inputs, self.edges)])
             self.output = None
-        self.__dict__.clear()  # masks, im2col columns ...
-        self.freed = True
+            self.__dict__.clear()  # masks, im2col columns ...
+            self.freed = True
+        else:
+            self.inputs = tuple([t if (fn is None and t._requires_grad) or type(t) is InputMeta else InputMeta(t)
+                                 for t, fn in zip(self.inputs, self.edges)])
+
+
+class InputMeta:
+    """What a freed node still knows of an input: enough for the walk to shape its gradient."""
+    __slots__ = ("shape", "np_dtype", "_requires_grad")
+
+    def __init__(self, tensor):
+        self.shape = tensor._array.shape
+        self.np_dtype = tensor._array.dtype
+        self._requires_grad = tensor._requires_grad
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @property
+    def dtype(self):
+        return backend.from_numpy_dtype(self.np_dtype)
 
 
 class AccumulateGrad:

@@ -312,3 +312,17 @@ def test_backward_restores_grad_mode_and_keeps_recording():
         (w * 2).sum()
         assert not glasstorch.is_grad_enabled()
     assert glasstorch.is_grad_enabled()
+
+
+def test_backward_releases_intermediate_activations():
+    import weakref
+    x = glasstorch.randn(100, 100, requires_grad=True)
+    h = (x * 2).exp()
+    y = (h.reshape(-1) + 1).sum()
+    alive = weakref.ref(h)
+    del h
+    assert alive() is not None  # the graph holds it until backward
+    y.backward()
+    assert alive() is None, "the graph still holds an activation after backward"
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
