@@ -30,7 +30,7 @@ xp = backend.xp
 as_strided = xp.lib.stride_tricks.as_strided
 
 #: target size of one block's im2col columns (see the module docstring)
-BLOCK_BYTES = 2 * 2 ** 20
+BLOCK_BYTES = 4 * 2 ** 20
 
 
 class Unfold:
