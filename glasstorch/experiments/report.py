@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .runner import describe_targets, expected_for, versions
 
-X_KEYS = ("epoch", "step", "iteration", "iter")
+X_KEYS = ("epoch", "step", "iteration", "iter", "epsilon")
 
 
 def _fmt(value):
@@ -94,12 +94,14 @@ def plot_history(record, folder):
     histories = [(run.engine, run.lab.history) for run in record.runs if run.lab.history]
     if not histories:
         return None
-    first = histories[0][1][0]
-    x_key = next((k for k in X_KEYS if k in first), None)
+    def x_of(row):  # each row is plotted against its own x (experiments may log epochs, then steps)
+        return next((k for k in X_KEYS if k in row), None)
+
     metrics = []
     for _, history in histories:
         for row in history:
-            metrics += [k for k, v in row.items() if k != x_key and k not in metrics and isinstance(v, (int, float))]
+            metrics += [k for k, v in row.items() if k not in X_KEYS and k not in metrics
+                        and isinstance(v, (int, float)) and not isinstance(v, bool)]
     metrics = metrics[:6]
     if not metrics:
         return None
@@ -112,7 +114,8 @@ def plot_history(record, folder):
     styles = {"glass": dict(color="tab:blue", lw=2), "torch": dict(color="tab:orange", lw=1.5, ls="--")}
     for ax, metric in zip(axes.flat, metrics):
         for engine, history in histories:
-            points = [(row.get(x_key, i), row[metric]) for i, row in enumerate(history) if metric in row]
+            points = [(row.get(x_of(row), i), row[metric]) for i, row in enumerate(history) if metric in row]
+            x_key = next((x_of(row) for row in history if metric in row), None)
             if points:
                 xs, ys = zip(*points)
                 ax.plot(xs, ys, label=engine, marker="o" if len(xs) < 30 else None, ms=3, **styles.get(engine, {}))

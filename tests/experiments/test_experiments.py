@@ -81,3 +81,13 @@ def test_both_engines_share_one_folder_and_one_curves_figure(tmp_path):
 def test_unknown_experiment_names_the_choices():
     with pytest.raises(KeyError, match="glasstorch list"):
         get("no-such-experiment")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", names())
+def test_full_size_meets_targets_on_glasstorch(name, tmp_path, request):
+    """The issue's full-size targets (minutes to hours on a laptop): pytest --runslow."""
+    data_dir = request.getfixturevalue("shared_data")
+    record = run_experiment(name, ("glass",), quick=False, data_dir=str(data_dir), folder=tmp_path / name,
+                            verbose=False)
+    assert record.passed, _explain(record)
