@@ -143,9 +143,23 @@ def _gemm(a, b, groups):
 def _gemm_nt(a, b, groups):
     """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
     if groups == 1:
-        return a @ b.T
+        return _long_product(a, b)
     out = xp.matmul(_grouped(a, groups), _grouped(b, groups).transpose(0, 2, 1))
     return out.reshape(groups * out.shape[1], out.shape[2])
+
+
+def _long_product(a, b, chunk=2048):
+    """a @ b.T where the shared dim (positions) is long and the result small (a weight gradient).
+
+    Measured with OpenBLAS: b @ a.T (transposed back) runs up to 2x faster than a @ b.T for these
+    shapes, and a tiny result (LeNet's 6 x 25) is fastest summed over chunks of the long dim.
+    """
+    if a.shape[0] * b.shape[0] <= 1024 and a.shape[1] > 2 * chunk:
+        out = a[:, :chunk] @ b[:, :chunk].T
+        for start in range(chunk, a.shape[1], chunk):
+            out += a[:, start:start + chunk] @ b[:, start:start + chunk].T
+        return out
+    return (b @ a.T).T
 
 
 def _gemm_tn(a, b, groups):
