@@ -34,7 +34,7 @@ MEMORY_TARGETS = {"cnn": 2.0}
 #: (max - min) / median of the window rates above which a run is flagged as disturbed
 DISTURBED_SPREAD = 0.25
 
-_thread_limits = []  # keeps threadpoolctl's limiter alive for the whole run
+_thread_limits = []  # (threadpoolctl limiter, [(torch, its previous thread count)]) per call, to undo
 
 
 def limit_threads(n, *frameworks):
@@ -42,10 +42,19 @@ def limit_threads(n, *frameworks):
     if n is None:
         return
     from threadpoolctl import threadpool_limits
-    _thread_limits.append(threadpool_limits(limits=n, user_api="blas"))
-    for fw in frameworks:
-        if fw.__name__ == "torch":
-            fw.set_num_threads(n)
+    torches = [(fw, fw.get_num_threads()) for fw in frameworks if fw.__name__ == "torch"]
+    _thread_limits.append((threadpool_limits(limits=n, user_api="blas"), torches))
+    for fw, _ in torches:
+        fw.set_num_threads(n)
+
+
+def restore_threads():
+    """Undo every limit_threads (for callers that go on in the same process, like the tests)."""
+    while _thread_limits:
+        limiter, torches = _thread_limits.pop()
+        limiter.restore_original_limits()
+        for fw, count in torches:
+            fw.set_num_threads(count)
 
 
 def blas_info():
@@ -159,14 +168,21 @@ def run_workload(workload, engines, args):
                 calls[name] = fn
             except Exception as e:
                 result["errors"][name] = f"{mode}: {type(e).__name__}: {e}"
-        seconds = time_alternating(calls, args.windows, args.window_seconds, args.warmup_seconds,
-                                   CLOCKS[args.clock])
+        seconds = time_alternating(calls, args.windows, args.window_seconds, args.warmup_seconds, args.clock_fn)
         result[mode] = summarise(seconds, samples_per_call, flops_per_call)
         if mode == "train" and "glasstorch" in calls:
             result["float32_throughout"] = float32_throughout(instances["glasstorch"])
-    if args.memory:
-        result["memory"] = {name: peak_memory(name, workload.name, batch, args) for name in engines}
     return result
+
+
+def measure_memory(results, args):
+    """Every workload's peak memory on each engine: fresh processes, two at a time (after the timing)."""
+    from concurrent.futures import ThreadPoolExecutor
+    jobs = [(name, engine, r["batch"]) for name, r in results["workloads"].items() for engine in ENGINES]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        peaks = list(pool.map(lambda job: peak_memory(job[1], job[0], job[2], args), jobs))
+    for (name, engine, _), peak in zip(jobs, peaks):
+        results["workloads"][name].setdefault("memory", {})[engine] = peak
 
 
 def peak_memory(engine, workload_name, batch, args):
@@ -232,10 +248,9 @@ def run_epoch(engines, args, batch=128):
             del runs[name], rates[name]
     for _ in range(1 if args.quick else args.epochs):
         for name, run in runs.items():
-            clock = CLOCKS[args.clock]
-            start = clock()
+            start = args.clock_fn()
             samples = one_epoch(*run, limit=max_batches)
-            rates[name].append(samples / max(clock() - start, 1e-9))
+            rates[name].append(samples / max(args.clock_fn() - start, 1e-9))
     result = summarise({k: [1 / r for r in v] for k, v in rates.items()}, 1, 0)
     result["errors"] = errors
     result["batch"] = batch
@@ -314,6 +329,7 @@ def parse_args(argv=None):
     p.add_argument("--data", default=str(DEFAULT_DATA), help="folder holding mnist/ (default ../shared/data)")
     p.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-memory subprocesses")
     p.add_argument("--profile", metavar="WORKLOAD", help="cProfile glasstorch's training step instead of timing")
+    p.add_argument("--layers", metavar="WORKLOAD", help="time each layer, the loss and the optimizer step alone")
     args = p.parse_args(argv)
     for name, default, quick in (("windows", 5, 2), ("window_seconds", 1.0, 0.01), ("warmup_seconds", 0.5, 0.0)):
         if getattr(args, name) is None:
@@ -323,6 +339,10 @@ def parse_args(argv=None):
     if unknown:
         p.error(f"unknown workload(s) {unknown}; choose from {[*W.WORKLOADS, 'epoch']}")
     args.names = names
+    args.clock_fn = CLOCKS[args.clock]
+    for option in ("profile", "layers"):
+        if getattr(args, option) and getattr(args, option) not in W.WORKLOADS:
+            p.error(f"--{option}: unknown workload {getattr(args, option)!r}; choose from {list(W.WORKLOADS)}")
     return args
 
 
@@ -350,15 +370,24 @@ def main(argv=None):
         from .hotspots import profile_workload
         print(profile_workload(engines["glasstorch"], W.WORKLOADS[args.profile], args))
         return None
+    if args.layers:
+        from .layers import layer_table, layer_times
+        print(layer_table(args.layers, layer_times(engines, W.WORKLOADS[args.layers], args)))
+        return None
     results = {"meta": meta(args, engines), "workloads": {}}
     print(f"glasstorch vs torch {engines['torch'].__version__}, {args.threads} thread(s) each, "
           f"median of {args.windows} alternating windows ({args.clock} clock); load average {os.getloadavg()[0]:.2f}", flush=True)
     for name in args.names:
+        started = time.perf_counter()
         if name == "epoch":
             results["epoch"] = run_epoch(engines, args)
         else:
             results["workloads"][name] = run_workload(W.WORKLOADS[name], engines, args)
-        print(f"  {name} done", file=sys.stderr, flush=True)
+        print(f"  {name} done ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
+    if args.memory:
+        started = time.perf_counter()
+        measure_memory(results, args)
+        print(f"  memory done ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     results["meta"]["load_average_end"] = os.getloadavg()
     text = table(results)
     print(text)
