@@ -90,7 +90,7 @@ def _check_conv(x, weight, bias, groups, pads, dilation):
                            f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
                            f"channels instead")
     if weight.shape[0] % groups:
-        raise RuntimeError("Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
                            f"but got weight of size {list(weight.shape)} instead")
     if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
         other = weight if x.dtype != weight.dtype else bias
@@ -160,7 +160,10 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def pad(input, pad, mode="constant", value=None):
-    """Pad the last len(pad)//2 dims: pad = (left, right, top, bottom, ...); modes constant/reflect/replicate/circular."""
+    """Pad the last len(pad)//2 dims, pad = (left, right, top, bottom, ...).
+
+    Modes: 'constant' (with `value`), 'reflect', 'replicate', 'circular'.
+    """
     if mode == "constant":
         return _conv.pad(input, tuple(pad), "constant", 0.0 if value is None else value)
     if value not in (None, 0, 0.0):
@@ -213,7 +216,8 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _adaptive_size(x, output_size, n):
-    size = (output_size,) * n if isinstance(output_size, numbers.Integral) or output_size is None else tuple(output_size)
+    single = isinstance(output_size, numbers.Integral) or output_size is None
+    size = (output_size,) * n if single else tuple(output_size)
     if len(size) == 1:
         size = size * n
     return tuple(x.shape[-n + i] if s is None else int(s) for i, s in enumerate(size))
@@ -539,7 +543,7 @@ def _class_target(input, target, name):
     """Check (N, C, d...) input against (N, d...) integer targets; unbatched (C,) with a 0-dim target too."""
     if input.ndim == 1:
         if target.ndim != 0:
-            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         return input.unsqueeze(0), target.reshape(1), True
     if input.ndim == 0:
         raise RuntimeError("input tensor should be 1D or more")

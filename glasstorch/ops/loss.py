@@ -28,7 +28,7 @@ def target_weights(target, weight, ignore_index, dtype):
     return xp.where(keep, w, 0).astype(dtype, copy=False), safe
 
 
-def check_targets(safe, n_classes, keep):
+def check_targets(safe, n_classes):
     if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
         bad = int(safe[(safe < 0) | (safe >= n_classes)][0])
         raise IndexError(f"Target {bad} is out of bounds.")
@@ -49,7 +49,7 @@ class CrossEntropy(Function):
         shifted = x - x.max(axis=1, keepdims=True)
         log_probs = shifted - ctx.xp.log(ctx.xp.exp(shifted).sum(axis=1, keepdims=True))
         w_t, safe = target_weights(target, weight, ignore_index, x.dtype)
-        check_targets(safe, n_classes, None)
+        check_targets(safe, n_classes)
         picked = ctx.xp.take_along_axis(log_probs, safe[:, None], axis=1)[:, 0]
         loss = -(1 - label_smoothing) * w_t * picked if label_smoothing else -w_t * picked
         if label_smoothing:
@@ -100,7 +100,7 @@ class NLLLoss(Function):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
         w_t, safe = target_weights(target, weight, ignore_index, x.dtype)
-        check_targets(safe, x.shape[1], None)
+        check_targets(safe, x.shape[1])
         loss = -w_t * ctx.xp.take_along_axis(x, safe[:, None], axis=1)[:, 0]
         ctx.w_t, ctx.safe, ctx.reduction = w_t, safe, reduction
         if reduction == "none":
@@ -136,7 +136,6 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .arithmetic import where
         from .elementwise import clamp, log, log1p
         x, t = ctx.inputs
         grad_x = grad_t = None

@@ -120,12 +120,13 @@ def test_ranking_and_embedding_losses():
 def test_poisson_and_gaussian_nll():
     a = RNG.standard_normal((4, 3)).astype(np.float32)
     counts = RNG.integers(0, 5, (4, 3)).astype(np.float32)
-    compare(lambda x, t: F.poisson_nll_loss(x, t, full=True), lambda x, t: TF.poisson_nll_loss(x, t, full=True), [a], (counts,))
-    compare(lambda x, t: F.poisson_nll_loss(x, t, log_input=False), lambda x, t: TF.poisson_nll_loss(x, t, log_input=False),
-            [np.abs(a) + 0.1], (counts,))
+    compare(lambda x, t: F.poisson_nll_loss(x, t, full=True), lambda x, t: TF.poisson_nll_loss(x, t, full=True),
+            [a], (counts,))
+    compare(lambda x, t: F.poisson_nll_loss(x, t, log_input=False),
+            lambda x, t: TF.poisson_nll_loss(x, t, log_input=False), [np.abs(a) + 0.1], (counts,))
     var = RNG.random((4, 3)).astype(np.float32) + 0.1
-    compare(lambda x, v, t: F.gaussian_nll_loss(x, t, v, full=True), lambda x, v, t: TF.gaussian_nll_loss(x, t, v, full=True),
-            [a, var], (counts,))
+    compare(lambda x, v, t: F.gaussian_nll_loss(x, t, v, full=True),
+            lambda x, v, t: TF.gaussian_nll_loss(x, t, v, full=True), [a, var], (counts,))
 
 
 def test_similarities_and_normalize():

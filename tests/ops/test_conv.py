@@ -11,6 +11,7 @@ from glasstorch.autograd.gradcheck import gradcheck
 from glasstorch.ops import conv as conv_ops
 
 RNG = np.random.default_rng(0)
+TF = torch.nn.functional
 
 
 def reference_conv2d(x, w, b, stride, padding, dilation, groups):
@@ -70,7 +71,7 @@ def test_conv2d_matches_torch_and_reference(s):
     b = RNG.standard_normal(o).astype(np.float32)
     args = dict(stride=(s["sh"], s["sw"]), padding=(s["ph"], s["pw"]), dilation=(s["dh"], s["dw"]), groups=s["groups"])
     arrays = [x, w, b] if s["bias"] else [x, w]
-    ours, theirs = run_both(lambda *t: F.conv2d(*t, **args), lambda *t: torch.nn.functional.conv2d(*t, **args), arrays)
+    ours, theirs = run_both(lambda *t: F.conv2d(*t, **args), lambda *t: TF.conv2d(*t, **args), arrays)
     assert ours[0].dtype == np.float32 and all(g.dtype == np.float32 for g in ours[1])
     assert_match(ours, theirs)
     expected = reference_conv2d(x.astype(np.float64), w.astype(np.float64), b if s["bias"] else None,
@@ -84,20 +85,20 @@ def test_conv2d_string_padding(padding, dilation):
     x = RNG.standard_normal((2, 3, 7, 6)).astype(np.float32)
     w = RNG.standard_normal((4, 3, 2, 3)).astype(np.float32)  # even kernel: 'same' pads asymmetrically
     ours, theirs = run_both(lambda a, b: F.conv2d(a, b, padding=padding, dilation=dilation),
-                            lambda a, b: torch.nn.functional.conv2d(a, b, padding=padding, dilation=dilation), [x, w])
+                            lambda a, b: TF.conv2d(a, b, padding=padding, dilation=dilation), [x, w])
     assert_match(ours, theirs)
 
 
 def test_conv2d_unbatched_and_conv1d():
     x = RNG.standard_normal((3, 6, 5)).astype(np.float32)
     w = RNG.standard_normal((2, 3, 3, 2)).astype(np.float32)
-    assert_match(*run_both(lambda a, b: F.conv2d(a, b, padding=1), lambda a, b: torch.nn.functional.conv2d(a, b, padding=1), [x, w]))
+    assert_match(*run_both(lambda a, b: F.conv2d(a, b, padding=1), lambda a, b: TF.conv2d(a, b, padding=1), [x, w]))
     x1 = RNG.standard_normal((2, 4, 11)).astype(np.float32)
     w1 = RNG.standard_normal((6, 2, 3)).astype(np.float32)
     b1 = RNG.standard_normal(6).astype(np.float32)
     for kw in (dict(stride=2, padding=1, groups=2), dict(padding="same", dilation=2, groups=2)):
         assert_match(*run_both(lambda a, b, c: F.conv1d(a, b, c, **kw),
-                               lambda a, b, c: torch.nn.functional.conv1d(a, b, c, **kw), [x1, w1, b1]))
+                               lambda a, b, c: TF.conv1d(a, b, c, **kw), [x1, w1, b1]))
 
 
 @settings(max_examples=25, deadline=None)
@@ -112,14 +113,14 @@ def test_conv_transpose2d_matches_torch(n, groups, size, k, stride, padding, dil
     if (size - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1 <= 0:
         return
     assert_match(*run_both(lambda *t: F.conv_transpose2d(*t, **kw),
-                           lambda *t: torch.nn.functional.conv_transpose2d(*t, **kw), [x, w, b]))
+                           lambda *t: TF.conv_transpose2d(*t, **kw), [x, w, b]))
 
 
 def test_conv_transpose1d_matches_torch():
     x = RNG.standard_normal((2, 4, 6)).astype(np.float32)
     w = RNG.standard_normal((4, 3, 3)).astype(np.float32)
     assert_match(*run_both(lambda a, b: F.conv_transpose1d(a, b, stride=2, padding=1, output_padding=1),
-                           lambda a, b: torch.nn.functional.conv_transpose1d(a, b, stride=2, padding=1,
+                           lambda a, b: TF.conv_transpose1d(a, b, stride=2, padding=1,
                                                                              output_padding=1), [x, w]))
 
 
@@ -181,11 +182,11 @@ def test_pad_modes_match_torch(mode):
     x = RNG.standard_normal((2, 3, 5, 4)).astype(np.float32)
     pads = (1, 2, 3, 1)
     kw = dict(mode=mode, value=1.5) if mode == "constant" else dict(mode=mode)
-    assert_match(*run_both(lambda a: F.pad(a, pads, **kw), lambda a: torch.nn.functional.pad(a, pads, **kw), [x]))
+    assert_match(*run_both(lambda a: F.pad(a, pads, **kw), lambda a: TF.pad(a, pads, **kw), [x]))
 
 
 def test_pad_negative_crops_and_gradcheck():
     x = RNG.standard_normal((2, 5, 4)).astype(np.float32)
-    assert_match(*run_both(lambda a: F.pad(a, (-1, 2, 1, -2)), lambda a: torch.nn.functional.pad(a, (-1, 2, 1, -2)), [x]))
+    assert_match(*run_both(lambda a: F.pad(a, (-1, 2, 1, -2)), lambda a: TF.pad(a, (-1, 2, 1, -2)), [x]))
     x64 = gt.tensor(RNG.standard_normal((1, 1, 3, 4)), requires_grad=True)
     assert gradcheck(lambda a: F.pad(a, (2, 1, 1, 2), mode="reflect"), (x64,))

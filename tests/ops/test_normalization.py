@@ -8,6 +8,7 @@ import glasstorch.nn.functional as F
 from glasstorch.autograd.gradcheck import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(0)
+TF = torch.nn.functional
 
 
 def compare(fn_gt, fn_torch, inputs, tol=1e-4):
@@ -32,18 +33,18 @@ def test_batch_norm_training_and_running_stats(shape):
     stats_t = [torch.tensor(mean0), torch.tensor(var0)]
     for momentum in (0.1, 0.5):
         compare(lambda a, c, d: F.batch_norm(a, *stats_gt, c, d, training=True, momentum=momentum),
-                lambda a, c, d: torch.nn.functional.batch_norm(a, *stats_t, c, d, training=True, momentum=momentum),
+                lambda a, c, d: TF.batch_norm(a, *stats_t, c, d, training=True, momentum=momentum),
                 [x, w, b])
         for ours, theirs in zip(stats_gt, stats_t):  # unbiased variance in the running estimate
             np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
     compare(lambda a, c, d: F.batch_norm(a, *stats_gt, c, d, training=False),
-            lambda a, c, d: torch.nn.functional.batch_norm(a, *stats_t, c, d, training=False), [x, w, b])
+            lambda a, c, d: TF.batch_norm(a, *stats_t, c, d, training=False), [x, w, b])
 
 
 def test_batch_norm_without_running_stats_or_affine():
     x = RNG.standard_normal((6, 4, 3)).astype(np.float32)
     compare(lambda a: F.batch_norm(a, None, None, training=True),
-            lambda a: torch.nn.functional.batch_norm(a, None, None, training=True), [x])
+            lambda a: TF.batch_norm(a, None, None, training=True), [x])
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
         F.batch_norm(gt.zeros(1, 3), None, None, training=True)
 
@@ -51,11 +52,11 @@ def test_batch_norm_without_running_stats_or_affine():
 def test_layer_norm_and_group_norm():
     x = RNG.standard_normal((3, 4, 5, 2)).astype(np.float32)
     w, b = RNG.standard_normal((5, 2)).astype(np.float32), RNG.standard_normal((5, 2)).astype(np.float32)
-    compare(lambda a, c, d: F.layer_norm(a, (5, 2), c, d), lambda a, c, d: torch.nn.functional.layer_norm(a, (5, 2), c, d),
+    compare(lambda a, c, d: F.layer_norm(a, (5, 2), c, d), lambda a, c, d: TF.layer_norm(a, (5, 2), c, d),
             [x, w, b])
-    compare(lambda a: F.layer_norm(a, 2, eps=1e-3), lambda a: torch.nn.functional.layer_norm(a, (2,), eps=1e-3), [x])
+    compare(lambda a: F.layer_norm(a, 2, eps=1e-3), lambda a: TF.layer_norm(a, (2,), eps=1e-3), [x])
     gw, gb = RNG.standard_normal(4).astype(np.float32), RNG.standard_normal(4).astype(np.float32)
-    compare(lambda a, c, d: F.group_norm(a, 2, c, d), lambda a, c, d: torch.nn.functional.group_norm(a, 2, c, d),
+    compare(lambda a, c, d: F.group_norm(a, 2, c, d), lambda a, c, d: TF.group_norm(a, 2, c, d),
             [x, gw, gb])
     with pytest.raises(RuntimeError, match="normalized_shape"):
         F.layer_norm(gt.tensor(x), (4,))
@@ -126,7 +127,7 @@ def test_embedding_matches_torch(kw):
     weight = RNG.standard_normal((7, 4)).astype(np.float32)
     idx = RNG.integers(0, 7, (3, 5))
     idx[0, :2] = 6
-    compare(lambda w: F.embedding(gt.tensor(idx), w, **kw), lambda w: torch.nn.functional.embedding(torch.tensor(idx), w, **kw),
+    compare(lambda w: F.embedding(gt.tensor(idx), w, **kw), lambda w: TF.embedding(torch.tensor(idx), w, **kw),
             [weight])
 
 
@@ -135,7 +136,7 @@ def test_embedding_max_norm_renormalizes_used_rows_in_place():
     idx = np.array([0, 2, 2, 5])
     wg, wt = gt.tensor(weight), torch.tensor(weight)
     F.embedding(gt.tensor(idx), wg, max_norm=1.0)
-    torch.nn.functional.embedding(torch.tensor(idx), wt, max_norm=1.0)
+    TF.embedding(torch.tensor(idx), wt, max_norm=1.0)
     np.testing.assert_allclose(wg.numpy(), wt.numpy(), rtol=1e-5)
 
 

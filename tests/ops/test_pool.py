@@ -10,6 +10,7 @@ import glasstorch.nn.functional as F
 from glasstorch.autograd.gradcheck import gradcheck
 
 RNG = np.random.default_rng(0)
+TF = torch.nn.functional
 
 
 def out_size(size, k, s, p, d, ceil_mode):
@@ -87,13 +88,13 @@ def test_max_pool2d_matches_torch_and_reference(s):
     x = RNG.standard_normal((2, 3, s["h"], s["w"])).astype(np.float32)
     args = dict(kernel_size=(s["kh"], s["kw"]), stride=(s["sh"], s["sw"]), padding=(s["ph"], s["pw"]),
                 dilation=(s["dh"], s["dw"]), ceil_mode=s["ceil_mode"])
-    ours, theirs = run_both(lambda t: F.max_pool2d(t, **args), lambda t: torch.nn.functional.max_pool2d(t, **args), x)
+    ours, theirs = run_both(lambda t: F.max_pool2d(t, **args), lambda t: TF.max_pool2d(t, **args), x)
     assert_match(ours, theirs)
     expected = reference_max_pool2d(x, args["kernel_size"], args["stride"], args["padding"], args["dilation"],
                                     s["ceil_mode"])
     np.testing.assert_array_equal(ours[0], expected.astype(np.float32))
     _, idx = F.max_pool2d(gt.tensor(x), return_indices=True, **args)
-    _, idx_t = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **args)
+    _, idx_t = TF.max_pool2d(torch.tensor(x), return_indices=True, **args)
     assert idx.dtype == gt.int64
     np.testing.assert_array_equal(idx.numpy(), idx_t.numpy())
 
@@ -106,7 +107,7 @@ def test_avg_pool2d_matches_torch_and_reference(s, divisor_override):
     x = RNG.standard_normal((2, 2, s["h"], s["w"])).astype(np.float32)
     args = dict(kernel_size=(s["kh"], s["kw"]), stride=(s["sh"], s["sw"]), padding=(s["ph"], s["pw"]),
                 ceil_mode=s["ceil_mode"], count_include_pad=s["count_include_pad"], divisor_override=divisor_override)
-    ours, theirs = run_both(lambda t: F.avg_pool2d(t, **args), lambda t: torch.nn.functional.avg_pool2d(t, **args), x)
+    ours, theirs = run_both(lambda t: F.avg_pool2d(t, **args), lambda t: TF.avg_pool2d(t, **args), x)
     assert_match(ours, theirs)
     if divisor_override is None:
         expected = reference_avg_pool2d(x.astype(np.float64), args["kernel_size"], args["stride"], args["padding"],
@@ -118,22 +119,22 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
     x = np.zeros((1, 2, 4, 6), dtype=np.float32)
     x[0, 1, 1:3, 2:5] = 5.0  # ties inside windows
     for kw in (dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)):
-        assert_match(*run_both(lambda t: F.max_pool2d(t, **kw), lambda t: torch.nn.functional.max_pool2d(t, **kw), x))
+        assert_match(*run_both(lambda t: F.max_pool2d(t, **kw), lambda t: TF.max_pool2d(t, **kw), x))
 
 
 def test_max_pool_keeps_float32_and_unbatched_input():
     x = RNG.standard_normal((3, 6, 6)).astype(np.float32)
-    assert_match(*run_both(lambda t: F.max_pool2d(t, 2), lambda t: torch.nn.functional.max_pool2d(t, 2), x))
+    assert_match(*run_both(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), x))
     assert F.max_pool2d(gt.tensor(x), 2).dtype == gt.float32
 
 
 @pytest.mark.parametrize("size,out", [((6, 9), (3, 3)), ((7, 5), (3, 2)), ((5, 5), 1), ((6, 7), (None, 4))])
 def test_adaptive_pools_match_torch(size, out):
     x = RNG.standard_normal((2, 3) + size).astype(np.float32)
-    assert_match(*run_both(lambda t: F.adaptive_avg_pool2d(t, out), lambda t: torch.nn.functional.adaptive_avg_pool2d(t, out), x))
-    assert_match(*run_both(lambda t: F.adaptive_max_pool2d(t, out), lambda t: torch.nn.functional.adaptive_max_pool2d(t, out), x))
+    assert_match(*run_both(lambda t: F.adaptive_avg_pool2d(t, out), lambda t: TF.adaptive_avg_pool2d(t, out), x))
+    assert_match(*run_both(lambda t: F.adaptive_max_pool2d(t, out), lambda t: TF.adaptive_max_pool2d(t, out), x))
     _, idx = F.adaptive_max_pool2d(gt.tensor(x), out, return_indices=True)
-    _, idx_t = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), out, return_indices=True)
+    _, idx_t = TF.adaptive_max_pool2d(torch.tensor(x), out, return_indices=True)
     np.testing.assert_array_equal(idx.numpy(), idx_t.numpy())
 
 
@@ -143,7 +144,7 @@ def test_one_dimensional_pools_match_torch():
              ("avg_pool1d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
              ("adaptive_avg_pool1d", dict(output_size=4)), ("adaptive_max_pool1d", dict(output_size=4))]
     for name, kw in cases:
-        assert_match(*run_both(lambda t: getattr(F, name)(t, **kw), lambda t: getattr(torch.nn.functional, name)(t, **kw), x))
+        assert_match(*run_both(lambda t: getattr(F, name)(t, **kw), lambda t: getattr(TF, name)(t, **kw), x))
 
 
 def test_pool_gradcheck_float64():
