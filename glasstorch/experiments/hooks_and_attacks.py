@@ -90,7 +90,8 @@ def run(fw, cfg, lab):
         rest = layer(rest)
     fw.nn.functional.nll_loss(rest, y).backward()
     backward_hook_error = float(np.abs(seen["out"].numpy() - x2.grad.numpy()).max())
-    lab.say(f"module backward hook on conv2: grad_output matches d loss / d conv2 output (error {backward_hook_error:.1e})")
+    lab.say("module backward hook on conv2: grad_output matches d loss / d conv2 output "
+            f"(error {backward_hook_error:.1e})")
 
     # saliency
     Xs = X.clone().requires_grad_(True)

@@ -59,12 +59,8 @@ def train_and_score(fw, cfg, hidden, weight_decay, X_train, y_train, X_valid, y_
     optimizer = fw.optim.SGD(net.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=weight_decay)
     train = make_loader(fw, X_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed)
     for epoch in range(cfg.epochs):
-        train_epoch(fw, net, optimizer, nn.CrossEntropyLoss(), train, _silent(lab), desc)
+        train_epoch(fw, net, optimizer, nn.CrossEntropyLoss(), train, lab.quiet(), desc)
     return evaluate(fw, net, make_loader(fw, X_valid, y_valid, 1000))[0]
-
-
-def _silent(lab):
-    return type("NoBars", (), {"progress": staticmethod(lambda it, *a, **k: it)})()
 
 
 def run(fw, cfg, lab):

@@ -11,6 +11,7 @@ An experiment never opens files, draws progress bars or prints tables itself; it
 so the same experiment code runs in the CLI (bars, files) and in the tests (quiet, a temp folder).
 """
 import contextlib
+import copy
 import io
 import os
 import time
@@ -48,6 +49,12 @@ class Lab:
         self.printed.write(text + "\n")
         if self.verbose:
             print(text, flush=True)
+
+    def quiet(self):
+        """A view of this lab for inner loops: same history and figures, but no bars and nothing printed."""
+        view = copy.copy(self)  # shallow: history and figures stay shared
+        view.verbose, view.printed = False, io.StringIO()
+        return view
 
     # -------------------------------------------------------------- progress
     def progress(self, iterable, desc="", total=None, leave=False):

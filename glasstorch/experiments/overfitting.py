@@ -81,7 +81,8 @@ def run(fw, cfg, lab):
     results = {}
     poly, labels = poly_data(rng)
     n = 100
-    fits = {"right (4 features)": (4, n), "underfit (2 features)": (2, n), "overfit (20 features, 10 samples)": (20, 10)}
+    fits = {"right (4 features)": (4, n), "underfit (2 features)": (2, n),
+            "overfit (20 features, 10 samples)": (20, 10)}
     poly_losses = {}
     for name, (k, n_used) in fits.items():
         net, train_l, test_l = fit(fw, poly[:n_used, :k], labels[:n_used], poly[n:, :k], labels[n:],
@@ -122,7 +123,7 @@ def run(fw, cfg, lab):
                             nn.ReLU(), nn.Dropout(p), nn.Linear(256, 10))
         start = len(lab.history)
         train_classifier(fw, net, fw.optim.SGD(net.parameters(), lr=0.1), nn.CrossEntropyLoss(), train, test,
-                         cfg.dropout_epochs, _Quiet(lab))
+                         cfg.dropout_epochs, lab.quiet())
         train_acc, test_acc = evaluate(fw, net, train)[0], evaluate(fw, net, test)[0]
         for row in lab.history[start:]:
             for key in [k for k in row if k != "epoch"]:
@@ -145,15 +146,3 @@ def run(fw, cfg, lab):
         ax2.set_title("weight decay: ||w|| after training")
     return results
 
-
-class _Quiet:
-    """A lab view that keeps the history but does not print each epoch (the dropout runs are many)."""
-
-    def __init__(self, lab):
-        self._lab = lab
-
-    def say(self, *args, **kwargs):
-        pass
-
-    def __getattr__(self, name):
-        return getattr(self._lab, name)

@@ -7,7 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from .runner import describe_targets, expected_for, versions
+from .runner import expected_for, versions
 
 X_KEYS = ("epoch", "step", "iteration", "iter", "epsilon")
 
