@@ -39,6 +39,16 @@ class Windows:
         self.padded = tuple(max(r, s + p) for r, s, p in zip(self.reach, (self.h, self.w), padding))
         self.overlapping = any(d * (k - 1) + 1 > st for k, st, d in zip(kernel, stride, dilation))
 
+    def tiles_with_large_kernel(self):
+        """Windows that tile the input exactly (kernel = stride, no padding or dilation), more than 16 taps."""
+        return (self.kernel == self.stride and self.padding == (0, 0) and self.dilation == (1, 1)
+                and self.kernel[0] * self.kernel[1] > 16)
+
+    def as_tiles(self, x):
+        """View of x as (..., OH, kh, OW, kw) tiles (a view: only splits the two spatial dims)."""
+        (oh, ow), (kh, kw) = self.out, self.kernel
+        return x[..., :oh * kh, :ow * kw].reshape(x.shape[:-2] + (oh, kh, ow, kw))
+
     def pad(self, x, fill):
         """x inside a border of `fill` big enough for every window (x itself when none is needed)."""
         (ph, pw), (hp, wp) = self.padding, self.padded
@@ -122,15 +132,19 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, windows, count_include_pad, divisor_override):
-        xpad = windows.pad(x, 0)
-        total = None
-        for _, key in windows.taps():
-            if total is None:
-                total = xpad[key].copy()
-            else:
-                total += xpad[key]
         divisor = _divisor(windows, count_include_pad, divisor_override, x.dtype)
         ctx.windows, ctx.divisor = windows, divisor
+        if windows.tiles_with_large_kernel():
+            # big tiling windows (global pooling): one reshaped sum beats kh*kw passes
+            total = windows.as_tiles(x).sum(axis=(-3, -1))
+        else:
+            xpad = windows.pad(x, 0)
+            total = None
+            for _, key in windows.taps():
+                if total is None:
+                    total = xpad[key].copy()
+                else:
+                    total += xpad[key]
         total /= divisor
         return total
 
@@ -139,6 +153,10 @@ class AvgPool2d(Function):
         windows = ctx.windows
         share = grad._array / ctx.divisor
         shape = ctx.inputs[0].shape
+        if windows.tiles_with_large_kernel():
+            dx = xp.zeros(tuple(shape), dtype=share.dtype)
+            windows.as_tiles(dx)[...] = share[..., :, None, :, None]
+            return Tensor._make(dx)
         dxpad = xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=share.dtype)
         for _, key in windows.taps():
             dxpad[key] += share

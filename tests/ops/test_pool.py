@@ -161,3 +161,10 @@ def test_pool_gradcheck_float64():
 def test_pool_errors(call, message):
     with pytest.raises(RuntimeError, match=message):
         call()
+
+
+@pytest.mark.parametrize("shape,kernel", [((2, 3, 14, 15), 7), ((2, 3, 8, 8), 8), ((3, 9, 10), 5)])
+def test_large_tiling_avg_pool_matches_torch(shape, kernel):
+    """kernel = stride with more than 16 taps takes the reshaped-sum path (global pooling)."""
+    x = RNG.standard_normal(shape).astype(np.float32)
+    assert_match(*run_both(lambda t: F.avg_pool2d(t, kernel), lambda t: TF.avg_pool2d(t, kernel), x))
