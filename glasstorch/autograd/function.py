@@ -223,8 +223,9 @@ def _check_finite(op, phase, array, inputs):
         for i, t in enumerate(inputs):
             a = np.asarray(t._array)
             if a.size and a.dtype.kind in "fiub":
+                nans = int(np.isnan(a).sum()) if a.dtype.kind == "f" else 0
                 stats.append(f"input {i}: shape {tuple(a.shape)}, min {a.min():.4g}, max {a.max():.4g}, "
-                             f"mean {a.astype(np.float64).mean():.4g}, nan {int(np.isnan(a).sum()) if a.dtype.kind == 'f' else 0}")
+                             f"mean {a.astype(np.float64).mean():.4g}, nan {nans}")
         raise RuntimeError(f"Function '{op}' returned nan/inf values in its {phase} "
                            f"(detected by set_detect_anomaly).\n  " + "\n  ".join(stats))
 

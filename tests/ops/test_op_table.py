@@ -41,6 +41,11 @@ MATMUL = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((2, 2
           ((2, 2, 3), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((4, 3), (2, 3, 1)), ((0, 3), (3, 2))]
 
 
+def _linear(L):
+    """The fused Linear op: glasstorch.ops.linear, torch.nn.functional.linear."""
+    return glasstorch.ops.linear if L is glasstorch else torch.nn.functional.linear
+
+
 def unary(name, fn, domain="any", shapes=UNARY, **kw):
     return Spec(name, fn, shapes, domain, **kw)
 
@@ -205,9 +210,9 @@ SPECS = [
     Spec("dot", lambda L, a, b: L.dot(a, b), [((3,), (3,))]),
     Spec("bmm", lambda L, a, b: L.bmm(a, b), [((2, 2, 3), (2, 3, 4))]),
     Spec("outer", lambda L, a, b: L.outer(a, b), [((3,), (4,))]),
-    Spec("linear", lambda L, x, w, b: (glasstorch.ops.linear if L is glasstorch else torch.nn.functional.linear)(x, w, b),
+    Spec("linear", lambda L, x, w, b: _linear(L)(x, w, b),
          [((4, 3), (2, 3), (2,)), ((2, 4, 3), (5, 3), (5,)), ((3,), (2, 3), (2,))]),
-    Spec("linear_nobias", lambda L, x, w: (glasstorch.ops.linear if L is glasstorch else torch.nn.functional.linear)(x, w),
+    Spec("linear_nobias", lambda L, x, w: _linear(L)(x, w),
          [((4, 3), (2, 3))]),
 ]
 
@@ -388,7 +393,8 @@ def test_random_broadcasting_matches_torch(name, shapes, dtype_name):
 
 
 REDUCTIONS = {"sum": lambda L, x, d, k: x.sum(d, keepdim=k), "mean": lambda L, x, d, k: x.mean(d, keepdim=k),
-              "amax": lambda L, x, d, k: x.amax(d, keepdim=k), "logsumexp": lambda L, x, d, k: x.logsumexp(d, keepdim=k),
+              "amax": lambda L, x, d, k: x.amax(d, keepdim=k),
+              "logsumexp": lambda L, x, d, k: x.logsumexp(d, keepdim=k),
               "var": lambda L, x, d, k: x.var(d, keepdim=k), "norm": lambda L, x, d, k: x.norm(dim=d, keepdim=k)}
 
 
