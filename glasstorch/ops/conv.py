@@ -68,7 +68,7 @@ class Unfold:
 
     def blocks(self, itemsize):
         """Slices of the batch whose columns take about BLOCK_BYTES each, with their geometry."""
-        per_sample = self.c * self.kh * self.kw * self.positions * itemsize
+        per_sample = max(1, self.c * self.kh * self.kw * self.positions * itemsize)
         size = max(1, min(self.n, BLOCK_BYTES // per_sample))
         for start in range(0, self.n, size):
             stop = min(start + size, self.n)
