@@ -225,18 +225,24 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """The state as a uint8 array (like torch), JSON-free and safe to save in .npz."""
-        state = self.bitgen.bit_generator.state["state"]
-        words = [state["state"], state["inc"]]
-        return np.frombuffer(b"".join(w.to_bytes(16, "little") for w in words), dtype=np.uint8).copy()
+        """The full state as 48 uint8 bytes (like torch's ByteTensor state), safe to save in .npz.
+
+        PCG64's 128-bit state and increment, then NumPy's buffered 32-bit half-word (a draw of 32 bits
+        keeps the other half for the next one): without it a restored generator could differ.
+        """
+        full = self.bitgen.bit_generator.state
+        words = [(full["state"]["state"], 16), (full["state"]["inc"], 16),
+                 (int(full["has_uint32"]), 8), (int(full["uinteger"]), 8)]
+        return np.frombuffer(b"".join(w.to_bytes(n, "little") for w, n in words), dtype=np.uint8).copy()
 
     def set_state(self, state):
         raw = bytes(np.asarray(state, dtype=np.uint8))
-        if len(raw) != 32:
-            raise ValueError(f"invalid generator state: expected 32 bytes, got {len(raw)}")
+        if len(raw) not in (32, 48):
+            raise ValueError(f"invalid generator state: expected 48 bytes, got {len(raw)}")
         value = {"bit_generator": "PCG64",
-                 "state": {"state": int.from_bytes(raw[:16], "little"), "inc": int.from_bytes(raw[16:], "little")},
-                 "has_uint32": 0, "uinteger": 0}
+                 "state": {"state": int.from_bytes(raw[:16], "little"), "inc": int.from_bytes(raw[16:32], "little")},
+                 "has_uint32": int.from_bytes(raw[32:40], "little") if len(raw) == 48 else 0,
+                 "uinteger": int.from_bytes(raw[40:48], "little") if len(raw) == 48 else 0}
         self.bitgen.bit_generator.state = value
         return self
 

@@ -254,32 +254,18 @@ def evaluate(model, loader, loss_fn=None, metrics=("accuracy",), device="cpu"):
 
 
 # ----------------------------------------------------------------------------- checkpoints
-def _generator_state(generator):
-    """A Generator's state: `get_state()` plus NumPy's buffered half-word (PCG64 hands out 32-bit draws in
-    pairs, and `permutation` uses them: without the buffered half a resumed shuffle would differ)."""
-    numpy_state = generator.bitgen.bit_generator.state
-    return {"state": generator.get_state(), "uint32": [int(numpy_state["has_uint32"]), int(numpy_state["uinteger"])]}
-
-
-def _set_generator_state(generator, saved):
-    generator.set_state(saved["state"])
-    numpy_state = generator.bitgen.bit_generator.state
-    numpy_state["has_uint32"], numpy_state["uinteger"] = saved["uint32"]
-    generator.bitgen.bit_generator.state = numpy_state
-
-
 def _rng_states(loader):
-    states = {"default": _generator_state(backend.default_generator)}
+    states = {"default": backend.default_generator.get_state()}
     generator = getattr(loader, "generator", None)
     if generator is not None:
-        states["loader"] = _generator_state(generator)
+        states["loader"] = generator.get_state()
     return states
 
 
 def _set_rng_states(states, loader):
-    _set_generator_state(backend.default_generator, states["default"])
+    backend.default_generator.set_state(states["default"])
     if "loader" in states and getattr(loader, "generator", None) is not None:
-        _set_generator_state(loader.generator, states["loader"])
+        loader.generator.set_state(states["loader"])
 
 
 def _save_checkpoint(run_dir, epoch, model, optimizer, scheduler, loader, history, stopper):
