@@ -1,5 +1,5 @@
 """`glasstorch train --model M --dataset D`: a general training run with the lab's outputs (report, curves,
-checkpoint). Models: softmax (linear), mlp (one hidden layer of 256), lenet (d2l's LeNet, ReLU + max-pool),
+checkpoint). Models: softmax (linear), mlp (one hidden layer of 256), lenet (d2l's LeNet with batch normalization),
 cnn (the notes' SimpleCNN shape, sized for the dataset's images)."""
 from dataclasses import dataclass
 
@@ -42,7 +42,7 @@ def build(fw, cfg, image_size):
     if cfg.model == "lenet":
         if image_size != 28:
             raise ValueError("lenet needs 28x28 images: use --dataset mnist or fashion-mnist")
-        return batchnorm.build(fw)
+        return batchnorm.build(fw, batch_norm=True)
     if cfg.model == "cnn":
         return digits_cnn.build(fw, image_size=image_size)
     raise ValueError(f"unknown model {cfg.model!r}; choose from softmax, mlp, lenet, cnn")
