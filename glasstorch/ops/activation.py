@@ -17,8 +17,17 @@ _erf = xp.frompyfunc(math.erf, 1, 1)
 
 
 def erf_array(a):
-    """erf elementwise (NumPy has none): the C library's erf through math.erf, in the array's dtype."""
-    return _erf(a).astype(a.dtype) if a.size else a.copy()
+    """erf elementwise (NumPy has none).
+
+    float32: Abramowitz & Stegun 7.1.26, |error| < 1.5e-7 (about float32's own resolution), vectorised.
+    Other dtypes: the C library's erf through math.erf, exact but an element at a time.
+    """
+    if a.dtype != xp.float32:
+        return _erf(a).astype(a.dtype) if a.size else a.copy()
+    z = xp.abs(a)
+    t = 1 / (1 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return xp.copysign(1 - poly * xp.exp(-z * z), a)
 
 
 class LeakyRelu(Function):
