@@ -503,9 +503,16 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _pointwise_pair(input, target, "mse_loss")
+    if weight is None:
+        if tuple(input.shape) != tuple(target.shape):  # torch broadcasts (after the warning above)
+            from ..ops.shape import broadcast_tensors
+            input, target = broadcast_tensors(input, target)
+        if input.dtype != target.dtype:
+            target = target.to(input.dtype) if input.dtype.is_floating_point else target
+            input = input.to(target.dtype)
+        return _loss.mse_loss(input, target, reduction)
     diff = input - target
-    loss = diff * diff
-    return _loss.reduce_loss(loss if weight is None else loss * weight, reduction)
+    return _loss.reduce_loss(diff * diff * weight, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

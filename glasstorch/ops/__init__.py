@@ -7,7 +7,7 @@
     indexing.py     x[key], x[key] = v, gather scatter index_select
     matmul.py       matmul mm mv dot bmm linear
     inplace.py      add_ mul_ fill_ copy_ normal_ ... with torch's in-place rules
-    nn_ops.py       conv, pooling, losses, normalization, dropout, embedding (used by glasstorch.nn)
+    conv.py pool.py loss.py normalization.py activation.py   the neural-network primitives behind nn.functional
 """
 from .arithmetic import (add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq, equal,
                          floor_divide, fmod, ge, gt, isclose, le, logical_and, logical_not, logical_or,

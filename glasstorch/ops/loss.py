@@ -1,8 +1,11 @@
-"""Losses whose numerics need care: fused cross-entropy, NLL, binary cross-entropy (plain and with logits).
+"""Losses as fused nodes: cross-entropy, NLL, binary cross-entropy (plain and with logits), and MSE.
 
-The simple regression losses (MSE, L1, Huber ...) are compositions of ops and live in nn.functional.
+Fusing keeps the numerics stable (log-softmax inside cross-entropy) and the graph short (one node
+where a composition would record three or four). The other regression losses (L1, Huber ...) are
+compositions of ops and live in nn.functional.
 """
 from .. import backend
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -32,6 +35,31 @@ def check_targets(safe, n_classes):
     if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
         bad = int(safe[(safe < 0) | (safe >= n_classes)][0])
         raise IndexError(f"Target {bad} is out of bounds.")
+
+
+class MeanSquaredError(Function):
+    """L = reduce((a - b)^2);  dL/da = dL/dL * 2 (a - b) / n (n = 1 for 'sum', elementwise for 'none'),  dL/db = -dL/da"""
+
+    @staticmethod
+    def forward(ctx, a, b, reduction):
+        diff = a - b
+        ctx.diff, ctx.reduction = diff, reduction
+        squared = diff * diff
+        if reduction == "none":
+            return squared
+        total = ctx.xp.add.reduce(squared, axis=None)
+        return total / squared.size if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        scale = 2.0 / ctx.diff.size if ctx.reduction == "mean" else 2.0
+        if grad_mode.is_grad_enabled():  # recording a double backward: the difference must stay in the graph
+            grad_a = (a - b) * (grad * scale)
+        else:  # the usual first-order backward: reuse forward's difference, one product
+            grad_a = grad * Tensor._make(ctx.diff * ctx.diff.dtype.type(scale))
+        return (grad_a if ctx.needs_input_grad[0] else None,
+                -grad_a if ctx.needs_input_grad[1] else None)
 
 
 class CrossEntropy(Function):
@@ -177,6 +205,11 @@ def _softplus_neg(x):
     from .arithmetic import maximum
     from .elementwise import abs, exp, log1p
     return maximum(-x, 0.0) + log1p(exp(-abs(x)))
+
+
+def mse_loss(a, b, reduction="mean"):
+    """Mean squared error as one node; a and b have the same shape (the caller broadcasts)."""
+    return MeanSquaredError.apply(a, b, reduction=reduction)
 
 
 def cross_entropy(x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):

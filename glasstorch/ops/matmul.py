@@ -6,7 +6,6 @@ from .. import backend
 from ..autograd.function import Function
 from .common import as_tensor, binary_operands
 from .reduce import Sum
-from .shape import Permute
 
 xp = backend.xp
 
@@ -23,6 +22,23 @@ class MatMul(Function):
         a, b = ctx.inputs
         return (MatMul.apply(grad, b.mT) if ctx.needs_input_grad[0] else None,
                 MatMul.apply(a.mT, grad) if ctx.needs_input_grad[1] else None)
+
+
+class MatMulTransA(Function):
+    """Y = A^T @ B (A: nxk, B: nxm; A^T is never materialised);  dL/dA = B @ dL/dY^T,  dL/dB = A @ dL/dY
+
+    The weight gradient of a Linear layer (dY^T X) is this product; one node instead of transpose + matmul.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a.T @ b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        return (MatMul.apply(b, grad.mT) if ctx.needs_input_grad[0] else None,
+                MatMul.apply(a, grad) if ctx.needs_input_grad[1] else None)
 
 
 class Linear(Function):
@@ -50,7 +66,7 @@ class Linear(Function):
             grad2 = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])  # rows = all leading dims
             if need[1]:
                 x2 = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
-                grad_w = MatMul.apply(Permute.apply(grad2, dims=(1, 0)), x2)
+                grad_w = MatMulTransA.apply(grad2, x2)
             if len(need) > 2 and need[2]:
                 grad_b = Sum.apply(grad2, dims=(0,), keepdim=False)
         return (grad_x, grad_w) if len(need) == 2 else (grad_x, grad_w, grad_b)
