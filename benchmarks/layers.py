@@ -35,6 +35,8 @@ def _forward(fw, layer, array):
 
 def _forward_backward(fw, layer, array, grad, input_grad):
     x, g = fw.from_numpy(array).requires_grad_(input_grad), fw.from_numpy(grad)
+    if not input_grad and not any(p.requires_grad for p in layer.parameters()):
+        return lambda: layer(x)  # nothing below needs a gradient: training only runs the forward
 
     def run():
         layer(x).backward(g)
@@ -57,8 +59,9 @@ def layer_times(engines, workload, args):
         grad = rng.standard_normal(out.shape).astype(np.float32)
         fwd = time_alternating({n: _forward(engines[n], seq[i][1], activation) for n, seq in sequences.items()},
                                *timing)
-        # the first layer's input is data: no gradient for it, as in training
-        both = time_alternating({n: _forward_backward(engines[n], seq[i][1], activation, grad, i > 0)
+        # as in training: an input needs a gradient only when some earlier layer has parameters
+        input_grad = any(True for _, layer in sequences["torch"][:i] for _ in layer.parameters())
+        both = time_alternating({n: _forward_backward(engines[n], seq[i][1], activation, grad, input_grad)
                                  for n, seq in sequences.items()}, *timing)
         rows.append((label, tuple(activation.shape), fwd, both))
         activation = out
