@@ -348,11 +348,15 @@ def parse_args(argv=None):
 
 def meta(args, engines):
     def git_commit():
+        """HEAD's short hash, with '+dirty' when the library has uncommitted changes (then it is not HEAD)."""
         try:
-            return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                  text=True).stdout.strip() or None
+            head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                  text=True).stdout.strip()
+            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "glasstorch"],
+                                   cwd=REPO, capture_output=True, text=True).stdout.strip()
         except OSError:
             return None
+        return (head + ("+dirty" if dirty else "")) or None
     return {"time_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": git_commit(),
             "machine": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, **{f"{k}_version": getattr(v, "__version__", None) for k, v in engines.items()},
