@@ -313,6 +313,22 @@ def table(results):
     return "\n".join(lines)
 
 
+def comparison(before, after, before_name):
+    """Lines 'workload mode: glasstorch a -> b (x.xx), ratio c -> d' against an earlier results JSON."""
+    lines = [f"against {before_name} ({before['meta'].get('time_utc')}, git {before['meta'].get('git')}):"]
+    rows = [(name, mode, r.get(mode, {}), before["workloads"].get(name, {}).get(mode, {}))
+            for name, r in after["workloads"].items() for mode in ("train", "infer")]
+    if after.get("epoch") and before.get("epoch"):
+        rows.append(("mlp", "epoch", after["epoch"], before["epoch"]))
+    for name, mode, new, old in rows:
+        g_new, g_old = new.get("glasstorch", {}).get("rate"), old.get("glasstorch", {}).get("rate")
+        if g_new is None or g_old is None:
+            continue
+        lines.append(f"  {name} {mode}: glasstorch {g_old:,.0f} -> {g_new:,.0f} ({g_new / g_old:.2f}x), "
+                     f"ratio {_fmt(old.get('ratio'), 2)} -> {_fmt(new.get('ratio'), 2)}")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- the command line
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
@@ -327,6 +343,7 @@ def parse_args(argv=None):
                    help="wall (default) or cpu: process CPU time, steadier on a busy machine with --threads 1")
     p.add_argument("--json", help="where to save the results (default benchmarks/results/<UTC time>.json)")
     p.add_argument("--data", default=str(DEFAULT_DATA), help="folder holding mnist/ (default ../shared/data)")
+    p.add_argument("--compare", metavar="JSON", help="also print the change against an earlier results file")
     p.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-memory subprocesses")
     p.add_argument("--profile", metavar="WORKLOAD", help="cProfile glasstorch's training step instead of timing")
     p.add_argument("--layers", metavar="WORKLOAD", help="time each layer, the loss and the optimizer step alone")
@@ -398,6 +415,8 @@ def main(argv=None):
     if any(r.get(m, {}).get("disturbed") for r in results["workloads"].values() for m in ("train", "infer")):
         print(f"\nSome windows spread by more than {DISTURBED_SPREAD:.0%} of their median: the machine was busy "
               f"(load average {os.getloadavg()[0]:.2f}); rerun on a quiet machine for figures to quote.")
+    if args.compare:
+        print("\n" + comparison(json.loads(Path(args.compare).read_text()), results, args.compare))
     path = Path(args.json) if args.json else RESULTS_DIR / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     results["table"] = text

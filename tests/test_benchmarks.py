@@ -61,6 +61,10 @@ def test_quick_run_writes_the_table_and_json(tmp_path, capsys):
     for name in workloads.WORKLOADS:
         assert f"| {name} | train" in out
     assert results["table"] in out
+    # a second run compared against the first names every workload's change
+    harness.main(["--quick", "--no-memory", "--only", "tiny", "--json", str(tmp_path / "b.json"),
+                  "--threads", "1", "--compare", str(path)])
+    assert "tiny train: glasstorch" in capsys.readouterr().out
 
 
 def test_peak_memory_probe():
