@@ -190,7 +190,8 @@ def peak_memory(engine, workload_name, batch, args):
     cmd = [sys.executable, "-m", "benchmarks.memory", engine, workload_name, "--batch", str(batch),
            "--threads", str(args.threads), "--steps", "1" if args.quick else "3"]
     from .memory import MALLOC_ENV
-    env = dict(os.environ, **MALLOC_ENV, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, **MALLOC_ENV, PYTHONPATH=path)
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
@@ -280,10 +281,12 @@ def table(results):
             notes = []
             target = ""
             if mode == "train" and name in TARGETS:
-                target = f">= {TARGETS[name]}" + ("" if ratio is None else (" ok" if ratio >= TARGETS[name] else " MISS"))
+                verdict = "" if ratio is None else (" ok" if ratio >= TARGETS[name] else " MISS")
+                target = f">= {TARGETS[name]}{verdict}"
             if mode == "train":
-                if name in MEMORY_TARGETS and "peak_mib" in mem.get("glasstorch", {}) and "peak_mib" in mem.get("torch", {}):
-                    mratio = mem["glasstorch"]["peak_mib"] / mem["torch"]["peak_mib"]
+                peaks = [mem.get(e, {}).get("peak_mib") for e in ENGINES]
+                if name in MEMORY_TARGETS and None not in peaks and peaks[1] > 0:
+                    mratio = peaks[0] / peaks[1]
                     notes.append(f"memory {mratio:.2f}x (target <= {MEMORY_TARGETS[name]})")
                 if r.get("float32_throughout") is False:
                     notes.append("glasstorch left float32!")
@@ -397,7 +400,8 @@ def main(argv=None):
         return None
     results = {"meta": meta(args, engines), "workloads": {}}
     print(f"glasstorch vs torch {engines['torch'].__version__}, {args.threads} thread(s) each, "
-          f"median of {args.windows} alternating windows ({args.clock} clock); load average {os.getloadavg()[0]:.2f}", flush=True)
+          f"median of {args.windows} alternating windows ({args.clock} clock); "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
     for name in args.names:
         started = time.perf_counter()
         if name == "epoch":

@@ -3,10 +3,11 @@
     python -m benchmarks --layers cnn [--threads 1 --clock cpu]
 
 Each layer of the workload is timed alone on both engines, with the same input (the activation the
-previous layer produced, as NumPy data) and the same upstream gradient: forward alone (under no_grad, as in
-inference; with grad on and no backward, glasstorch's saved-output nodes would keep their result alive
-until the cycle collector runs) and forward + backward (grad on, as in training). The loss (forward + backward) and `optimizer.step()` get a row
-each. Windows alternate between the engines like the main table's; times are medians in ms.
+previous layer produced, as NumPy data) and the same upstream gradient: forward alone (under no_grad,
+as in inference; with grad on and no backward, glasstorch's saved-output nodes would keep their
+result alive until the cycle collector runs) and forward + backward (grad on, as in training). The
+loss (forward + backward) and `optimizer.step()` get a row each. Windows alternate between the
+engines as in the main table; times are medians, in ms.
 """
 import numpy as np
 
@@ -86,8 +87,8 @@ def layer_table(workload_name, rows):
     def ms(times, engine):
         return float(np.median(times[engine])) * 1000 if times is not None else None
     total = sum(ms(both, "glasstorch") for _, _, _, both in rows)
-    head = ("layer", "input", "glass fwd ms (no_grad)", "torch fwd ms (no_grad)", "glass fwd+bwd ms", "torch fwd+bwd ms",
-            "glass/torch time", "share of glass step")
+    head = ("layer", "input", "glass fwd ms (no_grad)", "torch fwd ms (no_grad)", "glass fwd+bwd ms",
+            "torch fwd+bwd ms", "glass/torch time", "share of glass step")
     lines = [f"{workload_name}: layer by layer (the rows' fwd+bwd sum to {total:.2f} ms for glasstorch)",
              "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for label, shape, fwd, both in rows:
