@@ -90,10 +90,10 @@ def run(fw, cfg, lab):
     Z[:] = X + Y
     check("Z[:] = X + Y writes in place", id(Z) == before)
     A = fw.arange(20, dtype=fw.float32).reshape(5, 4)
-    check("A.sum(axis=1, keepdim=True) has shape (5, 1)", tuple(A.sum(axis=1, keepdim=True).shape) == (5, 1))
-    check("A / A.sum(axis=1, keepdim=True) rows sum to 1",
-          bool(((A / A.sum(axis=1, keepdim=True)).sum(axis=1) - 1).abs().max() < 1e-6))
-    check("cumsum along axis 0", A.cumsum(dim=0)[-1].tolist() == A.sum(axis=0).tolist())
+    check("A.sum(axis=1, keepdims=True) has shape (5, 1)", tuple(A.sum(axis=1, keepdims=True).shape) == (5, 1))
+    check("A / A.sum(axis=1, keepdims=True) rows sum to 1",
+          bool(((A / A.sum(axis=1, keepdims=True)).sum(axis=1) - 1).abs().max() < 1e-6))
+    check("cumsum along axis 0", A.cumsum(axis=0)[-1].tolist() == A.sum(axis=0).tolist())
     check("torch.norm([3, -4]) == 5", float(fw.norm(fw.tensor([3.0, -4.0]))) == 5.0)
 
     lab.say("# Autograd (002): x = ones(2, 2, requires_grad=True); out = ((x + 1) * 2).mean()")
