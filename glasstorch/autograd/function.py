@@ -17,6 +17,7 @@ higher-order gradients come for free. Inputs are reachable as `ctx.inputs` (Tens
 `saves_output` is set, the result as `ctx.output`.
 """
 import operator
+import weakref
 
 import numpy as np
 
@@ -32,8 +33,8 @@ _requires_grad_of = operator.attrgetter("_requires_grad")
 
 
 class Function:
-    __slots__ = ("inputs", "edges", "needs_input_grad", "output", "versions", "versions_out", "__dict__",
-                 "__weakref__")
+    __slots__ = ("inputs", "edges", "needs_input_grad", "versions", "output_array", "output_ref",
+                 "output_version", "versions_out", "__dict__", "__weakref__")
 
     #: backward reads the input values (so they must not change in place before backward)
     needs_inputs = True
@@ -95,10 +96,24 @@ class Function:
             if cls.needs_inputs:
                 ctx.versions = tuple([t._version_counter[0] for t in inputs])
             if cls.saves_output:
-                ctx.output = result
+                # the output's array, not the Tensor: a Tensor would point back here (a reference cycle that
+                # keeps activations alive until the garbage collector runs when backward never comes)
+                ctx.output_array = out
+                ctx.output_ref = weakref.ref(result)
+                ctx.output_version = result._version_counter
                 ctx.versions_out = result._version_counter[0]
             result.grad_fn = ctx
         return result
+
+    @property
+    def output(self):
+        """The result Tensor (for `saves_output` ops), rebuilt around its array if the caller let it go."""
+        t = self.output_ref()
+        if t is None:  # same array, same node: to autograd it is the same tensor
+            t = Tensor._make(self.output_array, True)
+            t.grad_fn = self
+            t._version_counter = self.output_version
+        return t
 
     # --- what the walk calls
     def name(self):
@@ -140,7 +155,7 @@ class Function:
                         f"operation: [{t.dtype.name} {list(t.shape)}] is at version {t._version_counter[0]}; "
                         f"expected version {v} instead (input of {self.name()}). Hint: replace the in-place "
                         f"op (x += ..., x.relu_(), x[i] = ...) with its out-of-place form.")
-        if cls.saves_output and self.output._version_counter[0] != self.versions_out:
+        if cls.saves_output and self.output_version[0] != self.versions_out:
             raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
                                f"inplace operation: the output of {self.name()} was changed in place.")
 
@@ -160,7 +175,7 @@ class Function:
             # leaves that require grad stay (next_functions shows them); everything else is let go
             self.inputs = tuple([t if fn is None and t._requires_grad else None
                                  for t, fn in zip(self.inputs, self.edges)])
-            self.output = None
+            self.output_array = self.output_ref = None
             self.__dict__.clear()  # masks, im2col columns ...
             self.freed = True
         else:

@@ -102,7 +102,10 @@ class CrossEntropy(Function):
         dtype = log_probs.dtype
         # q: the target distribution each row is pulled towards (scaled by the weights)
         q = xp.zeros_like(log_probs)
-        xp.put_along_axis(q, ctx.safe[:, None], ((1 - ctx.eps) * ctx.w_t)[:, None], axis=1)
+        if q.ndim == 2:
+            q[xp.arange(q.shape[0]), ctx.safe] = (1 - ctx.eps) * ctx.w_t
+        else:
+            xp.put_along_axis(q, ctx.safe[:, None], ((1 - ctx.eps) * ctx.w_t)[:, None], axis=1)
         mass = (1 - ctx.eps) * ctx.w_t
         if ctx.eps:
             n_classes = log_probs.shape[1]
@@ -111,14 +114,22 @@ class CrossEntropy(Function):
             spread = (ctx.eps / n_classes) * w * ctx.keep[:, None].astype(dtype)
             q += spread
             mass = mass + spread.sum(axis=1) if ctx.weight is not None else mass + ctx.eps * ctx.keep
+        mass = xp.expand_dims(mass.astype(dtype, copy=False), 1)
         if ctx.reduction == "mean":
             grad = grad / Tensor._make(xp.asarray(ctx.denominator, dtype=dtype))
         if ctx.reduction == "none":
             grad = grad.unsqueeze(1)
-        from .elementwise import softmax
-        # softmax recomputed through the op keeps this backward differentiable (double backward)
-        probs = softmax(ctx.inputs[0], dim=1)
-        return (probs * Tensor._make(xp.expand_dims(mass.astype(dtype, copy=False), 1)) - Tensor._make(q)) * grad, None
+        if grad_mode.is_grad_enabled():
+            from .elementwise import softmax
+            # recording a double backward: softmax recomputed through the op keeps this differentiable
+            probs = softmax(ctx.inputs[0], dim=1)
+            return (probs * Tensor._make(mass) - Tensor._make(q)) * grad, None
+        # the usual first-order backward, on arrays: softmax is exp(log_probs) from the forward
+        d = xp.exp(log_probs)
+        d *= mass
+        d -= q
+        d *= grad._array
+        return Tensor._make(d), None
 
 
 class NLLLoss(Function):
