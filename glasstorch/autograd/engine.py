@@ -249,3 +249,21 @@ class _Walk:
         copy = np.array(a, copy=True)
         self.claimed.add(id(copy))
         return Tensor._make(copy)
+
+
+def zero_grads(parameters, set_to_none=True):
+    """Reset each tensor's `.grad`: to None (frees the memory), or to zeros in place (detached first).
+
+    What `Module.zero_grad` and `Optimizer.zero_grad` both do.
+    """
+    for p in parameters:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            if p.grad.grad_fn is not None:
+                p.grad.detach_()
+            else:
+                p.grad.requires_grad_(False)
+            p.grad.zero_()

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import grad_mode
+from ..autograd.engine import zero_grads
 from ..autograd.function import Function
 from ..ops import cat
 from ..tensor import Tensor
@@ -347,17 +348,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's .grad: to None (default), or to zeros in place."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                if p.grad.grad_fn is not None:
-                    p.grad.detach_()
-                else:
-                    p.grad.requires_grad_(False)
-                p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ dtype / device
     def _apply(self, fn):

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import grad_mode
+from ..autograd.engine import zero_grads
 from ..tensor import Tensor
 
 
@@ -146,18 +147,7 @@ class Optimizer:
     # ------------------------------------------------------------------ gradients and steps
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's gradient: to None (default; saves memory), or to zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """Perform one optimization step; `closure` (optional) re-evaluates the model and returns the loss."""
