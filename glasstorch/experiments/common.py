@@ -183,3 +183,27 @@ def fashion_or_mnist(name, cfg, lab):
     X_test, y_test = image_arrays(name, lab.data_dir, False, getattr(cfg, "test_limit", None), cfg.seed)
     lab.say(f"{name}: {len(y_train)} training and {len(y_test)} test images")
     return X_train, y_train, X_test, y_test
+
+
+class CosineLR:
+    """lr_t = lr_0 · (1 + cos(π t / T)) / 2 after each epoch, for a torch-style optimizer or a ScratchSGD alike
+    (the same schedule for the from-scratch and the concise models, so the two stay comparable)."""
+
+    def __init__(self, optimizer, epochs):
+        self.optimizer, self.epochs, self.epoch = optimizer, epochs, 0
+        self.base = self._lrs()
+
+    def _lrs(self):
+        groups = getattr(self.optimizer, "param_groups", None)
+        return [g["lr"] for g in groups] if groups is not None else [self.optimizer.lr]
+
+    def step(self):
+        import math
+        self.epoch += 1
+        factor = (1 + math.cos(math.pi * self.epoch / self.epochs)) / 2
+        groups = getattr(self.optimizer, "param_groups", None)
+        if groups is None:
+            self.optimizer.lr = self.base[0] * factor
+        else:
+            for group, base in zip(groups, self.base):
+                group["lr"] = base * factor

@@ -2,12 +2,13 @@
 
 From scratch: W ~ N(0, 0.01²) (784x10), b = 0, softmax(X W + b) written with exp/sum, cross entropy as
 -log(y_hat[range(n), y]), minibatch SGD. Concise: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)) with
-nn.CrossEntropyLoss and optim.SGD. d2l's settings: batch 256, lr 0.1, 10 epochs.
+nn.CrossEntropyLoss and optim.SGD. d2l's settings: batch 256, lr 0.1, 10 epochs; the lr decays along a
+cosine over the 10 epochs (without it the last epoch's test accuracy jitters by ±1%, around 83%).
 """
 from dataclasses import dataclass
 
-from .common import (FASHION_LABELS, ScratchModel, ScratchSGD, evaluate, fashion_or_mnist, make_loader, predict,
-                     show_predictions, train_classifier)
+from .common import (FASHION_LABELS, CosineLR, ScratchModel, ScratchSGD, evaluate, fashion_or_mnist,
+                     make_loader, predict, show_predictions, train_classifier)
 
 NAME = "softmax-regression"
 NOTE = "004 (Softmax回归 从零开始 / 简洁实现, Fashion-MNIST, text labels)"
@@ -18,6 +19,7 @@ SUMMARY = "softmax regression from scratch and concise on Fashion-MNIST: >= 83% 
 class Config:
     epochs: int = 10
     lr: float = 0.1
+    cosine_lr: bool = True  # decay lr to 0 over the epochs: the last epoch's accuracy no longer jitters ±1%
     batch_size: int = 256
     train_limit: int = None
     test_limit: int = None
@@ -75,7 +77,8 @@ def run(fw, cfg, lab):
             net = build(fw).to(cfg.device)
             loss, updater = fw.nn.CrossEntropyLoss(), fw.optim.SGD(net.parameters(), lr=cfg.lr)
         history_start = len(lab.history)
-        train_classifier(fw, net, updater, loss, train, test, cfg.epochs, lab)
+        scheduler = CosineLR(updater, cfg.epochs) if cfg.cosine_lr else None
+        train_classifier(fw, net, updater, loss, train, test, cfg.epochs, lab, scheduler=scheduler)
         for row in lab.history[history_start:]:  # one history, two curves: prefix the metrics
             for key in [k for k in row if k != "epoch"]:
                 row[f"{kind}_{key}"] = row.pop(key)
