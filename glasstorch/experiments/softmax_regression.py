@@ -2,8 +2,8 @@
 
 From scratch: W ~ N(0, 0.01²) (784x10), b = 0, softmax(X W + b) written with exp/sum, cross entropy as
 -log(y_hat[range(n), y]), minibatch SGD. Concise: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)) with
-nn.CrossEntropyLoss and optim.SGD. d2l's settings (lr 0.1, 10 epochs) but batch 64 instead of 256, and the lr decays along a
-cosine over the 10 epochs (without it the last epoch's test accuracy jitters by ±1%, around 83%).
+nn.CrossEntropyLoss and optim.SGD. d2l's settings (lr 0.1, 10 epochs) but batch 64 instead of 256, and the
+lr decays along a cosine over the 10 epochs (without it the last epoch's test accuracy jitters ±1% around 83%).
 """
 from dataclasses import dataclass
 
