@@ -24,11 +24,19 @@ def reduce_loss(loss, reduction, denominator=None):
 
 
 def target_weights(target, weight, ignore_index, dtype):
-    """w[target] per element, 0 where target == ignore_index (the ignored elements weigh nothing)."""
+    """(w[target] per element, 0 where target == ignore_index; targets safe to index with; the keep mask)."""
     keep = target != ignore_index
-    safe = xp.where(keep, target, 0)
-    w = weight[safe] if weight is not None else xp.ones(target.shape, dtype=dtype)
-    return xp.where(keep, w, 0).astype(dtype, copy=False), safe
+    safe = target if keep.all() else xp.where(keep, target, 0)
+    if weight is None:
+        return keep.astype(dtype), safe, keep
+    return xp.where(keep, weight[safe], 0).astype(dtype, copy=False), safe, keep
+
+
+def pick_classes(values, safe):
+    """values[n, safe[n], ...]: each element's entry at its target class (class dim 1)."""
+    if values.ndim == 2:  # (N, C): plain fancy indexing is the quick way
+        return values[xp.arange(values.shape[0]), safe]
+    return xp.take_along_axis(values, safe[:, None], axis=1)[:, 0]
 
 
 def check_targets(safe, n_classes):
@@ -76,18 +84,17 @@ class CrossEntropy(Function):
         n_classes = x.shape[1]
         shifted = x - x.max(axis=1, keepdims=True)
         log_probs = shifted - ctx.xp.log(ctx.xp.exp(shifted).sum(axis=1, keepdims=True))
-        w_t, safe = target_weights(target, weight, ignore_index, x.dtype)
+        w_t, safe, keep = target_weights(target, weight, ignore_index, x.dtype)
         check_targets(safe, n_classes)
-        picked = ctx.xp.take_along_axis(log_probs, safe[:, None], axis=1)[:, 0]
+        picked = pick_classes(log_probs, safe)
         loss = -(1 - label_smoothing) * w_t * picked if label_smoothing else -w_t * picked
         if label_smoothing:
-            keep = (target != ignore_index).astype(x.dtype)
             w = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if weight is not None else 1
             smooth = -(log_probs * w).sum(axis=1) * keep
             loss = loss + (label_smoothing / n_classes) * smooth
         ctx.log_probs, ctx.w_t, ctx.safe = log_probs, w_t, safe
         ctx.weight, ctx.eps, ctx.reduction = weight, label_smoothing, reduction
-        ctx.keep = target != ignore_index
+        ctx.keep = keep
         if reduction == "none":
             return loss.astype(x.dtype, copy=False)
         total = loss.sum(dtype=x.dtype)
@@ -138,9 +145,9 @@ class NLLLoss(Function):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
-        w_t, safe = target_weights(target, weight, ignore_index, x.dtype)
+        w_t, safe, _ = target_weights(target, weight, ignore_index, x.dtype)
         check_targets(safe, x.shape[1])
-        loss = -w_t * ctx.xp.take_along_axis(x, safe[:, None], axis=1)[:, 0]
+        loss = -w_t * pick_classes(x, safe)
         ctx.w_t, ctx.safe, ctx.reduction = w_t, safe, reduction
         if reduction == "none":
             return loss
