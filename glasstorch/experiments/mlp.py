@@ -2,8 +2,8 @@
 
 From scratch: W1 (784x256), W2 (256x10) ~ N(0, 0.01²) as nn.Parameter, relu(X) = max(X, 0) written with
 torch.max, H = relu(X @ W1 + b1), out = H @ W2 + b2. Concise: nn.Sequential(Flatten, Linear(784, 256), ReLU,
-Linear(256, 10)) with normal(std=0.01) init. Both: CrossEntropyLoss, SGD lr 0.1, batch 256, 10 epochs,
-the lr decaying along a cosine (as in softmax-regression).
+Linear(256, 10)) with normal(std=0.01) init. Both: CrossEntropyLoss, SGD lr 0.1, 10 epochs, batch 64
+(d2l: 256), the lr decaying along a cosine (as in softmax-regression).
 """
 from dataclasses import dataclass
 
@@ -21,7 +21,7 @@ class Config:
     epochs: int = 10
     lr: float = 0.1
     cosine_lr: bool = True  # decay lr to 0 over the epochs: the last epoch's accuracy no longer jitters ±1%
-    batch_size: int = 256
+    batch_size: int = 64    # d2l uses 256; 64 gives 4x the steps in the same 10 epochs
     train_limit: int = None
     test_limit: int = None
     seed: int = 0
