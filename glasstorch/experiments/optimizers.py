@@ -40,7 +40,8 @@ class Config:
         return cls(epochs=1, batch_size=64, train_limit=3000, test_limit=500)
 
 
-EXPECTED = {"worst_path_final_f": ("<=", 0.15), "worst_test_acc": (">=", 0.9)}
+# plain SGD is the slowest learner (the point of the experiment), hence the looser floor for the worst
+EXPECTED = {"worst_path_final_f": ("<=", 0.15), "best_test_acc": (">=", 0.93), "worst_test_acc": (">=", 0.85)}
 QUICK_EXPECTED = {"worst_path_final_f": ("<=", 0.15), "worst_test_acc": (">=", 0.5)}
 
 
@@ -105,7 +106,7 @@ def run(fw, cfg, lab):
         accuracies.append(test_acc)
         results[f"test_acc_{name.lower()}"] = test_acc
         lab.say(f"{name:8s} ({cls_name} {kwargs}): test accuracy {test_acc:.4f} after {cfg.epochs} epoch(s)")
-    results["worst_test_acc"] = min(accuracies)
+    results["worst_test_acc"], results["best_test_acc"] = min(accuracies), max(accuracies)
     return results
 
 

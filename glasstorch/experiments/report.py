@@ -200,12 +200,15 @@ def results_markdown(out_root):
                 if run.get("error"):
                     cells += [f"error: {run['error'].splitlines()[0][:60]}", f"{run['seconds']:.1f}"]
                     continue
-                achieved = ", ".join(f"{m} {_fmt(run['results'].get(m))}" for m in targets)
+                achieved = ", ".join(_fmt(run["results"].get(m)) for m in targets)  # in the targets' order
                 cells += [f"{achieved} {'✓' if run['passed'] else '✗'}", f"{run['seconds']:.1f}"]
             rows.append(cells)
     text = ["# Results", "",
             "Produced by `glasstorch results` from the newest run folder of each experiment "
-            f"under `{out_root}` (✓ = every target met). Full size = measured on `../shared/data`.", "",
+            f"under `{out_root}`. Achieved values are listed in the order of the targets; ✓ = every target met. "
+            "Full size = measured with `--data-dir ../shared/data`. Wall times are from a 2-core machine shared "
+            "with other jobs (load 7-11), so they compare poorly across rows; PyTorch's thread pool suffers most "
+            "from that contention.", "",
             _markdown(header, rows) if rows else "(no runs yet)", ""]
     return "\n".join(text)
 
