@@ -1,5 +1,6 @@
 """The notes' SimpleCNN on MNIST with Adam (000 "卷积神经网络 (CNN)", "评价指标"): conv 32, conv 64, max-pool,
-dropout 0.25, fc 9216->128, fc 10, log-softmax; Normalize((0.5,), (0.5,)), batch 64, Adam lr 0.001.
+dropout 0.25, fc 9216->128, fc 10, log-softmax; Normalize((0.5,), (0.5,)), batch 64, Adam lr 0.001, 10 epochs,
+with a cosine learning-rate decay (the notes keep the lr constant).
 The notes stopped at 98.94% (Precision 0.9896, Recall 0.9892, F1 0.9893); the target here is 99.0%.
 Reported: accuracy, macro precision/recall/F1 (glasstorch.metrics), confusion matrix, misclassified digits,
 the first layer's filters.
@@ -17,7 +18,7 @@ SUMMARY = "the notes' SimpleCNN with Adam: >= 99.0% MNIST test accuracy, P/R/F1,
 
 @dataclass
 class Config:
-    epochs: int = 4
+    epochs: int = 10        # the notes' 10 epochs (4 epochs at a constant lr measured 98.75% on PyTorch)
     lr: float = 1e-3
     batch_size: int = 64
     train_limit: int = None
@@ -76,7 +77,8 @@ def run(fw, cfg, lab):
     test = make_loader(fw, X_test, y_test, 1000, device=cfg.device)
     model = build(fw).to(cfg.device)
     optimizer = fw.optim.Adam(model.parameters(), lr=cfg.lr)
-    train_classifier(fw, model, optimizer, fw.nn.NLLLoss(), train, test, cfg.epochs, lab)
+    scheduler = fw.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs)  # settles past the notes' 98.94%
+    train_classifier(fw, model, optimizer, fw.nn.NLLLoss(), train, test, cfg.epochs, lab, scheduler=scheduler)
     test_acc, test_loss = evaluate(fw, model, test, fw.nn.NLLLoss())
     preds = predict(fw, model, X_test, device=cfg.device)
     precision, recall, f1, _ = metrics.precision_recall_fscore_support(y_test, preds, average="macro",
