@@ -32,6 +32,10 @@ from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.d
 from . import datasets, metrics, vision  # noqa: E402
 from . import interop, train, viz  # noqa: E402
 from .serialization import load, save  # noqa: E402
+# torch also offers these functional ops at the top level (same signatures as nn.functional's)
+from .nn.functional import (adaptive_avg_pool1d, avg_pool1d, celu, conv1d, conv2d, conv_transpose1d,  # noqa: E402
+                            conv_transpose2d, cosine_similarity, group_norm, layer_norm, max_pool1d, max_pool2d,
+                            pairwise_distance, prelu, selu)
 
 __version__ = "0.1.0"
 
