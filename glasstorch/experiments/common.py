@@ -130,7 +130,7 @@ def show_predictions(lab, images, labels, preds, names=None, name="predictions",
     n = min(n, len(labels))
     cols = min(6, n)
     rows = (n + cols - 1) // cols
-    with lab.figure(name, caption, figsize=(1.9 * cols, 2.2 * rows), nrows=rows, ncols=cols, squeeze=False) as (
+    with lab.figure(name, caption, figsize=(1.9 * cols, 2.5 * rows + 0.4), nrows=rows, ncols=cols, squeeze=False) as (
             fig, axes):
         for ax, img, t, p in zip(axes.flat, images[:n], labels[:n], preds[:n]):
             ax.imshow(img.reshape(img.shape[-2:]), cmap="gray")
@@ -139,6 +139,7 @@ def show_predictions(lab, images, labels, preds, names=None, name="predictions",
             ax.axis("off")
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
+        fig.suptitle(caption or "true label (top) / predicted (bottom); red = wrong")
 
 
 class ScratchSGD:
