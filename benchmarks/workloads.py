@@ -49,32 +49,9 @@ def lenet_model(fw):
 
 
 def simple_cnn(fw):
-    """The course notes' SimpleCNN, as the notes wrote it (activation modules made inside forward)."""
-    nn = fw.nn
-
-    class SimpleCNN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, 3, 1)
-            self.conv2 = nn.Conv2d(32, 64, 3, 1)
-            self.fc1 = nn.Linear(9216, 128)
-            self.fc2 = nn.Linear(128, 10)
-            self.dropout = nn.Dropout(0.25)
-
-        def forward(self, x):
-            x = self.conv1(x)
-            x = nn.ReLU()(x)
-            x = self.conv2(x)
-            x = nn.ReLU()(x)
-            x = nn.MaxPool2d(2)(x)
-            x = self.dropout(x)
-            x = fw.flatten(x, 1)
-            x = self.fc1(x)
-            x = nn.ReLU()(x)
-            x = self.fc2(x)
-            return nn.LogSoftmax(dim=1)(x)
-
-    return SimpleCNN()
+    """The course notes' SimpleCNN, as the notes wrote it: the same definition the lab's cnn-mnist trains."""
+    from glasstorch.experiments.cnn_mnist import build
+    return build(fw)
 
 
 # ---------------------------------------------------------------- data
