@@ -142,6 +142,15 @@ def show_predictions(lab, images, labels, preds, names=None, name="predictions",
         fig.suptitle(caption or "true label (top) / predicted (bottom); red = wrong")
 
 
+def d2l_init(fw, net, std=0.01):
+    """d2l's `init_weights`: every nn.Linear weight drawn from N(0, std^2) (biases keep their default)."""
+    def init_weights(m):
+        if type(m) == fw.nn.Linear:  # noqa: E721  (d2l's test)
+            fw.nn.init.normal_(m.weight, std=std)
+    net.apply(init_weights)
+    return net
+
+
 class ScratchSGD:
     """d2l's from-scratch `sgd(params, lr, batch_size)` wearing an optimizer's two methods, so the scratch models
     share the training loop: with a mean loss, param -= lr * param.grad is d2l's update."""

@@ -7,7 +7,7 @@ Linear(256, 10)) with normal(std=0.01) init. Both: CrossEntropyLoss, SGD lr 0.1,
 """
 from dataclasses import dataclass
 
-from .common import (FASHION_LABELS, CosineLR, ScratchModel, evaluate, fashion_or_mnist, make_loader,
+from .common import (FASHION_LABELS, CosineLR, d2l_init, ScratchModel, evaluate, fashion_or_mnist, make_loader,
                      predict, show_predictions, train_classifier)
 
 NAME = "mlp"
@@ -57,12 +57,7 @@ def build_scratch(fw, num_inputs=784, num_hiddens=256, num_outputs=10):
 def build(fw, cfg=None, hidden=256):
     nn = fw.nn
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
-
-    def init_weights(m):
-        if type(m) == nn.Linear:  # noqa: E721  (d2l's test)
-            nn.init.normal_(m.weight, std=0.01)
-    net.apply(init_weights)
-    return net
+    return d2l_init(fw, net)
 
 
 def run(fw, cfg, lab):

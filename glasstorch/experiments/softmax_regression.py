@@ -7,7 +7,7 @@ lr decays along a cosine over the 10 epochs (without it the last epoch's test ac
 """
 from dataclasses import dataclass
 
-from .common import (FASHION_LABELS, CosineLR, ScratchModel, ScratchSGD, evaluate, fashion_or_mnist,
+from .common import (FASHION_LABELS, CosineLR, d2l_init, ScratchModel, ScratchSGD, evaluate, fashion_or_mnist,
                      make_loader, predict, show_predictions, train_classifier)
 
 NAME = "softmax-regression"
@@ -55,12 +55,7 @@ def build_scratch(fw, num_inputs=784, num_outputs=10):
 def build(fw, cfg=None):
     nn = fw.nn
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
-
-    def init_weights(m):
-        if type(m) == nn.Linear:  # noqa: E721  (d2l's test)
-            nn.init.normal_(m.weight, std=0.01)
-    net.apply(init_weights)
-    return net
+    return d2l_init(fw, net)
 
 
 def run(fw, cfg, lab):
