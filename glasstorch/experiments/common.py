@@ -142,6 +142,33 @@ def show_predictions(lab, images, labels, preds, names=None, name="predictions",
         fig.suptitle(caption or "true label (top) / predicted (bottom); red = wrong")
 
 
+def scratch_vs_concise(fw, cfg, lab, make_model):
+    """d2l's two versions of one Fashion-MNIST classifier, trained on the same batches, one history.
+
+    `make_model(kind)` gives (net, loss, updater) for kind 'scratch' or 'concise'. Returns the test
+    accuracies, draws the last model's predictions and keeps its checkpoint.
+    """
+    X_train, y_train, X_test, y_test = fashion_or_mnist("fashion-mnist", cfg, lab)
+    train = make_loader(fw, X_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed, device=cfg.device)
+    test = make_loader(fw, X_test, y_test, 1000, device=cfg.device)
+    results = {}
+    for kind in ("scratch", "concise"):
+        lab.say(f"--- {kind} ---")
+        net, loss, updater = make_model(kind)
+        history_start = len(lab.history)
+        scheduler = CosineLR(updater, cfg.epochs) if cfg.cosine_lr else None
+        train_classifier(fw, net, updater, loss, train, test, cfg.epochs, lab, scheduler=scheduler)
+        for row in lab.history[history_start:]:  # one history, two curves: prefix the metrics
+            for key in [k for k in row if k != "epoch"]:
+                row[f"{kind}_{key}"] = row.pop(key)
+        results[f"{kind}_test_acc"] = evaluate(fw, net, test)[0]
+    preds = predict(fw, net, X_test[:12], device=cfg.device)
+    show_predictions(lab, X_test, y_test, preds, names=FASHION_LABELS, name="predictions",
+                     caption="Fashion-MNIST test images: true label (top), prediction (bottom)")
+    lab.checkpoint(net)
+    return results
+
+
 def d2l_init(fw, net, std=0.01):
     """d2l's `init_weights`: every nn.Linear weight drawn from N(0, std^2) (biases keep their default)."""
     def init_weights(m):

@@ -7,8 +7,7 @@ Linear(256, 10)) with normal(std=0.01) init. Both: CrossEntropyLoss, SGD lr 0.1,
 """
 from dataclasses import dataclass
 
-from .common import (FASHION_LABELS, CosineLR, d2l_init, ScratchModel, evaluate, fashion_or_mnist, make_loader,
-                     predict, show_predictions, train_classifier)
+from .common import ScratchModel, d2l_init, scratch_vs_concise
 
 NAME = "mlp"
 NOTE = "004 (多层感知机 从零开始 / 简洁实现, 784-256-10, Fashion-MNIST)"
@@ -61,24 +60,7 @@ def build(fw, cfg=None, hidden=256):
 
 
 def run(fw, cfg, lab):
-    X_train, y_train, X_test, y_test = fashion_or_mnist("fashion-mnist", cfg, lab)
-    train = make_loader(fw, X_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed, device=cfg.device)
-    test = make_loader(fw, X_test, y_test, 1000, device=cfg.device)
-    results = {}
-    for kind in ("scratch", "concise"):
-        lab.say(f"--- {kind} ---")
+    def make_model(kind):
         net = build_scratch(fw, num_hiddens=cfg.hidden) if kind == "scratch" else build(fw, hidden=cfg.hidden)
-        updater = fw.optim.SGD(net.parameters(), lr=cfg.lr)
-        history_start = len(lab.history)
-        scheduler = CosineLR(updater, cfg.epochs) if cfg.cosine_lr else None
-        train_classifier(fw, net, updater, fw.nn.CrossEntropyLoss(), train, test, cfg.epochs, lab,
-                         scheduler=scheduler)
-        for row in lab.history[history_start:]:
-            for key in [k for k in row if k != "epoch"]:
-                row[f"{kind}_{key}"] = row.pop(key)
-        results[f"{kind}_test_acc"] = evaluate(fw, net, test)[0]
-    preds = predict(fw, net, X_test[:12], device=cfg.device)
-    show_predictions(lab, X_test, y_test, preds, names=FASHION_LABELS, name="predictions",
-                     caption="Fashion-MNIST test images: true label (top), prediction (bottom)")
-    lab.checkpoint(net)
-    return results
+        return net, fw.nn.CrossEntropyLoss(), fw.optim.SGD(net.parameters(), lr=cfg.lr)
+    return scratch_vs_concise(fw, cfg, lab, make_model)

@@ -7,8 +7,7 @@ lr decays along a cosine over the 10 epochs (without it the last epoch's test ac
 """
 from dataclasses import dataclass
 
-from .common import (FASHION_LABELS, CosineLR, d2l_init, ScratchModel, ScratchSGD, evaluate, fashion_or_mnist,
-                     make_loader, predict, show_predictions, train_classifier)
+from .common import ScratchModel, ScratchSGD, d2l_init, scratch_vs_concise
 
 NAME = "softmax-regression"
 NOTE = "004 (Softmax回归 从零开始 / 简洁实现, Fashion-MNIST, text labels)"
@@ -59,27 +58,10 @@ def build(fw, cfg=None):
 
 
 def run(fw, cfg, lab):
-    X_train, y_train, X_test, y_test = fashion_or_mnist("fashion-mnist", cfg, lab)
-    train = make_loader(fw, X_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed, device=cfg.device)
-    test = make_loader(fw, X_test, y_test, 1000, device=cfg.device)
-    results = {}
-    for kind in ("scratch", "concise"):
-        lab.say(f"--- {kind} ---")
+    def make_model(kind):
         if kind == "scratch":
             net = build_scratch(fw)
-            loss, updater = (lambda y_hat, y: cross_entropy(fw, y_hat, y)), ScratchSGD(fw, net.params, cfg.lr)
-        else:
-            net = build(fw).to(cfg.device)
-            loss, updater = fw.nn.CrossEntropyLoss(), fw.optim.SGD(net.parameters(), lr=cfg.lr)
-        history_start = len(lab.history)
-        scheduler = CosineLR(updater, cfg.epochs) if cfg.cosine_lr else None
-        train_classifier(fw, net, updater, loss, train, test, cfg.epochs, lab, scheduler=scheduler)
-        for row in lab.history[history_start:]:  # one history, two curves: prefix the metrics
-            for key in [k for k in row if k != "epoch"]:
-                row[f"{kind}_{key}"] = row.pop(key)
-        results[f"{kind}_test_acc"] = evaluate(fw, net, test)[0]
-    preds = predict(fw, net, X_test[:12], device=cfg.device)
-    show_predictions(lab, X_test, y_test, preds, names=FASHION_LABELS, name="predictions",
-                     caption="Fashion-MNIST test images: true label (top), prediction (bottom)")
-    lab.checkpoint(net)
-    return results
+            return net, (lambda y_hat, y: cross_entropy(fw, y_hat, y)), ScratchSGD(fw, net.params, cfg.lr)
+        net = build(fw).to(cfg.device)
+        return net, fw.nn.CrossEntropyLoss(), fw.optim.SGD(net.parameters(), lr=cfg.lr)
+    return scratch_vs_concise(fw, cfg, lab, make_model)
