@@ -102,12 +102,13 @@ def plot_history(record, folder):
         for row in history:
             metrics += [k for k, v in row.items() if k not in X_KEYS and k not in metrics
                         and isinstance(v, (int, float)) and not isinstance(v, bool)]
-    metrics = metrics[:6]
+    metrics = metrics[:12]
     if not metrics:
         return None
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     cols = min(3, len(metrics))
     rows = (len(metrics) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
@@ -121,6 +122,8 @@ def plot_history(record, folder):
                 ax.plot(xs, ys, label=engine, marker="o" if len(xs) < 30 else None, ms=3, **styles.get(engine, {}))
         ax.set_title(metric)
         ax.set_xlabel(x_key or "step")
+        if x_key != "epsilon":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         ax.grid(alpha=0.3)
         ax.legend()
     for ax in list(axes.flat)[len(metrics):]:
