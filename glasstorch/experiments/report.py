@@ -5,6 +5,7 @@ Everything here reads a RunRecord (see runner.py) or the metrics.json files of e
 import csv
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 from .runner import expected_for, versions
@@ -73,6 +74,7 @@ def metrics_dict(record):
                                  "checkpoint": run.lab.checkpoint_path, "error": run.error or None}
                     for run in record.runs},
         "versions": versions(),
+        "machine": {"cpus": os.cpu_count(), "load_average_1min": list(record.load)},
     }
 
 
@@ -149,6 +151,9 @@ def report_markdown(record, curves):
     if record.ignored:
         lines += ["", f"(options this experiment has no use for, ignored: {', '.join(record.ignored)})"]
     lines += ["", "## Versions", "", ", ".join(f"{k} {v}" for k, v in versions().items()), ""]
+    if record.load:
+        lines += [f"Machine: {os.cpu_count()} cores, 1-minute load average "
+                  f"{' -> '.join(str(v) for v in record.load)} (before -> after the run).", ""]
     if curves:
         lines += ["## Curves", "", f"![history]({curves})", ""]
     for run in record.runs:
@@ -187,12 +192,15 @@ def results_markdown(out_root):
     from . import get, names
     latest = collect_latest(out_root)
     header = ["experiment", "size", "target", "glasstorch", "time (s)", "PyTorch", "time (s)"]
-    rows = []
+    rows, loads, cpus = [], [], set()
     for name in names():
         for size in ("full", "quick"):
             data = latest.get((get(name).NAME, size))
             if not data:
                 continue
+            machine = data.get("machine", {})
+            loads += [v for v in machine.get("load_average_1min", []) if v is not None]
+            cpus.add(machine.get("cpus"))
             targets = data["targets"]
             cells = [name, size, ", ".join(f"{m} {op} {v:g}" for m, (op, v) in targets.items())]
             for engine in ("glass", "torch"):
@@ -209,11 +217,21 @@ def results_markdown(out_root):
     text = ["# Results", "",
             "Produced by `glasstorch results` from the newest run folder of each experiment "
             f"under `{out_root}`. Achieved values are listed in the order of the targets; ✓ = every target met. "
-            "Full size = measured with `--data-dir ../shared/data`. Wall times are from a 2-core machine shared "
-            "with other jobs (load 7-11), so they compare poorly across rows; PyTorch's thread pool suffers most "
-            "from that contention.", "",
+            "Full size = measured with `--data-dir ../shared/data`. " + _machine_sentence(cpus, loads), "",
             _markdown(header, rows) if rows else "(no runs yet)", ""]
     return "\n".join(text)
+
+
+def _machine_sentence(cpus, loads):
+    """Where the wall times come from, as recorded in the runs' metrics.json."""
+    known = sorted(c for c in cpus if c)
+    cores = ", ".join(str(c) for c in known) or "?"
+    if not loads:
+        return f"Wall times were measured on a {cores}-core machine (load not recorded)."
+    busy = bool(known) and max(loads) > max(known)
+    return (f"Wall times were measured on a {cores}-core machine; its 1-minute load average before/after each run "
+            f"ranged {min(loads):.1f}-{max(loads):.1f}" +
+            (" (above the core count: other jobs shared the CPU, so the times compare poorly)." if busy else "."))
 
 
 def write_results(out_root, path):

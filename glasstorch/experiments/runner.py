@@ -5,6 +5,7 @@
     record.folder          # out/xor-mlp-20260101-120000/ with report.md, metrics.json, ...
 """
 import dataclasses
+import os
 import operator
 import platform
 import sys
@@ -87,6 +88,7 @@ class RunRecord:
     command: str = ""
     ignored: list = dataclasses.field(default_factory=list)
     started: str = ""
+    load: tuple = ()  # 1-minute load average before and after the run: wall times mean little on a busy machine
 
     @property
     def passed(self):
@@ -133,14 +135,23 @@ def run_experiment(name, engines=("glass",), quick=False, overrides=None, data_d
         folder = Path(out_root) / f"{module.NAME}-{now.strftime('%Y%m%d-%H%M%S')}"
     folder = Path(folder)
     both = len(engines) > 1
+    load_before = load_average()
     runs = [run_on_engine(module, cfg, engine, folder, quick, data_dir, device, verbose,
                           suffix=f"-{engine}" if both else "") for engine in engines]
     record = RunRecord(module.NAME, module, cfg, quick, folder, runs, command, ignored,
-                       now.strftime("%Y-%m-%d %H:%M:%S UTC"))
+                       now.strftime("%Y-%m-%d %H:%M:%S UTC"), (load_before, load_average()))
     if write:
         from .report import write_run
         write_run(record)
     return record
+
+
+def load_average():
+    """The machine's 1-minute load average (None where the OS has none, e.g. Windows)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def versions():
