@@ -35,12 +35,12 @@ EXPECTED = {"scratch_test_acc": (">=", 0.85), "concise_test_acc": (">=", 0.85)}
 QUICK_EXPECTED = {"scratch_test_acc": (">=", 0.65), "concise_test_acc": (">=", 0.65)}
 
 
-def build_scratch(fw, num_inputs=784, num_hiddens=256, num_outputs=10):
+def build_scratch(fw, num_inputs=784, num_hiddens=256, num_outputs=10, device="cpu"):
     nn = fw.nn
-    W1 = nn.Parameter(fw.randn(num_inputs, num_hiddens) * 0.01)
-    b1 = nn.Parameter(fw.zeros(num_hiddens))
-    W2 = nn.Parameter(fw.randn(num_hiddens, num_outputs) * 0.01)
-    b2 = nn.Parameter(fw.zeros(num_outputs))
+    W1 = nn.Parameter(fw.randn(num_inputs, num_hiddens, device=device) * 0.01)
+    b1 = nn.Parameter(fw.zeros(num_hiddens, device=device))
+    W2 = nn.Parameter(fw.randn(num_hiddens, num_outputs, device=device) * 0.01)
+    b2 = nn.Parameter(fw.zeros(num_outputs, device=device))
 
     def relu(X):
         a = fw.zeros_like(X)
@@ -61,6 +61,9 @@ def build(fw, cfg=None, hidden=256):
 
 def run(fw, cfg, lab):
     def make_model(kind):
-        net = build_scratch(fw, num_hiddens=cfg.hidden) if kind == "scratch" else build(fw, hidden=cfg.hidden)
+        if kind == "scratch":
+            net = build_scratch(fw, num_hiddens=cfg.hidden, device=cfg.device)
+        else:
+            net = build(fw, hidden=cfg.hidden).to(cfg.device)
         return net, fw.nn.CrossEntropyLoss(), fw.optim.SGD(net.parameters(), lr=cfg.lr)
     return scratch_vs_concise(fw, cfg, lab, make_model)

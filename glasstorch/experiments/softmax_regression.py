@@ -45,9 +45,9 @@ def cross_entropy(fw, y_hat, y):
     return -fw.log(y_hat[fw.arange(len(y_hat)), y]).mean()
 
 
-def build_scratch(fw, num_inputs=784, num_outputs=10):
-    W = fw.normal(0, 0.01, size=(num_inputs, num_outputs), requires_grad=True)
-    b = fw.zeros(num_outputs, requires_grad=True)
+def build_scratch(fw, num_inputs=784, num_outputs=10, device="cpu"):
+    W = fw.normal(0, 0.01, size=(num_inputs, num_outputs), requires_grad=True, device=device)
+    b = fw.zeros(num_outputs, requires_grad=True, device=device)
     return ScratchModel(lambda X: softmax(fw, fw.matmul(X.reshape((-1, W.shape[0])), W) + b), [W, b])
 
 
@@ -60,7 +60,7 @@ def build(fw, cfg=None):
 def run(fw, cfg, lab):
     def make_model(kind):
         if kind == "scratch":
-            net = build_scratch(fw)
+            net = build_scratch(fw, device=cfg.device)
             return net, (lambda y_hat, y: cross_entropy(fw, y_hat, y)), ScratchSGD(fw, net.params, cfg.lr)
         net = build(fw).to(cfg.device)
         return net, fw.nn.CrossEntropyLoss(), fw.optim.SGD(net.parameters(), lr=cfg.lr)
