@@ -252,7 +252,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 def _adaptive_argmax(x, out):
     h, w = x.shape[-2:]
-    idx = xp.zeros(x.shape[:-2] + out, dtype=xp.int64)
+    idx = backend.array_module(x).zeros(x.shape[:-2] + out, dtype=xp.int64)
     for i, (h0, h1) in enumerate(_pool.adaptive_bounds(h, out[0])):
         for j, (w0, w1) in enumerate(_pool.adaptive_bounds(w, out[1])):
             local = x[..., h0:h1, w0:w1].reshape(x.shape[:-2] + (-1,)).argmax(-1)
@@ -409,7 +409,9 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         return input * 0.0
     alpha = -1.7580993408473766
     a = ((1 - p) * (1 + p * alpha ** 2)) ** -0.5
-    keep = Tensor._make((backend.rng().random(tuple(input.shape)) >= p).astype(input._array.dtype))
+    # drawn on the host from glasstorch's generator (the same numbers on the GPU), used where input lives
+    keep = (backend.rng().random(tuple(input.shape)) >= p).astype(input._array.dtype)
+    keep = Tensor._make(backend.like(input._array, keep))
     out = (input * keep + alpha * (1 - keep)) * a - a * alpha * p
     return input.copy_(out) if inplace else out
 
@@ -466,6 +468,7 @@ def one_hot(tensor, num_classes=-1):
         num_classes = int(idx.max()) + 1 if idx.size else 0
     elif idx.size and idx.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
+    xp = backend.array_module(idx)  # NumPy, or CuPy for a GPU tensor
     out = xp.zeros(idx.shape + (num_classes,), dtype=xp.int64)
     xp.put_along_axis(out, idx[..., None].astype(xp.int64), 1, axis=-1)
     return Tensor._make(out)
@@ -742,7 +745,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if (var._array < 0).any():
         raise ValueError("var has negative entry/entries")
     # torch clamps a copy without recording it: the gradient flows as if var were unclamped
-    var = var + Tensor._make(xp.maximum(var._array, eps) - var._array)
+    var = var + Tensor._make(backend.array_module(var._array).maximum(var._array, eps) - var._array)
     diff = input - target
     loss = 0.5 * (_elementwise.log(var) + diff * diff / var)
     if full:

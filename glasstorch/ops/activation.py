@@ -16,14 +16,17 @@ xp = backend.xp
 _erf = xp.frompyfunc(math.erf, 1, 1)
 
 
-def erf_array(a):
-    """erf elementwise (NumPy has none).
+def erf_array(xp, a):
+    """erf elementwise on an array of `xp` (NumPy and CuPy have none).
 
     float32: Abramowitz & Stegun 7.1.26, |error| < 1.5e-7 (about float32's own resolution), vectorised.
-    Other dtypes: the C library's erf through math.erf, exact but an element at a time.
+    Other dtypes: the C library's erf through math.erf, exact but an element at a time, on the host.
     """
     if a.dtype != xp.float32:
-        return _erf(a).astype(a.dtype) if a.size else a.copy()
+        if not a.size:
+            return a.copy()
+        host = backend.to_host(a)  # (math.erf runs on the CPU: a GPU array goes there and back)
+        return backend.like(a, _erf(host).astype(a.dtype))
     z = xp.abs(a)
     t = 1 / (1 + 0.3275911 * z)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
@@ -87,7 +90,7 @@ class Gelu(Function):
         if approximate == "tanh":
             u = 0.7978845608028654 * (x + 0.044715 * x * x * x)
             return 0.5 * x * (1 + ctx.xp.tanh(u))
-        return 0.5 * x * (1 + erf_array(x * 0.7071067811865476))
+        return 0.5 * x * (1 + erf_array(ctx.xp, x * 0.7071067811865476))
 
     @staticmethod
     def backward(ctx, grad):
@@ -106,7 +109,7 @@ class NormalCdf(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return 0.5 * (1 + erf_array(x * 0.7071067811865476))
+        return 0.5 * (1 + erf_array(ctx.xp, x * 0.7071067811865476))
 
     @staticmethod
     def backward(ctx, grad):

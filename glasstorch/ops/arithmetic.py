@@ -2,11 +2,12 @@
 
 Backward returns gradients shaped like the broadcast result; the walk sums them back to each
 input's shape in one place (`sum_to_shape`), so no op here worries about broadcasting.
+Forward computes with ctx.xp: NumPy on the CPU, CuPy on the GPU.
 """
 from .. import backend
 from ..autograd.function import Function, explain_forward_error
 from ..tensor import Tensor
-from .common import as_tensor, binary_operands, float_operand, scalar_tensor, to_dtype
+from .common import as_tensor, binary_operands, float_operand, same_device, scalar_tensor, to_dtype
 
 xp = backend.xp
 
@@ -89,7 +90,9 @@ class PowScalar(Function):
         ctx.exponent = exponent
         if exponent == 2:
             return x * x
-        return x ** exponent if isinstance(exponent, int) and exponent >= 0 else xp.power(x, x.dtype.type(exponent))
+        if isinstance(exponent, int) and exponent >= 0:
+            return x ** exponent
+        return ctx.xp.power(x, x.dtype.type(exponent))
 
     @staticmethod
     def backward(ctx, grad):
@@ -109,7 +112,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return xp.power(a, b)
+        return ctx.xp.power(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -129,12 +132,12 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return xp.maximum(a, b)
+        return ctx.xp.maximum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        return _split_by_winner(grad, a._array, b._array, ctx.needs_input_grad)
+        return _split_by_winner(grad, a, b, ctx.needs_input_grad)
 
 
 class Minimum(Function):
@@ -142,16 +145,17 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return xp.minimum(a, b)
+        return ctx.xp.minimum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        return _split_by_winner(grad, b._array, a._array, ctx.needs_input_grad)
+        return _split_by_winner(grad, b, a, ctx.needs_input_grad)
 
 
 def _split_by_winner(grad, first, second, needed):
     dtype = grad._array.dtype
+    (first, second), xp = same_device("maximum", first._array, second._array)  # one may be a host number
     share_first = Tensor._make(xp.where(first > second, 1.0, xp.where(first == second, 0.5, 0.0)).astype(dtype))
     return (grad * share_first if needed[0] else None,
             grad * (1 - share_first) if needed[1] else None)
@@ -163,8 +167,8 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, a, b, condition):
-        ctx.condition = condition
-        return xp.where(condition, a, b)
+        ctx.condition = condition = ctx.xp.asarray(condition)  # a host mask (from a list) moves to GPU operands
+        return ctx.xp.where(condition, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -179,12 +183,14 @@ class Remainder(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return xp.remainder(a, b)
+        return ctx.xp.remainder(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
-        return grad, (-grad * Tensor._make(xp.floor(a._array / b._array)) if ctx.needs_input_grad[1] else None)
+        if not ctx.needs_input_grad[1]:
+            return grad, None
+        (a, b), xp = same_device("remainder", ctx.inputs[0]._array, ctx.inputs[1]._array)
+        return grad, -grad * Tensor._make(xp.floor(a / b))
 
 
 # ----------------------------------------------------------------------------- wrappers
@@ -223,17 +229,19 @@ def div(a, b, rounding_mode=None):
 
 
 def _rounded_division(a, b, mode):
-    if a._array.dtype.kind in "iub" and mode == "floor":
-        if (b._array == 0).any():
+    dtype = a._array.dtype
+    (a, b), xp = same_device("div", a._array, b._array)
+    if dtype.kind in "iub" and mode == "floor":
+        if (b == 0).any():
             raise ZeroDivisionError("integer division by zero")
-        return Tensor._make(xp.floor_divide(a._array, b._array))
-    if a._array.dtype.kind in "iub":
-        if (b._array == 0).any():
+        return Tensor._make(xp.floor_divide(a, b))
+    if dtype.kind in "iub":
+        if (b == 0).any():
             raise ZeroDivisionError("integer division by zero")
-        q = xp.trunc(a._array / b._array).astype(a._array.dtype)
+        q = xp.trunc(a / b).astype(dtype)
         return Tensor._make(q)
-    q = xp.floor(a._array / b._array) if mode == "floor" else xp.trunc(a._array / b._array)
-    return Tensor._make(q.astype(a._array.dtype))  # piecewise constant: no gradient
+    q = xp.floor(a / b) if mode == "floor" else xp.trunc(a / b)
+    return Tensor._make(q.astype(dtype))  # piecewise constant: no gradient
 
 
 def floor_divide(a, b):
@@ -248,8 +256,7 @@ def remainder(a, b):
 
 
 def fmod(a, b):
-    a, b = binary_operands(a, b)
-    return Tensor._make(xp.fmod(a._array, b._array))
+    return _no_grad_op(a, b, "fmod")
 
 
 def neg(x):
@@ -289,17 +296,24 @@ def where(condition, a=None, b=None):
     if a is None and b is None:
         from .reduce import nonzero
         return nonzero(as_tensor(condition), as_tuple=True)
-    cond = condition._array if isinstance(condition, Tensor) else xp.asarray(condition)
+    cond = condition._array if isinstance(condition, Tensor) else _host_array(condition)
     if cond.dtype != xp.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{backend.from_numpy_dtype(cond.dtype).name}")
     a, b = binary_operands(a, b)
+    if backend.on_device(cond) and not (backend.on_device(a._array) or backend.on_device(b._array)):
+        b = Tensor._make(backend.like(cond, b._array))  # where(gpu_mask, 1.0, 0.0): the result is on the GPU
     return Where.apply(a, b, condition=cond)
+
+
+def _host_array(value):
+    """A mask given as a list or a bool: a host array (Where's forward moves it next to GPU operands)."""
+    return value if backend.is_array(value) else xp.asarray(value)
 
 
 def masked_fill(x, mask, value):
     """x with `value` where mask is True (the gradient flows to x elsewhere, and to a tensor value)."""
-    m = mask._array if isinstance(mask, Tensor) else xp.asarray(mask)
+    m = mask._array if isinstance(mask, Tensor) else _host_array(mask)
     if m.dtype != xp.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{backend.from_numpy_dtype(m.dtype).name}")
@@ -313,42 +327,44 @@ def masked_fill(x, mask, value):
     return Where.apply(value, x, condition=m)
 
 
-# comparisons and logic: results are bool and carry no gradient
-def _compare(a, b, fn):
+# comparisons, logic, fmod: no gradient, so no graph node
+def _no_grad_op(a, b, name, **kwargs):
+    """Tensor of xp.<name>(a, b), computed where the operands live."""
     a, b = binary_operands(a, b)
+    arrays, xp = same_device(name, a._array, b._array)
+    fn = getattr(xp, name)
     try:
-        return Tensor._make(fn(a._array, b._array))
+        return Tensor._make(fn(*arrays, **kwargs))
     except ValueError as error:
-        raise explain_forward_error(fn, (a._array, b._array), error) from None
+        raise explain_forward_error(fn, arrays, error) from None
 
 
 def eq(a, b):
-    return _compare(a, b, xp.equal)
+    return _no_grad_op(a, b, "equal")
 
 
 def ne(a, b):
-    return _compare(a, b, xp.not_equal)
+    return _no_grad_op(a, b, "not_equal")
 
 
 def lt(a, b):
-    return _compare(a, b, xp.less)
+    return _no_grad_op(a, b, "less")
 
 
 def le(a, b):
-    return _compare(a, b, xp.less_equal)
+    return _no_grad_op(a, b, "less_equal")
 
 
 def gt(a, b):
-    return _compare(a, b, xp.greater)
+    return _no_grad_op(a, b, "greater")
 
 
 def ge(a, b):
-    return _compare(a, b, xp.greater_equal)
+    return _no_grad_op(a, b, "greater_equal")
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    a, b = binary_operands(a, b)
-    return Tensor._make(xp.isclose(a._array, b._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return _no_grad_op(a, b, "isclose", rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -360,41 +376,42 @@ def equal(a, b):
 
 
 def logical_and(a, b):
-    return _compare(a, b, lambda x, y: xp.logical_and(x, y))
+    return _no_grad_op(a, b, "logical_and")
 
 
 def logical_or(a, b):
-    return _compare(a, b, lambda x, y: xp.logical_or(x, y))
+    return _no_grad_op(a, b, "logical_or")
 
 
 def logical_xor(a, b):
-    return _compare(a, b, lambda x, y: xp.logical_xor(x, y))
+    return _no_grad_op(a, b, "logical_xor")
 
 
 def logical_not(x):
-    return Tensor._make(xp.logical_not(as_tensor(x)._array))
+    x = as_tensor(x)._array
+    return Tensor._make(backend.array_module(x).logical_not(x))
 
 
-def _bitwise(a, b, fn, name):
+def _bitwise(a, b, name):
     a, b = binary_operands(a, b)
     if a._array.dtype.kind == "f":
         raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
-    return Tensor._make(fn(a._array, b._array))
+    return _no_grad_op(a, b, name)
 
 
 def bitwise_and(a, b):
-    return _bitwise(a, b, xp.bitwise_and, "bitwise_and")
+    return _bitwise(a, b, "bitwise_and")
 
 
 def bitwise_or(a, b):
-    return _bitwise(a, b, xp.bitwise_or, "bitwise_or")
+    return _bitwise(a, b, "bitwise_or")
 
 
 def bitwise_xor(a, b):
-    return _bitwise(a, b, xp.bitwise_xor, "bitwise_xor")
+    return _bitwise(a, b, "bitwise_xor")
 
 
 def bitwise_not(x):
     if x._array.dtype.kind == "f":
         raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
-    return Tensor._make(xp.invert(x._array))
+    return Tensor._make(backend.array_module(x._array).invert(x._array))

@@ -1,4 +1,8 @@
-"""What every op family shares: turning operands into tensors of torch's result dtype, dim handling."""
+"""What every op family shares: turning operands into tensors of torch's result dtype, dim handling, devices.
+
+Python numbers become 0-dim host (NumPy) tensors here, also next to GPU tensors: Function.apply passes them to a
+CuPy forward as NumPy scalars, and `same_device` does the same for array code outside a forward.
+"""
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
@@ -29,7 +33,22 @@ def _kind(t):
     return 2 if t._array.ndim else 1
 
 
+def same_device(op_name, *arrays):
+    """(arrays, xp) for array code outside a forward, prepared as Function.apply prepares forward's inputs:
+    NumPy on the CPU; CuPy for GPU arrays, with 0-dim host arrays (Python numbers) passed as NumPy scalars."""
+    if backend._cupy is None:  # no GPU backend loaded: every array is a NumPy array
+        return arrays, xp
+    return backend.one_device(op_name, arrays)
+
+
+def to_device_of(array, values):
+    """`values` (an array or a number) where `array` lives: host values (random draws, lists, CPU tensors) onto
+    the GPU, GPU values to the host (copy_ between devices). On the CPU: `values` itself."""
+    return backend.like(array, values) if backend.on_device(array) else backend.to_host(values)
+
+
 def scalar_tensor(value, dtype):
+    """A Python number as a 0-dim host tensor of `dtype`, on the CPU and next to GPU tensors alike."""
     try:
         return Tensor._make(xp.asarray(value, dtype=dtype.np))
     except OverflowError:  # an out-of-range int wraps around, as in torch (uint8 tensor + 300)
@@ -39,11 +58,11 @@ def scalar_tensor(value, dtype):
 def binary_operands(a, b):
     """(a, b) as tensors of torch's result dtype: int tensor * 2.5 -> float32, float32 * 2.5 -> float32.
 
-    NumPy arrays count as tensors (`np_array + tensor` is a Tensor); Python numbers as scalars.
+    Arrays (NumPy or CuPy) count as tensors (`np_array + tensor` is a Tensor); Python numbers as scalars.
     """
-    if isinstance(a, xp.ndarray):
+    if not isinstance(a, Tensor) and backend.is_array(a):
         a = Tensor._make(_checked(a))
-    if isinstance(b, xp.ndarray):
+    if not isinstance(b, Tensor) and backend.is_array(b):
         b = Tensor._make(_checked(b))
     a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_is and b_is:
@@ -83,10 +102,10 @@ def _checked(array):
 
 
 def as_tensor(value, dtype=None):
-    """Any operand as a Tensor (a Tensor itself, NumPy array shared, Python number as a 0-dim tensor)."""
+    """Any operand as a Tensor (a Tensor itself, an array shared, a Python number as a 0-dim host tensor)."""
     if isinstance(value, Tensor):
         return value if dtype is None else to_dtype(value, dtype)
-    if isinstance(value, xp.ndarray):
+    if backend.is_array(value):
         return Tensor._make(value if dtype is None else value.astype(dtype.np))
     if dtype is None:
         dtype = backend.scalar_dtype(value) if isinstance(value, (bool, int, float, xp.generic)) else None

@@ -8,7 +8,8 @@ padded input into one column of a matrix `cols` of shape (C*kh*kw, positions); t
     dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
-input (no copy), and a single `ascontiguousarray` materialises the columns.
+input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
+the array module of the data (ctx.xp): NumPy on the CPU, CuPy on the GPU, where the same views work.
 
 Blocks of samples. The columns are C*kh*kw times larger than the input (LeNet's first layer: 25x).
 Built for the whole batch they overflow the CPU caches, and every GEMM then waits on memory. So the
@@ -27,7 +28,6 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 
 xp = backend.xp
-as_strided = xp.lib.stride_tricks.as_strided
 
 #: target size of one block's im2col columns (see the module docstring). Smaller blocks stay in faster
 #: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
@@ -40,9 +40,12 @@ class Unfold:
 
     Output positions are described by `pos_shape` / `pos_strides` (in elements of the padded image):
     (L,) with stride 1 in the flat stride-1 layout, (OH, OW) with strides (sh*Wp, sw) otherwise.
+    `xp` is the array module of the images (NumPy or CuPy).
     """
 
-    def __init__(self, padded_shape, kernel, stride, dilation, out_hw):
+    def __init__(self, padded_shape, kernel, stride, dilation, out_hw, xp):
+        self.xp = xp
+        self.as_strided = xp.lib.stride_tricks.as_strided
         self.n, self.c, self.hp, self.wp = padded_shape
         self.kh, self.kw = kernel
         self.dh, self.dw = dilation
@@ -78,20 +81,19 @@ class Unfold:
         """im2col: (n, C, Hp, Wp) contiguous -> (C*kh*kw, n*positions), one copy."""
         e = xpad.itemsize
         image, channel = self.c * self.hp * self.wp, self.hp * self.wp
-        taps = as_strided(xpad, (self.c, self.kh, self.kw, self.n) + self.pos_shape,
-                          tuple(e * s for s in (channel, self.dh * self.wp, self.dw, image) + self.pos_strides),
-                          writeable=False)
-        return xp.ascontiguousarray(taps).reshape(self.c * self.kh * self.kw, self.n * self.positions)
+        taps = self.as_strided(xpad, (self.c, self.kh, self.kw, self.n) + self.pos_shape,
+                               tuple(e * s for s in (channel, self.dh * self.wp, self.dw, image) + self.pos_strides))
+        return self.xp.ascontiguousarray(taps).reshape(self.c * self.kh * self.kw, self.n * self.positions)
 
     def image_view(self, mat, channels):
         """(channels, n*positions) matrix seen as an (n, channels, OH, OW) image (dropping garbage columns)."""
         e, p = mat.itemsize, self.positions
-        return as_strided(mat, (self.n, channels, self.oh, self.ow), (e * p, e * self.n * p, e * self.row, e))
+        return self.as_strided(mat, (self.n, channels, self.oh, self.ow), (e * p, e * self.n * p, e * self.row, e))
 
     def to_matrix(self, image):
         """(n, O, OH, OW) -> (O, n*positions), zero at the flat layout's garbage positions."""
         channels = image.shape[1]
-        mat = xp.zeros((channels, self.n * self.positions), dtype=image.dtype)
+        mat = self.xp.zeros((channels, self.n * self.positions), dtype=image.dtype)
         self.image_view(mat, channels)[...] = image
         return mat
 
@@ -105,7 +107,8 @@ class Unfold:
         for i in range(self.kh):
             for j in range(self.kw):
                 start = i * self.dh * self.wp + j * self.dw
-                window = as_strided(flat[start:], shape, tuple(e * s for s in (image, channel) + self.pos_strides))
+                window = self.as_strided(flat[start:], shape,
+                                         tuple(e * s for s in (image, channel) + self.pos_strides))
                 window += cols[:, i, j].swapaxes(0, 1)
 
 
@@ -116,6 +119,7 @@ def conv_out_size(size, kernel, stride, pad_before, pad_after, dilation):
 def pad_zeros(x, pads_hw):
     """x (N, C, H, W) inside a zero border ((top, bottom), (left, right)); no copy when there is none."""
     (top, bottom), (left, right) = pads_hw
+    xp = backend.array_module(x)
     if top == bottom == left == right == 0:
         return xp.ascontiguousarray(x)
     n, c, h, w = x.shape
@@ -138,7 +142,7 @@ def _gemm(a, b, groups):
     """a (R, K) @ b (K, M) block-diagonally over groups: group g multiplies a's g-th row block by b's."""
     if groups == 1:
         return a @ b
-    out = xp.matmul(_grouped(a, groups), _grouped(b, groups))
+    out = _grouped(a, groups) @ _grouped(b, groups)
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
@@ -146,7 +150,7 @@ def _gemm_nt(a, b, groups):
     """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
     if groups == 1:
         return _long_product(a, b)
-    out = xp.matmul(_grouped(a, groups), _grouped(b, groups).transpose(0, 2, 1))
+    out = _grouped(a, groups) @ _grouped(b, groups).transpose(0, 2, 1)
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
@@ -168,8 +172,8 @@ def _gemm_tn(a, b, groups):
     """a (K, R)^T @ b (K, M) block-diagonally (the columns' gradient W^T @ dout)."""
     if groups == 1:
         return a.T @ b
-    at = xp.ascontiguousarray(_grouped(a, groups).transpose(0, 2, 1))
-    out = xp.matmul(at, _grouped(b, groups))
+    at = backend.array_module(a).ascontiguousarray(_grouped(a, groups).transpose(0, 2, 1))
+    out = at @ _grouped(b, groups)
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
@@ -187,10 +191,10 @@ class Conv2d(Function):
         out_hw = (conv_out_size(h, kh, stride[0], *padding[0], dilation[0]),
                   conv_out_size(w, kw, stride[1], *padding[1], dilation[1]))
         xpad = pad_zeros(x, padding)
-        unfold = Unfold(xpad.shape, (kh, kw), stride, dilation, out_hw)
+        unfold = Unfold(xpad.shape, (kh, kw), stride, dilation, out_hw, ctx.xp)
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
-        out = xp.empty((n, o) + out_hw, dtype=x.dtype)
+        out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
         for block, part in unfold.blocks(x.itemsize):
             res = _gemm(w2, part.columns(xpad[block]), groups)
             if bias is not None:
@@ -207,8 +211,8 @@ class Conv2d(Function):
         o = weight.shape[0]
         w2 = weight.reshape(o, -1)
         xpad = pad_zeros(x, ctx.padding) if need[1] else None
-        grad_w = xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
-        dxpad = xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
+        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
+        dxpad = ctx.xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
         for block, part in unfold.blocks(x.itemsize):
             gmat = part.to_matrix(g[block])  # (O, n*positions)
             if need[1]:
@@ -238,15 +242,15 @@ class ConvTranspose2d(Function):
         full = tuple((s - 1) * st + d * (k - 1) + 1 + op
                      for s, st, d, k, op in zip((h, w), stride, dilation, (kh, kw), output_padding))
         # seen from the conv it is the adjoint of: a (full)-sized image convolved down to x's (h, w) grid
-        unfold = Unfold((n, cout, full[0], full[1]), (kh, kw), stride, dilation, (h, w))
+        unfold = Unfold((n, cout, full[0], full[1]), (kh, kw), stride, dilation, (h, w), ctx.xp)
         out_hw = (full[0] - 2 * padding[0], full[1] - 2 * padding[1])
         ctx.unfold, ctx.groups = unfold, groups
         ctx.pads = ((padding[0], full[0] - padding[0] - out_hw[0]), (padding[1], full[1] - padding[1] - out_hw[1]))
         w2 = weight.reshape(cin, -1)
-        outpad = xp.zeros((n, cout) + full, dtype=x.dtype)
+        outpad = ctx.xp.zeros((n, cout) + full, dtype=x.dtype)
         for block, part in unfold.blocks(x.itemsize):
             part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
-        out = xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
+        out = ctx.xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
         if bias is not None:
             out += bias[:, None, None]
         return out
@@ -260,8 +264,8 @@ class ConvTranspose2d(Function):
         cin = weight.shape[0]
         w2 = weight.reshape(cin, -1)
         gpad = pad_zeros(g, ctx.pads)  # dL/dout on the full grid, unfolded onto x's grid
-        grad_x = xp.empty(x.shape, dtype=g.dtype) if need[0] else None
-        grad_w = xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
+        grad_x = ctx.xp.empty(x.shape, dtype=g.dtype) if need[0] else None
+        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
         for block, part in unfold.blocks(x.itemsize):
             cols = part.columns(gpad[block])
             if need[0]:
@@ -314,7 +318,10 @@ class ConstantPad(Function):
 
 
 def pad_indices(size, before, after, mode):
-    """Source index of every output position along one dim for 'reflect', 'replicate' or 'circular'."""
+    """Source index of every output position along one dim for 'reflect', 'replicate' or 'circular'.
+
+    A host array (index arithmetic): the indexing op moves it to the data's device.
+    """
     pos = xp.arange(-before, size + after)
     if mode == "replicate":
         return xp.clip(pos, 0, size - 1)

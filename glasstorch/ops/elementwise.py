@@ -1,14 +1,13 @@
 """Unary elementwise math and activations: exp, log, sqrt, trig, tanh, sigmoid, relu, clamp, softmax ...
 
 Where the derivative is easiest in terms of the output (exp, sigmoid, tanh, sqrt), the op keeps its
-output (`saves_output`) instead of recomputing from the input.
+output (`saves_output`) instead of recomputing from the input. Forward computes with ctx.xp: NumPy on
+the CPU, CuPy on the GPU.
 """
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import as_tensor, float_operand, scalar_tensor, wrap_dim
-
-xp = backend.xp
 
 
 class Exp(Function):
@@ -303,8 +302,8 @@ class ZeroGrad(Function):
     needs_inputs = False
 
     @staticmethod
-    def forward(ctx, x, fn):
-        return fn(x)
+    def forward(ctx, x, fn, args=()):
+        return getattr(ctx.xp, fn)(x, *args)  # fn names the function: ctx.xp.floor(x) ...
 
     @staticmethod
     def backward(ctx, grad):
@@ -447,42 +446,47 @@ clip = clamp
 
 
 def sign(x):
-    return ZeroGrad.apply(x, fn=xp.sign)
+    return ZeroGrad.apply(x, fn="sign")
 
 
 def floor(x):
-    return x if x._array.dtype.kind in "iub" else ZeroGrad.apply(x, fn=xp.floor)
+    return x if x._array.dtype.kind in "iub" else ZeroGrad.apply(x, fn="floor")
 
 
 def ceil(x):
-    return x if x._array.dtype.kind in "iub" else ZeroGrad.apply(x, fn=xp.ceil)
+    return x if x._array.dtype.kind in "iub" else ZeroGrad.apply(x, fn="ceil")
 
 
 def trunc(x):
-    return x if x._array.dtype.kind in "iub" else ZeroGrad.apply(x, fn=xp.trunc)
+    return x if x._array.dtype.kind in "iub" else ZeroGrad.apply(x, fn="trunc")
 
 
 def round(x, decimals=0):
     # NumPy and torch both round half to even
-    return ZeroGrad.apply(x, fn=lambda a: xp.round(a, decimals))
+    return ZeroGrad.apply(x, fn="round", args=(decimals,))
+
+
+def _classify(x, name):
+    """isnan/isinf/isfinite: a bool tensor, no gradient."""
+    return Tensor._make(getattr(backend.array_module(x._array), name)(x._array))
 
 
 def isnan(x):
-    return Tensor._make(xp.isnan(x._array))
+    return _classify(x, "isnan")
 
 
 def isinf(x):
-    return Tensor._make(xp.isinf(x._array))
+    return _classify(x, "isinf")
 
 
 def isfinite(x):
-    return Tensor._make(xp.isfinite(x._array))
+    return _classify(x, "isfinite")
 
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     from .arithmetic import where
-    clean = xp.nan_to_num(x._array, nan=nan, posinf=posinf, neginf=neginf)
-    return where(Tensor._make(xp.isfinite(x._array)), x, Tensor._make(clean))
+    clean = backend.array_module(x._array).nan_to_num(x._array, nan=nan, posinf=posinf, neginf=neginf)
+    return where(isfinite(x), x, Tensor._make(clean))
 
 
 def softmax(x, dim=None, dtype=None):

@@ -3,12 +3,15 @@
 The backward of reading `x[key]` is writing: a zero tensor shaped like x receives the gradient at
 `key`, by scatter-add (`add.at`) when `key` has arrays, because one element may be picked twice
 (`y_hat[range(n), y]` with repeated rows): each pick adds its share.
+
+Keys made from Python lists and ranges are host (NumPy) arrays; a forward on the GPU moves them next to
+the data once (`_key_on_device_of`), and the node keeps the moved key for backward.
 """
 from .. import backend
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import as_tensor, scalar_tensor, to_dtype, wrap_dim
+from .common import as_tensor, scalar_tensor, to_device_of, to_dtype, wrap_dim
 
 xp = backend.xp
 
@@ -34,7 +37,7 @@ class Index(Function):
 
     @staticmethod
     def forward(ctx, x, key):
-        ctx.key = key
+        ctx.key = key = _key_on_device_of(x, key)
         return x[key]
 
     @staticmethod
@@ -48,7 +51,7 @@ class IndexPutZeros(Function):
 
     @staticmethod
     def forward(ctx, x, shape, key, accumulate):
-        ctx.key = key
+        ctx.key = key = _key_on_device_of(x, key)
         out = ctx.xp.zeros(shape, dtype=x.dtype)
         if accumulate:
             ctx.xp.add.at(out, _bool_to_int(key), x)
@@ -67,6 +70,7 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, x, value, key, accumulate):
+        key = _key_on_device_of(x, key)
         ctx.key, ctx.accumulate = key, accumulate
         out = x.copy()
         if accumulate:
@@ -90,12 +94,13 @@ class Gather(Function):
 
     @staticmethod
     def forward(ctx, x, index, dim):
+        index = backend.like(x, index)  # an index tensor from the host joins x on the GPU
         ctx.index, ctx.dim = index, dim
         return ctx.xp.take_along_axis(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        zeros = Tensor._make(xp.zeros(tuple(ctx.inputs[0].shape), dtype=grad._array.dtype))
+        zeros = Tensor._make(ctx.xp.zeros(tuple(ctx.inputs[0].shape), dtype=grad._array.dtype))
         return ScatterAdd.apply(zeros, grad, index=ctx.index, dim=ctx.dim)
 
 
@@ -105,9 +110,10 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, x, src, index, dim):
+        index = backend.like(x, index)  # an index tensor from the host joins x on the GPU
         ctx.index, ctx.dim = index, dim
         out = x.copy()
-        ctx.xp.add.at(out, _along_axis_key(index, dim), src[tuple(slice(0, s) for s in index.shape)])
+        ctx.xp.add.at(out, _along_axis_key(ctx.xp, index, dim), src[tuple(slice(0, s) for s in index.shape)])
         return out
 
     @staticmethod
@@ -121,21 +127,22 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, x, src, index, dim):
+        index = backend.like(x, index)  # an index tensor from the host joins x on the GPU
         ctx.index, ctx.dim = index, dim
         out = x.copy()
-        out[_along_axis_key(index, dim)] = src[tuple(slice(0, s) for s in index.shape)]
+        out[_along_axis_key(ctx.xp, index, dim)] = src[tuple(slice(0, s) for s in index.shape)]
         return out
 
     @staticmethod
     def backward(ctx, grad):
         grad_x = None
         if ctx.needs_input_grad[0]:
-            zeros = Tensor._make(xp.zeros(ctx.index.shape, dtype=grad._array.dtype))
+            zeros = Tensor._make(ctx.xp.zeros(ctx.index.shape, dtype=grad._array.dtype))
             grad_x = Scatter.apply(grad, zeros, index=ctx.index, dim=ctx.dim)
         return grad_x, (Gather.apply(grad, index=ctx.index, dim=ctx.dim) if ctx.needs_input_grad[1] else None)
 
 
-def _along_axis_key(index, dim):
+def _along_axis_key(xp, index, dim):
     """The fancy-index tuple that addresses x[..., index[...], ...] along `dim` (index's own shape)."""
     grids = list(xp.ogrid[tuple(slice(0, s) for s in index.shape)])
     grids[dim] = index
@@ -146,16 +153,26 @@ def _bool_to_int(key):
     """add.at wants integer arrays: a boolean mask becomes the integer coordinates of its True entries."""
     out = []
     for k in key:
-        if isinstance(k, xp.ndarray) and k.dtype == xp.bool_:
-            out.extend(xp.nonzero(k))
+        if backend.is_array(k) and k.dtype == xp.bool_:
+            out.extend(k.nonzero())
         else:
             out.append(k)
     return tuple(out)
 
 
+def _key_on_device_of(x, key):
+    """key with its index arrays where x lives (host keys from lists go to the GPU); on the CPU: key itself."""
+    if not backend.on_device(x):
+        return key
+    return tuple(backend.like(x, k) if backend.is_array(k) else k for k in key)
+
+
 # ----------------------------------------------------------------------------- keys
 def normalize_key(key):
-    """(key as a tuple NumPy understands, whether it has arrays). Tensors become their arrays."""
+    """(key as a tuple NumPy understands, whether it has arrays). Tensors become their arrays.
+
+    Lists, ranges and bools become host arrays here; the op's forward moves them to the data's device.
+    """
     if not isinstance(key, tuple):
         key = (key,)
     out, advanced = [], False
@@ -166,7 +183,7 @@ def normalize_key(key):
             k = xp.arange(k.start, k.stop, k.step)
         elif isinstance(k, list):
             k = xp.asarray(k) if k else xp.zeros(0, dtype=xp.int64)
-        if isinstance(k, xp.ndarray):
+        if backend.is_array(k):
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if k.dtype == xp.uint8:
@@ -206,7 +223,7 @@ def setitem(x, key, value):
     key, _ = normalize_key(key)
     value_t = value if isinstance(value, Tensor) else None
     if not grad_mode.is_grad_enabled() or not (x._requires_grad or (value_t is not None and value_t._requires_grad)):
-        array = value._array if value_t is not None else value
+        array = to_device_of(x._array, value._array if value_t is not None else value)
         try:
             x._array[key] = array
         except ValueError as e:
@@ -253,7 +270,7 @@ def scatter(x, dim, index, src=None, value=None):
     idx = as_tensor(index)._array
     if src is None or not isinstance(src, Tensor):
         fill = value if src is None else src
-        src = Tensor._make(xp.full(idx.shape, fill, dtype=x._array.dtype))
+        src = Tensor._make(backend.array_module(x._array).full(idx.shape, fill, dtype=x._array.dtype))
     return Scatter.apply(x, to_dtype(src, x.dtype), index=idx, dim=dim)
 
 

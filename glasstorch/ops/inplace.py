@@ -6,12 +6,15 @@
 - On a non-leaf in the graph, the result is computed out of place from a copy of the old values,
   written back into the same memory, and the tensor takes the new node as its grad_fn. Every
   in-place write bumps the version counter, so a backward that needs the overwritten values raises.
+- Values written into a tensor go where it lives: random numbers are drawn on the host (the same numbers
+  on the CPU and the GPU) and moved; `copy_` copies between the CPU and the GPU.
 """
 from .. import backend
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from .arithmetic import add, div, mul, sub
-from .common import TORCH_NAMES, as_tensor, binary_operands, check_inplace_cast, scalar_tensor
+from .common import (TORCH_NAMES, as_tensor, binary_operands, check_inplace_cast, same_device, scalar_tensor,
+                     to_device_of)
 from .indexing import IndexPut
 
 xp = backend.xp
@@ -28,15 +31,17 @@ def _check_allowed(target):
                            "supported by glasstorch; write it out of place (y = x.clone(); y[...] = ...).")
 
 
-def _write(target, array):
+def _write(target, values):
+    """Copy `values` (an array of either device, or a number) into target's memory."""
+    array = target._array
     try:
-        xp.copyto(target._array, array, casting="unsafe")
+        backend.array_module(array).copyto(array, to_device_of(array, values), casting="unsafe")
     except ValueError as e:
         if "read-only" in str(e):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.") from None
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
-                           f"{_broadcast_shape(target.shape, xp.shape(array))}") from None
+                           f"{_broadcast_shape(target.shape, xp.shape(values))}") from None
     target._version_counter[0] += 1
 
 
@@ -66,7 +71,7 @@ def inplace(target, compute, *operands):
 
 
 def _arith_(target, other, ufunc, make, alpha=1):
-    """add_/sub_/mul_/div_: target = ufunc(target, alpha * other), straight NumPy `out=` when no graph is needed.
+    """add_/sub_/mul_/div_: target = xp.<ufunc>(target, alpha * other), straight `out=` when no graph is needed.
 
     The no-graph branch is the optimizer's hot path (`p.data.add_(p.grad, alpha=-lr)`).
     """
@@ -78,19 +83,20 @@ def _arith_(target, other, ufunc, make, alpha=1):
         a, b = binary_operands(target, other)
         check_inplace_cast(target, a.dtype)
         operand = b._array
-    if target._array.dtype.kind != "f" and (ufunc is xp.true_divide or isinstance(alpha, float)):
+    if target._array.dtype.kind != "f" and (ufunc == "true_divide" or isinstance(alpha, float)):
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{TORCH_NAMES[target.dtype.name]}")
     if alpha != 1:
         operand = operand * alpha  # a Python number keeps the array's dtype (NEP 50)
+    (array, operand), xp = same_device(ufunc, target._array, operand)
     try:
-        ufunc(target._array, operand, out=target._array, casting="unsafe")
+        getattr(xp, ufunc)(array, operand, out=array, casting="unsafe")
     except ValueError as e:
         if "read-only" in str(e):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.") from None
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
-                           f"{_broadcast_shape(target.shape, b.shape)}") from None
+                           f"{_broadcast_shape(target.shape, operand.shape)}") from None
     target._version_counter[0] += 1
     return target
 
@@ -103,28 +109,28 @@ def _broadcast_shape(a, b):
 
 
 def add_(target, other, alpha=1):
-    return _arith_(target, other, xp.add, add, alpha)
+    return _arith_(target, other, "add", add, alpha)
 
 
 def sub_(target, other, alpha=1):
-    return _arith_(target, other, xp.subtract, sub, alpha)
+    return _arith_(target, other, "subtract", sub, alpha)
 
 
 def mul_(target, other):
-    return _arith_(target, other, xp.multiply, mul)
+    return _arith_(target, other, "multiply", mul)
 
 
 def div_(target, other, rounding_mode=None):
     if rounding_mode is not None:
         return inplace(target, lambda t: div(t, other, rounding_mode=rounding_mode), other)
-    return _arith_(target, other, xp.true_divide, div)
+    return _arith_(target, other, "true_divide", div)
 
 
 def fill_(target, value):
     if grad_mode.is_grad_enabled() and (target._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
         v = value if isinstance(value, Tensor) else scalar_tensor(value, target.dtype)
         return inplace(target, lambda t: IndexPut.apply(t, v.to(t.dtype), key=(Ellipsis,), accumulate=False), value)
-    if isinstance(value, (int, float)) and target._array.flags.writeable:
+    if isinstance(value, (int, float)) and getattr(target._array.flags, "writeable", True):  # (CuPy: no flag)
         target._array.fill(value)  # zero_() on every .grad each step: the quickest write
         target._version_counter[0] += 1
         return target
@@ -142,7 +148,10 @@ def copy_(target, src):
 
 
 def fill_random_(target, kind, a, b, generator):
-    """normal_/uniform_/bernoulli_ ...: draw from glasstorch's generator into target's memory."""
+    """normal_/uniform_/bernoulli_ ...: draw from glasstorch's generator into target's memory.
+
+    The values are drawn on the host, so a GPU tensor gets the same numbers as a CPU one, then moved.
+    """
     if grad_mode.is_grad_enabled() and target._requires_grad:
         _check_allowed(target)
     rng = backend.rng(generator)
@@ -152,7 +161,7 @@ def fill_random_(target, kind, a, b, generator):
     elif kind == "uniform":
         values = rng.uniform(a, b, size=shape)
     elif kind == "bernoulli":
-        p = a._array if isinstance(a, Tensor) else a
+        p = backend.to_host(a._array) if isinstance(a, Tensor) else a
         values = rng.random(size=shape) < p
     elif kind == "exponential":
         values = rng.exponential(1.0 / a, size=shape)

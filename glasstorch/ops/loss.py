@@ -2,7 +2,8 @@
 
 Fusing keeps the numerics stable (log-softmax inside cross-entropy) and the graph short (one node
 where a composition would record three or four). The other regression losses (L1, Huber ...) are
-compositions of ops and live in nn.functional.
+compositions of ops and live in nn.functional. Forward and backward compute with ctx.xp (NumPy, or
+CuPy on the GPU); class targets and weights given on the host move to the logits' device.
 """
 from .. import backend
 from ..autograd import grad_mode
@@ -23,7 +24,7 @@ def reduce_loss(loss, reduction, denominator=None):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def target_weights(target, weight, ignore_index, dtype):
+def target_weights(xp, target, weight, ignore_index, dtype):
     """(w[target] per element, 0 where target == ignore_index; targets safe to index with; the keep mask)."""
     keep = target != ignore_index
     safe = target if keep.all() else xp.where(keep, target, 0)
@@ -32,7 +33,7 @@ def target_weights(target, weight, ignore_index, dtype):
     return xp.where(keep, weight[safe], 0).astype(dtype, copy=False), safe, keep
 
 
-def pick_classes(values, safe):
+def pick_classes(xp, values, safe):
     """values[n, safe[n], ...]: each element's entry at its target class (class dim 1)."""
     if values.ndim == 2:  # (N, C): plain fancy indexing is the quick way
         return values[xp.arange(values.shape[0]), safe]
@@ -43,6 +44,11 @@ def check_targets(safe, n_classes):
     if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
         bad = int(safe[(safe < 0) | (safe >= n_classes)][0])
         raise IndexError(f"Target {bad} is out of bounds.")
+
+
+def _on_device_of(x, target, weight):
+    """Class targets and weights (attributes, not inputs) moved where the logits x live."""
+    return backend.like(x, target), (None if weight is None else backend.like(x, weight))
 
 
 class MeanSquaredError(Function):
@@ -84,9 +90,10 @@ class CrossEntropy(Function):
         n_classes = x.shape[1]
         shifted = x - x.max(axis=1, keepdims=True)
         log_probs = shifted - ctx.xp.log(ctx.xp.exp(shifted).sum(axis=1, keepdims=True))
-        w_t, safe, keep = target_weights(target, weight, ignore_index, x.dtype)
+        target, weight = _on_device_of(x, target, weight)
+        w_t, safe, keep = target_weights(ctx.xp, target, weight, ignore_index, x.dtype)
         check_targets(safe, n_classes)
-        picked = pick_classes(log_probs, safe)
+        picked = pick_classes(ctx.xp, log_probs, safe)
         loss = -(1 - label_smoothing) * w_t * picked if label_smoothing else -w_t * picked
         if label_smoothing:
             w = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if weight is not None else 1
@@ -99,12 +106,13 @@ class CrossEntropy(Function):
             return loss.astype(x.dtype, copy=False)
         total = loss.sum(dtype=x.dtype)
         if reduction == "sum":
-            return xp.asarray(total, dtype=x.dtype)
+            return ctx.xp.asarray(total, dtype=x.dtype)
         ctx.denominator = w_t.sum(dtype=x.dtype)
-        return xp.asarray(total / ctx.denominator, dtype=x.dtype)
+        return ctx.xp.asarray(total / ctx.denominator, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        xp = ctx.xp  # NumPy, or CuPy on the GPU
         log_probs = ctx.log_probs
         dtype = log_probs.dtype
         # q: the target distribution each row is pulled towards (scaled by the weights)
@@ -145,9 +153,10 @@ class NLLLoss(Function):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
-        w_t, safe, _ = target_weights(target, weight, ignore_index, x.dtype)
+        target, weight = _on_device_of(x, target, weight)
+        w_t, safe, _ = target_weights(ctx.xp, target, weight, ignore_index, x.dtype)
         check_targets(safe, x.shape[1])
-        loss = -w_t * pick_classes(x, safe)
+        loss = -w_t * pick_classes(ctx.xp, x, safe)
         ctx.w_t, ctx.safe, ctx.reduction = w_t, safe, reduction
         if reduction == "none":
             return loss
@@ -155,13 +164,13 @@ class NLLLoss(Function):
         if reduction == "mean":
             ctx.denominator = w_t.sum(dtype=x.dtype)
             total = total / ctx.denominator
-        return xp.asarray(total, dtype=x.dtype)
+        return ctx.xp.asarray(total, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         shape = tuple(ctx.inputs[0].shape)
-        pick = xp.zeros(shape, dtype=ctx.w_t.dtype)
-        xp.put_along_axis(pick, ctx.safe[:, None], -ctx.w_t[:, None], axis=1)
+        pick = ctx.xp.zeros(shape, dtype=ctx.w_t.dtype)
+        ctx.xp.put_along_axis(pick, ctx.safe[:, None], -ctx.w_t[:, None], axis=1)
         if ctx.reduction == "mean":
             pick /= ctx.denominator
         if ctx.reduction == "none":
@@ -175,7 +184,7 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, t):
-        with ctx.xp.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+        with xp.errstate(divide="ignore"):  # log(0) = -inf, then clamped (NumPy's switch; CuPy never warns)
             log_x = ctx.xp.maximum(ctx.xp.log(x), -100)
             log_1mx = ctx.xp.maximum(ctx.xp.log1p(-x), -100)
         return -(t * log_x + (1 - t) * log_1mx)

@@ -2,6 +2,8 @@
 
 The normalizations are compositions of ops (mean, subtract, rsqrt ...), so their backward, and
 their double backward, come from the ops' own: x_hat = (x - mean) / sqrt(var + eps), var biased.
+Dropout masks are drawn on the host from glasstorch's generator (the same numbers on the CPU and
+the GPU) and moved to the input's device.
 """
 from .. import backend
 from ..autograd.function import Function
@@ -117,6 +119,7 @@ def dropout(x, p=0.5, training=True, inplace=False, feature_dims=0):
     else:
         shape = tuple(x.shape) if not feature_dims else tuple(x.shape[:feature_dims]) + (1,) * (x.ndim - feature_dims)
         mask = dropout_mask(shape, p, dtype)
+    mask = backend.like(x._array, mask)  # a host mask, used where x lives
     if inplace:
         return x.mul_(Tensor._make(mask))
     return MaskedScale.apply(x, mask=mask)
@@ -129,6 +132,7 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        indices = backend.like(weight, indices)  # indices from the host join weight on the GPU
         ctx.indices, ctx.padding_idx, ctx.scale = indices, padding_idx, scale_grad_by_freq
         return weight[indices]
 
@@ -142,7 +146,7 @@ class Embedding(Function):
         if ctx.padding_idx is not None:
             factor = (flat != ctx.padding_idx).astype(grad._array.dtype)
         if ctx.scale:
-            counts = xp.bincount(flat, minlength=weight_shape[0])[flat].astype(grad._array.dtype)
+            counts = ctx.xp.bincount(flat, minlength=weight_shape[0])[flat].astype(grad._array.dtype)
             factor = 1 / counts if factor is None else factor / counts
         if factor is not None:
             rows = rows * Tensor._make(factor[:, None])
@@ -158,8 +162,9 @@ def embedding(indices, weight, padding_idx=None, max_norm=None, norm_type=2.0, s
 
 def _renorm_rows_(weight, indices, max_norm, norm_type):
     """torch's embedding_renorm_: rows used by `indices` whose norm exceeds max_norm are scaled down, in place."""
-    rows = xp.unique(indices.reshape(-1))
     w = weight._array
+    xp = backend.array_module(w)
+    rows = xp.unique(backend.like(w, indices).reshape(-1))
     norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1 / norm_type)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1).astype(w.dtype)
     w[rows] *= scale[:, None]

@@ -5,6 +5,7 @@ input values that tap sees, over all output positions at once, are one strided s
 padded input:  x_pad[:, :, i*d : ... : stride, j*d : ... : stride]  (shape (N, C, OH, OW)).
 Max pooling keeps a running maximum over the kh*kw slices, avg pooling a running sum, so the
 work is kh*kw vectorised passes over the output, and the backward adds into the same slices.
+Forward and backward compute with ctx.xp: NumPy on the CPU, CuPy on the GPU.
 """
 from .. import backend
 from ..autograd.function import Function
@@ -54,7 +55,7 @@ class Windows:
         (ph, pw), (hp, wp) = self.padding, self.padded
         if ph == pw == 0 and hp == self.h and wp == self.w:
             return x
-        out = xp.full(x.shape[:-2] + (hp, wp), fill, dtype=x.dtype)
+        out = backend.array_module(x).full(x.shape[:-2] + (hp, wp), fill, dtype=x.dtype)
         out[..., ph:ph + self.h, pw:pw + self.w] = x
         return out
 
@@ -70,7 +71,7 @@ class Windows:
                 yield i * kw + j, (..., slice(i * dh, i * dh + (oh - 1) * sh + 1, sh),
                                    slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
 
-    def flat_indices(self, tap):
+    def flat_indices(self, tap, xp):
         """torch's `return_indices`: the position (row * W + col) in the unpadded input each output took."""
         (kw, (sh, sw), (dh, dw), (ph, pw), (oh, ow)) = (self.kernel[1], self.stride, self.dilation, self.padding,
                                                          self.out)
@@ -94,14 +95,14 @@ class MaxPool2d(Function):
         taps = [xpad[key] for _, key in windows.taps()]
         best = taps[0].copy()
         for v in taps[1:]:
-            xp.maximum(best, v, out=best)  # NaN propagates, as in torch
+            ctx.xp.maximum(best, v, out=best)  # NaN propagates, as in torch
         # which tap won: scan backwards so that the first maximum in window order has the last word
-        arg = xp.full(best.shape, len(taps) - 1, dtype=xp.uint8 if len(taps) <= 256 else xp.int32)
+        arg = ctx.xp.full(best.shape, len(taps) - 1, dtype=xp.uint8 if len(taps) <= 256 else xp.int32)
         for tap in range(len(taps) - 2, -1, -1):
-            arg = xp.where(taps[tap] == best, arg.dtype.type(tap), arg)
+            arg = ctx.xp.where(taps[tap] == best, arg.dtype.type(tap), arg)
         ctx.windows, ctx.arg = windows, arg
         if indices_out is not None:
-            indices_out.append(_indices_of(windows, arg))
+            indices_out.append(_indices_of(ctx.xp, windows, arg))
         return best
 
     @staticmethod
@@ -109,19 +110,19 @@ class MaxPool2d(Function):
         windows, arg = ctx.windows, ctx.arg
         g = grad._array
         shape = ctx.inputs[0].shape
-        dxpad = xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=g.dtype)
+        dxpad = ctx.xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=g.dtype)
         for tap, key in windows.taps():
             if windows.overlapping:
                 dxpad[key] += g * (arg == tap)
             else:  # every input element is in at most one window: write instead of add
-                xp.multiply(g, arg == tap, out=dxpad[key])
+                ctx.xp.multiply(g, arg == tap, out=dxpad[key])
         return Tensor._make(windows.crop(dxpad))
 
 
-def _indices_of(windows, arg):
+def _indices_of(xp, windows, arg):
     out = xp.zeros(arg.shape, dtype=xp.int64)
     for tap, _ in windows.taps():
-        out = xp.where(arg == tap, windows.flat_indices(tap), out)
+        out = xp.where(arg == tap, windows.flat_indices(tap, xp), out)
     return out
 
 
@@ -132,7 +133,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, windows, count_include_pad, divisor_override):
-        divisor = _divisor(windows, count_include_pad, divisor_override, x.dtype)
+        divisor = _divisor(windows, count_include_pad, divisor_override, x)
         ctx.windows, ctx.divisor = windows, divisor
         if windows.tiles_with_large_kernel():
             # big tiling windows (global pooling): one reshaped sum beats kh*kw passes
@@ -154,17 +155,21 @@ class AvgPool2d(Function):
         share = grad._array / ctx.divisor
         shape = ctx.inputs[0].shape
         if windows.tiles_with_large_kernel():
-            dx = xp.zeros(tuple(shape), dtype=share.dtype)
+            dx = ctx.xp.zeros(tuple(shape), dtype=share.dtype)
             windows.as_tiles(dx)[...] = share[..., :, None, :, None]
             return Tensor._make(dx)
-        dxpad = xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=share.dtype)
+        dxpad = ctx.xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=share.dtype)
         for _, key in windows.taps():
             dxpad[key] += share
         return Tensor._make(windows.crop(dxpad))
 
 
-def _divisor(windows, count_include_pad, divisor_override, dtype):
-    """Per-output divisor as torch: the window clipped to the padded input, or to the real input."""
+def _divisor(windows, count_include_pad, divisor_override, x):
+    """Per-output divisor as torch: the window clipped to the padded input, or to the real input.
+
+    Computed on the host (window arithmetic); a per-output array of counts then moves to x's device.
+    """
+    dtype = x.dtype
     if divisor_override:
         return dtype.type(divisor_override)
     sizes = []
@@ -178,7 +183,7 @@ def _divisor(windows, count_include_pad, divisor_override, dtype):
     counts = (sizes[0][:, None] * sizes[1][None, :]).astype(dtype)
     if (counts == counts.flat[0]).all():
         return dtype.type(counts.flat[0])
-    return counts
+    return backend.like(x, counts)
 
 
 def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=False):

@@ -1,7 +1,8 @@
 """Reductions along dims (sum, mean, var, max ...), scans (cumsum), and the index-returning ones.
 
 A reduction's backward spreads the gradient back over the reduced dims: reshape it to the
-`keepdim` shape, then `expand` (a broadcast view) to the input's shape.
+`keepdim` shape, then `expand` (a broadcast view) to the input's shape. The gradient-free ones
+(argmax, sort, unique ...) compute with the array module of their input: NumPy, or CuPy on the GPU.
 """
 import builtins
 import collections
@@ -83,7 +84,7 @@ class Prod(Function):
         flat = x if dim is not None else x.reshape(-1)
         axis = dim if dim is not None else 0
         # product of all other elements = exclusive cumprod from the left * from the right (zeros are fine)
-        ones = Tensor._make(xp.ones_like(flat._array.take([0], axis=axis)))
+        ones = Tensor._make(ctx.xp.ones_like(flat._array.take([0], axis=axis)))
         from .shape import cat, flip, narrow
         n = flat.shape[axis]
         left = cat([ones, narrow(cumprod(flat, axis), axis, 0, n - 1)], axis)
@@ -307,8 +308,9 @@ def logsumexp(x, dim, keepdim=False, keepdims=None):
     from .elementwise import exp, log
     x = float_operand(as_tensor(x))
     dims = reduction_dims(dim, x.ndim)
-    m = Tensor._make(x._array.max(axis=dims, keepdims=True))  # a constant shift: no gradient needed through it
-    m = Tensor._make(xp.where(xp.isfinite(m._array), m._array, 0))
+    m = x._array.max(axis=dims, keepdims=True)  # a constant shift: no gradient needed through it
+    xp = backend.array_module(m)
+    m = Tensor._make(xp.where(xp.isfinite(m), m, 0))
     out = log(sum(exp(x - m), dims, keepdim=True)) + m
     return out if keepdim else out.squeeze(dims) if dims else out
 
@@ -336,52 +338,54 @@ def dist(a, b, p=2):
     return norm(a - b, p)
 
 
-def argmax(x, dim=None, keepdim=False, keepdims=None, axis=None):
-    keepdim = _keep(keepdim, keepdims)
+def _arg_extreme(x, dim, keepdim, axis, name):
+    """argmax / argmin: int64 indices (of the flattened tensor when dim is None)."""
     x = as_tensor(x)
     if axis is not None:
         dim = axis
+    a = x._array
     if dim is None:
-        out = xp.asarray(x._array.argmax())
+        out = backend.array_module(a).asarray(getattr(a, name)())
         return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out.astype(xp.int64))
-    return Tensor._make(x._array.argmax(axis=wrap_dim(dim, x.ndim), keepdims=keepdim).astype(xp.int64))
+    return Tensor._make(getattr(a, name)(axis=wrap_dim(dim, x.ndim), keepdims=keepdim).astype(xp.int64))
+
+
+def argmax(x, dim=None, keepdim=False, keepdims=None, axis=None):
+    return _arg_extreme(x, dim, _keep(keepdim, keepdims), axis, "argmax")
 
 
 def argmin(x, dim=None, keepdim=False, keepdims=None, axis=None):
-    keepdim = _keep(keepdim, keepdims)
+    return _arg_extreme(x, dim, _keep(keepdim, keepdims), axis, "argmin")
+
+
+def _logical_reduce(x, dim, keepdim, axis, name):
+    """all / any: a bool tensor."""
+    dim = axis if dim is None else dim
     x = as_tensor(x)
-    if axis is not None:
-        dim = axis
-    if dim is None:
-        out = xp.asarray(x._array.argmin())
-        return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out.astype(xp.int64))
-    return Tensor._make(x._array.argmin(axis=wrap_dim(dim, x.ndim), keepdims=keepdim).astype(xp.int64))
+    a = x._array
+    out = getattr(a.astype(bool), name)(axis=reduction_dims(dim, x.ndim), keepdims=keepdim)
+    return Tensor._make(backend.array_module(a).asarray(out))
 
 
 def all(x, dim=None, keepdim=False, keepdims=None, axis=None):
-    keepdim = _keep(keepdim, keepdims)
-    dim = axis if dim is None else dim
-    x = as_tensor(x)
-    dims = reduction_dims(dim, x.ndim)
-    return Tensor._make(xp.asarray(x._array.astype(bool).all(axis=dims, keepdims=keepdim)))
+    return _logical_reduce(x, dim, _keep(keepdim, keepdims), axis, "all")
 
 
 def any(x, dim=None, keepdim=False, keepdims=None, axis=None):
-    keepdim = _keep(keepdim, keepdims)
-    dim = axis if dim is None else dim
-    x = as_tensor(x)
-    dims = reduction_dims(dim, x.ndim)
-    return Tensor._make(xp.asarray(x._array.astype(bool).any(axis=dims, keepdims=keepdim)))
+    return _logical_reduce(x, dim, _keep(keepdim, keepdims), axis, "any")
 
 
 def count_nonzero(x, dim=None):
     x = as_tensor(x)
-    dims = reduction_dims(dim, x.ndim)
-    return Tensor._make(xp.asarray(xp.count_nonzero(x._array, axis=dims)).astype(xp.int64))
+    a = x._array
+    xp = backend.array_module(a)
+    return Tensor._make(xp.asarray(xp.count_nonzero(a, axis=reduction_dims(dim, x.ndim))).astype(xp.int64))
 
 
 def nonzero(x, as_tuple=False):
-    idx = xp.nonzero(as_tensor(x)._array)
+    a = as_tensor(x)._array
+    xp = backend.array_module(a)
+    idx = xp.nonzero(a)
     if as_tuple:
         return tuple(Tensor._make(i.astype(xp.int64)) for i in idx)
     return Tensor._make(xp.stack(idx, axis=1).astype(xp.int64) if idx else xp.zeros((1, 0), dtype=xp.int64))
@@ -391,6 +395,7 @@ def argsort(x, dim=-1, descending=False, stable=False):
     x = as_tensor(x)
     dim = wrap_dim(dim, x.ndim)
     a = x._array
+    xp = backend.array_module(a)
     if descending:  # a stable descending order: sort the negated keys (bools/unsigned via int64)
         key = -(a.astype(xp.int64) if a.dtype.kind in "bu" else a)
         idx = xp.argsort(key, axis=dim, kind="stable")
@@ -443,6 +448,7 @@ def median(x, dim=None, keepdim=False, keepdims=None):
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     x = as_tensor(x)
+    xp = backend.array_module(x._array)
     out = xp.unique(x._array, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
     if not (return_inverse or return_counts):
         return Tensor._make(out)
@@ -456,5 +462,5 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 def bincount(x, weights=None, minlength=0):
     w = None if weights is None else weights._array
-    out = xp.bincount(x._array, weights=w, minlength=minlength)
+    out = backend.array_module(x._array).bincount(x._array, weights=w, minlength=minlength)
     return Tensor._make(out if w is not None else out.astype(xp.int64))

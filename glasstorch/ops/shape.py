@@ -188,12 +188,11 @@ class Diagonal(Function):
     @staticmethod
     def backward(ctx, grad):
         shape = tuple(ctx.inputs[0].shape)
-        eye = xp.zeros(shape[ctx.dim1:ctx.dim1 + 1] + shape[ctx.dim2:ctx.dim2 + 1], dtype=grad._array.dtype)
-        idx = xp.arange(min(eye.shape[0], eye.shape[1] - ctx.offset) if ctx.offset >= 0 else
-                        min(eye.shape[0] + ctx.offset, eye.shape[1]))
+        n1, n2 = shape[ctx.dim1], shape[ctx.dim2]
+        idx = ctx.xp.arange(min(n1, n2 - ctx.offset) if ctx.offset >= 0 else min(n1 + ctx.offset, n2))
         rows, cols = (idx, idx + ctx.offset) if ctx.offset >= 0 else (idx - ctx.offset, idx)
-        out = xp.zeros(shape, dtype=grad._array.dtype)
-        diag_view = xp.moveaxis(out, (ctx.dim1, ctx.dim2), (-2, -1))
+        out = ctx.xp.zeros(shape, dtype=grad._array.dtype)
+        diag_view = ctx.xp.moveaxis(out, (ctx.dim1, ctx.dim2), (-2, -1))
         diag_view[..., rows, cols] = grad._array
         return Tensor._make(out)
 
@@ -360,8 +359,8 @@ def repeat_interleave(x, repeats, dim=None):
     if dim is None:
         x, dim = x.reshape(-1), 0
     dim = wrap_dim(dim, x.ndim)
-    counts = repeats._array if isinstance(repeats, Tensor) else repeats
-    index = xp.repeat(xp.arange(x.shape[dim]), counts)
+    counts = backend.to_host(repeats._array) if isinstance(repeats, Tensor) else repeats
+    index = xp.repeat(xp.arange(x.shape[dim]), counts)  # built on the host: index_select moves it to x's device
     return index_select(x, dim, Tensor._make(index.astype(xp.int64)))
 
 
@@ -523,20 +522,25 @@ def diag(x, diagonal_=0):
     if x.ndim == 1:
         n = x.shape[0] + abs(diagonal_)
         from .indexing import index_put_zeros
-        rows = xp.arange(x.shape[0]) + max(-diagonal_, 0)
+        rows = xp.arange(x.shape[0]) + max(-diagonal_, 0)  # a host key: the op moves it to x's device
         cols = xp.arange(x.shape[0]) + max(diagonal_, 0)
         return index_put_zeros(x, (n, n), (rows, cols))
     return diagonal(x, diagonal_)
 
 
-def tril(x, diagonal_=0):
-    mask = xp.tril(xp.ones(x.shape[-2:], dtype=bool), diagonal_)
+def _triangle(x, diagonal_, name):
+    """tril / triu: x times a 0/1 triangular mask made where x lives."""
+    xp = backend.array_module(x._array)
+    mask = getattr(xp, name)(xp.ones(x.shape[-2:], dtype=bool), diagonal_)
     return x * Tensor._make(mask.astype(x._array.dtype))
+
+
+def tril(x, diagonal_=0):
+    return _triangle(x, diagonal_, "tril")
 
 
 def triu(x, diagonal_=0):
-    mask = xp.triu(xp.ones(x.shape[-2:], dtype=bool), diagonal_)
-    return x * Tensor._make(mask.astype(x._array.dtype))
+    return _triangle(x, diagonal_, "triu")
 
 
 def atleast_1d(x):
