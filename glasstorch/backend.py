@@ -35,6 +35,46 @@ def array_module(array):
     return _cupy.get_array_module(array)
 
 
+def is_array(value):
+    """True for a NumPy array and, when CuPy is loaded, a CuPy (GPU) array."""
+    return isinstance(value, np.ndarray) or (_cupy is not None and isinstance(value, _cupy.ndarray))
+
+
+def on_device(array):
+    """True for a CuPy (GPU) array."""
+    return _cupy is not None and isinstance(array, _cupy.ndarray)
+
+
+def to_host(array):
+    """A NumPy array with `array`'s values: itself for a host array, a copy from GPU memory otherwise."""
+    return _cupy.asnumpy(array) if on_device(array) else array
+
+
+def like(array, host_array):
+    """`host_array` (NumPy) moved to wherever `array` lives: how host-made values (random masks, index lists)
+    join a computation on the GPU. On the CPU it is `host_array` itself, no copy."""
+    if not on_device(array):
+        return host_array
+    with array.device:
+        return _cupy.asarray(host_array)
+
+
+def one_device(op_name, arrays):
+    """(arrays, xp) for an op whose inputs may live on the GPU: all on one device, or torch's error.
+
+    A 0-dim host array (a Python number made into a tensor, a CPU scalar tensor) may join GPU arrays, as in
+    torch; it is passed on as a NumPy scalar, which CuPy kernels take as an argument without a copy.
+    """
+    devices = {a.device.id for a in arrays if isinstance(a, _cupy.ndarray)}
+    if not devices:
+        return arrays, np
+    if len(devices) > 1 or any(type(a) is np.ndarray and a.ndim for a in arrays):
+        names = sorted(f"cuda:{i}" for i in devices) + (["cpu"] if len(devices) == 1 else [])
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{names[0]} and {names[1]}! (in {op_name})")
+    return tuple(a[()] if type(a) is np.ndarray else a for a in arrays), _cupy
+
+
 # ----------------------------------------------------------------------------- dtypes
 class dtype:
     """A tensor element type, printed the way torch prints it (`glasstorch.float32`)."""
@@ -193,14 +233,44 @@ CPU = device("cpu")
 
 
 def check_device(spec):
-    """Validate a device argument; only the CPU exists unless CuPy finds a GPU."""
+    """The device `spec` names, checked: 'cuda' needs CuPy and a GPU (torch's errors otherwise)."""
     d = device(spec) if spec is not None else CPU
-    if d.type == "cuda" and cupy_module() is None:
-        raise RuntimeError("CUDA is not available: glasstorch runs on the GPU only through CuPy, which is not "
-                           "installed or sees no device (glasstorch.cuda.is_available() is False). Use device='cpu'.")
     if d.type == "cuda":
-        raise RuntimeError("glasstorch's CUDA backend is not built yet; use device='cpu'.")
+        if cupy_module() is None:
+            raise RuntimeError("CUDA is not available: glasstorch runs on the GPU through CuPy, which is not "
+                               "installed or sees no device (glasstorch.cuda.is_available() is False). "
+                               "Install cupy-cuda12x (or -cuda13x) on a machine with an NVIDIA GPU, or use "
+                               "device='cpu'.")
+        count = _cupy.cuda.runtime.getDeviceCount()
+        index = d.index if d.index is not None else _cupy.cuda.Device().id
+        if index >= count:
+            raise RuntimeError(f"CUDA error: invalid device ordinal (cuda:{index}; {count} device(s) visible)")
+        d = device("cuda", index)
     return d
+
+
+def device_of(array):
+    """The device an array lives on: cpu for NumPy arrays, cuda:i for CuPy arrays."""
+    if on_device(array):
+        return device("cuda", array.device.id)
+    return CPU
+
+
+def to_device(array, dev):
+    """`array` on device `dev` (a checked device): itself when already there, else a copy."""
+    if dev.type == "cpu":
+        return to_host(array)
+    if on_device(array) and array.device.id == dev.index:
+        return array
+    with _cupy.cuda.Device(dev.index):
+        return _cupy.asarray(array)
+
+
+def data_pointer(array):
+    """The address of an array's first element (host or GPU memory)."""
+    if on_device(array):
+        return array.data.ptr
+    return array.__array_interface__["data"][0]
 
 
 # ----------------------------------------------------------------------------- randomness

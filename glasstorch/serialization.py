@@ -80,7 +80,7 @@ def _write_to(f, write):
 def _array_of(value):
     """The host ndarray of a glasstorch tensor, a NumPy array or a torch tensor (bfloat16 widened to float32)."""
     if isinstance(value, Tensor):
-        return np.asarray(value._array)
+        return backend.to_host(value._array)
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch.Tensor, duck-typed: torch is optional

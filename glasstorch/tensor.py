@@ -39,7 +39,6 @@ class Tensor:
     # NumPy defers `ndarray + tensor` to Tensor.__radd__ (so the result is a Tensor)
     __array_priority__ = 1000
     is_sparse = False
-    is_cuda = False
     is_quantized = False
     layout = "strided"
 
@@ -108,7 +107,11 @@ class Tensor:
 
     @property
     def device(self):
-        return backend.CPU
+        return backend.device_of(self._array)
+
+    @property
+    def is_cuda(self):
+        return backend.on_device(self._array)
 
     @property
     def is_leaf(self):
@@ -180,14 +183,14 @@ class Tensor:
         return bool(self._array.flags.c_contiguous)
 
     def data_ptr(self):
-        return self._array.__array_interface__["data"][0]
+        return backend.data_pointer(self._array)
 
     def storage_offset(self):
         base = self._array.base if self._array.base is not None else self._array
-        return (self.data_ptr() - base.__array_interface__["data"][0]) // self._array.itemsize
+        return (self.data_ptr() - backend.data_pointer(base)) // self._array.itemsize
 
     def get_device(self):
-        return -1
+        return self.device.index if self.is_cuda else -1
 
     # ------------------------------------------------------------------ conversions
     def item(self):
@@ -199,13 +202,19 @@ class Tensor:
         return self._array.tolist()
 
     def numpy(self, force=False):
-        """The NumPy array behind this tensor (shared memory, like torch)."""
+        """The NumPy array behind this tensor (shared memory, like torch); a GPU tensor must be copied with .cpu()."""
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self.is_cuda:
+            if not force:
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                                "the tensor to host memory first.")
+            return backend.to_host(self._array)
         return self._array
 
     def __array__(self, dtype=None, copy=None):
-        return self._array if dtype is None else self._array.astype(dtype, copy=False)
+        array = self.numpy(force=True) if self.is_cuda else self._array  # (np.asarray(gpu_tensor) copies, as torch)
+        return array if dtype is None else array.astype(dtype, copy=False)
 
     def __float__(self):
         return float(self.item())
@@ -221,7 +230,7 @@ class Tensor:
     def __bool__(self):
         if self._array.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {'no values' if self._array.size == 0 else 'more than one value'} is ambiguous")
-        return bool(self._array.reshape(-1)[0])
+        return bool(self._array.reshape(-1)[0].item())
 
     def __complex__(self):
         return complex(self.item())
@@ -266,18 +275,20 @@ class Tensor:
                 dev = a
             else:
                 dtype = a
-        if dev is not None:
-            backend.check_device(dev)
-        if dtype is None or backend.to_dtype(dtype) == self.dtype:
-            return self.clone() if copy else self
-        return _lazy_ops().to_dtype(self, backend.to_dtype(dtype))
+        out = self
+        if dev is not None and backend.check_device(dev) != self.device:
+            from .ops.device import to_device  # (lazy: ops import this module)
+            out = to_device(out, backend.check_device(dev))  # a copy, recorded by autograd
+            copy = False
+        if dtype is not None and backend.to_dtype(dtype) != out.dtype:
+            return _lazy_ops().to_dtype(out, backend.to_dtype(dtype))
+        return out.clone() if copy else out
 
     def cpu(self):
-        return self
+        return self.to("cpu")
 
     def cuda(self, device=None):
-        backend.check_device("cuda")
-        return self
+        return self.to(device if device is not None else "cuda")
 
     def type(self, dtype=None):
         if dtype is None:
@@ -681,10 +692,14 @@ class Tensor:
         return _lazy_ops().ge(self, other)
 
     def equal(self, other):
-        return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+        return self.shape == other.shape and bool(self._xp().array_equal(self._array, other._array))
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return bool(np.allclose(self._array, np.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        other = other._array if isinstance(other, Tensor) else backend.like(self._array, np.asarray(other))
+        return bool(self._xp().allclose(self._array, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def _xp(self):
+        return backend.array_module(self._array)
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return _lazy_ops().isclose(self, other, rtol, atol, equal_nan)
@@ -1085,9 +1100,11 @@ def _wrap_dim(dim, ndim):
 
 # ----------------------------------------------------------------------------- printing
 def _format_tensor(t):
-    a = t._array
+    a = backend.to_host(t._array)
     d = t.dtype
     suffix = []
+    if t.is_cuda:
+        suffix.append(f"device='{t.device}'")
     if a.size == 0 and a.ndim != 1:
         suffix.append(f"size={tuple(a.shape)}")
     if d not in (backend.get_default_dtype(), int64, bool_):
@@ -1149,12 +1166,12 @@ def _to_array(data, dtype=None):
     if isinstance(data, Tensor):
         array = data._array
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_first(data)):
-        array = np.array([_to_array(x) for x in data])
+        array = np.array([backend.to_host(_to_array(x)) for x in data])
     else:
         array = np.asarray(data)
     if dtype is not None:
         return array.astype(backend.to_dtype(dtype).np, copy=False)
-    if array.dtype.kind == "f" and not isinstance(data, (np.ndarray, Tensor)):
+    if array.dtype.kind == "f" and not isinstance(data, Tensor) and not backend.is_array(data):
         return array.astype(backend.get_default_dtype().np, copy=False)  # Python floats -> float32
     if array.dtype.kind in "OUS":
         raise TypeError(f"can't convert {type(data).__name__} of {array.dtype} to a tensor")
@@ -1174,22 +1191,21 @@ def _flat_first(data):
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data`; Python floats become float32, ints int64 (like torch)."""
-    if device is not None:
-        backend.check_device(device)
-    array = np.array(_to_array(data, dtype), copy=True)
-    t = Tensor._make(array)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    array = _to_array(data, dtype)
+    if device is None and isinstance(data, Tensor):
+        device = data.device
+    return _finish(array.copy(), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None):
     """Like `tensor` but shares memory with an ndarray / tensor of the right dtype."""
-    if isinstance(data, Tensor) and (dtype is None or backend.to_dtype(dtype) == data.dtype):
-        return data
+    if isinstance(data, Tensor):
+        return data.to(device=device if device is not None else data.device, dtype=dtype)
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
-        return Tensor._make(data.astype(backend.to_dtype(dtype).np, copy=False) if dtype is not None else data)
-    return Tensor._make(np.array(_to_array(data, dtype)))
+        array = data.astype(backend.to_dtype(dtype).np, copy=False) if dtype is not None else data
+    else:
+        array = np.array(_to_array(data, dtype))
+    return _finish(array, False, device)
 
 
 def from_numpy(array):
@@ -1214,8 +1230,9 @@ def _dtype(dtype, default=None):
 
 
 def _finish(array, requires_grad, device=None):
+    """A new tensor around a host-made array, moved to `device` (the GPU, with CuPy) when one is asked for."""
     if device is not None:
-        backend.check_device(device)
+        array = backend.to_device(array, backend.check_device(device))
     t = Tensor._make(array)
     if requires_grad:
         t.requires_grad_(True)
@@ -1240,33 +1257,38 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad=False):
-    return _finish(np.zeros(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad, device)
+    return _finish(np.zeros(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
+                   input.device if device is None else device)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad=False):
-    return _finish(np.ones(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad, device)
+    return _finish(np.ones(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
+                   input.device if device is None else device)
 
 
 def empty_like(input, dtype=None, device=None, requires_grad=False):
-    return _finish(np.empty(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad, device)
+    return _finish(np.empty(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
+                   input.device if device is None else device)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
-    return _finish(np.full(input.shape, fill_value, dtype=_dtype(dtype, input.dtype).np), requires_grad, device)
+    return _finish(np.full(input.shape, fill_value, dtype=_dtype(dtype, input.dtype).np), requires_grad,
+                   input.device if device is None else device)
 
 
-def rand_like(input, dtype=None, generator=None):
-    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator)
+def rand_like(input, dtype=None, generator=None, device=None):
+    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device)
 
 
-def randn_like(input, dtype=None, generator=None):
-    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator)
+def randn_like(input, dtype=None, generator=None, device=None):
+    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device)
 
 
-def randint_like(input, low=0, high=None, dtype=None, generator=None):
+def randint_like(input, low=0, high=None, dtype=None, generator=None, device=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator,
+                   device=device or input.device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -1327,7 +1349,8 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None
         m = np.asarray(mean, dtype=np.float64)
         s = np.asarray(std, dtype=np.float64)
         shape = np.broadcast_shapes(m.shape, s.shape)
-        dtype = dtype or (mean.dtype if isinstance(mean, Tensor) else std.dtype)
+        like = mean if isinstance(mean, Tensor) else std
+        dtype, device = dtype or like.dtype, device or like.device
     else:
         m, s, shape = mean, std, _size((size,)) if size is not None else ()
     array = (m + s * backend.rng(generator).standard_normal(shape)).astype(_dtype(dtype).np)
@@ -1335,17 +1358,19 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None
 
 
 def bernoulli(input, p=None, generator=None):
-    probs = input._array if p is None else np.full(input.shape, p)
-    return Tensor._make((backend.rng(generator).random(input.shape) < probs).astype(input._array.dtype))
+    """Drawn on the host from glasstorch's generator (the same numbers on every device), then moved."""
+    probs = backend.to_host(input._array) if p is None else np.full(input.shape, p)
+    draws = (backend.rng(generator).random(input.shape) < probs).astype(input._array.dtype)
+    return Tensor._make(backend.like(input._array, draws))
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):
-    probs = np.asarray(input._array, dtype=np.float64)
+    probs = np.asarray(backend.to_host(input._array), dtype=np.float64)
     single = probs.ndim == 1
     probs = np.atleast_2d(probs)
     out = np.stack([backend.rng(generator).choice(len(p), size=num_samples, replace=replacement, p=p / p.sum())
                     for p in probs])
-    return Tensor._make((out[0] if single else out).astype(np.int64))
+    return Tensor._make(backend.like(input._array, (out[0] if single else out).astype(np.int64)))
 
 
 def is_tensor(obj):

@@ -45,7 +45,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, g in enumerate(captured):
         if g is None:
             if materialize_grads:
-                captured[i] = Tensor._make(np.zeros_like(inputs_list[i]._array))
+                captured[i] = Tensor._make(backend.array_module(inputs_list[i]._array).zeros_like(inputs_list[i]._array))
             elif not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
                                    "Set allow_unused=True if this is the desired behavior.")
@@ -64,9 +64,9 @@ def _root_gradient(tensor, gradient, create_graph):
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return Tensor._make(np.ones_like(tensor._array))
+        return Tensor._make(backend.array_module(tensor._array).ones_like(tensor._array))
     if not isinstance(gradient, Tensor):
-        gradient = Tensor._make(np.asarray(gradient, dtype=tensor._array.dtype))
+        gradient = Tensor._make(backend.like(tensor._array, np.asarray(gradient, dtype=tensor._array.dtype)))
     if gradient.shape != tensor.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] "
                            f"has a shape of {tensor.shape}.")
@@ -243,10 +243,10 @@ class _Walk:
             return g
         a = g._array
         owner = a.base if a.base is not None else a
-        if a.flags.writeable and a.flags.c_contiguous and id(owner) not in self.claimed:
+        if a.flags.c_contiguous and getattr(a.flags, "writeable", True) and id(owner) not in self.claimed:
             self.claimed.add(id(owner))
             return g if g.grad_fn is None else Tensor._make(a)
-        copy = np.array(a, copy=True)
+        copy = a.copy()
         self.claimed.add(id(copy))
         return Tensor._make(copy)
 

@@ -67,13 +67,13 @@ class Function:
         """
         ctx = object.__new__(cls)
         arrays = tuple(map(_array_of, inputs))
-        if type(arrays[0]) is not np.ndarray:
-            ctx.xp = backend.array_module(arrays[0])
+        if backend._cupy is not None:  # the GPU backend is loaded: inputs may be CuPy arrays (ctx.xp = cupy)
+            arrays, ctx.xp = backend.one_device(cls.__name__, arrays)
         try:
             out = cls.forward(ctx, *arrays, **attrs)
         except ValueError as error:  # NumPy's messages name neither the op nor torch's terms
             raise explain_forward_error(cls, arrays, error) from None
-        if type(out) is not np.ndarray:  # full reductions give NumPy scalars; a tensor holds an array
+        if type(out) is not np.ndarray and not backend.is_array(out):  # full reductions give NumPy scalars
             out = ctx.xp.asarray(out)
         if grad_mode._anomaly.enabled:
             _check_finite(cls.__name__, "forward", out, inputs)
@@ -232,11 +232,11 @@ def explain_forward_error(cls, arrays, error):
 
 
 def _check_finite(op, phase, array, inputs):
-    array = np.asarray(array)
+    array = backend.to_host(array)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         stats = []
         for i, t in enumerate(inputs):
-            a = np.asarray(t._array)
+            a = backend.to_host(t._array)
             if a.size and a.dtype.kind in "fiub":
                 nans = int(np.isnan(a).sum()) if a.dtype.kind == "f" else 0
                 stats.append(f"input {i}: shape {tuple(a.shape)}, min {a.min():.4g}, max {a.max():.4g}, "
@@ -248,5 +248,5 @@ def _check_finite(op, phase, array, inputs):
 def check_finite_grad(node, grads):
     """Anomaly mode, backward side: name the node whose backward produced NaN/Inf."""
     for g in grads:
-        if g is not None and g.dtype.is_floating_point and not np.isfinite(np.asarray(g._array)).all():
+        if g is not None and g.dtype.is_floating_point and not np.isfinite(backend.to_host(g._array)).all():
             _check_finite(node.name(), "backward", g._array, node.inputs if not node.freed else ())

@@ -69,7 +69,7 @@ def _calculate_correct_fan(tensor, mode):
 
 def _write(tensor, values):
     """Copy drawn values into the tensor's memory (cast to its dtype), as an in-place write."""
-    np.copyto(tensor._array, values, casting="unsafe")
+    tensor._array[...] = backend.like(tensor._array, np.asarray(values).astype(tensor._array.dtype, copy=False))
     tensor._version_counter[0] += 1
     return tensor
 

@@ -383,7 +383,8 @@ class Module:
             elif a is not None:
                 dtype = a
         if device is not None:
-            backend.check_device(device)
+            device = backend.check_device(device)
+            self._apply(lambda t: t.to(device))  # the same Parameter objects, their arrays moved
         if dtype is None:
             return self
         dtype = backend.to_dtype(dtype)
@@ -408,11 +409,10 @@ class Module:
         return self._apply(lambda t: t.to(dst_type))
 
     def cpu(self):
-        return self
+        return self.to("cpu")
 
     def cuda(self, device=None):
-        backend.check_device("cuda")
-        return self
+        return self.to(device if device is not None else "cuda")
 
     def share_memory(self):
         return self
@@ -471,7 +471,8 @@ class Module:
                 else:
                     self._buffers[name] = value
             else:
-                np.copyto(param._array, value._array, casting="unsafe")
+                param._array[...] = backend.to_device(value._array, param.device).astype(param._array.dtype,
+                                                                                          copy=False)
                 param._version_counter[0] += 1
         if strict:
             for key in state_dict.keys():

@@ -296,8 +296,9 @@ def _copy_state_value(param, key, value):
     if array is None:
         return copy.deepcopy(value)
     if key == "step" or param._array.dtype.kind != "f" or array.dtype.kind != "f":
-        return Tensor._make(np.array(array, copy=True))
-    return Tensor._make(array.astype(param._array.dtype, copy=True))
+        return Tensor._make(np.array(backend.to_host(array), copy=True))  # counters stay on the host, as in torch
+    array = array.astype(param._array.dtype, copy=True)
+    return Tensor._make(backend.to_device(array, param.device))  # buffers live where their parameter lives
 
 
 def new_step_tensor(value=0.0):

@@ -410,3 +410,34 @@ def test_random_reductions_match_torch(name, shape, data, keepdim):
     fn = REDUCTIONS[name]
     spec = Spec(name, lambda L, x: fn(L, x, dim, keepdim), [(tuple(shape),)])
     _forward_backward(spec, (tuple(shape),), "float64")
+
+
+# ---------------------------------------------------------------- the GPU (CuPy): same numbers as the CPU
+needs_gpu = pytest.mark.skipif(not glasstorch.cuda.is_available(), reason="needs CuPy and an NVIDIA GPU")
+
+
+@needs_gpu
+@pytest.mark.parametrize("spec,case", _cases(SPECS + NO_GRAD_SPECS))
+def test_cuda_matches_cpu(spec, case):
+    """Every op run on CuPy arrays gives NumPy's values and gradients (float32), and its results stay on the GPU."""
+    arrays = _inputs(spec, case, np.float32)
+    results = []
+    for device in ("cpu", "cuda"):
+        xs = [glasstorch.tensor(a, device=device, requires_grad=spec in SPECS) for a in arrays]
+        outs = _as_tuple(spec.fn(glasstorch, *xs))
+        assert all(o.device.type == device for o in outs), f"an output left {device}"
+        diff = _differentiable(outs)
+        grads = []
+        if diff:
+            rng = np.random.default_rng(1)
+            ups = [glasstorch.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, device=device) for o in diff]
+            grads = glasstorch.autograd.grad(diff, xs, ups, allow_unused=True)
+            assert all(g is None or g.device.type == device for g in grads), f"a gradient left {device}"
+        results.append([o.detach().cpu().numpy() for o in outs] +
+                       [None if g is None else g.cpu().numpy() for g in grads])
+    for i, (on_cpu, on_gpu) in enumerate(zip(*results)):
+        if on_cpu is None:
+            assert on_gpu is None or not np.any(on_gpu), f"result {i}: a gradient on the GPU only"
+            continue
+        assert on_gpu.dtype == on_cpu.dtype and on_gpu.shape == on_cpu.shape, f"result {i}"
+        np.testing.assert_allclose(on_gpu, on_cpu, rtol=2e-4, atol=2e-5, err_msg=f"result {i} (GPU vs CPU)")

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ... import backend
 from ...tensor import Tensor
 
 
@@ -22,17 +23,18 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:
         return Tensor._make(np.array(0.0, dtype=np.float32))
     dtype = tensors[0]._array.dtype
+    xp = backend.array_module(tensors[0]._array)
     if norm_type == math.inf:
-        norms = [np.abs(t._array).max() for t in tensors]
+        norms = [float(xp.abs(t._array).max()) for t in tensors]
         total = max(norms)
-    else:
-        norms = [np.linalg.norm(t._array.ravel().astype(np.float64, copy=False), norm_type) for t in tensors]
+    else:  # one float per tensor (a GPU tensor's norm is computed there; only the number comes back)
+        norms = [float(xp.linalg.norm(t._array.ravel().astype(np.float64, copy=False), norm_type)) for t in tensors]
         total = np.linalg.norm(np.array(norms), norm_type)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
                            "it cannot be clipped. To disable this error and scale the gradients by the non-finite "
                            "norm anyway, set `error_if_nonfinite=False`")
-    return Tensor._make(np.array(total, dtype=dtype))
+    return Tensor._make(backend.like(tensors[0]._array, np.array(total, dtype=dtype)))
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
@@ -76,5 +78,5 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        np.clip(g._array, -clip_value, clip_value, out=g._array)
+        backend.array_module(g._array).clip(g._array, -clip_value, clip_value, out=g._array)
         g._version_counter[0] += 1

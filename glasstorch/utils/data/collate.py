@@ -24,7 +24,7 @@ def _stack(arrays):
         if a.shape != first:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 "
                                f"and {list(a.shape)} at entry {i}")
-    stacked = np.stack(arrays)
+    stacked = backend.array_module(arrays[0]).stack(arrays)
     if stacked.dtype.kind == "u" and stacked.dtype != np.uint8:  # glasstorch has no uint16/32/64: widen
         stacked = stacked.astype(np.int64)
     return Tensor._make(stacked)

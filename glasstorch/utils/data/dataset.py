@@ -69,7 +69,7 @@ class TensorDataset(Dataset):
 
     def __getbatch__(self, indices):
         rows = np.asarray(indices, dtype=np.int64)
-        return [Tensor._make(t._array[rows]) for t in self.tensors]
+        return [Tensor._make(t._array[backend.like(t._array, rows)]) for t in self.tensors]
 
     def __len__(self):
         return self.tensors[0].shape[0]
