@@ -153,7 +153,7 @@ def _bool_to_int(key):
     """add.at wants integer arrays: a boolean mask becomes the integer coordinates of its True entries."""
     out = []
     for k in key:
-        if backend.is_array(k) and k.dtype == xp.bool_:
+        if backend.is_array(k) and k.dtype == xp.bool_ and k.ndim:  # (a 0-dim bool, x[True], add.at takes as is)
             out.extend(k.nonzero())
         else:
             out.append(k)

@@ -142,9 +142,10 @@ def test_first_layer_skips_input_gradient():
 
 @pytest.mark.parametrize("stride", [1, 2])
 def test_blocks_of_samples_do_not_change_results(monkeypatch, stride):
-    x = RNG.standard_normal((5, 4, 7, 6)).astype(np.float32)
-    w = RNG.standard_normal((6, 2, 3, 3)).astype(np.float32)
-    wt = RNG.standard_normal((4, 3, 2, 2)).astype(np.float32)
+    rng = np.random.default_rng(stride)  # its own draws: the module's RNG depends on which tests ran before
+    x = rng.standard_normal((5, 4, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
+    wt = rng.standard_normal((4, 3, 2, 2)).astype(np.float32)
     results = []
     for block_bytes in (1, 1 << 30):  # one sample per block / the whole batch in one block
         monkeypatch.setattr(conv_ops, "BLOCK_BYTES", block_bytes)
@@ -153,8 +154,8 @@ def test_blocks_of_samples_do_not_change_results(monkeypatch, stride):
         z = F.conv_transpose2d(xg, wtg, stride=stride)
         (y.square().sum() + z.square().sum()).backward()
         results.append([y.detach().numpy(), z.detach().numpy(), xg.grad.numpy(), wg.grad.numpy(), wtg.grad.numpy()])
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    for a, b in zip(*results):  # float32 sums taken in another order: equal up to rounding of the largest terms
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(b).max())
 
 
 def test_double_backward_raises_clearly():

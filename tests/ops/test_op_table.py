@@ -193,6 +193,7 @@ SPECS = [
     unary("index_slice_array", lambda L, x: x[:, L.tensor([2, 0, 2])], shapes=[((2, 3),), ((2, 3, 2),)]),
     unary("index_bool_mask", lambda L, x: x[x > 0], shapes=[((3, 4),), ((5,),)]),
     unary("index_bool_rows", lambda L, x: x[L.tensor([True, False, True])], shapes=[((3, 2),)]),
+    unary("index_true_false", lambda L, x: (x[True] * 2, x[False]), shapes=[((3, 2),), ((),)]),
     unary("index_array_2d", lambda L, x: x[L.tensor([[0, 1], [1, 1]])], shapes=[((2, 3),)]),
     unary("gather", lambda L, x: x.gather(1, L.tensor([[0, 0], [1, 0], [2, 2]])), shapes=[((3, 3),)]),
     unary("index_select", lambda L, x: x.index_select(0, L.tensor([1, 1, 0])), shapes=[((2, 3),)]),
