@@ -118,7 +118,7 @@ def copy_weights(src_model, dst_fw, dst_model):
         raise ValueError("the two models' parameters differ in shape or order")
     with dst_fw.no_grad():
         for s, d in zip(src, dst):
-            d.copy_(dst_fw.from_numpy(s.detach().numpy().copy()))
+            d.copy_(dst_fw.from_numpy(s.detach().cpu().numpy().copy()).to(d.device))
 
 
 def agreement(instances):
@@ -126,7 +126,7 @@ def agreement(instances):
     glass, torch = instances["glasstorch"], instances["torch"]
     copy_weights(torch.model, glass.fw, glass.model)
     glass.model.eval(), torch.model.eval()
-    a, b = glass.infer().numpy(), torch.infer().numpy()
+    a, b = glass.infer().cpu().numpy(), torch.infer().cpu().numpy()
     glass.model.train(), torch.model.train()
     return float(np.max(np.abs(a.astype(np.float64) - b)))
 
@@ -145,7 +145,7 @@ def run_workload(workload, engines, args):
                              "errors": {}}
     for name, fw in engines.items():
         try:
-            instances[name] = W.build(fw, workload, batch)
+            instances[name] = W.build(fw, workload, batch, device=args.device)
         except Exception as e:  # a part of glasstorch not there yet: report it, time the rest
             result["errors"][name] = f"build: {type(e).__name__}: {e}"
     torch = engines["torch"]
@@ -348,6 +348,9 @@ def parse_args(argv=None):
     p.add_argument("--data", default=str(DEFAULT_DATA), help="folder holding mnist/ (default ../shared/data)")
     p.add_argument("--compare", metavar="JSON", help="also print the change against an earlier results file")
     p.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-memory subprocesses")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: both engines on the GPU (glasstorch through CuPy); the training steps only, no "
+                        "memory or epoch runs")
     p.add_argument("--profile", metavar="WORKLOAD", help="cProfile glasstorch's training step instead of timing")
     p.add_argument("--layers", metavar="WORKLOAD", help="time each layer, the loss and the optimizer step alone")
     args = p.parse_args(argv)
@@ -358,6 +361,8 @@ def parse_args(argv=None):
     unknown = [n for n in names if n not in W.WORKLOADS and n != "epoch"]
     if unknown:
         p.error(f"unknown workload(s) {unknown}; choose from {[*W.WORKLOADS, 'epoch']}")
+    if args.device == "cuda":  # the epoch and memory runs are CPU measurements
+        names, args.memory = [n for n in names if n != "epoch"], False
     args.names = names
     args.clock_fn = CLOCKS[args.clock]
     for option in ("profile", "layers"):
@@ -380,7 +385,7 @@ def meta(args, engines):
     return {"time_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": git_commit(),
             "machine": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, **{f"{k}_version": getattr(v, "__version__", None) for k, v in engines.items()},
-            "threads": args.threads, "clock": args.clock, "blas": blas_info(), "windows": args.windows,
+            "threads": args.threads, "device": args.device, "clock": args.clock, "blas": blas_info(), "windows": args.windows,
             "window_seconds": args.window_seconds, "quick": args.quick, "load_average_start": os.getloadavg()}
 
 
@@ -399,7 +404,7 @@ def main(argv=None):
         print(layer_table(args.layers, layer_times(engines, W.WORKLOADS[args.layers], args)))
         return None
     results = {"meta": meta(args, engines), "workloads": {}}
-    print(f"glasstorch vs torch {engines['torch'].__version__}, {args.threads} thread(s) each, "
+    print(f"glasstorch vs torch {engines['torch'].__version__} on {args.device}, {args.threads} thread(s) each, "
           f"median of {args.windows} alternating windows ({args.clock} clock); "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
     for name in args.names:

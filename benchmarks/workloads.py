@@ -166,18 +166,25 @@ class Instance:
     loss_fn: object
     x: object
     y: object
+    device: str = "cpu"
 
     def train(self):
-        return train_step(self.model, self.optimizer, self.loss_fn, self.x, self.y)
+        return self._finished(train_step(self.model, self.optimizer, self.loss_fn, self.x, self.y))
 
     def infer(self):
-        return infer_step(self.fw, self.model, self.x)
+        return self._finished(infer_step(self.fw, self.model, self.x))
+
+    def _finished(self, out):
+        """GPU work is queued, not done, when the call returns: wait for it, or the clock measures the queueing."""
+        if self.device != "cpu":
+            self.fw.cuda.synchronize()
+        return out
 
 
-def build(fw, workload, batch, seed=0):
+def build(fw, workload, batch, seed=0, device="cpu"):
     """Build `workload` on the framework `fw` with a fixed seed (the data depend on the seed only)."""
     fw.manual_seed(seed)
     x, y = workload.make_data(np.random.default_rng(seed), batch)
-    model = workload.build_model(fw)
+    model = workload.build_model(fw).to(device)
     return Instance(fw, model, workload.build_optimizer(fw, model.parameters()), workload.build_loss(fw),
-                    fw.from_numpy(x), fw.from_numpy(y))
+                    fw.from_numpy(x).to(device), fw.from_numpy(y).to(device), device)
