@@ -280,7 +280,7 @@ def table(results):
             ratio = m.get("ratio")
             notes = []
             target = ""
-            if mode == "train" and name in TARGETS:
+            if mode == "train" and name in TARGETS and results["meta"].get("device", "cpu") == "cpu":  # CPU targets
                 verdict = "" if ratio is None else (" ok" if ratio >= TARGETS[name] else " MISS")
                 target = f">= {TARGETS[name]}{verdict}"
             if mode == "train":
