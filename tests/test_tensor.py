@@ -133,7 +133,7 @@ def test_properties():
     assert x.is_leaf and x.grad is None and x.grad_fn is None and not x.requires_grad
     y = (glasstorch.ones(2, requires_grad=True) * 2)
     assert not y.is_leaf and y.requires_grad and type(y.grad_fn).__name__ == "Mul"
-    assert glasstorch.cuda.is_available() is False and glasstorch.cuda.device_count() == 0
+    assert glasstorch.cuda.is_available() == (glasstorch.cuda.device_count() > 0)  # True only with CuPy and a GPU
 
 
 # ----------------------------------------------------------------------------- repr
@@ -433,7 +433,7 @@ def test_random_fills_and_device():
     u = glasstorch.empty(1000).uniform_(-2, 3)
     assert -2 <= u.min().item() and u.max().item() < 3
     device = glasstorch.device("cuda" if glasstorch.cuda.is_available() else "cpu")
-    assert glasstorch.ones(2).to(device).device == device and str(device) == "cpu"
+    assert glasstorch.ones(2).to(device).device == device and str(device) in ("cpu", "cuda")
     assert glasstorch.Tensor([1, 2]).dtype == glasstorch.float32 and glasstorch.Tensor(2, 3).shape == (2, 3)
 
 

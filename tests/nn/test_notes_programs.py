@@ -56,10 +56,11 @@ def test_simple_cnn_forward_backward_and_adam_steps():
     rng = np.random.default_rng(0)
     data = rng.standard_normal((4, 1, 28, 28)).astype(np.float32)
     target = rng.integers(0, 10, 4)
-    models, losses = {}, {name: [] for name in FRAMEWORKS}
+    models, losses, devices = {}, {name: [] for name in FRAMEWORKS}, {}
     for name, torch in FRAMEWORKS.items():
+        # the notes' line: on a machine with CuPy and a GPU, glasstorch's model and data go there
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu") if name == "glasstorch" else "cpu"
-        models[name] = simple_cnn_class(torch)().to(device)
+        models[name], devices[name] = simple_cnn_class(torch)().to(device), device
     copy_init(models["glasstorch"], models["torch"])
     assert [n for n, _ in models["glasstorch"].named_parameters()] == \
         [n for n, _ in models["torch"].named_parameters()]
@@ -70,7 +71,7 @@ def test_simple_cnn_forward_backward_and_adam_steps():
         criterion = torch.nn.CrossEntropyLoss()
         model.eval()  # dropout off, so both frameworks take the same steps
         for _ in range(2):
-            x, y = torch.tensor(data), torch.tensor(target)
+            x, y = torch.tensor(data).to(devices[name]), torch.tensor(target).to(devices[name])
             optimizer.zero_grad()
             output = model(x)
             assert tuple(output.shape) == (4, 10)
@@ -80,7 +81,7 @@ def test_simple_cnn_forward_backward_and_adam_steps():
             losses[name].append(loss.item())
     np.testing.assert_allclose(losses["glasstorch"], losses["torch"], rtol=1e-4)
     for (k, a), (_, b) in zip(models["glasstorch"].state_dict().items(), models["torch"].state_dict().items()):
-        a, b = a.numpy(), b.numpy()
+        a, b = a.cpu().numpy(), b.numpy()
         # Adam moves every weight by about lr whatever its gradient's size, so a gradient that is ~0 up to
         # rounding may step either way: nearly all weights agree tightly, the rest within 2 steps of lr
         close = np.isclose(a, b, rtol=1e-3, atol=1e-5)
