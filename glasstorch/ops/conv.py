@@ -33,6 +33,8 @@ xp = backend.xp
 #: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
 #: is costly when other processes share the cores: 8 MiB is the measured compromise on a 2-core machine.
 BLOCK_BYTES = 8 * 2 ** 20
+#: on the GPU there is no cache to fit and every block costs kernel launches: far larger blocks
+GPU_BLOCK_BYTES = 512 * 2 ** 20
 
 
 class Unfold:
@@ -72,7 +74,8 @@ class Unfold:
     def blocks(self, itemsize):
         """Slices of the batch whose columns take about BLOCK_BYTES each, with their geometry."""
         per_sample = max(1, self.c * self.kh * self.kw * self.positions * itemsize)
-        size = max(1, min(self.n, BLOCK_BYTES // per_sample))
+        budget = BLOCK_BYTES if self.xp is xp else GPU_BLOCK_BYTES
+        size = max(1, min(self.n, budget // per_sample))
         for start in range(0, self.n, size):
             stop = min(start + size, self.n)
             yield slice(start, stop), self.with_batch(stop - start)
