@@ -276,10 +276,9 @@ class Tensor:
             else:
                 dtype = a
         out = self
-        if dev is not None and backend.check_device(dev) != self.device:
+        if dev is not None and (dev := backend.check_device(dev)) != self.device:
             from .ops.device import to_device  # (lazy: ops import this module)
-            out = to_device(out, backend.check_device(dev))  # a copy, recorded by autograd
-            copy = False
+            out, copy = to_device(out, dev), False  # a copy, recorded by autograd
         if dtype is not None and backend.to_dtype(dtype) != out.dtype:
             return _lazy_ops().to_dtype(out, backend.to_dtype(dtype))
         return out.clone() if copy else out
