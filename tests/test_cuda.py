@@ -38,6 +38,19 @@ def test_to_cuda_and_back():
 
 
 @needs_gpu
+def test_cuda_module_reports_the_gpu():
+    assert glasstorch.cuda.device_count() >= 1 and glasstorch.cuda.current_device() == 0
+    assert glasstorch.cuda.get_device_name(0) == glasstorch.cuda.get_device_name()
+    assert glasstorch.cuda.get_device_name() and isinstance(glasstorch.cuda.get_device_name(), str)
+    before = glasstorch.cuda.memory_allocated()
+    x = glasstorch.zeros(1024, 1024, device="cuda")  # 4 MiB
+    assert glasstorch.cuda.memory_allocated() - before >= x.nbytes
+    glasstorch.cuda.synchronize()
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        glasstorch.zeros(2, device=f"cuda:{glasstorch.cuda.device_count()}")
+
+
+@needs_gpu
 def test_mixed_devices_raise_torchs_error_but_cpu_scalars_join():
     a, b = glasstorch.ones(3, device="cuda"), glasstorch.ones(3)
     with pytest.raises(RuntimeError, match="same device"):

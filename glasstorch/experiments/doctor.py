@@ -50,8 +50,8 @@ def checks(data_dir):
     cupy = _version("cupy")
     gpu = ""
     if cupy:
-        from glasstorch import backend
-        gpu = "GPU visible" if backend.cupy_module() is not None else "no GPU visible"
+        gpu = (f"{glasstorch.cuda.device_count()} GPU(s): {glasstorch.cuda.get_device_name(0)}"
+               if glasstorch.cuda.is_available() else "no GPU visible")
     rows.append(("CuPy / GPU (optional)", f"{cupy} ({gpu})" if cupy else "not installed", "",
                  "" if cupy else "optional: pip install cupy-cuda12x for --device cuda"))
     torch = _version("torch")
