@@ -222,7 +222,7 @@ class _Walk:
     def at_node(self, node, g):
         """A non-leaf's gradient is complete: run its hooks, retain_grad, capture for autograd.grad."""
         if node.tensor_hooks:
-            for hook in list(node.tensor_hooks):
+            for hook in list(node.tensor_hooks.values()):
                 replaced = hook(g)
                 if replaced is not None:
                     g = replaced
@@ -238,7 +238,7 @@ class _Walk:
 
     def deliver_to_leaf(self, leaf, g):
         if leaf._hooks:
-            for hook in list(leaf._hooks):
+            for hook in list(leaf._hooks.values()):
                 replaced = hook(g)
                 if replaced is not None:
                     g = replaced

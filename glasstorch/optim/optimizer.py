@@ -13,7 +13,7 @@ float keeps a float32 array float32, while a NumPy float64 scalar would silently
 """
 import copy
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from itertools import chain
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd import grad_mode
 from ..autograd.engine import zero_grads
-from ..tensor import Tensor
+from ..tensor import RemovableHandle, Tensor
 
 
 class _RequiredParameter:
@@ -41,14 +41,6 @@ def _typename(obj):
     return type(obj).__qualname__ if module == "builtins" else f"{module}.{type(obj).__qualname__}"
 
 
-class _StepHookHandle:
-    def __init__(self, hooks, key):
-        self._hooks, self._key = hooks, key
-
-    def remove(self):
-        self._hooks.pop(self._key, None)
-
-
 class Optimizer:
     """Base class for all optimizers.
 
@@ -64,9 +56,8 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = defaults
-        self._step_pre_hooks = {}
-        self._step_post_hooks = {}
-        self._hook_count = 0
+        self._step_pre_hooks = OrderedDict()
+        self._step_post_hooks = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {_typename(params)}")
@@ -87,7 +78,6 @@ class Optimizer:
         self.__dict__.update(state)
         self.__dict__.setdefault("_step_pre_hooks", {})
         self.__dict__.setdefault("_step_post_hooks", {})
-        self.__dict__.setdefault("_hook_count", 0)
 
     def __repr__(self):
         text = self.__class__.__name__ + " ("
@@ -195,15 +185,11 @@ class Optimizer:
 
     def register_step_pre_hook(self, hook):
         """`hook(optimizer, args, kwargs)` runs before each step; returns a handle with `.remove()`."""
-        self._hook_count += 1
-        self._step_pre_hooks[self._hook_count] = hook
-        return _StepHookHandle(self._step_pre_hooks, self._hook_count)
+        return RemovableHandle(self._step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """`hook(optimizer, args, kwargs)` runs after each step; returns a handle with `.remove()`."""
-        self._hook_count += 1
-        self._step_post_hooks[self._hook_count] = hook
-        return _StepHookHandle(self._step_post_hooks, self._hook_count)
+        return RemovableHandle(self._step_post_hooks, hook)
 
     # ------------------------------------------------------------------ saving and loading
     def state_dict(self):

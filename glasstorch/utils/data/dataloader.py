@@ -3,23 +3,17 @@
     for images, labels in DataLoader(dataset, batch_size=64, shuffle=True):
         ...
 
-`num_workers > 0` runs the same fetch in worker processes (see worker.py).
+`num_workers > 0` runs the same fetch in worker processes (see worker.py). Imports point one way:
+dataloader -> worker -> fetch (what both loaders share).
 """
 import numbers
 import warnings
 
-from ... import backend
-
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .fetch import fetch_map_batch, fetch_stream_batch
+from .fetch import draw_base_seed, fetch_map_batch, fetch_stream_batch
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
-
-
-def draw_base_seed(generator):
-    """The seed of an epoch's workers (worker i uses base + i), drawn at the start of every epoch, with or
-    without workers, so that the shuffle order does not depend on num_workers (as in torch)."""
-    return int(backend.rng(generator).integers(0, 2 ** 62))
+from .worker import MultiProcessIterator, fork_available
 
 
 class DataLoader:
@@ -113,7 +107,6 @@ class DataLoader:
 
     def __iter__(self):
         if self.num_workers > 0:
-            from .worker import MultiProcessIterator, fork_available
             if fork_available():
                 return MultiProcessIterator(self)
             warnings.warn("worker processes need the 'fork' start method, which this platform lacks; "
