@@ -1088,9 +1088,9 @@ def parse_to(*args, **kwargs):
     """torch's `to()` arguments -> (device, dtype, non_blocking, copy, memory_format); used by Tensor.to and Module.to.
 
     The signatures: to(device=None, dtype=None, non_blocking=False, copy=False), to(dtype, non_blocking=False,
-    copy=False), to(other, non_blocking=False, copy=False) (other's device and dtype); memory_format by keyword.
+    copy=False), to(tensor, non_blocking=False, copy=False) (its device and dtype); memory_format by keyword.
     """
-    unknown = sorted(set(kwargs) - {"device", "dtype", "other", "non_blocking", "copy", "memory_format"})
+    unknown = sorted(set(kwargs) - {"device", "dtype", "tensor", "non_blocking", "copy", "memory_format"})
     if unknown:
         raise TypeError(f"to() got unexpected keyword arguments {unknown}")
     given, rest = dict(kwargs), list(args)
@@ -1103,7 +1103,7 @@ def parse_to(*args, **kwargs):
     if rest:
         first = rest.pop(0)
         if isinstance(first, Tensor):
-            take("other", first)
+            take("tensor", first)
         elif first is None or _is_device(first):
             take("device", first)
             if rest and not isinstance(rest[0], builtins.bool):
@@ -1114,9 +1114,9 @@ def parse_to(*args, **kwargs):
         raise TypeError(f"to() takes at most 4 positional arguments ({len(args)} given)")
     for name, value in zip(("non_blocking", "copy"), rest):
         take(name, value)
-    device, dtype, other = given.get("device"), given.get("dtype"), given.get("other")
-    if other is not None:
-        device, dtype = other.device, other.dtype
+    device, dtype, like = given.get("device"), given.get("dtype"), given.get("tensor")
+    if like is not None:
+        device, dtype = like.device, like.dtype
     return (device, dtype, builtins.bool(given.get("non_blocking", False)), builtins.bool(given.get("copy", False)),
             given.get("memory_format"))
 

@@ -7,6 +7,9 @@
 3. Broadcasting is undone in ONE place (`_fit_to_input`): a gradient larger than its input is summed
    back to the input's shape.
 4. Unless `retain_graph`, each node drops its saved values once used.
+
+`_run` is that loop (micrograd's, made iterative); what it leaves out (sums of incoming gradients, hooks
+and retain_grad, where results go, freeing) lives in the named helpers below it.
 """
 import numpy as np
 
@@ -101,13 +104,15 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
     for tensor, g in roots:
         walk.receive(tensor, tensor.grad_fn, g)
     order = _topological_order([t.grad_fn for t, _ in roots if t.grad_fn is not None])
-    with _recording_backward(create_graph):
+    with grad_mode.set_grad_enabled(create_graph):  # backward's ops are recorded only for higher-order grads
         for node in order:
             g = walk.take(node)  # the sum of everything its output received (None: unreached)
             if g is None:
                 continue
-            for inp, fn, ig in _input_gradients(node, g, create_graph):
-                walk.receive(inp, fn, ig)
+            input_grads = _backward_of(node, g, create_graph)  # one gradient per input (None: not needed)
+            for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
+                if ig is not None and needed:
+                    walk.receive(inp, fn, _fit_to_input(ig, inp))
             _release_graph(node, retain_graph)
         walk.deliver_to_leaves()
     return walk.captured
@@ -115,22 +120,8 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
 
 # --- the bookkeeping the loop above leaves out
 
-class _recording_backward:
-    """Backward ops are recorded only for higher-order gradients (create_graph); the mode is restored after."""
-
-    def __init__(self, create_graph):
-        self.create_graph = create_graph
-
-    def __enter__(self):
-        self.before = grad_mode.is_grad_enabled()
-        grad_mode._set_enabled(self.create_graph)
-
-    def __exit__(self, *exc):
-        grad_mode._set_enabled(self.before)
-
-
-def _input_gradients(node, g, create_graph):
-    """Call node.backward; return (input, its node, gradient) for each input that needs one, fit to its shape."""
+def _backward_of(node, g, create_graph):
+    """node.backward(g) as a tuple, after checking that the values it reads are still saved and unchanged."""
     cls = type(node)
     if cls.needs_inputs or cls.saves_output:  # backward reads saved values: they must still be there, unchanged
         node.check_saved()
@@ -138,11 +129,7 @@ def _input_gradients(node, g, create_graph):
         raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
                            f"supported (create_graph=True over a convolution or pooling).")
     input_grads = _call_backward(node, g) if grad_mode._anomaly.enabled else node.backward(node, g)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    return [(inp, fn, _fit_to_input(ig, inp))
-            for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads)
-            if ig is not None and needed]
+    return input_grads if type(input_grads) is tuple else (input_grads,)
 
 
 def _release_graph(node, retain_graph):
