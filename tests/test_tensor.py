@@ -537,3 +537,14 @@ def test_one_removable_handle_class_for_tensor_module_and_optimizer_hooks():
     step_handle = glasstorch.optim.SGD([x], lr=0.1).register_step_pre_hook(lambda *a: None)
     handles = [handle, second, module_handle, step_handle]
     assert all(type(h) is RemovableHandle for h in handles) and len({h.id for h in handles}) == 4
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (30,), (2000,), (3, 4, 5), (40, 40), (2, 3, 4, 5), (1200, 3)])
+@pytest.mark.parametrize("kind", ["normal", "wide", "tiny", "integral", "int64", "bool"])
+def test_repr_layout_matches_torch_on_random_tensors(shape, kind):
+    """Line breaks at linewidth, `...` summaries past 1000 elements, widths set by the widest value."""
+    a = np.asarray(np.random.default_rng(len(shape) + len(kind)).standard_normal(shape), dtype=np.float32)
+    a = {"normal": a, "wide": a * 1e9, "tiny": a * 1e-6, "integral": np.round(a * 10),
+         "int64": (a * 1000).astype(np.int64), "bool": a > 0}[kind]
+    g, t = glasstorch.from_numpy(np.array(a)), torch.from_numpy(np.array(a))
+    assert repr(g) == repr(t)

@@ -1,10 +1,10 @@
 """Optimizer: the base class every algorithm extends (param_groups, per-parameter state, state_dict).
 
 An algorithm subclass writes `_init_state(p, group)` (its buffers) and `_update(param, grad, state,
-group, xp)`: the math for one parameter, changing the array `param` in place with NumPy ufuncs
-(`out=`, `+=`), the way torch's optimizers change `p` in place under `no_grad`. The small array
-helpers at the bottom (`lerp_`, `addcmul_`, `addcdiv_`) round exactly like torch's kernels, so K
-steps side by side stay equal.
+group, xp)`: the math for one parameter, changing the array `param` in place with the ufuncs of
+`xp` (NumPy, or CuPy for a GPU parameter; `out=`, `+=`), the way torch's optimizers change `p` in
+place under `no_grad`. The small array helpers at the bottom (`lerp_`, `addcmul_`, `addcdiv_`) round
+exactly like torch's kernels, so K steps side by side stay equal.
 
 Why raw arrays: an update is pure arithmetic, no graph is needed, and writing into the existing
 buffers avoids the temporaries a Tensor expression would allocate (this is the hot path of training).
@@ -180,7 +180,7 @@ class Optimizer:
     def _update(self, param, grad, state, group, xp):
         """One parameter's update, in place on the array `param`; `grad` is already negated when maximizing.
 
-        `group` holds the param group's options as Python numbers; `xp` is the array module (NumPy)."""
+        `group` holds the param group's options as Python numbers; `xp` is its array module (NumPy, or CuPy on the GPU)."""
         raise NotImplementedError
 
     def register_step_pre_hook(self, hook):

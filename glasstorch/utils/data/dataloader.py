@@ -30,7 +30,7 @@ class DataLoader:
             with `base_seed + worker_id` (glasstorch, NumPy and `random`).
         collate_fn: list of samples -> batch (default `default_collate`).
         pin_memory, timeout, prefetch_factor, persistent_workers: accepted like torch's (memory is not pinned:
-            glasstorch runs on the CPU; workers are started afresh each epoch).
+            batches are host arrays until `.to(device)`; workers are started afresh each epoch).
         drop_last (bool): drop the last, incomplete batch.
         worker_init_fn: called as `worker_init_fn(worker_id)` in each worker after seeding.
         generator (glasstorch.Generator): the source of the shuffle order and of the workers' base seed.
