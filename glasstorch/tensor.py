@@ -3,7 +3,7 @@
 Every method is written out by hand and forwards to `glasstorch.ops`, where the math and its
 backward live side by side (`grep "def exp"` finds both). `ops` is imported at call time: the one
 documented back-edge of the floors (tensor -> ops -> autograd -> tensor); `backward()` likewise
-calls `glasstorch.autograd` at call time.
+calls `glasstorch.autograd` at call time. How a tensor prints lives in `_tensor_str.py`.
 """
 import builtins
 import itertools
@@ -1081,7 +1081,9 @@ class RemovableHandle:
 
 
 def _is_device(x):
-    return isinstance(x, backend.device) or (isinstance(x, str) and x.split(":")[0] in ("cpu", "cuda"))
+    """A device, 'cpu' / 'cuda:1', or a CUDA ordinal (torch reads `to(0)` as cuda:0)."""
+    return (isinstance(x, backend.device) or (isinstance(x, str) and x.split(":")[0] in ("cpu", "cuda"))
+            or (isinstance(x, numbers.Integral) and not isinstance(x, builtins.bool)))
 
 
 def parse_to(*args, **kwargs):
@@ -1105,7 +1107,7 @@ def parse_to(*args, **kwargs):
         if isinstance(first, Tensor):
             take("tensor", first)
         elif first is None or _is_device(first):
-            take("device", first)
+            take("device", f"cuda:{first}" if isinstance(first, numbers.Integral) else first)
             if rest and not isinstance(rest[0], builtins.bool):
                 take("dtype", rest.pop(0))
         else:
