@@ -6,23 +6,10 @@ import torch
 import glasstorch as gt
 import glasstorch.nn.functional as F
 from glasstorch.autograd.gradcheck import gradcheck, gradgradcheck
+from helpers import compare
 
 RNG = np.random.default_rng(0)
 TF = torch.nn.functional
-
-
-def compare(fn_gt, fn_torch, inputs, constants=(), tol=1e-5):
-    xg = [gt.tensor(a, requires_grad=True) for a in inputs]
-    xt = [torch.tensor(a, requires_grad=True) for a in inputs]
-    yg = fn_gt(*xg, *[gt.tensor(c) for c in constants])
-    yt = fn_torch(*xt, *[torch.tensor(c) for c in constants])
-    assert yg.dtype == (gt.float32 if inputs[0].dtype == np.float32 else gt.float64)
-    np.testing.assert_allclose(yg.detach().numpy(), yt.detach().numpy(), rtol=tol, atol=tol)
-    up = RNG.standard_normal(tuple(yt.shape)).astype(inputs[0].dtype)
-    yg.backward(gt.tensor(up))
-    yt.backward(torch.tensor(up))
-    for a, b in zip(xg, xt):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=tol)
 
 
 ACTIVATIONS = [
