@@ -102,9 +102,10 @@ def _act(name, **kw):
     return lambda L, x: getattr(F(L), name)(x, **kw)
 
 
-def _batch_norm(training, affine=True, **kw):
-    """batch_norm over C channels; running statistics (made inside, so every call starts from the same ones)
-    in eval mode are fixed and non-trivial."""
+def _batch_norm(training, **kw):
+    """batch_norm over C channels, with weight and bias if the spec gives them. The running statistics are
+    made inside (every call starts from the same ones; eval mode normalizes with them, training updates them:
+    their update is checked in tests/ops/test_normalization.py)."""
     def fn(L, x, *wb):
         c = x.shape[1]
         mean = _const(L, x, [0.1 * (i - 1) for i in range(c)])
