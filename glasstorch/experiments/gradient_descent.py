@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .numerical_diff import numerical_gradient
+from .common import numerical_gradient
 
 NAME = "gradient-descent"
 NOTE = "003 (梯度下降法 path on x0²+x1², 鞍点), 001 (学习率 too small / too large)"
