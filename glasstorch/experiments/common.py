@@ -90,9 +90,9 @@ class EachEpoch:
     def __init__(self, make_loader, batches):
         self.make_loader, self.epoch, self.batches = make_loader, 0, batches
 
-    def __iter__(self):
-        self.epoch += 1
-        return iter(self.make_loader(self.epoch))
+    def __iter__(self):  # a generator: nothing is drawn until the first batch is asked for (tqdm calls iter()
+        self.epoch += 1     # once more than it iterates)
+        yield from self.make_loader(self.epoch)
 
     def __len__(self):
         return self.batches

@@ -37,6 +37,7 @@ def test_each_epoch_builds_a_fresh_loader_per_pass():
 
     batches = common.EachEpoch(make, batches=1)
     assert len(batches) == 1 and made == []  # nothing drawn before the first epoch
+    iter(batches)  # an iterator made but never advanced (tqdm.auto does this) draws nothing
     assert [list(batches), list(batches)] == [[(1, 1)], [(2, 2)]] and made == [1, 2]
 
 
