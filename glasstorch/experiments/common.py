@@ -67,7 +67,8 @@ def make_loader(fw, X, y, batch_size, shuffle=False, seed=0, device="cpu"):
 def fit_and_log(model, loss_fn, optimizer, train_loader, test_loader, epochs, lab, scheduler=None, device="cpu"):
     """glasstorch.train.fit, the one training loop (train, zero_grad, backward, step; evaluate under no_grad), with
     the test set as its validation set; each epoch goes into the lab's history as epoch, train_loss, train_acc,
-    test_loss, test_acc. Returns fit's History. Works for glasstorch and torch models alike."""
+    test_loss, test_acc. Returns fit's History. Works for torch models too (--engine torch): the same numbers,
+    though glasstorch's no_grad does not stop torch from recording (and dropping) a graph while evaluating."""
     history = fit(model, loss_fn, optimizer, train_loader, test_loader, epochs=epochs, scheduler=scheduler,
                   device=device, progress=lab.verbose)  # bars and one line per epoch while it runs
     for r in history.records:
