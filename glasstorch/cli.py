@@ -129,8 +129,7 @@ def build_parser():
 
 # ----------------------------------------------------------------------------- commands
 def cmd_list(args):
-    from .experiments import get, names
-    from .experiments.runner import describe_targets, expected_for
+    from .lab.registry import describe_targets, expected_for, get, names
     rows = []
     for name in names():
         module = get(name)
@@ -147,7 +146,7 @@ def _overrides(args):
 
 
 def _finish(record):
-    from .experiments.report import results_table
+    from .lab.report import results_table
     print()
     print(f"{record.name} ({'quick' if record.quick else 'full'} size)")
     print(results_table(record))
@@ -157,8 +156,8 @@ def _finish(record):
 
 
 def cmd_run(args):
-    from .experiments import names
-    from .experiments.runner import run_experiment
+    from .lab.registry import names
+    from .lab.runner import run_experiment
     data_dir = args.data_dir or default_data_dir()
     todo = names() if args.name == "all" else [args.name]
     status = 0
@@ -174,8 +173,8 @@ def cmd_run(args):
 
 
 def cmd_train(args):
-    from .experiments import general
-    from .experiments.runner import run_experiment
+    from .lab import general
+    from .lab.runner import run_experiment
     overrides = _overrides(args)
     overrides.update(model=args.model, dataset=args.dataset, optimizer=args.optimizer, limit=args.limit)
     record = run_experiment(general, _engines(args.engine), args.quick, overrides, args.data_dir or default_data_dir(),
@@ -184,24 +183,24 @@ def cmd_train(args):
 
 
 def cmd_compare(args):
-    from .experiments.compare import compare
+    from .lab.compare import compare
     result = compare(args.name, steps=args.steps, tol=args.tol, batch_size=args.batch_size, lr=args.lr,
                      seed=args.seed, data_dir=args.data_dir or default_data_dir(), verbose=args.verbose)
     return 0 if result.agreed else 1
 
 
 def cmd_data(args):
-    from .experiments import datastore
+    from .lab import datastore
     return datastore.main(args.action, args.dataset, args.data_dir or default_data_dir(), args.source)
 
 
 def cmd_doctor(args):
-    from .experiments.doctor import doctor
+    from .lab.doctor import doctor
     return doctor(default_data_dir())
 
 
 def cmd_results(args):
-    from .experiments.report import write_results
+    from .lab.report import write_results
     path = write_results(args.out, args.write)
     print(Path(path).read_text())
     print(f"written: {path}")
