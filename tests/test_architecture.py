@@ -19,7 +19,7 @@ FLOORS = {
     "autograd": 2,
     "ops": 3,
     "nn": 4,
-    "optim": 5, "utils": 5, "utils.data": 5,
+    "optim": 5, "utils": 5, "utils.data": 5, "utils.tensorboard": 8,
     "vision": 6, "datasets": 6, "metrics": 6,
     "train": 7, "serialization": 7, "interop": 7,
     "viz": 8,
