@@ -8,6 +8,7 @@
     glasstorch data verify                            the datasets and their checksums
     glasstorch doctor                                 what is installed, what to fix
     glasstorch results                                docs/RESULTS.md from the runs under out/
+    glasstorch exercise start softmax                 implement an op yourself; `exercise check` grades it
 """
 import argparse
 import os
@@ -124,6 +125,11 @@ def build_parser():
                        epilog="example:\n  glasstorch results --out out --write docs/RESULTS.md")
     p.add_argument("--out", default="out", help="folder holding the run folders (default out/)")
     p.add_argument("--write", default="docs/RESULTS.md", help="the markdown file to write")
+
+    from .exercises import command as exercise_command
+    p = sub.add_parser("exercise", help="implement an op yourself in NumPy and have it graded",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=exercise_command.EPILOG)
+    exercise_command.add_arguments(p)
     return parser
 
 
@@ -207,12 +213,17 @@ def cmd_results(args):
     return 0
 
 
+def cmd_exercise(args):
+    from .exercises import command as exercise_command
+    return exercise_command.main(args)
+
+
 def _command_line():
     return "glasstorch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
-            "doctor": cmd_doctor, "results": cmd_results}
+            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise}
 
 
 def main(argv=None):
