@@ -101,7 +101,6 @@ class LSTMCellFunction(Function):
     Inputs: input_gates x W_ih^T + b_ih and hidden_gates h W_hh^T + b_hh (n, 4H), c_prev (n, H).
     Output: h and c stacked, (2, n, H). Backward: see lstm_step_backward (d_gi = d_gh = d_gates).
     """
-    needs_inputs = False  # the workspace (activations, tanh(c)) is kept instead
     once_differentiable = True
 
     @staticmethod
@@ -230,8 +229,7 @@ class RecurrentScanFunction(Function):
     d_gates_t, and dh_{t-1} = d_gates_t W_hh; then dW_hh = sum_t d_gates_t^T h_{t-1} as one matrix product
     over all rows (and dW_hr = sum_t dh_t^T (o_t tanh(c_t)) likewise).
     """
-    needs_inputs = False  # everything backward reads is kept in ctx
-    once_differentiable = True
+    once_differentiable = True  # (inputs are version-checked: backward reads W_hh, W_hr)
 
     @staticmethod
     def forward(ctx, gx, w_hh, h0, *extra, mode, batch_sizes, reverse, has_bias_hh=False, has_proj=False):

@@ -346,3 +346,12 @@ def test_lstm_trains_like_torch_for_a_few_steps():
             else:
                 o_loss = loss.item()
         assert abs(o_loss - t_loss) < 1e-5 * max(1, abs(t_loss))
+
+
+def test_weights_changed_in_place_before_backward_are_detected():
+    lstm = nn.LSTM(3, 4)
+    out, _ = lstm(glasstorch.randn(5, 2, 3))
+    with glasstorch.no_grad():
+        lstm.weight_hh_l0.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
