@@ -20,8 +20,10 @@ from ...ops.shape import cat
 from ...tensor import Tensor, full, int64, tensor
 
 
-def _to_index(values):
-    return Tensor._make(np.asarray(values, dtype=np.int64))
+def _to_index(values, like=None):
+    """An int64 index tensor, on the device of the tensor `like` (the gathers below run where the data is)."""
+    array = np.asarray(values, dtype=np.int64)
+    return Tensor._make(backend.like(like._array, array) if like is not None else array)
 
 
 def _lengths_list(lengths):
@@ -130,7 +132,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     batch_sizes = [sum(1 for n in lengths if n > t) for t in range(lengths[0] if lengths else 0)]
     # row (t, b) of the padded batch is row t * B + b of input.reshape(T * B, *)
     rows = [t * batch + original[s] for t, n in enumerate(batch_sizes) for s in range(n)]
-    data = index_select(input.reshape((steps * batch,) + tuple(input.shape[2:])), 0, _to_index(rows))
+    data = index_select(input.reshape((steps * batch,) + tuple(input.shape[2:])), 0, _to_index(rows, input))
     if sorted_indices is not None:
         sorted_indices = sorted_indices.to(input.device)
     return PackedSequence(data, tensor(batch_sizes, dtype=int64), sorted_indices, None)
@@ -164,7 +166,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         length = lengths[s]
         rows[:length, b] = offsets[:length] + s
     padding = full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
-    padded = index_select(cat([data, padding], 0), 0, _to_index(rows.reshape(-1)))
+    padded = index_select(cat([data, padding], 0), 0, _to_index(rows.reshape(-1), data))
     padded = padded.reshape((steps, batch) + tuple(data.shape[1:]))
     if batch_first:
         padded = padded.transpose(0, 1)
@@ -193,7 +195,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         rows[first:first + length, b] = starts[b] + np.arange(length)
     first = sequences[0]
     padding = full((1,) + tail, padding_value, dtype=first.dtype, device=first.device)
-    padded = index_select(cat(sequences + [padding], 0), 0, _to_index(rows.reshape(-1)))
+    padded = index_select(cat(sequences + [padding], 0), 0, _to_index(rows.reshape(-1), first))
     padded = padded.reshape((steps, batch) + tail)
     return padded.transpose(0, 1) if batch_first else padded
 
