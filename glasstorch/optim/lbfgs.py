@@ -34,13 +34,17 @@ class LBFGS(Optimizer):
 
     Example::
 
-        >>> optimizer = torch.optim.LBFGS(model.parameters(), line_search_fn="strong_wolfe")
+        >>> w = torch.tensor([3.0, -2.0], requires_grad=True)
+        >>> optimizer = torch.optim.LBFGS([w], line_search_fn="strong_wolfe")
         >>> def closure():
         ...     optimizer.zero_grad()
-        ...     loss = loss_fn(model(x), y)
+        ...     loss = ((w - 1) ** 2).sum()
         ...     loss.backward()
         ...     return loss
-        >>> optimizer.step(closure)
+        >>> optimizer.step(closure).item()    # the loss before the step
+        13.0
+        >>> [round(v, 4) for v in w.tolist()]
+        [1.0, 1.0]
     """
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,

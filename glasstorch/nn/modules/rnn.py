@@ -141,6 +141,8 @@ class RNNBase(Module):
                                        f"({dims}) tensor" + ("s" if len(parts) == 2 else ""))
                 if not batched:
                     hx = tuple(p.unsqueeze(1) for p in parts) if isinstance(hx, tuple) else hx.unsqueeze(1)
+        if data.dtype != self.weight_ih_l0.dtype:
+            raise ValueError(f"input must have the type {self.weight_ih_l0.dtype}, got type {data.dtype}")
         if data.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {data.shape[-1]}")
