@@ -361,12 +361,3 @@ def test_input_dtype_must_match_the_weights():
     with pytest.raises(ValueError, match="input must have the type"):
         nn.GRU(3, 4)(glasstorch.randn(5, 2, 3, dtype=glasstorch.float64))
 
-
-@pytest.mark.parametrize("module", ["glasstorch.nn.modules.rnn", "glasstorch.nn.utils.rnn", "glasstorch.optim.lbfgs"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-    result = doctest.testmod(importlib.import_module(module), extraglobs={"torch": glasstorch, "nn": nn,
-                                                                          "pack_padded_sequence":
-                                                                          nn.utils.rnn.pack_padded_sequence})
-    assert result.failed == 0 and result.attempted > 0
