@@ -8,6 +8,7 @@
     glasstorch data verify                            the datasets and their checksums
     glasstorch doctor                                 what is installed, what to fix
     glasstorch results                                docs/RESULTS.md from the runs under out/
+    glasstorch exercise start softmax                 implement an op yourself; `exercise check` grades it
 """
 import argparse
 import os
@@ -124,13 +125,17 @@ def build_parser():
                        epilog="example:\n  glasstorch results --out out --write docs/RESULTS.md")
     p.add_argument("--out", default="out", help="folder holding the run folders (default out/)")
     p.add_argument("--write", default="docs/RESULTS.md", help="the markdown file to write")
+
+    from .exercises import command as exercise_command
+    p = sub.add_parser("exercise", help="implement an op yourself in NumPy and have it graded",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=exercise_command.EPILOG)
+    exercise_command.add_arguments(p)
     return parser
 
 
 # ----------------------------------------------------------------------------- commands
 def cmd_list(args):
-    from .experiments import get, names
-    from .experiments.runner import describe_targets, expected_for
+    from .lab.registry import describe_targets, expected_for, get, names
     rows = []
     for name in names():
         module = get(name)
@@ -147,7 +152,7 @@ def _overrides(args):
 
 
 def _finish(record):
-    from .experiments.report import results_table
+    from .lab.report import results_table
     print()
     print(f"{record.name} ({'quick' if record.quick else 'full'} size)")
     print(results_table(record))
@@ -157,8 +162,8 @@ def _finish(record):
 
 
 def cmd_run(args):
-    from .experiments import names
-    from .experiments.runner import run_experiment
+    from .lab.registry import names
+    from .lab.runner import run_experiment
     data_dir = args.data_dir or default_data_dir()
     todo = names() if args.name == "all" else [args.name]
     status = 0
@@ -174,8 +179,8 @@ def cmd_run(args):
 
 
 def cmd_train(args):
-    from .experiments import general
-    from .experiments.runner import run_experiment
+    from .lab import general
+    from .lab.runner import run_experiment
     overrides = _overrides(args)
     overrides.update(model=args.model, dataset=args.dataset, optimizer=args.optimizer, limit=args.limit)
     record = run_experiment(general, _engines(args.engine), args.quick, overrides, args.data_dir or default_data_dir(),
@@ -184,28 +189,33 @@ def cmd_train(args):
 
 
 def cmd_compare(args):
-    from .experiments.compare import compare
+    from .lab.compare import compare
     result = compare(args.name, steps=args.steps, tol=args.tol, batch_size=args.batch_size, lr=args.lr,
                      seed=args.seed, data_dir=args.data_dir or default_data_dir(), verbose=args.verbose)
     return 0 if result.agreed else 1
 
 
 def cmd_data(args):
-    from .experiments import datastore
+    from .lab import datastore
     return datastore.main(args.action, args.dataset, args.data_dir or default_data_dir(), args.source)
 
 
 def cmd_doctor(args):
-    from .experiments.doctor import doctor
+    from .lab.doctor import doctor
     return doctor(default_data_dir())
 
 
 def cmd_results(args):
-    from .experiments.report import write_results
+    from .lab.report import write_results
     path = write_results(args.out, args.write)
     print(Path(path).read_text())
     print(f"written: {path}")
     return 0
+
+
+def cmd_exercise(args):
+    from .exercises import command as exercise_command
+    return exercise_command.main(args)
 
 
 def _command_line():
@@ -213,7 +223,7 @@ def _command_line():
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
-            "doctor": cmd_doctor, "results": cmd_results}
+            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise}
 
 
 def main(argv=None):
