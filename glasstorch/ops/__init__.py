@@ -16,9 +16,9 @@ from .common import to_dtype
 from .elementwise import (abs, ceil, clamp, clip, cos, cosh, exp, expm1, floor, isfinite, isinf, isnan, log, log1p,
                           log2, log10, log_softmax, nan_to_num, reciprocal, relu, round, rsqrt, sigmoid, sign, sin,
                           sinh, softmax, sqrt, square, tan, tanh, trunc)
-from .indexing import (gather, getitem, index_add, index_put, index_put_, index_select, masked_select, scatter,
-                       scatter_add, setitem, take, take_along_dim)
-from .inplace import add_, copy_, div_, fill_, fill_random_, inplace, mul_, sub_
+from .indexing import (gather, getitem, index_add, index_put, index_select, masked_select, scatter, scatter_add,
+                       take, take_along_dim)
+from .inplace import add_, copy_, div_, fill_, fill_random_, index_put_, inplace, mul_, setitem, sub_
 from .matmul import bmm, dot, inner, linear, matmul, mm, mv, outer
 from .reduce import (all, amax, amin, aminmax, any, argmax, argmin, argsort, bincount, count_nonzero, cumprod,
                      cumsum, dist, kthvalue, logsumexp, max, mean, median, min, nonzero, norm, prod, sort, std,

@@ -8,8 +8,9 @@ work is kh*kw vectorised passes over the output, and the backward adds into the 
 Forward and backward compute with ctx.xp: NumPy on the CPU, CuPy on the GPU.
 """
 from .. import backend
-from ..autograd.function import Function
 from ..tensor import Tensor
+from .common import NamedFunction
+from .shape import stack
 
 xp = backend.xp
 
@@ -80,7 +81,8 @@ class Windows:
         return (row * self.w + col).astype(xp.int64)
 
 
-class MaxPool2d(Function):
+class MaxPool2dFunction(NamedFunction):
+    node_name = "MaxPool2d"  # the node prints as MaxPool2dBackward0
     """y = max over each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere
 
     Ties: the first maximum in row-major window order takes the whole gradient (as torch).
@@ -126,7 +128,8 @@ def _indices_of(xp, windows, arg):
     return out
 
 
-class AvgPool2d(Function):
+class AvgPool2dFunction(NamedFunction):
+    node_name = "AvgPool2d"  # the node prints as AvgPool2dBackward0
     """y = sum over each window / divisor;  dL/dx = dL/dy / divisor spread over the window"""
     once_differentiable = True
     needs_inputs = False
@@ -190,15 +193,15 @@ def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=F
     """On normalised (h, w) tuples; x is (N, C, H, W) or (C, H, W)."""
     windows = Windows(x.shape, kernel, stride, padding, dilation, ceil_mode)
     if not return_indices:
-        return MaxPool2d.apply(x, windows=windows)
+        return MaxPool2dFunction.apply(x, windows=windows)
     found = []
-    out = MaxPool2d.apply(x, windows=windows, indices_out=found)
+    out = MaxPool2dFunction.apply(x, windows=windows, indices_out=found)
     return out, Tensor._make(found[0])
 
 
 def avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
     windows = Windows(x.shape, kernel, stride, padding, (1, 1), ceil_mode)
-    return AvgPool2d.apply(x, windows=windows, count_include_pad=count_include_pad,
+    return AvgPool2dFunction.apply(x, windows=windows, count_include_pad=count_include_pad,
                            divisor_override=divisor_override)
 
 
@@ -212,7 +215,6 @@ def adaptive_pool2d(x, output_size, reduce):
 
     `reduce(window)` maps an (..., h, w) slice to (...,); built from differentiable ops.
     """
-    from .shape import stack
     rows = []
     for h0, h1 in adaptive_bounds(x.shape[-2], output_size[0]):
         cells = [reduce(x[..., h0:h1, w0:w1]) for w0, w1 in adaptive_bounds(x.shape[-1], output_size[1])]
