@@ -35,8 +35,8 @@ def erf_array(xp, a):
 
 
 class LeakyReLUFunction(NamedFunction):
-    node_name = "LeakyRelu"  # the node prints as LeakyReluBackward0
     """y = x if x > 0 else slope * x;  dL/dx = dL/dy * (1 if x > 0 else slope)"""
+    node_name = "LeakyRelu"  # the node prints as LeakyReluBackward0
 
     @staticmethod
     def forward(ctx, x, slope):
@@ -51,8 +51,8 @@ class LeakyReLUFunction(NamedFunction):
 
 
 class HardtanhFunction(NamedFunction):
-    node_name = "Hardtanh"  # the node prints as HardtanhBackward0
     """y = clamp(x, lo, hi);  dL/dx = dL/dy where lo < x < hi (strictly, as torch), else 0"""
+    node_name = "Hardtanh"  # the node prints as HardtanhBackward0
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -66,8 +66,8 @@ class HardtanhFunction(NamedFunction):
 
 
 class ELUFunction(NamedFunction):
-    node_name = "Elu"  # the node prints as EluBackward0
     """y = x if x > 0 else alpha (exp(x) - 1);  dL/dx = dL/dy * (1 if x > 0 else alpha exp(x))"""
+    node_name = "Elu"  # the node prints as EluBackward0
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -83,11 +83,11 @@ class ELUFunction(NamedFunction):
 
 
 class GELUFunction(NamedFunction):
-    node_name = "Gelu"  # the node prints as GeluBackward0
     """y = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2;  dL/dx = dL/dy (Phi(x) + x phi(x)),  phi the normal pdf
 
     approximate='tanh': y = x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3).
     """
+    node_name = "Gelu"  # the node prints as GeluBackward0
 
     @staticmethod
     def forward(ctx, x, approximate):
@@ -123,8 +123,8 @@ class NormalCdf(Function):
 
 
 class SoftplusFunction(NamedFunction):
-    node_name = "Softplus"  # the node prints as SoftplusBackward0
     """y = log(1 + exp(beta x)) / beta  (y = x where beta x > threshold);  dL/dx = dL/dy sigmoid(beta x)"""
+    node_name = "Softplus"  # the node prints as SoftplusBackward0
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
@@ -142,8 +142,8 @@ class SoftplusFunction(NamedFunction):
 
 
 class LogSigmoidFunction(NamedFunction):
-    node_name = "LogSigmoid"  # the node prints as LogSigmoidBackward0
     """y = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|));  dL/dx = dL/dy sigmoid(-x)"""
+    node_name = "LogSigmoid"  # the node prints as LogSigmoidBackward0
 
     @staticmethod
     def forward(ctx, x):

@@ -18,12 +18,12 @@ from .common import NamedFunction
 
 
 class Conv2dFunction(NamedFunction):
-    node_name = "Conv2d"  # the node prints as Conv2dBackward0
     """out[n,o] = sum_c,i,j W[o,c,i,j] x_pad[n,c, s*oh + d*i, s*ow + d*j] + b[o]   (im2col + one matmul)
 
     dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
     Groups split the channels: group g's outputs see only group g's inputs (a batched matmul over groups).
     """
+    node_name = "Conv2d"  # the node prints as Conv2dBackward0
     once_differentiable = True
 
     @staticmethod
@@ -56,13 +56,13 @@ class Conv2dFunction(NamedFunction):
 
 
 class ConvTranspose2dFunction(NamedFunction):
-    node_name = "ConvTranspose2d"  # the node prints as ConvTranspose2dBackward0
     """out = col2im(W^T @ x), cropped by `padding`: the adjoint of Conv2d (its input gradient)
 
     dL/dx = W @ im2col(dL/dout) (a convolution of dL/dout);  dL/dW = x @ im2col(dL/dout)^T;  dL/db = sum dL/dout
     Weight shape (C_in, C_out/groups, kh, kw), as torch. Output size
     (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.
     """
+    node_name = "ConvTranspose2d"  # the node prints as ConvTranspose2dBackward0
     once_differentiable = True
 
     @staticmethod

@@ -179,11 +179,11 @@ def _gemm_tn(a, b, groups):
 
 
 class FastConv2dFunction(NamedFunction):
-    node_name = "Conv2d"  # the node prints as Conv2dBackward0
     """out[n,o] = sum_c,i,j W[o,c,i,j] x_pad[n,c, s*oh + d*i, s*ow + d*j] + b[o]   (im2col + GEMM)
 
     dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
     """
+    node_name = "Conv2d"  # the node prints as Conv2dBackward0
     once_differentiable = True
 
     @staticmethod
@@ -228,12 +228,12 @@ class FastConv2dFunction(NamedFunction):
 
 
 class FastConvTranspose2dFunction(NamedFunction):
-    node_name = "ConvTranspose2d"  # the node prints as ConvTranspose2dBackward0
     """out = col2im(W^T @ x): the adjoint of the conv (its input gradient);  dL/dx = conv2d(dL/dout, W)
 
     Weight shape (C_in, C_out/groups, kh, kw), as torch. Output size
     (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.
     """
+    node_name = "ConvTranspose2d"  # the node prints as ConvTranspose2dBackward0
     once_differentiable = True
 
     @staticmethod

@@ -195,8 +195,8 @@ class Cosh(Function):
 
 
 class TanhFunction(NamedFunction):
-    node_name = "Tanh"  # the node prints as TanhBackward0
     """y = tanh(x);  dL/dx = dL/dy * (1 - y^2)"""
+    node_name = "Tanh"  # the node prints as TanhBackward0
     needs_inputs = False
     saves_output = True
 
@@ -225,8 +225,8 @@ class TanhBackward(Function):
 
 
 class SigmoidFunction(NamedFunction):
-    node_name = "Sigmoid"  # the node prints as SigmoidBackward0
     """y = 1 / (1 + exp(-x));  dL/dx = dL/dy * y * (1 - y)"""
+    node_name = "Sigmoid"  # the node prints as SigmoidBackward0
     needs_inputs = False
     saves_output = True
 
@@ -257,8 +257,8 @@ class SigmoidBackward(Function):
 
 
 class ReLUFunction(NamedFunction):
-    node_name = "Relu"  # the node prints as ReluBackward0
     """y = max(x, 0);  dL/dx = dL/dy where y > 0, else 0"""
+    node_name = "Relu"  # the node prints as ReluBackward0
     needs_inputs = False
     saves_output = True
 
@@ -317,8 +317,8 @@ class ZeroGrad(Function):
 
 
 class SoftmaxFunction(NamedFunction):
-    node_name = "Softmax"  # the node prints as SoftmaxBackward0
     """y = exp(x - max) / sum(exp(x - max));  dL/dx = y * (dL/dy - sum(dL/dy * y))"""
+    node_name = "Softmax"  # the node prints as SoftmaxBackward0
     needs_inputs = False
     saves_output = True
 
@@ -337,8 +337,8 @@ class SoftmaxFunction(NamedFunction):
 
 
 class LogSoftmaxFunction(NamedFunction):
-    node_name = "LogSoftmax"  # the node prints as LogSoftmaxBackward0
     """y = x - max - log(sum(exp(x - max)));  dL/dx = dL/dy - softmax(x) * sum(dL/dy)"""
+    node_name = "LogSoftmax"  # the node prints as LogSoftmaxBackward0
     needs_inputs = False
     saves_output = True
 

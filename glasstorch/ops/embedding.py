@@ -6,8 +6,8 @@ from .indexing import index_put_zeros
 
 
 class EmbeddingFunction(NamedFunction):
-    node_name = "Embedding"  # the node prints as EmbeddingBackward0
     """y = W[idx];  dL/dW = scatter-add of dL/dy rows into the looked-up rows (padding_idx row gets none)"""
+    node_name = "Embedding"  # the node prints as EmbeddingBackward0
     needs_inputs = False
 
     @staticmethod

@@ -54,8 +54,8 @@ def _on_device_of(x, target, weight):
 
 
 class MSELossFunction(NamedFunction):
-    node_name = "MeanSquaredError"  # the node prints as MeanSquaredErrorBackward0
     """L = reduce((a - b)^2);  dL/da = dL/dL * 2 (a - b) / n (n = 1 for 'sum', elementwise for 'none'),  dL/db = -dL/da"""
+    node_name = "MeanSquaredError"  # the node prints as MeanSquaredErrorBackward0
 
     @staticmethod
     def forward(ctx, a, b, reduction):
@@ -80,7 +80,6 @@ class MSELossFunction(NamedFunction):
 
 
 class CrossEntropyFunction(NamedFunction):
-    node_name = "CrossEntropy"  # the node prints as CrossEntropyBackward0
     """loss_i = -log_softmax(x_i)[t_i];  dL/dx_i = (softmax(x_i) - onehot(t_i)) * dL/dloss_i   ('mean': / N)
 
     One node: the log-softmax and the pick of the target's entry are fused. With class weights, label
@@ -88,6 +87,7 @@ class CrossEntropyFunction(NamedFunction):
     loss_i = -sum_c q_ic log_softmax(x_i)_c and dL/dx_i = softmax(x_i) * sum_c q_ic - q_i.
     The class dim is axis 1: logits (N, C) or (N, C, d1, ...), targets (N,) or (N, d1, ...).
     """
+    node_name = "CrossEntropy"  # the node prints as CrossEntropyBackward0
     saves_output = False
 
     @staticmethod
@@ -174,8 +174,8 @@ class ClassTargets:
 
 
 class NLLLossFunction(NamedFunction):
-    node_name = "NLLLoss"  # the node prints as NLLLossBackward0
     """loss_i = -w_t x_i[t_i];  dL/dx_i = -w_t onehot(t_i) * dL/dloss_i   (x holds log-probabilities, class dim 1)"""
+    node_name = "NLLLoss"  # the node prints as NLLLossBackward0
     needs_inputs = False
 
     @staticmethod
@@ -203,9 +203,9 @@ class NLLLossFunction(NamedFunction):
 
 
 class BinaryCrossEntropyFunction(NamedFunction):
-    node_name = "BinaryCrossEntropy"  # the node prints as BinaryCrossEntropyBackward0
     """loss = -w (t log x + (1-t) log(1-x)), each log clamped at -100 (as torch);
     dL/dx = w (x - t) / max(x (1-x), 1e-12) * dL/dloss;  dL/dt = w (log(1-x) - log x) * dL/dloss"""
+    node_name = "BinaryCrossEntropy"  # the node prints as BinaryCrossEntropyBackward0
 
     @staticmethod
     def forward(ctx, x, t):
@@ -226,9 +226,9 @@ class BinaryCrossEntropyFunction(NamedFunction):
 
 
 class BinaryCrossEntropyWithLogitsFunction(NamedFunction):
-    node_name = "BinaryCrossEntropyWithLogits"  # the node prints as BinaryCrossEntropyWithLogitsBackward0
     """loss = (1-t) x + (1 + (p-1) t) softplus(-x)   (p = pos_weight; softplus(-x) = max(-x,0) + log1p(exp(-|x|)));
     dL/dx = ((1 + (p-1) t) sigmoid(x) - p t) * dL/dloss   -- for p = 1: sigmoid(x) - t"""
+    node_name = "BinaryCrossEntropyWithLogits"  # the node prints as BinaryCrossEntropyWithLogitsBackward0
 
     @staticmethod
     def forward(ctx, x, t, pos_weight=None):

@@ -42,11 +42,11 @@ class MatMulTransA(Function):
 
 
 class LinearFunction(NamedFunction):
-    node_name = "Linear"  # the node prints as LinearBackward0
     """y = x W^T + b (x: ...xin, W: outxin);  dL/dx = dL/dy W,  dL/dW = dL/dy^T x,  dL/db = sum dL/dy
 
     One node instead of matmul + transpose + add: the layer the whole course leans on.
     """
+    node_name = "Linear"  # the node prints as LinearBackward0
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
