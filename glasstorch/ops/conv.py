@@ -30,7 +30,8 @@ class Conv2dFunction(NamedFunction):
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
         n, o, (kh, kw) = x.shape[0], weight.shape[0], weight.shape[2:]
         xpad = ctx.xp.pad(x, ((0, 0), (0, 0)) + tuple(padding))
-        out_hw = tuple(conv_out_size(s, k, st, 0, 0, d) for s, k, st, d in zip(xpad.shape[2:], (kh, kw), stride, dilation))
+        out_hw = tuple(conv_out_size(size, k, st, 0, 0, d)
+                       for size, k, st, d in zip(xpad.shape[2:], (kh, kw), stride, dilation))
         cols = im2col(xpad, (kh, kw), stride, dilation, out_hw)  # (N, C*kh*kw, OH*OW)
         w = weight.reshape(groups, o // groups, -1)  # (G, O/G, C/G*kh*kw)
         out = (w @ cols.reshape(n, groups, w.shape[2], -1)).reshape((n, o) + out_hw)

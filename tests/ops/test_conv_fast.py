@@ -75,7 +75,7 @@ def test_fast_conv_transpose2d_equals_textbook(case):
 
 
 @pytest.mark.parametrize("stride", [1, 2])
-def test_textbook_conv2d_matches_the_definition_and_fast_in_float32(stride):
+def test_textbook_conv2d_equals_what_f_conv2d_runs_in_float32(stride):
     """float32 as F.conv2d uses it; the fast op is the one nn.functional dispatches to."""
     rng = np.random.default_rng(stride)
     x = rng.standard_normal((4, 6, 9, 8)).astype(np.float32)
