@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "glasstorch"
 # module prefix (dotted, relative to glasstorch) -> floor; the longest matching prefix wins
 FLOORS = {
     "backend": 0, "cuda": 0,
-    "tensor": 1,
+    "tensor": 1, "_tensor_str": 1,
     "autograd": 2,
     "ops": 3,
     "nn": 4,
