@@ -5,7 +5,7 @@ CuPy forward as NumPy scalars, and `same_device` does the same for array code ou
 """
 from .. import backend
 from ..autograd.function import Function
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, tensor, wrap_dim  # noqa: F401  (wrap_dim: used across ops)
 
 xp = backend.xp
 
@@ -119,13 +119,6 @@ def float_operand(x):
     if x._array.dtype.kind in "fc":
         return x
     return to_dtype(x, backend.get_default_dtype())
-
-
-def wrap_dim(dim, ndim):
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
 
 
 def reduction_dims(dim, ndim, axis=None):
