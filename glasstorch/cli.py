@@ -124,6 +124,7 @@ def build_parser():
                        epilog="example:\n  glasstorch results --out out --write docs/RESULTS.md")
     p.add_argument("--out", default="out", help="folder holding the run folders (default out/)")
     p.add_argument("--write", default="docs/RESULTS.md", help="the markdown file to write")
+    add_as_torch(sub)
     return parser
 
 
@@ -208,12 +209,24 @@ def cmd_results(args):
     return 0
 
 
+def add_as_torch(sub):
+    """`glasstorch as-torch script.py [args]`: run an unmodified PyTorch program (see glasstorch/as_torch.py)."""
+    from . import as_torch
+    p = sub.add_parser("as-torch", help="run an unmodified PyTorch program on glasstorch (import torch -> glasstorch)")
+    as_torch.build_parser(p)
+
+
+def cmd_as_torch(args):
+    from . import as_torch
+    return as_torch.run(args.script, args.args, report=args.report)
+
+
 def _command_line():
     return "glasstorch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
-            "doctor": cmd_doctor, "results": cmd_results}
+            "doctor": cmd_doctor, "results": cmd_results, "as-torch": cmd_as_torch}
 
 
 def main(argv=None):
