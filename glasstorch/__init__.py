@@ -95,7 +95,7 @@ _deterministic = {"mode": False, "warn_only": False}
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     """Recorded, as torch records it: glasstorch's NumPy and CuPy kernels give the same result every run."""
-    _deterministic.update(mode=bool(mode), warn_only=bool(warn_only))
+    _deterministic.update(mode=True if mode else False, warn_only=True if warn_only else False)  # (bool is a dtype here)
 
 
 def are_deterministic_algorithms_enabled():

@@ -283,7 +283,7 @@ def slogdet(A):
 def logdet(A):
     """log det(A) (nan for a negative determinant, as torch)."""
     sign, logabsdet = slogdet(A)
-    return logabsdet + (sign < 0).to(logabsdet.dtype) * float("nan")
+    return logabsdet.masked_fill(sign < 0, float("nan"))
 
 
 def solve(A, B, *, left=True):

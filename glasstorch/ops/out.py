@@ -5,7 +5,8 @@ rules (no autograd through out=, resize, dtype casts, (values, indices) pairs). 
 `add`; the family files keep the plain form that Tensor methods call.
 """
 from ..tensor import write_out
-from . import arithmetic, elementwise, matmul as matmul_ops, reduce, shape
+from . import arithmetic, elementwise, reduce, shape
+from .matmul import bmm as _bmm, matmul as _matmul, mm as _mm  # (ops.matmul is also the function's name)
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -45,15 +46,15 @@ def clamp(input, min=None, max=None, *, out=None):
 
 
 def matmul(input, other, *, out=None):
-    return write_out(matmul_ops.matmul(input, other), out, "matmul")
+    return write_out(_matmul(input, other), out, "matmul")
 
 
 def mm(input, mat2, *, out=None):
-    return write_out(matmul_ops.mm(input, mat2), out, "mm")
+    return write_out(_mm(input, mat2), out, "mm")
 
 
 def bmm(input, mat2, *, out=None):
-    return write_out(matmul_ops.bmm(input, mat2), out, "bmm")
+    return write_out(_bmm(input, mat2), out, "bmm")
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, **kwargs):
