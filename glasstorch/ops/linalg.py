@@ -13,7 +13,6 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import as_tensor, float_operand
 from .elementwise import abs as abs_
-from .elementwise import sqrt
 from .reduce import amax, amin, sum
 
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
