@@ -940,7 +940,7 @@ class Tensor:
         Gathered with index_select (so it backpropagates: overlapping windows add up); torch returns a
         view, this returns a copy.
         """
-        dim = _wrap_dim(dimension, builtins.max(self.ndim, 1))
+        dim = wrap_dim(dimension, builtins.max(self.ndim, 1))
         length = self._array.shape[dim] if self.ndim else 1
         if size > length:
             raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size is {size}")
