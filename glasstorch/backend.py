@@ -228,8 +228,34 @@ class device:
     def __hash__(self):
         return hash((self.type, self.index or 0))
 
+    def __enter__(self):
+        """`with torch.device("cuda"):` makes creation functions without device= create there."""
+        _default_device_stack.append(_default_device)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        set_default_device(_default_device_stack.pop())
+
 
 CPU = device("cpu")
+_default_device = None  # where creation functions put tensors without device= (None: the CPU)
+_default_device_stack = []
+
+
+def set_default_device(spec):
+    """torch.set_default_device: the device creation functions (zeros, randn, tensor ...) use by default."""
+    global _default_device
+    _default_device = None if spec is None or device(spec) == CPU else check_device(spec)
+
+
+def get_default_device():
+    return _default_device if _default_device is not None else CPU
+
+
+def default_device():
+    """The device a creation function without device= uses (None for the CPU: no move needed)."""
+    return _default_device
 
 
 def check_device(spec):

@@ -133,6 +133,7 @@ def build_parser():
     p = sub.add_parser("exercise", help="implement an op yourself in NumPy and have it graded",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=exercise_command.EPILOG)
     exercise_command.add_arguments(p)
+    add_as_torch(sub)
     return parser
 
 
@@ -260,6 +261,18 @@ def cmd_results(args):
     return 0
 
 
+def add_as_torch(sub):
+    """`glasstorch as-torch script.py [args]`: run an unmodified PyTorch program (see glasstorch/as_torch.py)."""
+    from . import as_torch
+    p = sub.add_parser("as-torch", help="run an unmodified PyTorch program on glasstorch (import torch -> glasstorch)")
+    as_torch.build_parser(p)
+
+
+def cmd_as_torch(args):
+    from . import as_torch
+    return as_torch.run(args.script, args.args, report=args.report)
+
+
 def cmd_exercise(args):
     from .exercises import command as exercise_command
     return exercise_command.main(args)
@@ -270,7 +283,7 @@ def _command_line():
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
-            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise}
+            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise, "as-torch": cmd_as_torch}
 
 
 def main(argv=None):
