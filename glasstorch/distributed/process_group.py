@@ -12,6 +12,7 @@ import enum
 import importlib.util
 import os
 
+from ..backend import cupy_module
 from . import abort, communicators
 
 BACKENDS = ("mpi", "nccl", "gloo")  # "gloo" (torch's CPU backend) runs over MPI here
@@ -139,7 +140,8 @@ def _backend_name(backend):
     name = str(backend).lower()
     if ":" in name:  # "cpu:gloo,cuda:nccl": the device the program computes on decides
         pairs = dict(part.split(":", 1) for part in name.split(","))
-        name = pairs.get("cuda", pairs.get("cpu")) if is_nccl_available() else pairs.get("cpu", "mpi")
+        gpu = cupy_module() is not None and "cuda" in pairs
+        name = pairs["cuda"] if gpu else pairs.get("cpu", "mpi")
     if name not in BACKENDS:
         raise ValueError(f"Invalid backend: '{backend}' (glasstorch.distributed offers {', '.join(BACKENDS)})")
     return name
