@@ -180,6 +180,9 @@ if world >= 3:
 
 dist.barrier()
 dist.barrier(async_op=True).wait()
+done = [None] * world
+dist.all_gather_object(done, rank)
+if rank == 0:  # one process prints (lines of different processes can interleave)
+    print("\n".join(f"rank {r}/{world}: collectives ok" for r in done), flush=True)
 dist.destroy_process_group()
 assert not dist.is_initialized()
-print(f"rank {rank}/{world}: collectives ok", flush=True)

@@ -5,7 +5,6 @@ also trains, alone, a plain copy of rank 0's initial model on the global batch (
 shard for that step, read from DistributedSampler with each rank's number): the weights must agree.
 """
 import copy
-import sys
 
 import numpy as np
 
@@ -88,7 +87,11 @@ for bucket_cap_mb in (25, 0.0001):     # one bucket, and one bucket per paramete
     assert diff < TOL, f"DDP ({world} ranks, bucket_cap_mb={bucket_cap_mb}) vs one process: {diff}"
     for p in model.parameters():  # and every replica holds the same weights
         assert all(float((q - p).abs().max()) == 0 for q in gathered(p))
-    print(f"rank {rank}: bucket_cap_mb={bucket_cap_mb}: max |DDP - one process| = {diff:.2e}", flush=True)
+    diffs = [None] * world
+    dist.all_gather_object(diffs, diff)
+    if rank == 0:  # one process prints (lines of different processes can interleave)
+        print("\n".join(f"rank {r}: bucket_cap_mb={bucket_cap_mb}: max |DDP - one process| = {d:.2e}"
+                        for r, d in enumerate(diffs)), flush=True)
 
 # ----------------------------------------------------------------------------- no_sync accumulation
 model = make_model(seed=7 + rank)
@@ -168,5 +171,7 @@ try:
 except ValueError as error:
     assert "device_ids" in str(error)
 
-print(f"rank {rank}/{world}: ddp ok", flush=True)
-sys.stdout.flush()
+done = [None] * world
+dist.all_gather_object(done, rank)
+if rank == 0:
+    print("\n".join(f"rank {r}/{world}: ddp ok" for r in done), flush=True)
