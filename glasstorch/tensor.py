@@ -3,18 +3,20 @@
 Every method is written out by hand and forwards to `glasstorch.ops`, where the math and its
 backward live side by side (`grep "def exp"` finds both). `ops` is imported at call time: the one
 documented back-edge of the floors (tensor -> ops -> autograd -> tensor); `backward()` likewise
-calls `glasstorch.autograd` at call time.
+calls `glasstorch.autograd` at call time. How a tensor prints lives in `_tensor_str.py`.
 """
 import builtins
+import itertools
 import numbers
+from collections import OrderedDict
 
 import numpy as np
 
 from . import backend
+from ._tensor_str import format_tensor
 from .backend import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8)  # noqa: F401
 
 _ops = None
-_autograd = None
 
 
 def _lazy_ops():
@@ -28,7 +30,8 @@ def _lazy_ops():
 class Tensor:
     """An n-dimensional array with a gradient and a place in the autograd graph.
 
-    `_array` holds the NumPy data; `.data` is a Tensor alias of it that autograd does not see.
+    `_array` holds the data (a NumPy array, or a CuPy array on the GPU); `.data` is a Tensor alias of it
+    that autograd does not see.
     Views (reshape, transpose, slices) share `_array` memory and the version counter with their base.
     """
     __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "_version_counter", "__weakref__", "__dict__")
@@ -158,7 +161,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._array.shape)
-        return self._array.shape[_wrap_dim(dim, self.ndim)]
+        return self._array.shape[wrap_dim(dim, self.ndim)]
 
     def dim(self):
         return self._array.ndim
@@ -177,7 +180,7 @@ class Tensor:
 
     def stride(self, dim=None):
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
-        return strides if dim is None else strides[_wrap_dim(dim, self.ndim)]
+        return strides if dim is None else strides[wrap_dim(dim, self.ndim)]
 
     def is_contiguous(self, memory_format=None):
         return bool(self._array.flags.c_contiguous)
@@ -264,17 +267,7 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """`to(dtype)`, `to('cpu')`, `to(device, dtype)`, `to(other_tensor)`; returns self when nothing changes."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, backend.device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
-                dev = a
-            else:
-                dtype = a
+        dev, dtype, _non_blocking, copy, _memory_format = parse_to(*args, **kwargs)
         out = self
         if dev is not None and (dev := backend.check_device(dev)) != self.device:
             from .ops.device import to_device  # (lazy: ops import this module)
@@ -373,15 +366,13 @@ class Tensor:
         if self.grad_fn is not None:
             node = self.grad_fn
             if node.tensor_hooks is None:
-                node.tensor_hooks = []
-            node.tensor_hooks.append(hook)
+                node.tensor_hooks = OrderedDict()
             hooks = node.tensor_hooks
         else:
             if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
+                self._hooks = OrderedDict()
             hooks = self._hooks
-        return _RemovableHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd import engine
@@ -389,10 +380,10 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
-        return _format_tensor(self)
+        return format_tensor(self)
 
     def __str__(self):
-        return _format_tensor(self)
+        return format_tensor(self)
 
     def __format__(self, spec):
         if self.ndim == 0:
@@ -1013,6 +1004,9 @@ class Tensor:
     def bernoulli_(self, p=0.5, generator=None):
         return _lazy_ops().fill_random_(self, "bernoulli", p, None, generator)
 
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def exponential_(self, lambd=1.0, generator=None):
         return _lazy_ops().fill_random_(self, "exponential", lambd, None, generator)
 
@@ -1066,21 +1060,70 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
-class _RemovableHandle:
-    """What register_hook returns: `handle.remove()` unregisters the hook."""
+class RemovableHandle:
+    """What every register_*_hook returns (torch.utils.hooks.RemovableHandle): `handle.remove()` unregisters
+    the hook, `handle.id` is its key in the hooks dict, and `with handle:` removes it on leaving the block."""
 
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
+    _next_id = itertools.count()
+
+    def __init__(self, hooks_dict, hook=None):
+        """Give the handle a fresh id; with `hook`, also store `hooks_dict[id] = hook`."""
+        self.hooks_dict = hooks_dict
+        self.id = next(RemovableHandle._next_id)
+        if hook is not None:
+            hooks_dict[self.id] = hook
 
     def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+        self.hooks_dict.pop(self.id, None)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _is_device(x):
+    """A device, 'cpu' / 'cuda:1', or a CUDA ordinal (torch reads `to(0)` as cuda:0)."""
+    return (isinstance(x, backend.device) or (isinstance(x, str) and x.split(":")[0] in ("cpu", "cuda"))
+            or (isinstance(x, numbers.Integral) and not isinstance(x, builtins.bool)))
+
+
+def parse_to(*args, **kwargs):
+    """torch's `to()` arguments -> (device, dtype, non_blocking, copy, memory_format); used by Tensor.to and Module.to.
+
+    The signatures: to(device=None, dtype=None, non_blocking=False, copy=False), to(dtype, non_blocking=False,
+    copy=False), to(tensor, non_blocking=False, copy=False) (its device and dtype); memory_format by keyword.
+    """
+    unknown = sorted(set(kwargs) - {"device", "dtype", "tensor", "non_blocking", "copy", "memory_format"})
+    if unknown:
+        raise TypeError(f"to() got unexpected keyword arguments {unknown}")
+    given, rest = dict(kwargs), list(args)
+
+    def take(name, value):
+        if name in given:
+            raise TypeError(f"to() got multiple values for argument '{name}'")
+        given[name] = value
+
+    if rest:
+        first = rest.pop(0)
+        if isinstance(first, Tensor):
+            take("tensor", first)
+        elif first is None or _is_device(first):
+            take("device", f"cuda:{first}" if isinstance(first, numbers.Integral) else first)
+            if rest and not isinstance(rest[0], builtins.bool):
+                take("dtype", rest.pop(0))
+        else:
+            take("dtype", first)
+    if len(rest) > 2:
+        raise TypeError(f"to() takes at most 4 positional arguments ({len(args)} given)")
+    for name, value in zip(("non_blocking", "copy"), rest):
+        take(name, value)
+    device, dtype, like = given.get("device"), given.get("dtype"), given.get("tensor")
+    if like is not None:
+        device, dtype = like.device, like.dtype
+    return (device, dtype, builtins.bool(given.get("non_blocking", False)), builtins.bool(given.get("copy", False)),
+            given.get("memory_format"))
 
 
 def _shape_args(shape):
@@ -1090,73 +1133,12 @@ def _shape_args(shape):
     return tuple(shape)
 
 
-def _wrap_dim(dim, ndim):
+def wrap_dim(dim, ndim):
+    """A dim in [-ndim, ndim) as its index in [0, ndim) (a 0-d tensor takes dims -1 and 0); IndexError otherwise."""
     n = builtins.max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
-
-
-# ----------------------------------------------------------------------------- printing
-def _format_tensor(t):
-    a = backend.to_host(t._array)
-    d = t.dtype
-    suffix = []
-    if t.is_cuda:
-        suffix.append(f"device='{t.device}'")
-    if a.size == 0 and a.ndim != 1:
-        suffix.append(f"size={tuple(a.shape)}")
-    if d not in (backend.get_default_dtype(), int64, bool_):
-        suffix.append(f"dtype={d}")
-    if t.grad_fn is not None:
-        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._requires_grad:
-        suffix.append("requires_grad=True")
-    body = _format_array(a, d)
-    return "tensor(" + body + "".join(", " + s for s in suffix) + ")"
-
-
-def _format_array(a, d):
-    if a.size == 0:
-        return "[]"
-    if d is bool_:
-        width = 5 if not a.all() else 4  # torch pads True to False's width
-        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
-    elif d.is_floating_point:
-        formatter = {"float_kind": _FloatFormatter(a)}
-    else:
-        formatter = None
-    return np.array2string(a, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000,
-                           edgeitems=3, max_line_width=80)
-
-
-class _FloatFormatter:
-    """torch's float printing (torch/_tensor_str.py): integral values as '1.', else 4 decimals, and
-    scientific notation when the nonzero finite magnitudes span more than 1000x or leave [1e-4, 1e8]."""
-
-    def __init__(self, a):
-        values = a[np.isfinite(a) & (a != 0)].astype(np.float64)
-        self.mode, self.width = "int", 1
-        if values.size == 0:
-            return
-        magnitude = np.abs(values)
-        big, small = magnitude.max(), magnitude.min()
-        integral = bool(np.all(values == np.ceil(values)))
-        if big / small > 1000.0 or big > 1.0e8 or (not integral and small < 1.0e-4):
-            self.mode = "sci"
-        elif not integral:
-            self.mode = "fixed"
-        self.width = builtins.max(len(self.plain(v)) for v in values)
-
-    def plain(self, v):
-        if self.mode == "sci":
-            return f"{v:.4e}"
-        if self.mode == "fixed":
-            return f"{v:.4f}"
-        return f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
-
-    def __call__(self, v):
-        return self.plain(float(v)).rjust(self.width)
 
 
 # ----------------------------------------------------------------------------- creation
@@ -1215,7 +1197,12 @@ def from_numpy(array):
     return Tensor._make(array)
 
 
-def _size(size):
+def _size(size, keyword=None):
+    """`f(2, 3)`, `f((2, 3))`, `f([2, 3])` or `f(size=(2, 3))`: the shape as a tuple of ints."""
+    if keyword is not None:
+        if size:
+            raise TypeError("size was given both positionally and as the `size=` keyword")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
     out = tuple(int(s) for s in size)
@@ -1238,59 +1225,65 @@ def _finish(array, requires_grad, device=None):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.zeros(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False):
+    return _finish(np.zeros(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.ones(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False):
+    return _finish(np.ones(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(np.empty(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
+          pin_memory=False):
+    return _finish(np.empty(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     dtype = _dtype(dtype, backend.scalar_dtype(fill_value))
     return _finish(np.full(_size((size,)), fill_value, dtype=dtype.np), requires_grad, device)
 
 
-def zeros_like(input, dtype=None, device=None, requires_grad=False):
+def zeros_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _finish(np.zeros(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
                    input.device if device is None else device)
 
 
-def ones_like(input, dtype=None, device=None, requires_grad=False):
+def ones_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _finish(np.ones(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
                    input.device if device is None else device)
 
 
-def empty_like(input, dtype=None, device=None, requires_grad=False):
+def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _finish(np.empty(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
                    input.device if device is None else device)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _finish(np.full(input.shape, fill_value, dtype=_dtype(dtype, input.dtype).np), requires_grad,
                    input.device if device is None else device)
 
 
-def rand_like(input, dtype=None, generator=None, device=None):
-    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device)
+def rand_like(input, dtype=None, generator=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device,
+                requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None, generator=None, device=None):
-    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device)
+def randn_like(input, dtype=None, generator=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device,
+                 requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, dtype=None, generator=None, device=None):
+def randint_like(input, low=0, high=None, dtype=None, generator=None, device=None, requires_grad=False, layout=None,
+                 memory_format=None):
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator,
-                   device=device or input.device)
+                   device=device or input.device, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, layout=None):
     """Integers when start/end/step are all ints (int64), else float32: like torch."""
     if end is None:
         start, end = 0, start
@@ -1306,35 +1299,43 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(array.astype(backend.to_dtype(dtype).np), requires_grad, device)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, layout=None):
     return _finish(np.linspace(start, end, int(steps)).astype(_dtype(dtype).np), requires_grad, device)
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, layout=None):
     return _finish(np.logspace(start, end, int(steps), base=base).astype(_dtype(dtype).np), requires_grad, device)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False, layout=None):
     return _finish(np.eye(n, m, dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+         pin_memory=False):
     """Uniform on [0, 1), from glasstorch's generator (`manual_seed` makes it reproducible)."""
-    array = backend.rng(generator).random(_size(size), dtype=np.float64).astype(_dtype(dtype).np)
+    array = backend.rng(generator).random(_size(dims, size), dtype=np.float64).astype(_dtype(dtype).np)
     return _finish(array, requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False):
     """Standard normal samples from glasstorch's generator."""
-    array = backend.rng(generator).standard_normal(_size(size), dtype=np.float64).astype(_dtype(dtype).np)
+    array = backend.rng(generator).standard_normal(_size(dims, size), dtype=np.float64).astype(_dtype(dtype).np)
     return _finish(array, requires_grad, device)
 
 
-def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+            pin_memory=False):
     """`randint(high, size)` or `randint(low, high, size)`: int64 samples in [low, high)."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
-    array = backend.rng(generator).integers(low, high, size=tuple(size)).astype(_dtype(dtype, int64).np)
+    elif high is None:  # randint(high, size=size)
+        low, high = 0, low
+    if high is None or size is None:
+        raise TypeError("randint() missing required argument: `high` and `size` (randint(high, size) or "
+                        "randint(low, high, size))")
+    array = backend.rng(generator).integers(low, high, size=_size((size,))).astype(_dtype(dtype, int64).np)
     return _finish(array, requires_grad, device)
 
 
@@ -1363,12 +1364,29 @@ def bernoulli(input, p=None, generator=None):
     return Tensor._make(backend.like(input._array, draws))
 
 
-def multinomial(input, num_samples, replacement=False, generator=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """`num_samples` category indices per row of the (unnormalised) weights `input` (1-D or 2-D), int64."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input.dtype.name}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     probs = np.asarray(backend.to_host(input._array), dtype=np.float64)
+    if not replacement and num_samples > probs.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if not np.isfinite(probs).all() or (probs < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     single = probs.ndim == 1
     probs = np.atleast_2d(probs)
-    out = np.stack([backend.rng(generator).choice(len(p), size=num_samples, replace=replacement, p=p / p.sum())
-                    for p in probs])
+    totals = probs.sum(axis=1)
+    if (totals <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and ((probs > 0).sum(axis=1) < num_samples).any():
+        raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
+                           "category to sample)")
+    out = np.stack([backend.rng(generator).choice(len(p), size=num_samples, replace=replacement, p=p / total)
+                    for p, total in zip(probs, totals)])
     return Tensor._make(backend.like(input._array, (out[0] if single else out).astype(np.int64)))
 
 
