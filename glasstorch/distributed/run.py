@@ -43,8 +43,8 @@ def _nproc(value):
     return n
 
 
-def parser(prog="python -m glasstorch.distributed.run"):
-    p = argparse.ArgumentParser(prog=prog, description="Start N processes of a training script over MPI "
+def parser(prog="python -m glasstorch.distributed.run", add_help=True):
+    p = argparse.ArgumentParser(prog=prog, add_help=add_help, description="Start N processes of a training script over MPI "
                                 "(torchrun's flags; the script calls dist.init_process_group).")
     p.add_argument("--nproc-per-node", "--nproc_per_node", "-n", dest="nproc_per_node", type=_nproc, default=1,
                    help="processes per node (an integer, or 'auto': one per CPU core)")

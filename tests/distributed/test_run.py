@@ -95,3 +95,9 @@ def test_worker_reads_the_rank_from_each_process_manager():
                                   "OMPI_COMM_WORLD_SIZE": "6"}) == (3, 1, 6)
     assert worker.launcher_ranks({"SLURM_PROCID": "5", "SLURM_LOCALID": "1", "SLURM_NTASKS": "8"}) == (5, 1, 8)
     assert worker.launcher_ranks({}) == (0, 0, 1)
+
+
+def test_glasstorch_launch_subcommand(launch):
+    result = launch("check_env.py", 2, launcher=[sys.executable, "-m", "glasstorch", "launch", "-n", "2"])
+    assert result.returncode == 0, result.report
+    assert sorted(fields(l)["RANK"] for l in result.stdout.splitlines() if l.startswith("rank=")) == ["0", "1"]
