@@ -101,3 +101,10 @@ def test_glasstorch_launch_subcommand(launch):
     result = launch("check_env.py", 2, launcher=[sys.executable, "-m", "glasstorch", "launch", "-n", "2"])
     assert result.returncode == 0, result.report
     assert sorted(fields(l)["RANK"] for l in result.stdout.splitlines() if l.startswith("rank=")) == ["0", "1"]
+
+
+def test_fit_under_ddp_prints_and_checkpoints_on_rank_0_only(launch, tmp_path):
+    result = launch("check_fit.py", 2, tmp_path)
+    assert result.returncode == 0, result.report
+    assert result.stdout.count("Epoch 2/2 | train loss") == 1, result.report  # one summary line per epoch, from rank 0
+    assert (tmp_path / "rank0" / "checkpoint.pt").exists() and not (tmp_path / "rank1" / "checkpoint.pt").exists()
