@@ -134,7 +134,17 @@ def build_parser():
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=exercise_command.EPILOG)
     exercise_command.add_arguments(p)
     add_as_torch(sub)
+    _add_launch(sub)
     return parser
+
+
+def _add_launch(sub):
+    """`glasstorch launch -n 4 train.py`: the distributed launcher's flags (torchrun's), over mpiexec."""
+    from .distributed import run as distributed_run
+    sub.add_parser("launch", help="start N processes of a training script over MPI (like torchrun)",
+                   parents=[distributed_run.parser(add_help=False)], formatter_class=argparse.RawDescriptionHelpFormatter,
+                   epilog="examples:\n  glasstorch launch -n 4 train.py --epochs 3\n"
+                          "  glasstorch launch --nproc-per-node 2 -m mypackage.train")
 
 
 # ----------------------------------------------------------------------------- commands
@@ -278,12 +288,17 @@ def cmd_exercise(args):
     return exercise_command.main(args)
 
 
+def cmd_launch(args):
+    from .distributed import run as distributed_run
+    return distributed_run.launch(args)
+
+
 def _command_line():
     return "glasstorch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
-            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise, "as-torch": cmd_as_torch}
+            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise, "as-torch": cmd_as_torch, "launch": cmd_launch}
 
 
 def main(argv=None):

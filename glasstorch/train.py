@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 from . import backend, metrics as metrics_module
+from .distributed import process_group
 from .autograd.grad_mode import no_grad
 from .nn.utils import clip_grad_norm_
 from .optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
@@ -81,6 +82,9 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
     metric_fns = _metric_functions(metrics)
     batch_scheduler = isinstance(scheduler, (OneCycleLR, CyclicLR))
     model.to(device)
+    # under DistributedDataParallel every rank runs fit; only rank 0 prints and writes checkpoints
+    lead = not process_group.is_initialized() or process_group.get_rank() == 0
+    progress = progress and lead
     history, start = History(), 0
     if checkpoint_dir is not None:
         os.makedirs(checkpoint_dir, exist_ok=True)
@@ -95,6 +99,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
 
     for epoch in range(start + 1, epochs + 1):
         began = time.perf_counter()
+        if hasattr(getattr(train_loader, "sampler", None), "set_epoch"):
+            train_loader.sampler.set_epoch(epoch - 1)  # DistributedSampler: a new shuffle, the same on every rank
         lr = optimizer.param_groups[0]["lr"]
         note = (f"The last good checkpoint (epoch {epoch - 1}) is kept in {checkpoint_dir}."
                 if checkpoint_dir is not None and epoch > 1 else "")
@@ -123,11 +129,11 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
         stop = False
         if stopper is not None:
             improved, stop = stopper.update(record)
-            if improved and checkpoint_dir is not None:
+            if improved and checkpoint_dir is not None and lead:
                 save(model.state_dict(), os.path.join(checkpoint_dir, BEST_MODEL))
             if stop:
                 history.stopped_epoch = epoch
-        if checkpoint_dir is not None:
+        if checkpoint_dir is not None and lead:
             _save_checkpoint(checkpoint_dir, epoch, model, optimizer, scheduler, train_loader, history, stopper)
         if progress:
             print(_summary_line(record, epochs))

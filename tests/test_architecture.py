@@ -19,9 +19,9 @@ FLOORS = {
     "autograd": 2, "autograd.functional": 3,  # (jacobian/hessian stack rows with ops)
     "ops": 3, "linalg": 3,
     "nn": 4,
-    "optim": 5, "utils": 5, "utils.data": 5, "utils.tensorboard": 8,
+    "optim": 5, "utils": 5, "utils.data": 5, "utils.tensorboard": 8, "distributed": 5,
     "vision": 6, "datasets": 6, "metrics": 6,
-    "train": 7, "serialization": 7, "interop": 7,
+    "train": 7, "serialization": 7, "interop": 7, "nn.parallel": 7,  # DDP: above nn and distributed
     "viz": 8,
     "experiments": 9, "lab": 9, "as_torch": 9, "cli": 9, "__main__": 9, "exercises": 9,
     "pt_format": 7,
