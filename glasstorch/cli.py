@@ -22,6 +22,7 @@ EPILOG_RUN = """examples:
   glasstorch run cnn-mnist --engine both         glasstorch and PyTorch side by side
   glasstorch run mlp --epochs 3 --lr 0.2 --data-dir ../shared/data --out runs/
   glasstorch run all --quick                     every experiment, quick size
+  glasstorch run xor-mlp --tensorboard runs      then: tensorboard --logdir runs
 """
 
 
@@ -75,6 +76,9 @@ def build_parser():
                                    "history.csv, figures and the final checkpoint.")
     p.add_argument("name", help="experiment name (see `glasstorch list`), or `all`")
     p.add_argument("--quick", action="store_true", help="the seconds-long size the tests use")
+    p.add_argument("--tensorboard", metavar="DIR", default=None,
+                   help="also write TensorBoard event files to DIR/NAME/ENGINE: every logged metric per epoch "
+                        "(and the lr and weight/gradient histograms where the lesson trains with fit)")
     _add_common(p)
 
     p = sub.add_parser("compare", help="lockstep glasstorch vs PyTorch from identical weights",
@@ -170,7 +174,8 @@ def cmd_run(args):
     for name in todo:
         try:
             record = run_experiment(name, _engines(args.engine), args.quick, _overrides(args), data_dir, args.out,
-                                    args.device, verbose=not args.quiet, command=_command_line())
+                                    args.device, verbose=not args.quiet, command=_command_line(),
+                                    tensorboard=args.tensorboard)
         except KeyError as exc:
             print(f"error: {exc.args[0]}", file=sys.stderr)
             return 2
