@@ -49,7 +49,7 @@ API_PAGES = [
      "starts with its math.", ["ops"]),
     ("nn", "nn", "Floor 4: Module, Parameter, the layers, `functional`, `init` and the losses.", ["nn"]),
     ("optim", "optim", "Floor 5: the optimizers and `lr_scheduler`.", ["optim"]),
-    ("data", "utils.data", "Floor 5: Dataset, DataLoader, samplers, K-fold.", ["utils/data", "utils/hooks.py"]),
+    ("data", "utils.data", "Floor 5: Dataset, DataLoader, samplers, K-fold.", ["utils/__init__.py", "utils/data", "utils/hooks.py"]),
     ("vision", "vision, datasets, metrics", "Floor 6: MNIST/FashionMNIST/Digits and transforms, toy data sets, "
      "scikit-learn-equal metrics.", ["vision", "datasets", "metrics.py"]),
     ("train", "train, serialization, interop", "Floor 7: the training loop, safe save/load, torch <-> glasstorch.",
