@@ -117,3 +117,13 @@ def test_lesson_that_trains_with_fit_gets_lr_and_histograms_too(tmp_path):
     assert scalars(acc, "lr")[0] == epochs and "loss/train" in tags["scalars"]
     assert any(t.startswith("weights/") for t in tags["histograms"])
     assert any(t.startswith("grads/") for t in tags["histograms"])
+
+
+def test_run_tensorboard_into_a_file_is_a_usage_error_before_training(tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    status = main(["run", "xor-mlp", "--quick", "-q", "--out", str(tmp_path / "out"), "--tensorboard",
+                   str(blocker / "tb")])
+    assert status == 2
+    assert "--tensorboard" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("xor-mlp-*"))  # nothing ran
