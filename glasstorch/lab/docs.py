@@ -1,6 +1,6 @@
-"""The documentation site's generated pages: one page per lesson, the API reference, and mkdocs.yml's nav.
+"""The documentation site's generated parts: one page per lesson, the API reference pages, and the nav.
 
-    python -m glasstorch.lab.docs             write docs/lessons/*.md, docs/api/*.md and the nav in mkdocs.yml
+    python -m glasstorch.lab.docs             write docs/lessons/*.md
     python -m glasstorch.lab.docs --check     exit 1 (naming the files) if any of them is out of date
     python -m glasstorch.lab.docs --figures   first run every lesson and keep its figures in docs/lessons/figures/
     make docs                                 write the pages, then `mkdocs build --strict` into site/
@@ -10,7 +10,9 @@ Config, EXPECTED and QUICK_EXPECTED), the achieved numbers of docs/RESULTS.md (`
 figures of a real run kept in docs/lessons/figures/NAME/ with a `run.json` that says how they were made
 (full size when a full-size run folder under out/ has them, else a quick-size run made by --figures). The
 API pages list every public module of each floor, so a new module appears without editing anything; mkdocstrings
-renders their docstrings. A test checks that the committed pages equal what this writes.
+renders their docstrings. The API pages and the nav are made while mkdocs builds (this file is its hook:
+`on_config`, `on_files`), so a new module or lesson needs no edit; the lesson pages are committed, and a test
+checks that they equal what this writes.
 """
 import argparse
 import dataclasses
@@ -23,7 +25,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .registry import REGISTRY, describe_targets, get, names
+# absolute imports: mkdocs loads this file by its path as a hook (see mkdocs.yml)
+from glasstorch.lab.registry import REGISTRY, describe_targets, get, names
 
 try:  # only mkdocs needs it: the griffe extension at the end of this file
     import griffe
@@ -35,9 +38,6 @@ ROOT = PACKAGE.parent
 DOCS = ROOT / "docs"
 LESSONS = DOCS / "lessons"
 FIGURES = LESSONS / "figures"
-API = DOCS / "api"
-MKDOCS = ROOT / "mkdocs.yml"
-NAV_BEGIN, NAV_END = "# nav: begin (python -m glasstorch.lab.docs)", "# nav: end"
 
 # (page, title, intro, module paths relative to glasstorch/: a folder stands for every public module inside it)
 API_PAGES = [
@@ -222,42 +222,37 @@ def api_index():
 
 
 # ----------------------------------------------------------------------------- nav
-def nav_block():
-    lines = [NAV_BEGIN, "nav:"]
-    lines += [f"  - {title}: {path}" for title, path in HAND_WRITTEN]
-    lines += ["  - Lessons:", "      - lessons/index.md"] + [f"      - {n}: lessons/{n}.md" for n in names()]
-    lines += ["  - API reference:", "      - api/index.md"] + [f"      - {t}: api/{p}.md" for p, t, _, _ in api_pages()]
-    lines += [f"  - {title}: {path}" for title, path in REFERENCE_PAGES]
-    return "\n".join(lines + [NAV_END])
-
-
-def with_nav(text):
-    if NAV_BEGIN not in text or NAV_END not in text:
-        raise ValueError(f"mkdocs.yml has no nav markers ({NAV_BEGIN!r} ... {NAV_END!r})")
-    head, rest = text.split(NAV_BEGIN, 1)
-    return head + nav_block() + rest.split(NAV_END, 1)[1]
+def nav():
+    """The site's navigation, as mkdocs.yml would spell it."""
+    return ([{title: path} for title, path in HAND_WRITTEN]
+            + [{"Lessons": ["lessons/index.md"] + [{n: f"lessons/{n}.md"} for n in names()]}]
+            + [{"API reference": ["api/index.md"] + [{t: f"api/{p}.md"} for p, t, _, _ in api_pages()]}]
+            + [{title: path} for title, path in REFERENCE_PAGES])
 
 
 # ----------------------------------------------------------------------------- all files
 def generated():
-    """{path: text} of every generated file."""
+    """{path: text} of the committed generated files: the lesson pages."""
     results = results_table()
     files = {LESSONS / "index.md": lessons_index(results)}
     for name in names():
         files[LESSONS / f"{name}.md"] = lesson_page(name, results)
-    files[API / "index.md"] = api_index()
+    return files
+
+
+def api_files():
+    """{"api/<page>.md": text}: the API reference, made afresh at every build."""
+    files = {"api/index.md": api_index()}
     for page, title, intro, modules in api_pages():
-        files[API / f"{page}.md"] = api_page(title, intro, modules)
-    files[MKDOCS] = with_nav(MKDOCS.read_text(encoding="utf-8"))
+        files[f"api/{page}.md"] = api_page(title, intro, modules)
     return files
 
 
 def stale():
-    """The generated files whose committed text differs from what `generated()` writes, and stray lesson pages."""
+    """The lesson pages whose committed text differs from what `generated()` writes, and stray pages."""
     files = generated()
     out = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
-    out += [p for d in (LESSONS, API) for p in d.glob("*.md") if p not in files]
-    return out
+    return out + [p for p in LESSONS.glob("*.md") if p not in files]
 
 
 def write():
@@ -266,11 +261,25 @@ def write():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-    for d in (LESSONS, API):
-        for p in d.glob("*.md"):
-            if p not in files:
-                p.unlink()
+    for p in LESSONS.glob("*.md"):
+        if p not in files:
+            p.unlink()
     return list(files)
+
+
+# ----------------------------------------------------------------------------- mkdocs hooks
+def on_config(config, **kwargs):
+    """mkdocs hook: the nav, from the registry and the API pages."""
+    config["nav"] = nav()
+    return config
+
+
+def on_files(files, config, **kwargs):
+    """mkdocs hook: add the API pages (generated in memory, never written into docs/)."""
+    from mkdocs.structure.files import File
+    for path, text in api_files().items():
+        files.append(File.generated(config, path, content=text))
+    return files
 
 
 # ----------------------------------------------------------------------------- figures from a real run
@@ -306,7 +315,7 @@ def newest_full_run(name, out_root):
 def collect_figures(out_root="out", data_dir=None, only=None):
     """Keep each lesson's figures in docs/lessons/figures/NAME/ with run.json: from its newest full-size run
     folder under `out_root` when there is one, else from a quick-size run made now (on glasstorch)."""
-    from .runner import run_experiment
+    from glasstorch.lab.runner import run_experiment
     for name in only or names():
         target = FIGURES / name
         found = newest_full_run(name, out_root)
@@ -368,10 +377,11 @@ def main(argv=None):
             print("run `make docs` (python -m glasstorch.lab.docs) and commit the result")
         return 1 if bad else 0
     if args.figures:
-        from ..cli import default_data_dir
+        from glasstorch.cli import default_data_dir
         collect_figures(args.out, args.data_dir or default_data_dir(), args.only)
     files = write()
-    print(f"wrote {len(files)} files: {len(names())} lesson pages, {len(api_pages())} API pages, the nav of mkdocs.yml")
+    print(f"wrote {len(files)} lesson pages into {LESSONS.relative_to(ROOT)}/ (the API pages and the nav are made "
+          "by mkdocs build)")
     return 0
 
 
