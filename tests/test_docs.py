@@ -91,6 +91,9 @@ def test_torch_style_docstrings():
     assert docs.torch_style(doc) == "Linear layer.\n\nExamples:\n    >>> 1 + 1\n    2\n"
     assert docs.torch_style("y[i] = x[index[i]];  dL/dx = scatter", math_first_line=True) == \
         "`y[i] = x[index[i]];  dL/dx = scatter`"
+    table = "The ops.\n\narithmetic.py   + - * /\nmatmul.py       mm mv\n\nMore."
+    assert docs.torch_style(table, module=True) == \
+        "The ops.\n\n```text\narithmetic.py   + - * /\nmatmul.py       mm mv\n```\n\nMore."
 
 
 def test_mkdocs_build_strict(tmp_path):

@@ -111,9 +111,8 @@ def _target(expected, metric):
 
 
 def _docstring_markdown(module):
-    """The module docstring as markdown: its first line as the lead, the rest as it is (indented blocks are code)."""
-    doc = inspect.getdoc(module) or ""
-    return doc.strip()
+    """The lesson's docstring as markdown: prose as it is, lines laid out in columns kept so (fenced as text)."""
+    return torch_style((inspect.getdoc(module) or "").strip(), module=True)
 
 
 def lesson_page(name, results):
@@ -341,13 +340,25 @@ def collect_figures(out_root="out", data_dir=None, only=None):
 
 
 # ----------------------------------------------------------------------------- how mkdocstrings reads docstrings
-def torch_style(docstring, math_first_line=False):
+def torch_style(docstring, math_first_line=False, module=False):
     """A docstring (dedented, as griffe holds it) as mkdocstrings should read it: torch's `Example:` section is
-    griffe's `Examples:` (so its `>>>` lines render as code), and an op's first line, its math, is code
-    (`y[i][j]` is no markdown link)."""
+    griffe's `Examples:` (so its `>>>` lines render as code); an op's first line, its math, is code (`y[i][j]`
+    is no markdown link); in a module's docstring, lines laid out in columns (a table, a usage block) stay
+    laid out (fenced as text)."""
     lines = ["Examples:" if line.rstrip() == "Example:" else line for line in docstring.split("\n")]
     if math_first_line and lines[0].strip() and "`" not in lines[0]:
         lines[0] = f"`{lines[0].strip()}`"
+    if module:
+        out, fenced = [], False
+        for i, line in enumerate(lines):
+            aligned = i > 0 and bool(re.search(r"\S {2,}\S", line)) and not line.lstrip().startswith(">>>")
+            if aligned and not fenced:
+                out.append("```text")
+            elif fenced and not aligned:
+                out.append("```")
+            fenced = aligned
+            out.append(line)
+        lines = out + (["```"] if fenced else [])
     return "\n".join(lines)
 
 
@@ -358,7 +369,7 @@ if griffe is not None:
         def on_instance(self, *, obj, **kwargs):
             if obj.docstring is not None:
                 math = obj.path.startswith("glasstorch.ops.") and obj.is_class
-                obj.docstring.value = torch_style(obj.docstring.value, math)
+                obj.docstring.value = torch_style(obj.docstring.value, math, module=obj.is_module)
 
 
 def main(argv=None):
