@@ -65,7 +65,7 @@ OTHER_PAGE = ("other", "More modules", "Public modules that no page above names 
 HAND_WRITTEN = [("Home", "index.md"), ("Getting started", "getting-started.md"), ("A tour of the floors", "tour.md"),
                 ("Teaching tools", "teaching-tools.md")]
 REFERENCE_PAGES = [("Differences from PyTorch", "DIFFERENCES.md"), ("Performance", "PERFORMANCE.md"),
-                   ("Results", "RESULTS.md")]
+                   ("Results", "RESULTS.md"), ("Reliability", "RELIABILITY.md")]
 
 
 # ----------------------------------------------------------------------------- what the pages are made of
@@ -226,7 +226,9 @@ def nav():
     return ([{title: path} for title, path in HAND_WRITTEN]
             + [{"Lessons": ["lessons/index.md"] + [{n: f"lessons/{n}.md"} for n in names()]}]
             + [{"API reference": ["api/index.md"] + [{t: f"api/{p}.md"} for p, t, _, _ in api_pages()]}]
-            + [{title: path} for title, path in REFERENCE_PAGES])
+            + [{title: path} for title, path in REFERENCE_PAGES if (DOCS / path).exists()]
+            + [{p.stem.title(): p.name} for p in sorted(DOCS.glob("*.md"))  # any other page of docs/
+               if p.name not in {path for _, path in HAND_WRITTEN + REFERENCE_PAGES}])
 
 
 # ----------------------------------------------------------------------------- all files
