@@ -22,6 +22,7 @@ EPILOG_RUN = """examples:
   glasstorch run cnn-mnist --engine both         glasstorch and PyTorch side by side
   glasstorch run mlp --epochs 3 --lr 0.2 --data-dir ../shared/data --out runs/
   glasstorch run all --quick                     every experiment, quick size
+  glasstorch run xor-mlp --tensorboard runs      then: tensorboard --logdir runs
 
 exit status: 0 done and every target met, 1 targets missed, 2 usage error (nothing ran),
              3 the run failed (its whole traceback is in the report)
@@ -78,6 +79,9 @@ def build_parser():
                                    "history.csv, figures and the final checkpoint.")
     p.add_argument("name", help="experiment name (see `glasstorch list`), or `all`")
     p.add_argument("--quick", action="store_true", help="the seconds-long size the tests use")
+    p.add_argument("--tensorboard", metavar="DIR", default=None,
+                   help="also write TensorBoard event files to DIR/NAME/ENGINE: every logged metric per epoch "
+                        "(and the lr and weight/gradient histograms where the lesson trains with fit)")
     _add_common(p)
 
     p = sub.add_parser("compare", help="lockstep glasstorch vs PyTorch from identical weights",
@@ -188,6 +192,18 @@ def _check_run_args(args):
         raise UsageError(f"--data-dir {args.data_dir} is not a folder")
 
 
+def _check_tensorboard(folder):
+    """--tensorboard DIR: tensorboardX must be installed and DIR writable, before anything trains."""
+    try:
+        import tensorboardX  # noqa: F401  (the event-file writer under glasstorch.utils.tensorboard)
+    except ImportError:
+        raise UsageError("--tensorboard needs tensorboardX: pip install 'glasstorch[tensorboard]'") from None
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--tensorboard {folder}: can't write there ({error.strerror or error})") from None
+
+
 def _prepare_out(out):
     """Create the output folder and prove it is writable, so a run can't die at its end for want of it."""
     try:
@@ -225,11 +241,13 @@ def cmd_run(args):
     if unknown:
         raise UsageError(f"no experiment {unknown[0]!r} (`glasstorch list` shows them)")
     _check_run_args(args)
+    if args.tensorboard is not None:
+        _check_tensorboard(args.tensorboard)
     status = EXIT_DONE
     for name in todo:
         status = max(status, _finish(run_experiment(name, _engines(args.engine), args.quick, _overrides(args),
                                                     data_dir, args.out, args.device, verbose=not args.quiet,
-                                                    command=_command_line())))
+                                                    command=_command_line(), tensorboard=args.tensorboard)))
     return status
 
 

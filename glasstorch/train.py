@@ -43,7 +43,7 @@ CHECKPOINT_FORMAT = "glasstorch.train/1"
 # ----------------------------------------------------------------------------- fit
 def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, device="cpu", scheduler=None,
         metrics=("accuracy",), early_stopping=None, checkpoint_dir=None, resume=False, seed=None, progress=True,
-        grad_clip=None, on_nonfinite="stop"):
+        grad_clip=None, on_nonfinite="stop", writer=None):
     """Train `model` for `epochs` epochs; return the `History`.
 
     Args:
@@ -67,6 +67,9 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
             batch, likely causes) is printed and kept in `history.diverged`, and the last good checkpoint
             stays as it was; "skip": that batch is not stepped on, and the epoch goes on
             (`history.skipped_batches` counts them); "raise": TrainingDivergedError.
+        writer: a `glasstorch.utils.tensorboard.SummaryWriter`; after every epoch it gets the losses and
+            metrics (`loss/train`, `loss/val`, `accuracy/train`, ...), `lr`, and a histogram of every
+            parameter (`weights/<name>`) and of its last gradient (`grads/<name>`), at step = epoch.
 
     Raises:
         TrainingDivergedError: with on_nonfinite="raise", the loss became NaN/Inf (the error names the
@@ -120,6 +123,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
         elapsed = time.perf_counter() - began
         record.update(lr=lr, time=elapsed, samples_per_s=stats.sums["count"] / max(train_seconds, 1e-9))
         history.append(record)
+        if writer is not None:
+            _write_epoch(writer, record, model)
 
         if scheduler is not None and not batch_scheduler:
             if isinstance(scheduler, ReduceLROnPlateau):
@@ -272,6 +277,23 @@ class History:
 
     def __repr__(self):
         return f"History({len(self)} epochs, columns={list(self.columns())})"
+
+
+# ----------------------------------------------------------------------------- TensorBoard
+def _write_epoch(writer, record, model):
+    """One epoch into a SummaryWriter: `train_loss` -> `loss/train`, `val_accuracy` -> `accuracy/val`,
+    `lr`, and histograms of every parameter and its gradient (what the last batch left in `.grad`)."""
+    epoch = record["epoch"]
+    for key, value in record.items():
+        for split in ("train", "val"):
+            if key.startswith(split + "_"):
+                writer.add_scalar(f"{key[len(split) + 1:]}/{split}", value, epoch)
+    writer.add_scalar("lr", record["lr"], epoch)
+    for name, param in model.named_parameters():
+        writer.add_histogram(f"weights/{name}", param.detach(), epoch)
+        if param.grad is not None:
+            writer.add_histogram(f"grads/{name}", param.grad, epoch)
+    writer.flush()
 
 
 # ----------------------------------------------------------------------------- early stopping
