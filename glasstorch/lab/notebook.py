@@ -12,6 +12,7 @@ without a notebook source is reported, never silently skipped.
     glasstorch notebook mlp --quick --run       the quick size, executed (outputs kept in the file)
 """
 import json
+import os
 import re
 import sys
 import tempfile
@@ -87,14 +88,17 @@ def write(name, out_dir=".", quick=False, data_dir=None):
 
 
 def _kernel_manager(kernel_dir):
-    """A KernelManager whose kernel is ipykernel on this Python (sys.executable), whatever else is installed."""
+    """A KernelManager whose kernel is ipykernel on this Python (sys.executable), whatever else is installed,
+    importing this very glasstorch (its folder first on PYTHONPATH: a source checkout, not another install)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     spec = Path(kernel_dir) / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
+    root = str(SOURCES.parents[1])
+    path = os.pathsep.join([root] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)", "language": "python"}))
+        "display_name": "Python 3 (ipykernel)", "language": "python", "env": {"PYTHONPATH": path}}))
     return KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]))
 
 
