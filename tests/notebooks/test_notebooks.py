@@ -78,3 +78,15 @@ def test_quick_notebook_runs_and_meets_its_targets(name, tmp_path, request):
     assert not [o for o in outputs if o.output_type == "error"]
     assert "all targets met" in "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert any("image/png" in o.get("data", {}) for o in outputs), "no figure displayed inline"
+
+
+def test_the_kernel_runs_this_python_and_this_glasstorch(tmp_path):
+    import sys
+
+    import glasstorch
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import sys, glasstorch\nprint(sys.executable)\nprint(glasstorch.__file__)")])
+    path = tmp_path / "which.ipynb"
+    nbformat.write(nb, str(path))
+    printed = notebook.execute(path, cwd=tmp_path, timeout=120).cells[0].outputs[0]["text"].split()
+    assert printed == [sys.executable, glasstorch.__file__]
