@@ -9,6 +9,7 @@
     glasstorch doctor                                 what is installed, what to fix
     glasstorch results                                docs/RESULTS.md from the runs under out/
     glasstorch exercise start softmax                 implement an op yourself; `exercise check` grades it
+    glasstorch notebook xor-mlp                       the lesson as a Jupyter notebook (--all: every lesson)
 """
 import argparse
 import os
@@ -139,6 +140,11 @@ def build_parser():
     exercise_command.add_arguments(p)
     add_as_torch(sub)
     _add_launch(sub)
+
+    from .lab import notebook as notebook_command
+    p = sub.add_parser("notebook", help="write a lesson as a Jupyter notebook (.ipynb)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=notebook_command.EPILOG)
+    notebook_command.add_arguments(p)
     return parser
 
 
@@ -311,12 +317,18 @@ def cmd_launch(args):
     return distributed_run.launch(args)
 
 
+def cmd_notebook(args):
+    from .lab import notebook as notebook_command
+    return notebook_command.main(args, data_dir=default_data_dir())
+
+
 def _command_line():
     return "glasstorch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
-            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise, "as-torch": cmd_as_torch, "launch": cmd_launch}
+            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise, "as-torch": cmd_as_torch, "launch": cmd_launch,
+            "notebook": cmd_notebook}
 
 
 def main(argv=None):
