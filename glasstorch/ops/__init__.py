@@ -5,7 +5,8 @@
     reduce.py       sum mean var std prod max min amax logsumexp norm cumsum argmax sort
     shape.py        reshape view permute transpose expand repeat flip cat stack split
     indexing.py     x[key], x[key] = v, gather scatter index_select
-    matmul.py       matmul mm mv dot bmm linear
+    matmul.py       matmul mm mv dot bmm linear addmm addmv baddbmm addbmm
+    einsum.py       einsum, as diagonals, sums and one batched matmul per pair of operands
     inplace.py      add_ mul_ fill_ copy_ normal_ ... with torch's in-place rules
     conv.py pool.py loss.py normalization.py activation.py   the neural-network primitives behind nn.functional
 """
@@ -19,7 +20,8 @@ from .elementwise import (abs, ceil, clamp, clip, cos, cosh, exp, expm1, floor, 
 from .indexing import (gather, getitem, index_add, index_put, index_put_, index_select, masked_select, scatter,
                        scatter_add, setitem, take, take_along_dim)
 from .inplace import add_, copy_, div_, fill_, fill_random_, inplace, mul_, sub_
-from .matmul import bmm, dot, inner, linear, matmul, mm, mv, outer
+from .einsum import einsum
+from .matmul import addbmm, addmm, addmv, baddbmm, bmm, dot, inner, linear, matmul, mm, mv, outer
 from .reduce import (all, amax, amin, aminmax, any, argmax, argmin, argsort, bincount, count_nonzero, cumprod,
                      cumsum, dist, kthvalue, logsumexp, max, mean, median, min, nonzero, norm, prod, sort, std,
                      std_mean, sum, topk, unique, var, var_mean)

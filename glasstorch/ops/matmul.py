@@ -178,3 +178,40 @@ def linear(x, weight, bias=None):
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)
+
+
+def _beta_input_plus_alpha_product(input, product, beta, alpha, name):
+    """beta * input + alpha * product, input broadcast to the product's shape (torch: beta = 0 ignores input,
+    nan and inf included, so `beta=0` with an uninitialised `input` is safe)."""
+    input = as_tensor(input)
+    try:
+        input = input.expand(tuple(product.shape))
+    except RuntimeError:
+        raise RuntimeError(f"{name}: the input of shape {list(input.shape)} cannot be broadcast to the product's "
+                           f"shape {list(product.shape)}") from None
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    return product + (input * beta if beta != 1 else input)
+
+
+def addmm(input, mat1, mat2, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2): mat1 (n x k), mat2 (k x m), input broadcastable to (n x m)."""
+    return _beta_input_plus_alpha_product(input, mm(mat1, mat2), beta, alpha, "addmm")
+
+
+def addmv(input, mat, vec, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec): mat (n x m), vec (m), input broadcastable to (n)."""
+    return _beta_input_plus_alpha_product(input, mv(mat, vec), beta, alpha, "addmv")
+
+
+def baddbmm(input, batch1, batch2, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2) per batch: batch1 (b x n x k), batch2 (b x k x m)."""
+    return _beta_input_plus_alpha_product(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+
+
+def addbmm(input, batch1, batch2, beta=1, alpha=1):
+    """beta * input + alpha * sum_b (batch1[b] @ batch2[b]): the batch's products summed to one (n x m)."""
+    product = Sum.apply(bmm(batch1, batch2), dims=(0,), keepdim=False)
+    return _beta_input_plus_alpha_product(input, product, beta, alpha, "addbmm")
