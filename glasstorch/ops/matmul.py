@@ -5,6 +5,7 @@ One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for 
 from .. import backend
 from ..autograd.function import Function
 from .common import as_tensor, binary_operands
+from .elementwise import ZeroGrad
 from .reduce import Sum
 
 xp = backend.xp
@@ -191,8 +192,8 @@ def _beta_input_plus_alpha_product(input, product, beta, alpha, name):
                            f"shape {list(product.shape)}") from None
     if alpha != 1:
         product = product * alpha
-    if beta == 0:
-        return product
+    if beta == 0:  # input still gets a gradient, 0 * dL/dy, as in torch; its values are never read
+        return product + ZeroGrad.apply(input, fn="zeros_like")
     return product + (input * beta if beta != 1 else input)
 
 
