@@ -780,8 +780,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         weights = dropout(weights, dropout_p)
         out     = weights @ value
 
-    is_causal masks the keys after each query (tril of an L x S matrix of True); with an attn_mask as well, both
-    apply (as torch 2.13 does). A query whose keys are all masked gets weights of 0 (out = 0, as torch's
+    is_causal masks the keys after each query (tril of an L x S matrix of True); giving an attn_mask as well is an
+    error, as in torch. A query whose keys are all masked gets weights of 0 (out = 0, as torch's
     scaled_dot_product_attention) rather than nan. enable_gqa: key/value with fewer heads (dim -3) than query
     are repeated to the query's heads (grouped-query attention).
     """
@@ -801,28 +801,40 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                f"multiple of the number of key/value heads ({kv_heads}) with enable_gqa=True")
         key = key.repeat_interleave(heads // kv_heads, dim=-3)
         value = value.repeat_interleave(heads // kv_heads, dim=-3)
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * scale
-    mask = None if attn_mask is None else _attention_mask_as_scores(attn_mask, query)
+    scores = (query @ key.transpose(-2, -1)) * scale                      # (..., L, S)
     if is_causal:
-        after = xp.triu(xp.ones((L, S), dtype=bool), 1)  # key j comes after query i
-        causal = Tensor._make(backend.like(query._array, xp.where(after, -math.inf, 0.0).astype(query._array.dtype)))
-        mask = causal if mask is None else mask + causal
+        mask = _causal_scores(L, S, query)
+    else:
+        mask = None if attn_mask is None else _attention_mask_as_scores(attn_mask, query)
+    empty_rows = None
     if mask is not None:
         scores = scores + mask
-        # rows with every key masked: softmax of all -inf is nan; torch returns 0 for them (and a 0 gradient)
-        mask_xp = backend.array_module(mask._array)
-        empty_rows = mask_xp.isneginf(mask._array).all(axis=-1, keepdims=True)
-        if empty_rows.any():
-            empty_rows = Tensor._make(empty_rows)
+        empty_rows = _fully_masked_rows(mask)
+        if empty_rows is not None:  # softmax of a row of -inf would be nan: give it zeros instead
             scores = scores.masked_fill(empty_rows, 0.0)
-            weights = scores.softmax(dim=-1).masked_fill(empty_rows, 0.0)
-            return dropout(weights, dropout_p, training=dropout_p > 0) @ value
     weights = scores.softmax(dim=-1)
+    if empty_rows is not None:
+        weights = weights.masked_fill(empty_rows, 0.0)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value
+
+
+def _causal_scores(L, S, query):
+    """(L, S) float mask: -inf where key j comes after query i (j > i), 0 elsewhere; where query lives."""
+    after = xp.triu(xp.ones((L, S), dtype=bool), 1)
+    return Tensor._make(backend.like(query._array, xp.where(after, -math.inf, 0.0).astype(query._array.dtype)))
+
+
+def _fully_masked_rows(mask):
+    """A bool tensor (..., L, 1), True for the queries whose keys are all masked (-inf); None when there are none."""
+    mask_xp = backend.array_module(mask._array)
+    rows = mask_xp.isneginf(mask._array).all(axis=-1, keepdims=True)
+    return Tensor._make(rows) if rows.any() else None
 
 
 def _canonical_mask(mask, mask_name, other_name, target_type, other_type=None):
