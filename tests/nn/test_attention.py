@@ -354,3 +354,11 @@ def test_from_scratch_attention_equals_multihead_attention_with_the_same_weights
     mha(x, x, x)[0].sum().backward()
     scratch(x2, x2, x2)[0].sum().backward()
     np.testing.assert_allclose(x2.grad.numpy(), x.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from glasstorch.nn.modules import attention as module
+    result = doctest.testmod(module, extraglobs={"torch": glasstorch, "nn": nn})
+    assert result.failed == 0 and result.attempted > 0

@@ -292,3 +292,11 @@ def test_causal_language_model_trains_like_torch_for_three_sgd_steps():
     for name, p in g_model.named_parameters():
         np.testing.assert_allclose(p.detach().numpy(), t_params[name].detach().numpy(), rtol=1e-3, atol=1e-5,
                                    err_msg=name)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from glasstorch.nn.modules import transformer as module
+    result = doctest.testmod(module, extraglobs={"torch": glasstorch, "nn": nn})
+    assert result.failed == 0 and result.attempted > 0
