@@ -54,11 +54,39 @@ def simple_cnn(fw):
     return build(fw)
 
 
+def transformer_lm(fw, vocab=65, d_model=128, nhead=4, num_layers=2, seq_len=35):
+    """A causal character language model: embedding + learned positions, 2 encoder layers, a vocab head."""
+    nn = fw.nn
+
+    class TransformerLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, d_model)
+            self.pos = nn.Parameter(fw.randn(seq_len, d_model) * 0.02)
+            layer = nn.TransformerEncoderLayer(d_model, nhead, 4 * d_model, dropout=0.1, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+            self.head = nn.Linear(d_model, vocab)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(seq_len))
+
+        def forward(self, tokens):  # (N, L) int64 -> (N*L, vocab) logits, one row per predicted token
+            h = self.embed(tokens) + self.pos[:tokens.shape[1]]
+            h = self.encoder(h, mask=self.mask, is_causal=True)
+            return self.head(h).reshape(-1, vocab)
+
+    return TransformerLM()
+
+
 # ---------------------------------------------------------------- data
 def xor_data(rng, batch):
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     y = np.array([[0], [1], [1], [0]], dtype=np.float32)
     return x, y
+
+
+def token_data(rng, batch, vocab=65, seq_len=35):
+    """Random character ids: inputs (N, L) and the next character of each position, flattened (N*L,)."""
+    tokens = rng.integers(0, vocab, (batch, seq_len + 1)).astype(np.int64)
+    return tokens[:, :-1], tokens[:, 1:].reshape(-1)
 
 
 def mnist_shaped_data(rng, batch):
@@ -126,6 +154,9 @@ WORKLOADS = {
     # the notes put CrossEntropyLoss after their LogSoftmax; we keep the notes' code as users run it
     "cnn": Workload("cnn", 64, 4, simple_cnn, adam(1e-3), cross_entropy, mnist_shaped_data,
                     description="the notes' SimpleCNN, Adam lr 1e-3, batch 64"),
+    "transformer": Workload("transformer", 20, 2, transformer_lm, adam(1e-3), cross_entropy, token_data,
+                            unit="sequences/s", description="causal LM: 2 encoder layers d 128, 4 heads, ff 512, "
+                            "seq 35, vocab 65, Adam lr 1e-3, batch 20"),
 }
 
 

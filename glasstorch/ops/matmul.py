@@ -50,7 +50,10 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        out = x @ weight.T
+        if x.ndim > 2:  # (N, L, in): one (N*L, in) product is one BLAS call, a 3-D one is N small ones
+            out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            out = x @ weight.T
         if bias is not None:
             out += bias
         return out
@@ -62,7 +65,10 @@ class Linear(Function):
         need = ctx.needs_input_grad
         grad_x = grad_w = grad_b = None
         if need[0]:
-            grad_x = MatMul.apply(grad, weight) if grad.ndim >= 2 else matmul(grad, weight)  # x may be 1-D
+            if grad.ndim > 2:  # one 2-D product, as in forward
+                grad_x = MatMul.apply(grad.reshape(-1, weight.shape[0]), weight).reshape(x.shape)
+            else:
+                grad_x = MatMul.apply(grad, weight) if grad.ndim == 2 else matmul(grad, weight)  # x may be 1-D
         if need[1] or (len(need) > 2 and need[2]):
             grad2 = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])  # rows = all leading dims
             if need[1]:
