@@ -7,6 +7,7 @@ utils.data -> vision, datasets, metrics -> train, serialization -> viz -> experi
 """
 from . import autograd, backend, cuda, ops
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled
+from ._tensor_str import set_printoptions
 from .backend import (Generator, bool_ as bool, default_generator, device, dtype, float16, float32, float64,
                       get_default_dtype, int8, int16, int32, int64, manual_seed, set_default_dtype, uint8)
 from .ops import (abs, add, addbmm, addmm, addmv, all, allclose, amax, amin, aminmax, any, argmax, argmin, argsort,
@@ -56,10 +57,6 @@ int = int32
 short = int16
 FloatTensor = Tensor
 strided = "strided"
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    """Accepted for compatibility; glasstorch prints with torch's default options."""
 
 
 def get_num_threads():

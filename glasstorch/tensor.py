@@ -3,18 +3,20 @@
 Every method is written out by hand and forwards to `glasstorch.ops`, where the math and its
 backward live side by side (`grep "def exp"` finds both). `ops` is imported at call time: the one
 documented back-edge of the floors (tensor -> ops -> autograd -> tensor); `backward()` likewise
-calls `glasstorch.autograd` at call time.
+calls `glasstorch.autograd` at call time. How a tensor prints lives in `_tensor_str.py`.
 """
 import builtins
+import itertools
 import numbers
+from collections import OrderedDict
 
 import numpy as np
 
 from . import backend
+from ._tensor_str import format_tensor
 from .backend import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8)  # noqa: F401
 
 _ops = None
-_autograd = None
 
 
 def _lazy_ops():
@@ -28,7 +30,8 @@ def _lazy_ops():
 class Tensor:
     """An n-dimensional array with a gradient and a place in the autograd graph.
 
-    `_array` holds the NumPy data; `.data` is a Tensor alias of it that autograd does not see.
+    `_array` holds the data (a NumPy array, or a CuPy array on the GPU); `.data` is a Tensor alias of it
+    that autograd does not see.
     Views (reshape, transpose, slices) share `_array` memory and the version counter with their base.
     """
     __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "_version_counter", "__weakref__", "__dict__")
@@ -158,7 +161,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._array.shape)
-        return self._array.shape[_wrap_dim(dim, self.ndim)]
+        return self._array.shape[wrap_dim(dim, self.ndim)]
 
     def dim(self):
         return self._array.ndim
@@ -177,7 +180,7 @@ class Tensor:
 
     def stride(self, dim=None):
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
-        return strides if dim is None else strides[_wrap_dim(dim, self.ndim)]
+        return strides if dim is None else strides[wrap_dim(dim, self.ndim)]
 
     def is_contiguous(self, memory_format=None):
         return bool(self._array.flags.c_contiguous)
@@ -264,17 +267,7 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """`to(dtype)`, `to('cpu')`, `to(device, dtype)`, `to(other_tensor)`; returns self when nothing changes."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, backend.device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
-                dev = a
-            else:
-                dtype = a
+        dev, dtype, _non_blocking, copy, _memory_format = parse_to(*args, **kwargs)
         out = self
         if dev is not None and (dev := backend.check_device(dev)) != self.device:
             from .ops.device import to_device  # (lazy: ops import this module)
@@ -373,15 +366,13 @@ class Tensor:
         if self.grad_fn is not None:
             node = self.grad_fn
             if node.tensor_hooks is None:
-                node.tensor_hooks = []
-            node.tensor_hooks.append(hook)
+                node.tensor_hooks = OrderedDict()
             hooks = node.tensor_hooks
         else:
             if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
+                self._hooks = OrderedDict()
             hooks = self._hooks
-        return _RemovableHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd import engine
@@ -389,10 +380,10 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
-        return _format_tensor(self)
+        return format_tensor(self)
 
     def __str__(self):
-        return _format_tensor(self)
+        return format_tensor(self)
 
     def __format__(self, spec):
         if self.ndim == 0:
@@ -1072,21 +1063,70 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
-class _RemovableHandle:
-    """What register_hook returns: `handle.remove()` unregisters the hook."""
+class RemovableHandle:
+    """What every register_*_hook returns (torch.utils.hooks.RemovableHandle): `handle.remove()` unregisters
+    the hook, `handle.id` is its key in the hooks dict, and `with handle:` removes it on leaving the block."""
 
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
+    _next_id = itertools.count()
+
+    def __init__(self, hooks_dict, hook=None):
+        """Give the handle a fresh id; with `hook`, also store `hooks_dict[id] = hook`."""
+        self.hooks_dict = hooks_dict
+        self.id = next(RemovableHandle._next_id)
+        if hook is not None:
+            hooks_dict[self.id] = hook
 
     def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+        self.hooks_dict.pop(self.id, None)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _is_device(x):
+    """A device, 'cpu' / 'cuda:1', or a CUDA ordinal (torch reads `to(0)` as cuda:0)."""
+    return (isinstance(x, backend.device) or (isinstance(x, str) and x.split(":")[0] in ("cpu", "cuda"))
+            or (isinstance(x, numbers.Integral) and not isinstance(x, builtins.bool)))
+
+
+def parse_to(*args, **kwargs):
+    """torch's `to()` arguments -> (device, dtype, non_blocking, copy, memory_format); used by Tensor.to and Module.to.
+
+    The signatures: to(device=None, dtype=None, non_blocking=False, copy=False), to(dtype, non_blocking=False,
+    copy=False), to(tensor, non_blocking=False, copy=False) (its device and dtype); memory_format by keyword.
+    """
+    unknown = sorted(set(kwargs) - {"device", "dtype", "tensor", "non_blocking", "copy", "memory_format"})
+    if unknown:
+        raise TypeError(f"to() got unexpected keyword arguments {unknown}")
+    given, rest = dict(kwargs), list(args)
+
+    def take(name, value):
+        if name in given:
+            raise TypeError(f"to() got multiple values for argument '{name}'")
+        given[name] = value
+
+    if rest:
+        first = rest.pop(0)
+        if isinstance(first, Tensor):
+            take("tensor", first)
+        elif first is None or _is_device(first):
+            take("device", f"cuda:{first}" if isinstance(first, numbers.Integral) else first)
+            if rest and not isinstance(rest[0], builtins.bool):
+                take("dtype", rest.pop(0))
+        else:
+            take("dtype", first)
+    if len(rest) > 2:
+        raise TypeError(f"to() takes at most 4 positional arguments ({len(args)} given)")
+    for name, value in zip(("non_blocking", "copy"), rest):
+        take(name, value)
+    device, dtype, like = given.get("device"), given.get("dtype"), given.get("tensor")
+    if like is not None:
+        device, dtype = like.device, like.dtype
+    return (device, dtype, builtins.bool(given.get("non_blocking", False)), builtins.bool(given.get("copy", False)),
+            given.get("memory_format"))
 
 
 def _shape_args(shape):
@@ -1096,73 +1136,12 @@ def _shape_args(shape):
     return tuple(shape)
 
 
-def _wrap_dim(dim, ndim):
+def wrap_dim(dim, ndim):
+    """A dim in [-ndim, ndim) as its index in [0, ndim) (a 0-d tensor takes dims -1 and 0); IndexError otherwise."""
     n = builtins.max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
-
-
-# ----------------------------------------------------------------------------- printing
-def _format_tensor(t):
-    a = backend.to_host(t._array)
-    d = t.dtype
-    suffix = []
-    if t.is_cuda:
-        suffix.append(f"device='{t.device}'")
-    if a.size == 0 and a.ndim != 1:
-        suffix.append(f"size={tuple(a.shape)}")
-    if d not in (backend.get_default_dtype(), int64, bool_):
-        suffix.append(f"dtype={d}")
-    if t.grad_fn is not None:
-        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._requires_grad:
-        suffix.append("requires_grad=True")
-    body = _format_array(a, d)
-    return "tensor(" + body + "".join(", " + s for s in suffix) + ")"
-
-
-def _format_array(a, d):
-    if a.size == 0:
-        return "[]"
-    if d is bool_:
-        width = 5 if not a.all() else 4  # torch pads True to False's width
-        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
-    elif d.is_floating_point:
-        formatter = {"float_kind": _FloatFormatter(a)}
-    else:
-        formatter = None
-    return np.array2string(a, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000,
-                           edgeitems=3, max_line_width=80)
-
-
-class _FloatFormatter:
-    """torch's float printing (torch/_tensor_str.py): integral values as '1.', else 4 decimals, and
-    scientific notation when the nonzero finite magnitudes span more than 1000x or leave [1e-4, 1e8]."""
-
-    def __init__(self, a):
-        values = a[np.isfinite(a) & (a != 0)].astype(np.float64)
-        self.mode, self.width = "int", 1
-        if values.size == 0:
-            return
-        magnitude = np.abs(values)
-        big, small = magnitude.max(), magnitude.min()
-        integral = bool(np.all(values == np.ceil(values)))
-        if big / small > 1000.0 or big > 1.0e8 or (not integral and small < 1.0e-4):
-            self.mode = "sci"
-        elif not integral:
-            self.mode = "fixed"
-        self.width = builtins.max(len(self.plain(v)) for v in values)
-
-    def plain(self, v):
-        if self.mode == "sci":
-            return f"{v:.4e}"
-        if self.mode == "fixed":
-            return f"{v:.4f}"
-        return f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
-
-    def __call__(self, v):
-        return self.plain(float(v)).rjust(self.width)
 
 
 # ----------------------------------------------------------------------------- creation

@@ -483,3 +483,68 @@ def test_notes_program_prints_what_torch_prints(capsys):
     ours = capsys.readouterr().out.replace("glasstorch", "torch")
     notes_program(torch)
     assert ours == capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- print options
+@pytest.mark.parametrize("options", [dict(precision=2), dict(profile="short"), dict(sci_mode=True),
+                                     dict(sci_mode=False), dict(threshold=5, edgeitems=2), dict(linewidth=30)])
+def test_set_printoptions_matches_torch(options):
+    values = [[0.123456, -2.5, 1e-5, 3.0, 7.25, -0.5, 11.0, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]]
+    try:
+        for L in (glasstorch, torch):
+            L.set_printoptions(**options)
+        for rows in (values, values[1:]):
+            g, t = both(lambda L: L.tensor(rows))
+            assert repr(g) == repr(t)
+    finally:
+        for L in (glasstorch, torch):
+            L.set_printoptions(profile="default")
+    assert repr(glasstorch.tensor([1.123456])) == "tensor([1.1235])"
+
+
+# ----------------------------------------------------------------------------- to() and hook handles
+@pytest.mark.parametrize("call", [
+    lambda L, x: x.to(L.float64), lambda L, x: x.to("cpu", L.float64), lambda L, x: x.to(dtype=L.int64),
+    lambda L, x: x.to(L.zeros(1, dtype=L.float64)), lambda L, x: x.to(tensor=L.zeros(1, dtype=L.int32)),
+    lambda L, x: x.to("cpu", L.float16, False, True), lambda L, x: x.to(L.float32, copy=True),
+    lambda L, x: x.to(device="cpu", dtype=L.float64, non_blocking=True), lambda L, x: x.to(None),
+])
+def test_to_signatures_match_torch(call):
+    g_x, t_x = both(lambda L: L.ones(2))
+    g, t = call(glasstorch, g_x), call(torch, t_x)
+    assert same_dtype(g, t) and (g is g_x) == (t is t_x) and g.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("call", [lambda L, x: x.to(foo=1), lambda L, x: x.to(L.float64, dtype=L.float32)])
+def test_to_rejects_bad_arguments(call):
+    for L in (glasstorch, torch):
+        with pytest.raises(TypeError):
+            call(L, L.ones(2))
+
+
+def test_one_removable_handle_class_for_tensor_module_and_optimizer_hooks():
+    from glasstorch.utils.hooks import RemovableHandle
+    x = glasstorch.ones(2, requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(1))
+    with x.register_hook(lambda g: seen.append(2)) as second:
+        (x * 2).sum().backward()
+    (x * 2).sum().backward()
+    handle.remove()
+    (x * 2).sum().backward()
+    assert seen == [1, 2, 1]
+    module_handle = glasstorch.nn.Linear(2, 2).register_forward_hook(lambda *a: None)
+    step_handle = glasstorch.optim.SGD([x], lr=0.1).register_step_pre_hook(lambda *a: None)
+    handles = [handle, second, module_handle, step_handle]
+    assert all(type(h) is RemovableHandle for h in handles) and len({h.id for h in handles}) == 4
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (30,), (2000,), (3, 4, 5), (40, 40), (2, 3, 4, 5), (1200, 3)])
+@pytest.mark.parametrize("kind", ["normal", "wide", "tiny", "integral", "int64", "bool"])
+def test_repr_layout_matches_torch_on_random_tensors(shape, kind):
+    """Line breaks at linewidth, `...` summaries past 1000 elements, widths set by the widest value."""
+    a = np.asarray(np.random.default_rng(len(shape) + len(kind)).standard_normal(shape), dtype=np.float32)
+    a = {"normal": a, "wide": a * 1e9, "tiny": a * 1e-6, "integral": np.round(a * 10),
+         "int64": (a * 1000).astype(np.int64), "bool": a > 0}[kind]
+    g, t = glasstorch.from_numpy(np.array(a)), torch.from_numpy(np.array(a))
+    assert repr(g) == repr(t)

@@ -7,6 +7,9 @@
 3. Broadcasting is undone in ONE place (`_fit_to_input`): a gradient larger than its input is summed
    back to the input's shape.
 4. Unless `retain_graph`, each node drops its saved values once used.
+
+`_run` is that loop (micrograd's, made iterative); what it leaves out (sums of incoming gradients, hooks
+and retain_grad, where results go, freeing) lives in the named helpers below it.
 """
 import numpy as np
 
@@ -96,61 +99,43 @@ def _topological_order(roots):
 
 
 def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
+    """The walk, as in micrograd: in topological order, each node calls backward and hands on gradients."""
     walk = _Walk(create_graph, targets, accumulate)
-    grads = {}       # node -> the sum of the gradients its output received so far
-    leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]: hooks and .grad see the total, like torch
     for tensor, g in roots:
-        _add_gradient(grads, leaf_grads, tensor, tensor.grad_fn, g)
+        walk.receive(tensor, tensor.grad_fn, g)
     order = _topological_order([t.grad_fn for t, _ in roots if t.grad_fn is not None])
-    anomaly = grad_mode.is_anomaly_enabled()
-    grad_mode_before = grad_mode.is_grad_enabled()
-    grad_mode._set_enabled(create_graph)  # backward ops are recorded only for higher-order gradients
-    captures_nodes = bool(walk.target_of_node)
-    try:
+    with grad_mode.set_grad_enabled(create_graph):  # backward's ops are recorded only for higher-order grads
         for node in order:
-            g = grads.pop(node, None)
+            g = walk.take(node)  # the sum of everything its output received (None: unreached)
             if g is None:
                 continue
-            if node.tensor_hooks or node.retained or captures_nodes:
-                g = walk.at_node(node, g)
-            cls = type(node)
-            if cls.needs_inputs or cls.saves_output:
-                node.check_saved()
-            if create_graph and cls.once_differentiable:
-                raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
-                                   f"supported (create_graph=True over a convolution or pooling).")
-            input_grads = _call_backward(node, g) if anomaly else node.backward(node, g)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
+            input_grads = _backward_of(node, g, create_graph)  # one gradient per input (None: not needed)
             for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
-                if ig is None or not needed:
-                    continue
-                ig = _fit_to_input(ig, inp)
-                if fn is not None:  # (inlined _add_gradient: this loop runs for every edge of every step)
-                    received = grads.get(fn)
-                    grads[fn] = ig if received is None else received + ig
-                else:
-                    _add_gradient(grads, leaf_grads, inp, None, ig)
-            if not retain_graph:
-                node.free()
-        for leaf, g in leaf_grads.values():
-            walk.deliver_to_leaf(leaf, g)
-    finally:
-        grad_mode._set_enabled(grad_mode_before)
+                if ig is not None and needed:
+                    walk.receive(inp, fn, _fit_to_input(ig, inp))
+            _release_graph(node, retain_graph)
+        walk.deliver_to_leaves()
     return walk.captured
 
 
-def _add_gradient(grads, leaf_grads, tensor, node, g):
-    """Add g to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
-    if node is not None:
-        previous = grads.get(node)
-        grads[node] = g if previous is None else previous + g
-        return
-    entry = leaf_grads.get(id(tensor))
-    if entry is None:
-        leaf_grads[id(tensor)] = [tensor, g]
-    else:
-        entry[1] = entry[1] + g
+# --- the bookkeeping the loop above leaves out
+
+def _backward_of(node, g, create_graph):
+    """node.backward(g) as a tuple, after checking that the values it reads are still saved and unchanged."""
+    cls = type(node)
+    if cls.needs_inputs or cls.saves_output:  # backward reads saved values: they must still be there, unchanged
+        node.check_saved()
+    if create_graph and cls.once_differentiable:
+        raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
+                           f"supported (create_graph=True over a convolution or pooling).")
+    input_grads = _call_backward(node, g) if grad_mode._anomaly.enabled else node.backward(node, g)
+    return input_grads if type(input_grads) is tuple else (input_grads,)
+
+
+def _release_graph(node, retain_graph):
+    """Unless retain_graph, a used node drops its saved values so the activations can be freed at once."""
+    if not retain_graph:
+        node.free()
 
 
 def _call_backward(node, g):
@@ -193,11 +178,38 @@ class _Walk:
             else:
                 self.target_of_node[id(t.grad_fn)] = i
         self.claimed = set()  # memory owners already handed to a .grad (never hand out one twice)
+        self.grads = {}       # node -> the sum of the gradients its output received so far
+        self.leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]: hooks and .grad see the total, like torch
+        self.sees_nodes = bool(self.target_of_node)
+
+    def receive(self, tensor, node, g):
+        """Add g to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
+        if node is not None:
+            previous = self.grads.get(node)
+            self.grads[node] = g if previous is None else previous + g
+            return
+        entry = self.leaf_grads.get(id(tensor))
+        if entry is None:
+            self.leaf_grads[id(tensor)] = [tensor, g]
+        else:
+            entry[1] = entry[1] + g
+
+    def take(self, node):
+        """The node's complete gradient, popped (refcount-style: no one adds to it again, so it can be freed)."""
+        g = self.grads.pop(node, None)
+        if g is not None and (node.tensor_hooks or node.retained or self.sees_nodes):
+            g = self.at_node(node, g)
+        return g
+
+    def deliver_to_leaves(self):
+        """Leaves get their summed gradient last, so their hooks and `.grad` see the total once."""
+        for leaf, g in self.leaf_grads.values():
+            self.deliver_to_leaf(leaf, g)
 
     def at_node(self, node, g):
         """A non-leaf's gradient is complete: run its hooks, retain_grad, capture for autograd.grad."""
         if node.tensor_hooks:
-            for hook in list(node.tensor_hooks):
+            for hook in list(node.tensor_hooks.values()):
                 replaced = hook(g)
                 if replaced is not None:
                     g = replaced
@@ -213,7 +225,7 @@ class _Walk:
 
     def deliver_to_leaf(self, leaf, g):
         if leaf._hooks:
-            for hook in list(leaf._hooks):
+            for hook in list(leaf._hooks.values()):
                 replaced = hook(g)
                 if replaced is not None:
                     g = replaced

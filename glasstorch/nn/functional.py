@@ -476,17 +476,16 @@ def one_hot(tensor, num_classes=-1):
 
 
 # ----------------------------------------------------------------------------- losses
-def _reduction(size_average, reduce, reduction):
-    """torch's legacy rule: size_average/reduce, when given, override `reduction`."""
+def _reduction(size_average, reduce, reduction, stacklevel=3):
+    """torch's legacy rule: size_average/reduce, when given, override `reduction` (with a deprecation warning)."""
     if size_average is None and reduce is None:
         return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='...' instead.",
-                  stacklevel=3)
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    result = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.",
+                  stacklevel=stacklevel)
+    return result
 
 
 def _check_reduction(reduction):

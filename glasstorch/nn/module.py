@@ -8,7 +8,7 @@ A Module keeps three ordered dictionaries, filled by plain attribute assignment:
 
 Everything else follows from walking them in order: `parameters()`, `state_dict()` with torch's
 key names ('fc1.weight', '0.bias', 'bn.running_mean'), `train()`/`eval()`, `to(dtype)`, `repr`.
-Calling a module runs its hooks around `forward`.
+Calling a module runs its hooks around `forward` (registered and called by nn/hooks.py).
 """
 import itertools
 from collections import OrderedDict, namedtuple
@@ -18,9 +18,8 @@ import numpy as np
 from .. import backend
 from ..autograd import grad_mode
 from ..autograd.engine import zero_grads
-from ..autograd.function import Function
-from ..ops import cat
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to
+from .hooks import add_hook, call_with_hooks
 from .parameter import Parameter, UninitializedParameter
 
 
@@ -33,25 +32,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the register_*_hook methods: `handle.remove()` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict):
-        self.hooks_dict = hooks_dict
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self):
-        self.hooks_dict.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def _typename(obj):
@@ -370,18 +350,9 @@ class Module:
     def to(self, *args, **kwargs):
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(tensor)`: floating parameters and buffers are cast
         in place (the Parameter objects stay the same); integer buffers keep their dtype."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, backend.device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
-                device = a
-            elif a is not None:
-                dtype = a
+        device, dtype, _non_blocking, copy, _memory_format = parse_to(*args, **kwargs)
+        if copy:
+            raise RuntimeError(".to() does not accept copy argument")
         if device is not None:
             device = backend.check_device(device)
             self._apply(lambda t: t.to(device))  # the same Parameter objects, their arrays moved
@@ -515,15 +486,15 @@ class Module:
     # ------------------------------------------------------------------ hooks and calling
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) runs before forward; returning a value replaces the positional args."""
-        return self._add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+        return add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """hook(module, args, output) runs after forward; returning a value replaces the output."""
-        return self._add_hook(self._forward_hooks, (hook, with_kwargs), prepend)
+        return add_hook(self._forward_hooks, (hook, with_kwargs), prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """hook(module, grad_output) runs when the output's gradient is known; may return a replacement."""
-        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+        return add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """hook(module, grad_input, grad_output) runs when the gradients w.r.t. the module's inputs are known.
@@ -532,46 +503,15 @@ class Module:
         grad); returning a tuple replaces it. Implemented with identity nodes placed on the inputs and
         outputs, whose tensor hooks see the gradients flowing through.
         """
-        return self._add_hook(self._backward_hooks, hook, prepend)
+        return add_hook(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
         return self.register_full_backward_hook(hook)
 
-    @staticmethod
-    def _add_hook(hooks, entry, prepend):
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = entry
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
-
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
-        return self._call_with_hooks(args, kwargs)
-
-    def _call_with_hooks(self, args, kwargs):
-        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
-            if with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        backward_hook = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            backward_hook = _BackwardHook(self)
-            args = backward_hook.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(self._forward_hooks.values()):
-            result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
-            if result is not None:
-                output = result
-        if backward_hook is not None:
-            output = backward_hook.wrap_outputs(output)
-        return output
+        return call_with_hooks(self, args, kwargs)
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self):
@@ -593,135 +533,3 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
-
-
-class _Identity(Function):
-    """y = x;  dL/dx = dL/dy  (a graph node whose gradient a module backward hook can watch)"""
-    needs_inputs = False
-
-    @staticmethod
-    def forward(ctx, x):
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-
-class _Pack(Function):
-    """y = concat(x_1.ravel(), x_2.ravel(), ...);  dL/dx_i = the matching slice of dL/dy, reshaped"""
-    needs_inputs = False
-
-    @staticmethod
-    def forward(ctx, *arrays):
-        ctx.shapes = [a.shape for a in arrays]
-        return ctx.xp.concatenate([a.ravel() for a in arrays])
-
-    @staticmethod
-    def backward(ctx, grad):
-        parts, start = [], 0
-        for shape in ctx.shapes:
-            size = int(np.prod(shape))
-            parts.append(grad[start:start + size].reshape(shape))
-            start += size
-        return tuple(parts)
-
-
-class _BackwardHook:
-    """Runs a module's full backward hooks by watching identity nodes placed on its inputs and outputs."""
-
-    def __init__(self, module):
-        self.module = module
-        self.n_inputs = 0
-        self.input_slots = []      # positions in args of the tensors that require grad
-        self.grad_inputs = {}
-        self.grad_outputs = None
-        self.pending_outputs = 0
-
-    def wrap_inputs(self, args):
-        self.n_inputs = len(args)
-        if not grad_mode.is_grad_enabled():
-            return args
-        self.input_slots = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        tensors = [args[i] for i in self.input_slots]
-        if not tensors:
-            return args
-        wrapped = list(args)
-        if len(tensors) == 1 or len({t.dtype for t in tensors}) > 1:
-            for i in self.input_slots:
-                wrapped[i] = _Identity.apply(args[i])
-                wrapped[i].register_hook(self._single_input_hook(i))
-            return tuple(wrapped)
-        # several inputs go through ONE node, which receives all their gradients at once: the hooks then see
-        # (and may replace) the whole grad_input together, as in torch
-        packed = _Pack.apply(*tensors)
-        bounds = np.cumsum([0] + [t.numel() for t in tensors])
-        for i, t, lo, hi in zip(self.input_slots, tensors, bounds[:-1], bounds[1:]):
-            wrapped[i] = packed[int(lo):int(hi)].reshape(t.shape)
-
-        def hook(grad):
-            parts = {i: grad[int(lo):int(hi)].reshape(t.shape)
-                     for i, t, lo, hi in zip(self.input_slots, tensors, bounds[:-1], bounds[1:])}
-            final = self._run_hooks(parts)
-            return cat([final[i].reshape(-1) for i in self.input_slots])
-        packed.register_hook(hook)
-        return tuple(wrapped)
-
-    def wrap_outputs(self, output):
-        if not grad_mode.is_grad_enabled():
-            return output
-        single = isinstance(output, Tensor)
-        outputs = [output] if single else list(output) if isinstance(output, tuple) else None
-        if outputs is None:
-            return output
-        self.grad_outputs = [None] * len(outputs)
-        self.pending_outputs = sum(1 for o in outputs if isinstance(o, Tensor) and o.requires_grad)
-        for i, o in enumerate(outputs):
-            if isinstance(o, Tensor) and o.requires_grad:
-                outputs[i] = _Identity.apply(o)
-                outputs[i].register_hook(self._output_hook(i))
-        return outputs[0] if single else tuple(outputs)
-
-    def _output_hook(self, index):
-        def hook(grad):
-            self.grad_outputs[index] = grad
-            self.pending_outputs -= 1
-            if self.pending_outputs:
-                return None
-            grad_outputs = tuple(self.grad_outputs)
-            for pre_hook in list(self.module._backward_pre_hooks.values()):
-                result = pre_hook(self.module, grad_outputs)
-                if result is not None:
-                    grad_outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
-            self.grad_outputs = list(grad_outputs)
-            if not self.input_slots:  # nothing upstream needs a gradient: torch calls the hook now with Nones
-                grad_input = (None,) * self.n_inputs
-                for user_hook in list(self.module._backward_hooks.values()):
-                    result = user_hook(self.module, grad_input, grad_outputs)
-                    if result is not None and any(r is not None for r in result):
-                        raise RuntimeError("Backward hook for Modules where no input requires gradient should "
-                                           "always return None or None for all gradients.")
-            return grad_outputs[index]
-        return hook
-
-    def _single_input_hook(self, index):
-        def hook(grad):
-            self.grad_inputs[index] = grad
-            if len(self.grad_inputs) < len(self.input_slots):  # mixed dtypes: wait for the last input
-                return None
-            grads, self.grad_inputs = self.grad_inputs, {}
-            return self._run_hooks(grads)[index]
-        return hook
-
-    def _run_hooks(self, grads):
-        """Call the module's backward hooks with grad_input (one entry per positional arg); return the final grads."""
-        grad_input = tuple(grads.get(i) for i in range(self.n_inputs))
-        grad_outputs = tuple(self.grad_outputs) if self.grad_outputs is not None else ()
-        for user_hook in list(self.module._backward_hooks.values()):
-            result = user_hook(self.module, grad_input, grad_outputs)
-            if result is not None:
-                if len(result) != len(grad_input):
-                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(result)}, "
-                                       f"but expected {len(grad_input)}")
-                grad_input = tuple(result)
-        return {i: grad_input[i] for i in grads}

@@ -1,10 +1,10 @@
 """Optimizer: the base class every algorithm extends (param_groups, per-parameter state, state_dict).
 
 An algorithm subclass writes `_init_state(p, group)` (its buffers) and `_update(param, grad, state,
-group, xp)`: the math for one parameter, changing the array `param` in place with NumPy ufuncs
-(`out=`, `+=`), the way torch's optimizers change `p` in place under `no_grad`. The small array
-helpers at the bottom (`lerp_`, `addcmul_`, `addcdiv_`) round exactly like torch's kernels, so K
-steps side by side stay equal.
+group, xp)`: the math for one parameter, changing the array `param` in place with the ufuncs of
+`xp` (NumPy, or CuPy for a GPU parameter; `out=`, `+=`), the way torch's optimizers change `p` in
+place under `no_grad`. The small array helpers at the bottom (`lerp_`, `addcmul_`, `addcdiv_`) round
+exactly like torch's kernels, so K steps side by side stay equal.
 
 Why raw arrays: an update is pure arithmetic, no graph is needed, and writing into the existing
 buffers avoids the temporaries a Tensor expression would allocate (this is the hot path of training).
@@ -13,7 +13,7 @@ float keeps a float32 array float32, while a NumPy float64 scalar would silently
 """
 import copy
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from itertools import chain
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd import grad_mode
 from ..autograd.engine import zero_grads
-from ..tensor import Tensor
+from ..tensor import RemovableHandle, Tensor
 
 
 class _RequiredParameter:
@@ -41,14 +41,6 @@ def _typename(obj):
     return type(obj).__qualname__ if module == "builtins" else f"{module}.{type(obj).__qualname__}"
 
 
-class _StepHookHandle:
-    def __init__(self, hooks, key):
-        self._hooks, self._key = hooks, key
-
-    def remove(self):
-        self._hooks.pop(self._key, None)
-
-
 class Optimizer:
     """Base class for all optimizers.
 
@@ -64,9 +56,8 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = defaults
-        self._step_pre_hooks = {}
-        self._step_post_hooks = {}
-        self._hook_count = 0
+        self._step_pre_hooks = OrderedDict()
+        self._step_post_hooks = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {_typename(params)}")
@@ -87,7 +78,6 @@ class Optimizer:
         self.__dict__.update(state)
         self.__dict__.setdefault("_step_pre_hooks", {})
         self.__dict__.setdefault("_step_post_hooks", {})
-        self.__dict__.setdefault("_hook_count", 0)
 
     def __repr__(self):
         text = self.__class__.__name__ + " ("
@@ -190,20 +180,16 @@ class Optimizer:
     def _update(self, param, grad, state, group, xp):
         """One parameter's update, in place on the array `param`; `grad` is already negated when maximizing.
 
-        `group` holds the param group's options as Python numbers; `xp` is the array module (NumPy)."""
+        `group` holds the param group's options as Python numbers; `xp` is its array module (NumPy, or CuPy on the GPU)."""
         raise NotImplementedError
 
     def register_step_pre_hook(self, hook):
         """`hook(optimizer, args, kwargs)` runs before each step; returns a handle with `.remove()`."""
-        self._hook_count += 1
-        self._step_pre_hooks[self._hook_count] = hook
-        return _StepHookHandle(self._step_pre_hooks, self._hook_count)
+        return RemovableHandle(self._step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """`hook(optimizer, args, kwargs)` runs after each step; returns a handle with `.remove()`."""
-        self._hook_count += 1
-        self._step_post_hooks[self._hook_count] = hook
-        return _StepHookHandle(self._step_post_hooks, self._hook_count)
+        return RemovableHandle(self._step_post_hooks, hook)
 
     # ------------------------------------------------------------------ saving and loading
     def state_dict(self):

@@ -1,2 +1,2 @@
 """glasstorch.utils"""
-from . import data  # noqa: F401
+from . import data, hooks  # noqa: F401

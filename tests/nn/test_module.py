@@ -483,4 +483,15 @@ def test_lazy_linear_loaded_from_state_dict():
     x = np.ones((1, 3), np.float32)
     y = lazy(glasstorch.tensor(x))
     assert type(lazy) is nn.Linear and lazy.in_features == 3
-    np.testing.assert_allclose(y.detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(y.detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_to_signatures_match_torch():
+    for lib, L in ((nn, glasstorch), (torch.nn, torch)):
+        m = lib.Linear(2, 2)
+        assert m.to(L.zeros(1, dtype=L.float64)) is m and m.weight.dtype == L.float64
+        assert m.to("cpu", L.float32, non_blocking=True).weight.dtype == L.float32
+        with pytest.raises(RuntimeError, match="does not accept copy"):
+            m.to(L.float64, copy=True)
+        with pytest.raises(TypeError):
+            m.to(foo=1)

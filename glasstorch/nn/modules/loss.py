@@ -1,30 +1,13 @@
 """Loss layers: each stores its options and calls the nn.functional form. reduction is 'mean' (default),
 'sum' or 'none' (one loss per element/sample). Class weights are registered as buffers, as in torch."""
-import warnings
-
 from .. import functional as F
 from ..module import Module
-
-
-def _legacy_reduction(size_average, reduce):
-    """torch's deprecated size_average/reduce flags mapped to a reduction string."""
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='{}' instead.".format(
-        "mean" if (size_average is None or size_average) and (reduce is None or reduce) else
-        "sum" if reduce is None or reduce else "none"))
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if size_average and reduce:
-        return "mean"
-    return "sum" if reduce else "none"
 
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        if size_average is not None or reduce is not None:
-            self.reduction = _legacy_reduction(size_average, reduce)
-        else:
-            self.reduction = reduction
+        self.reduction = F._reduction(size_average, reduce, reduction, stacklevel=4)
 
 
 class _WeightedLoss(_Loss):

@@ -3,23 +3,17 @@
     for images, labels in DataLoader(dataset, batch_size=64, shuffle=True):
         ...
 
-`num_workers > 0` runs the same fetch in worker processes (see worker.py).
+`num_workers > 0` runs the same fetch in worker processes (see worker.py). Imports point one way:
+dataloader -> worker -> fetch (what both loaders share).
 """
 import numbers
 import warnings
 
-from ... import backend
-
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .fetch import fetch_map_batch, fetch_stream_batch
+from .fetch import draw_base_seed, fetch_map_batch, fetch_stream_batch
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
-
-
-def draw_base_seed(generator):
-    """The seed of an epoch's workers (worker i uses base + i), drawn at the start of every epoch, with or
-    without workers, so that the shuffle order does not depend on num_workers (as in torch)."""
-    return int(backend.rng(generator).integers(0, 2 ** 62))
+from .worker import MultiProcessIterator, fork_available
 
 
 class DataLoader:
@@ -36,7 +30,7 @@ class DataLoader:
             with `base_seed + worker_id` (glasstorch, NumPy and `random`).
         collate_fn: list of samples -> batch (default `default_collate`).
         pin_memory, timeout, prefetch_factor, persistent_workers: accepted like torch's (memory is not pinned:
-            glasstorch runs on the CPU; workers are started afresh each epoch).
+            batches are host arrays until `.to(device)`; workers are started afresh each epoch).
         drop_last (bool): drop the last, incomplete batch.
         worker_init_fn: called as `worker_init_fn(worker_id)` in each worker after seeding.
         generator (glasstorch.Generator): the source of the shuffle order and of the workers' base seed.
@@ -113,7 +107,6 @@ class DataLoader:
 
     def __iter__(self):
         if self.num_workers > 0:
-            from .worker import MultiProcessIterator, fork_available
             if fork_available():
                 return MultiProcessIterator(self)
             warnings.warn("worker processes need the 'fork' start method, which this platform lacks; "

@@ -1,7 +1,15 @@
-"""One request -> one batch: the step shared by the single-process loader and its worker processes."""
+"""What the single-process loader and its worker processes share: one request -> one batch, and each
+epoch's seed (dataloader.py and worker.py both import this module; neither imports the other back)."""
 import itertools
 
+from ... import backend
 from .collate import default_collate
+
+
+def draw_base_seed(generator):
+    """The seed of an epoch's workers (worker i uses base + i), drawn at the start of every epoch, with or
+    without workers, so that the shuffle order does not depend on num_workers (as in torch)."""
+    return int(backend.rng(generator).integers(0, 2 ** 62))
 
 
 def fetch_map_batch(dataset, index, auto_collation, collate_fn):

@@ -18,9 +18,8 @@ import numpy as np
 
 from ... import backend
 from ...tensor import Tensor
-from .dataloader import draw_base_seed
 from .dataset import IterableDataset
-from .fetch import fetch_map_batch, fetch_stream_batch
+from .fetch import draw_base_seed, fetch_map_batch, fetch_stream_batch
 
 _POLL_SECONDS = 1.0
 
