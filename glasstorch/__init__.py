@@ -8,8 +8,8 @@ utils.data -> vision, datasets, metrics -> train, serialization -> viz -> experi
 from . import autograd, backend, cuda, ops
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled
 from ._tensor_str import set_printoptions
-from .backend import (Generator, bool_ as bool, default_generator, device, dtype, float16, float32, float64,
-                      get_default_dtype, int8, int16, int32, int64, manual_seed, set_default_dtype, uint8)
+from .backend import (Generator, bool_ as bool, default_generator, device, dtype, finfo, float16, float32, float64,
+                      get_default_dtype, iinfo, int8, int16, int32, int64, manual_seed, set_default_dtype, uint8)
 from .ops import (abs, add, addbmm, addmm, addmv, all, allclose, amax, amin, aminmax, any, argmax, argmin, argsort,
                   atleast_1d, atleast_2d, baddbmm, bincount, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, broadcast_shapes,
                   broadcast_tensors, broadcast_to, cat, ceil, chunk, clamp, clip, clone, concat, concatenate, cos,
