@@ -22,6 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from . import workloads as W
+from .hotspots import profile_workload
+from .layers import layer_table, layer_times
+from .memory import MALLOC_ENV
+from .timing import CLOCKS, copy_weights, limit_threads, restore_threads, time_alternating  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "benchmarks" / "results"
@@ -34,65 +38,10 @@ MEMORY_TARGETS = {"cnn": 2.0}
 #: (max - min) / median of the window rates above which a run is flagged as disturbed
 DISTURBED_SPREAD = 0.25
 
-_thread_limits = []  # (threadpoolctl limiter, [(torch, its previous thread count)]) per call, to undo
-
-
-def limit_threads(n, *frameworks):
-    """Cap NumPy's BLAS (threadpoolctl) and torch (set_num_threads) at `n` threads; None leaves them."""
-    if n is None:
-        return
-    from threadpoolctl import threadpool_limits
-    torches = [(fw, fw.get_num_threads()) for fw in frameworks if fw.__name__ == "torch"]
-    _thread_limits.append((threadpool_limits(limits=n, user_api="blas"), torches))
-    for fw, _ in torches:
-        fw.set_num_threads(n)
-
-
-def restore_threads():
-    """Undo every limit_threads (for callers that go on in the same process, like the tests)."""
-    while _thread_limits:
-        limiter, torches = _thread_limits.pop()
-        limiter.restore_original_limits()
-        for fw, count in torches:
-            fw.set_num_threads(count)
-
-
 def blas_info():
     from threadpoolctl import threadpool_info
     return [{k: p.get(k) for k in ("internal_api", "version", "num_threads", "architecture", "filepath")}
             for p in threadpool_info()]
-
-
-# ---------------------------------------------------------------- timing
-#: --clock wall: elapsed time (what a user waits). --clock cpu: this process's CPU time, all threads
-#: (with --threads 1 it stays close to a quiet machine's figure while other processes take the cores)
-CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
-
-
-def _calibrate(fn, warmup_s, window_s, clock):
-    """Warm `fn` up (at least 2 calls after a first one) and return how many calls fill one window."""
-    fn()  # first call: lazy state (Adam's moments), allocator warm-up
-    calls, start = 0, clock()
-    while True:
-        fn()
-        calls += 1
-        elapsed = clock() - start
-        if calls >= 2 and elapsed >= warmup_s:
-            return max(1, round(window_s / max(elapsed / calls, 1e-9)))
-
-
-def time_alternating(calls, windows, window_s, warmup_s, clock=time.perf_counter):
-    """{engine: fn} -> {engine: [seconds per call, one per window]}, windows run A B A B ..."""
-    iterations = {name: _calibrate(fn, warmup_s, window_s, clock) for name, fn in calls.items()}
-    seconds = {name: [] for name in calls}
-    for _ in range(windows):
-        for name, fn in calls.items():
-            n = iterations[name]
-            start = clock()
-            for _ in range(n):
-                fn()
-            seconds[name].append(max(clock() - start, 1e-9) / n)
-    return seconds
 
 
 def summarise(seconds, samples_per_call, flops_per_call):
@@ -111,16 +60,6 @@ def summarise(seconds, samples_per_call, flops_per_call):
 
 
 # ---------------------------------------------------------------- checks that both engines compute the same thing
-def copy_weights(src_model, dst_fw, dst_model):
-    """Copy torch's parameters into the glasstorch model, in `parameters()` order."""
-    src, dst = list(src_model.parameters()), list(dst_model.parameters())
-    if [tuple(p.shape) for p in src] != [tuple(p.shape) for p in dst]:
-        raise ValueError("the two models' parameters differ in shape or order")
-    with dst_fw.no_grad():
-        for s, d in zip(src, dst):
-            d.copy_(dst_fw.from_numpy(s.detach().cpu().numpy().copy()).to(d.device))
-
-
 def agreement(instances):
     """Max |glasstorch - torch| of the eval-mode outputs, after giving glasstorch torch's weights."""
     glass, torch = instances["glasstorch"], instances["torch"]
@@ -189,7 +128,6 @@ def peak_memory(engine, workload_name, batch, args):
     """Run benchmarks.memory in a fresh process (see its docstring for the method)."""
     cmd = [sys.executable, "-m", "benchmarks.memory", engine, workload_name, "--batch", str(batch),
            "--threads", str(args.threads), "--steps", "1" if args.quick else "3"]
-    from .memory import MALLOC_ENV
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, **MALLOC_ENV, PYTHONPATH=path)
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
@@ -396,11 +334,9 @@ def main(argv=None):
         args.threads = engines["glasstorch"].get_num_threads()
     limit_threads(args.threads, *engines.values())
     if args.profile:
-        from .hotspots import profile_workload
         print(profile_workload(engines["glasstorch"], W.WORKLOADS[args.profile], args))
         return None
     if args.layers:
-        from .layers import layer_table, layer_times
         print(layer_table(args.layers, layer_times(engines, W.WORKLOADS[args.layers], args)))
         return None
     results = {"meta": meta(args, engines), "workloads": {}}

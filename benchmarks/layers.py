@@ -12,7 +12,7 @@ engines as in the main table; times are medians, in ms.
 import numpy as np
 
 from . import workloads as W
-from .harness import copy_weights, time_alternating
+from .timing import copy_weights, time_alternating
 
 
 def layer_sequence(fw, model):

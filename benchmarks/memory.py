@@ -18,6 +18,9 @@ import importlib
 import json
 import resource
 
+from .timing import limit_threads
+from .workloads import WORKLOADS, build
+
 #: the environment the parent gives this process (see the docstring)
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
 
@@ -40,8 +43,6 @@ def _reset_peak():
 
 
 def measure(engine, workload_name, batch=None, threads=None, steps=3):
-    from .workloads import WORKLOADS, build
-    from .harness import limit_threads
     fw = importlib.import_module(engine)
     limit_threads(threads, fw)
     workload = WORKLOADS[workload_name]

@@ -17,16 +17,20 @@ writes two plain formats instead, and never calls `pickle.load`:
 Files are written atomically: to a temporary file in the same directory, then `os.replace`d over the
 target, so a crash midway leaves the previous file intact.
 """
+import glob
 import json
 import os
 import pickle
-import tempfile
+import socket
+import struct
 import zipfile
+import zlib
 from collections import OrderedDict
 
 import numpy as np
 
 from . import backend
+from .errors import FileFormatError
 from .tensor import Size, Tensor
 
 FORMAT = "glasstorch.save/1"
@@ -36,36 +40,99 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _NPY_MAGIC = b"\x93NUMPY"
 
 
-class UnsafeLoadError(pickle.UnpicklingError):
+class UnsafeLoadError(FileFormatError, pickle.UnpicklingError):
     """The file is (or may be) a pickle, which glasstorch never loads because unpickling can run code."""
 
 
 # ----------------------------------------------------------------------------- atomic writes
+_HOST = socket.gethostname().replace(".", "-")
+
+
 def atomic_write(path, write):
     """Call `write(file)` on a temporary file next to `path`, then rename it onto `path`.
 
-    The rename (`os.replace`) is atomic: readers see the old file or the new one, never half of one.
+    The rename (`os.replace`) is atomic: readers see the old file or the new one, never half of one, and
+    fsyncing the file and then its directory makes the new name survive a power cut. The temporary file is
+    `.NAME.HOST.PID.N.tmp`: a writer killed midway (SIGKILL, OOM, power loss) leaves it behind, and the next
+    write to the same target removes it once that PID is gone. A failed write (disk full, file size limit)
+    leaves the previous file as it was, removes the temporary, and raises an OSError naming `path`.
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    remove_stale_temps(path)
+    tmp = _temp_name(path)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it open()'s usual mode
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # open()'s usual mode, after umask
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+        _fsync_directory(directory)
+    except BaseException as error:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(error, OSError) and not isinstance(error, FileFormatError) and path not in str(error):
+            raise OSError(error.errno, f"could not write {path}: {error.strerror or error} "
+                                       "(the previous file, if any, is unchanged)", path) from error
         raise
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _temp_name(path):
+    head, name = os.path.split(os.path.abspath(path))
+    for n in range(1000):
+        candidate = os.path.join(head, f".{name}.{_HOST}.{os.getpid()}.{n}.tmp")
+        if not os.path.exists(candidate):
+            return candidate
+    raise FileExistsError(f"too many temporary files for {path}")
+
+
+def _fsync_directory(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # some systems can't open a directory; the rename itself has happened
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def stale_temps(directory):
+    """The temporary files under `directory` left by writers on this host that no longer run."""
+    found = []
+    for tmp in glob.glob(os.path.join(glob.escape(os.fspath(directory)), "**", ".*.tmp"), recursive=True):
+        parts = os.path.basename(tmp).rsplit(".", 4)  # ['.NAME', HOST, PID, N, 'tmp']
+        if len(parts) == 5 and parts[1] == _HOST and parts[2].isdigit() and not _alive(int(parts[2])):
+            found.append(tmp)
+    return sorted(found)
+
+
+def remove_stale_temps(path):
+    """Remove the temporaries of `path` whose writer is gone (a killed save leaves one of the file's size)."""
+    head, name = os.path.split(os.path.abspath(path))
+    pattern = os.path.join(glob.escape(head), glob.escape(f".{name}.{_HOST}.") + "*.tmp")
+    for tmp in glob.glob(pattern):
+        pid = os.path.basename(tmp)[len(name) + len(_HOST) + 3:].split(".")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_to(f, write):
@@ -273,6 +340,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         return _load_npz(f, name, map_location)
     if head.startswith(_NPY_MAGIC):
         return _place(Tensor._make(_np_load(f, name)), map_location)
+    if len(head) == 0:
+        raise FileFormatError(f"{name} is empty (a write that never finished?)")
     if _looks_like_safetensors(head):
         return {k: _place(v, map_location) for k, v in load_safetensors(f).items()}
     if head[:1] == b"\x80":
@@ -286,38 +355,106 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 
 
 def _np_load(f, name):
+    """A single .npy file, its header checked against the bytes that follow before anything is allocated."""
+    if hasattr(f, "read"):
+        return _read_npy(f, name, "array", _remaining(f))
+    with open(f, "rb") as handle:
+        return _read_npy(handle, name, "array", os.fstat(handle.fileno()).st_size)
+
+
+def _remaining(f):
     try:
-        return np.load(f, allow_pickle=False)
-    except ValueError as e:
-        if "allow_pickle" in str(e):
-            raise UnsafeLoadError(f"{name} holds pickled Python objects, which glasstorch never loads") from None
-        raise
+        pos = f.tell()
+        end = f.seek(0, os.SEEK_END)
+        f.seek(pos)
+        return end - pos
+    except (OSError, AttributeError):
+        return None
+
+
+def _read_npy(stream, name, entry, size):
+    """Parse an .npy header from `stream`, check it, then read exactly the data it declares."""
+    where = f"{name}: entry {entry!r}" if entry != "array" else f"{name}"
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(stream)
+        header_end = stream.tell() if hasattr(stream, "tell") else None
+    except (ValueError, EOFError, OSError) as e:
+        raise FileFormatError(f"{where}: not a valid .npy array header ({e}): the file is corrupt") from None
+    if dtype.hasobject:
+        raise UnsafeLoadError(f"{where} holds pickled Python objects, which glasstorch never loads")
+    count = int(np.prod(shape, dtype=object))
+    nbytes = count * dtype.itemsize
+    if size is not None and header_end is not None and nbytes != size - header_end:
+        raise FileFormatError(
+            f"{where}: inconsistent sizes: its header declares shape {shape} of {dtype} ({nbytes:,} bytes) but "
+            f"{size - header_end:,} bytes follow: the file is {'truncated' if nbytes > size - header_end else 'corrupt'}")
+    array = np.empty(count, dtype=dtype)  # allocated only now that the sizes agree with the file
+    view, filled = memoryview(array).cast("B"), 0
+    while filled < nbytes:
+        got = stream.readinto(view[filled:])
+        if not got:
+            raise FileFormatError(f"{where}: truncated: {filled:,} of the {nbytes:,} bytes its header declares")
+        filled += got
+    return array.reshape(shape, order="F" if fortran else "C")
 
 
 def _load_npz(f, name, map_location):
-    start = f.tell() if hasattr(f, "tell") else 0
-    with zipfile.ZipFile(f) as z:
-        names = z.namelist()
-    if any(n.endswith(".pkl") for n in names):
-        raise UnsafeLoadError(
-            f"{name} was written by torch.save, whose zip holds a pickle (data.pkl). glasstorch never unpickles. "
-            "In PyTorch, re-save the state_dict as safetensors: "
-            "glasstorch.interop.save_safetensors(torch_model.state_dict(), 'model.safetensors'), then load that.")
-    if hasattr(f, "seek"):
-        f.seek(start)
-    with _np_load(f, name) as npz:
-        try:
-            arrays = {key: npz[key] for key in npz.files}
-        except ValueError as e:
-            if "allow_pickle" in str(e):
-                raise UnsafeLoadError(f"{name} holds pickled Python objects, which glasstorch never loads") from None
-            raise
+    try:
+        arrays = _read_npz(f, name)
+    except FileFormatError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, NotImplementedError,
+            RuntimeError, struct.error) as e:  # what zipfile raises on a damaged archive
+        raise FileFormatError(f"{name}: truncated or corrupt ({e}): it is not a complete glasstorch/.npz "
+                              "zip archive; load an earlier copy or save it again") from None
     if _META not in arrays:  # a plain np.savez file: its arrays as tensors
         return {key: _place(Tensor._make(a), map_location) for key, a in arrays.items()}
-    meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{name}: unsupported glasstorch file format {meta.get('format')!r} (expected {FORMAT})")
-    return _Decoder(arrays, map_location).decode(meta["object"])
+    try:
+        meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FileFormatError(f"{name}: entry {_META!r} is corrupt ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise FileFormatError(f"{name}: unsupported glasstorch file format {found!r} (expected {FORMAT})")
+    try:
+        return _Decoder(arrays, map_location).decode(meta["object"])
+    except (KeyError, ValueError, TypeError, AttributeError) as e:
+        raise FileFormatError(f"{name}: entry {_META!r} describes an object the file does not hold ({e!r}): "
+                              "the file is corrupt") from None
+
+
+def _read_npz(f, name):
+    """{entry: array} of an .npz zip; every size is checked against the archive before it is allocated."""
+    total = _remaining(f) if hasattr(f, "read") else os.path.getsize(f)
+    with zipfile.ZipFile(f) as z:
+        infos = z.infolist()
+        if any(i.filename.endswith(".pkl") for i in infos):
+            raise UnsafeLoadError(
+                f"{name} was written by torch.save, whose zip holds a pickle (data.pkl). glasstorch never "
+                "unpickles. In PyTorch, re-save the state_dict as safetensors: glasstorch.interop."
+                "save_safetensors(torch_model.state_dict(), 'model.safetensors'), then load that.")
+        arrays = {}
+        for info in infos:
+            entry = info.filename
+            if total is not None and info.compress_size > total:
+                raise FileFormatError(f"{name}: entry {entry!r} claims {info.compress_size:,} bytes, more than the "
+                                      f"whole file ({total:,}): the file is truncated or corrupt")
+            if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > 1032 * max(info.compress_size, 1):
+                raise FileFormatError(f"{name}: entry {entry!r} claims to inflate to {info.file_size:,} bytes, "
+                                      "more than deflate can produce: the file is corrupt")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise FileFormatError(f"{name}: entry {entry!r} uses zip compression method {info.compress_type}, "
+                                      "which glasstorch files never use: the file is corrupt")
+            key = entry[:-4] if entry.endswith(".npy") else entry
+            try:
+                with z.open(info) as stream:
+                    arrays[key] = _read_npy(stream, name, entry, info.file_size)
+                    stream.read(1)  # reach the end, so zipfile checks the CRC
+            except zipfile.BadZipFile as e:
+                raise FileFormatError(f"{name}: entry {entry!r} is corrupt ({e})") from None
+    return arrays
 
 
 # ----------------------------------------------------------------------------- safetensors
@@ -367,45 +504,105 @@ def save_safetensors(tensors, f, metadata=None):
 
 def load_safetensors(f, with_metadata=False):
     """Read a safetensors file into {name: glasstorch Tensor} (bfloat16 becomes float32, since NumPy has no
-    bfloat16; unsigned 16/32/64-bit integers become int64). With `with_metadata`, also return `__metadata__`."""
+    bfloat16; unsigned 16/32/64-bit integers become int64). With `with_metadata`, also return `__metadata__`.
+
+    The header is validated as the format's reference implementation does before any tensor is made:
+    known dtypes, non-negative integer shapes, unique names, offsets in order that tile the data buffer
+    exactly (no gaps, no overlaps, nothing left over) and byte lengths equal to shape x dtype size.
+    """
+    name = getattr(f, "name", "<file>") if hasattr(f, "read") else os.fspath(f)
     if hasattr(f, "read"):
-        raw = f.read()
+        buffer = bytearray(f.read())
     else:
         with open(f, "rb") as handle:
-            raw = handle.read()
-    buffer = bytearray(raw)  # writable memory, so the tensors are too
-    if len(buffer) < 8:
-        raise ValueError("not a safetensors file: shorter than its 8-byte header length")
-    n = int.from_bytes(buffer[:8], "little")
-    if not 0 < n <= len(buffer) - 8 or n > _MAX_HEADER:
-        raise ValueError(f"not a safetensors file: header length {n} does not fit the file ({len(buffer)} bytes)")
-    try:
-        header = json.loads(bytes(buffer[8:8 + n]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"not a safetensors file: header is not JSON ({e})") from None
-    metadata = header.pop("__metadata__", None) or {}
-    data = memoryview(buffer)[8 + n:]
-    out = {}
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        shape = tuple(int(s) for s in info["shape"])
-        if not 0 <= begin <= end <= len(data):
-            raise ValueError(f"safetensors entry {name!r}: offsets {begin}..{end} outside the data")
-        out[name] = Tensor._make(_decode_st_array(data[begin:end], info["dtype"], shape, name))
+            buffer = bytearray(os.fstat(handle.fileno()).st_size)  # writable memory, so the tensors are too
+            if handle.readinto(buffer) != len(buffer):
+                raise FileFormatError(f"{name}: changed size while being read")
+    header, metadata = _safetensors_header(buffer, name)
+    data = memoryview(buffer)[8 + int.from_bytes(buffer[:8], "little"):]
+    out = {key: Tensor._make(_decode_st_array(data[begin:end], dtype, shape, key))
+           for key, (dtype, shape, begin, end) in header.items()}
     return (out, metadata) if with_metadata else out
 
 
+def _st_error(name, what):
+    return FileFormatError(f"{name}: invalid safetensors file: {what}")
+
+
+def _safetensors_header(buffer, name):
+    """{tensor name: (dtype, shape, begin, end)} and the metadata, after every check of the format."""
+    if len(buffer) < 8:
+        raise _st_error(name, f"{len(buffer)} bytes, shorter than the 8-byte header length (truncated)")
+    n = int.from_bytes(buffer[:8], "little")
+    if n > _MAX_HEADER:
+        raise _st_error(name, f"header length {n:,} is over the {_MAX_HEADER:,}-byte limit")
+    if not 0 < n <= len(buffer) - 8:
+        raise _st_error(name, f"header length {n:,} does not fit the file ({len(buffer):,} bytes): truncated")
+
+    def unique(pairs):
+        keys = [k for k, _ in pairs]
+        duplicated = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicated:
+            raise _st_error(name, f"tensor name(s) {duplicated} appear twice in the header")
+        return dict(pairs)
+
+    try:
+        header = json.loads(bytes(buffer[8:8 + n]).decode("utf-8"), object_pairs_hook=unique)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _st_error(name, f"the header is not JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise _st_error(name, f"the header is a JSON {type(header).__name__}, not an object")
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise _st_error(name, "__metadata__ must map strings to strings")
+    size = len(buffer) - 8 - n
+    entries = {}
+    for key, info in header.items():
+        where = f"entry {key!r}"
+        if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
+            missing = sorted({"dtype", "shape", "data_offsets"} - (info.keys() if isinstance(info, dict) else set()))
+            raise _st_error(name, f"{where} lacks {', '.join(missing) or 'dtype, shape and data_offsets'}")
+        dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if dtype not in _ST_ITEMSIZE:
+            raise _st_error(name, f"{where} has unknown dtype {dtype!r} (known: {', '.join(_ST_ITEMSIZE)})")
+        if not isinstance(shape, list) or not all(_is_index(d) for d in shape):
+            raise _st_error(name, f"{where} has shape {shape!r}; a shape is a list of non-negative integers")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_index(o) for o in offsets)
+                and offsets[0] <= offsets[1]):
+            raise _st_error(name, f"{where} has data_offsets {offsets!r}; they are [begin, end], integers, "
+                                  "begin <= end")
+        nbytes = int(np.prod(shape, dtype=object)) * _ST_ITEMSIZE[dtype]
+        if offsets[1] - offsets[0] != nbytes:
+            raise _st_error(name, f"{where}: shape {shape} of {dtype} is {nbytes:,} bytes but its data_offsets "
+                                  f"{offsets} span {offsets[1] - offsets[0]:,}")
+        entries[key] = (dtype, tuple(shape), offsets[0], offsets[1])
+    position = 0
+    for key, (_dtype, _shape, begin, end) in sorted(entries.items(), key=lambda kv: (kv[1][2], kv[1][3])):
+        if begin != position:
+            what = "overlaps the one before it" if begin < position else f"leaves a gap at byte {position:,}"
+            raise _st_error(name, f"entry {key!r} at data_offsets [{begin}, {end}] {what}: the offsets must tile "
+                                  "the data buffer exactly")
+        position = end
+    if position != size:
+        raise _st_error(name, f"the tensors' data_offsets cover {position:,} bytes of a {size:,}-byte data buffer "
+                              f"({'truncated' if position > size else 'bytes left over'})")
+    return entries, metadata
+
+
+def _is_index(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+_ST_ITEMSIZE = {**{k: np.dtype(v).itemsize for k, v in _ST_TO_NUMPY.items()}, "BF16": 2}
+
+
 def _decode_st_array(raw, dtype, shape, name):
-    count = int(np.prod(shape, dtype=np.int64))
+    """The array of one validated entry (sizes already agree)."""
     if dtype == "BF16":  # the top 16 bits of a float32
         bits = np.frombuffer(raw, dtype="<u2")
         a = (bits.astype(np.uint32) << 16).view(np.float32)
-    elif dtype in _ST_TO_NUMPY:
+    else:
         a = np.frombuffer(raw, dtype=np.dtype(_ST_TO_NUMPY[dtype]).newbyteorder("<"))
         if a.dtype.kind == "u" and a.dtype.itemsize > 1:
             a = a.astype(np.int64)
-    else:
-        raise TypeError(f"safetensors entry {name!r}: dtype {dtype} is not supported by glasstorch")
-    if a.size != count:
-        raise ValueError(f"safetensors entry {name!r}: {a.size} elements stored for shape {list(shape)}")
     return a.reshape(shape).astype(a.dtype.newbyteorder("="), copy=False)

@@ -39,6 +39,174 @@ BEST_MODEL = "best_model.pt"
 CHECKPOINT_FORMAT = "glasstorch.train/1"
 
 
+# ----------------------------------------------------------------------------- fit
+def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, device="cpu", scheduler=None,
+        metrics=("accuracy",), early_stopping=None, checkpoint_dir=None, resume=False, seed=None, progress=True,
+        grad_clip=None, on_nonfinite="stop"):
+    """Train `model` for `epochs` epochs; return the `History`.
+
+    Args:
+        model: an nn.Module. loss_fn: loss(output, target) -> scalar tensor. optimizer: over model's parameters.
+        train_loader, val_loader: iterables of (x, y) batches (DataLoaders); validation runs after each epoch.
+        device: where to train ('cpu').
+        scheduler: an lr scheduler, stepped after each epoch (ReduceLROnPlateau with the monitored loss;
+            OneCycleLR and CyclicLR after each batch, as they are meant to be).
+        metrics: names ('accuracy', 'precision', 'recall', 'f1': macro averages over classes), functions
+            f(y_true, y_pred_classes) -> float, or a {name: function} dict. () for regression.
+        early_stopping: EarlyStopping(patience, monitor, mode), or just a patience (monitors val_loss).
+        checkpoint_dir: the run directory: `checkpoint.pt` after every epoch (model, optimizer, scheduler,
+            epoch, RNG states, history; written atomically), `history.json`, `history.csv`, and
+            `best_model.pt` when early stopping sees an improvement.
+        resume: continue from `checkpoint_dir`'s checkpoint (the result is bit-identical to an
+            uninterrupted run with the same seed).
+        seed: seeds glasstorch's default generator first (weights made before fit are not affected).
+        progress: a progress bar per epoch and a one-line summary; False is quiet.
+        grad_clip: clip the gradients' total L2 norm to this value before each step.
+        on_nonfinite: what a NaN/Inf loss does. "stop" (default): training ends there, the message (epoch,
+            batch, likely causes) is printed and kept in `history.diverged`, and the last good checkpoint
+            stays as it was; "skip": that batch is not stepped on, and the epoch goes on
+            (`history.skipped_batches` counts them); "raise": TrainingDivergedError.
+
+    Raises:
+        TrainingDivergedError: with on_nonfinite="raise", the loss became NaN/Inf (the error names the
+            epoch and step).
+    """
+    if on_nonfinite not in ("stop", "skip", "raise"):
+        raise ValueError(f"on_nonfinite must be 'stop', 'skip' or 'raise', got {on_nonfinite!r}")
+    if seed is not None:
+        backend.manual_seed(seed)
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs the checkpoint_dir of the run to continue")
+    stopper = _early_stopping(early_stopping)
+    metric_fns = _metric_functions(metrics)
+    batch_scheduler = isinstance(scheduler, (OneCycleLR, CyclicLR))
+    model.to(device)
+    history, start = History(), 0
+    if checkpoint_dir is not None:
+        os.makedirs(checkpoint_dir, exist_ok=True)
+        if resume:
+            restored = _resume(checkpoint_dir, model, optimizer, scheduler, train_loader, stopper)
+            if restored is not None:
+                start, history = restored
+                if progress:
+                    print(f"Resuming from {os.path.join(checkpoint_dir, CHECKPOINT)} after epoch {start}")
+    if history.stopped_epoch is not None:
+        return history  # the run this continues had already stopped early
+
+    for epoch in range(start + 1, epochs + 1):
+        began = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        note = (f"The last good checkpoint (epoch {epoch - 1}) is kept in {checkpoint_dir}."
+                if checkpoint_dir is not None and epoch > 1 else "")
+        stats = train_one_epoch(model, loss_fn, optimizer, train_loader, device=device, metrics=metric_fns,
+                                batch_scheduler=scheduler if batch_scheduler else None, grad_clip=grad_clip,
+                                batches=_progress_bar(train_loader, epoch, epochs, progress), epoch=epoch,
+                                checkpoint_note=note, on_nonfinite=on_nonfinite)
+        history.skipped_batches += stats.skipped
+        if stats.diverged is not None:  # on_nonfinite="stop": this epoch is not recorded nor checkpointed
+            history.diverged, history.stopped_epoch = str(stats.diverged), epoch
+            print(history.diverged, file=sys.stderr)
+            break
+        train_seconds = time.perf_counter() - began
+        record = {"epoch": epoch, **stats.results("train_")}
+        if val_loader is not None:
+            record.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn, metric_fns, device).items()})
+        elapsed = time.perf_counter() - began
+        record.update(lr=lr, time=elapsed, samples_per_s=stats.sums["count"] / max(train_seconds, 1e-9))
+        history.append(record)
+
+        if scheduler is not None and not batch_scheduler:
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(record.get("val_loss", record["train_loss"]))
+            else:
+                scheduler.step()
+        stop = False
+        if stopper is not None:
+            improved, stop = stopper.update(record)
+            if improved and checkpoint_dir is not None:
+                save(model.state_dict(), os.path.join(checkpoint_dir, BEST_MODEL))
+            if stop:
+                history.stopped_epoch = epoch
+        if checkpoint_dir is not None:
+            _save_checkpoint(checkpoint_dir, epoch, model, optimizer, scheduler, train_loader, history, stopper)
+        if progress:
+            print(_summary_line(record, epochs))
+            if stop:
+                print(f"Early stopping: {stopper.monitor} has not improved for {stopper.patience} epochs "
+                      f"(best {stopper.best:.4f} at epoch {stopper.best_epoch})")
+        if stop:
+            break
+    return history
+
+
+# ----------------------------------------------------------------------------- one epoch
+def train_one_epoch(model, loss_fn, optimizer, loader, device="cpu", metrics=("accuracy",), batch_scheduler=None,
+                    grad_clip=None, batches=None, epoch=1, checkpoint_note="", on_nonfinite="raise"):
+    """One pass over `loader`, updating the model after every batch; returns the epoch's sums
+    (`.loss`, `.results('train_')`, `.skipped`, `.diverged`). `batches` is the loader wrapped in a
+    progress bar, if any; `on_nonfinite` as in `fit`."""
+    metric_fns = _metric_functions(metrics)
+    stats = _EpochStats(metric_fns, _uses_logits(loss_fn))
+    batches = loader if batches is None else batches
+    steps = len(loader) if hasattr(loader, "__len__") else "?"
+    began = time.perf_counter()
+
+    model.train()
+    for step, (x, y) in enumerate(batches, start=1):
+        x, y = _to_device(x, device), _to_device(y, device)
+        optimizer.zero_grad()             # gradients accumulate in .grad: clear the last batch's
+        output = model(x)                 # forward
+        loss = loss_fn(output, y)
+        loss_value = float(loss.item())
+        if not math.isfinite(loss_value):
+            if on_nonfinite == "skip":
+                stats.skipped += 1
+                continue
+            error = _diverged(loss_value, epoch, step, steps, x, optimizer.param_groups[0]["lr"], checkpoint_note)
+            if on_nonfinite == "raise":
+                raise error
+            stats.diverged = error
+            break
+        loss.backward()                   # backward: d loss / d parameter, into every parameter's .grad
+        if grad_clip is not None:
+            clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()                  # update: the parameters move against their gradients
+        if batch_scheduler is not None:
+            batch_scheduler.step()
+        stats.add(loss_value, output.detach(), y)
+        if batches is not loader and (step % 10 == 0 or step == steps):
+            _show_progress(batches, stats, "accuracy" in metric_fns, time.perf_counter() - began)
+    if batches is not loader:
+        batches.close()
+    return stats
+
+
+# ----------------------------------------------------------------------------- evaluate
+def evaluate(model, loader, loss_fn=None, metrics=("accuracy",), device="cpu"):
+    """Mean loss and metrics of `model` over `loader`, in eval mode and without building a graph.
+
+    Returns:
+        {"loss": ..., "accuracy": ..., ...} (no "loss" when loss_fn is None).
+    """
+    model.eval()
+    stats = _EpochStats(_metric_functions(metrics), _uses_logits(loss_fn))
+    with no_grad():
+        for x, y in loader:
+            x, y = _to_device(x, device), _to_device(y, device)
+            output = model(x)
+            stats.add(float(loss_fn(output, y).item()) if loss_fn is not None else 0.0, output, y)
+    results = stats.results()
+    if loss_fn is None:
+        del results["loss"]
+    return results
+
+
+# =============================================================================
+# Everything below is what the loop above calls: the history it returns, early stopping, the
+# metrics summed over an epoch, checkpoints and resume, the progress display, the NaN error.
+# =============================================================================
+
+
 class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or infinite; training stopped (the last good checkpoint is kept)."""
 
@@ -54,7 +222,9 @@ class History:
 
     def __init__(self, records=None, stopped_epoch=None):
         self.records = list(records or [])
-        self.stopped_epoch = stopped_epoch  # set when early stopping ended the run
+        self.stopped_epoch = stopped_epoch  # set when early stopping (or a non-finite loss) ended the run
+        self.diverged = None  # the message of the NaN/Inf loss that stopped the run (on_nonfinite="stop")
+        self.skipped_batches = 0  # batches with a NaN/Inf loss that were not stepped on (on_nonfinite="skip")
 
     def append(self, record):
         self.records.append(dict(record))
@@ -192,6 +362,7 @@ class _EpochStats:
         self.metric_fns, self.logits = metric_fns, logits
         self.sums = metrics_module.MetricAccumulator("loss", "correct", "count")
         self.predictions, self.targets = [], []
+        self.skipped, self.diverged = 0, None  # non-finite losses skipped; the error that stopped the epoch
 
     def add(self, loss_value, output, y):
         n = len(y)
@@ -231,26 +402,6 @@ def _uses_logits(loss_fn):
 
 def _to_device(batch, device):
     return batch.to(device) if hasattr(batch, "to") else batch
-
-
-# ----------------------------------------------------------------------------- evaluate
-def evaluate(model, loader, loss_fn=None, metrics=("accuracy",), device="cpu"):
-    """Mean loss and metrics of `model` over `loader`, in eval mode and without building a graph.
-
-    Returns:
-        {"loss": ..., "accuracy": ..., ...} (no "loss" when loss_fn is None).
-    """
-    model.eval()
-    stats = _EpochStats(_metric_functions(metrics), _uses_logits(loss_fn))
-    with no_grad():
-        for x, y in loader:
-            x, y = _to_device(x, device), _to_device(y, device)
-            output = model(x)
-            stats.add(float(loss_fn(output, y).item()) if loss_fn is not None else 0.0, output, y)
-    results = stats.results()
-    if loss_fn is None:
-        del results["loss"]
-    return results
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -349,131 +500,9 @@ def _diverged(loss_value, epoch, step, steps, x, lr, checkpoint_note):
         "inside `with glasstorch.autograd.detect_anomaly():`.")
 
 
-# ----------------------------------------------------------------------------- one epoch
-def train_one_epoch(model, loss_fn, optimizer, loader, device="cpu", metrics=("accuracy",), batch_scheduler=None,
-                    grad_clip=None, batches=None, epoch=1, checkpoint_note=""):
-    """One pass over `loader`, updating the model after every batch; returns the epoch's sums
-    (`.loss`, `.results('train_')`). `batches` is the loader wrapped in a progress bar, if any."""
-    metric_fns = _metric_functions(metrics)
-    stats = _EpochStats(metric_fns, _uses_logits(loss_fn))
-    batches = loader if batches is None else batches
-    steps = len(loader) if hasattr(loader, "__len__") else "?"
-    began = time.perf_counter()
-
-    model.train()
-    for step, (x, y) in enumerate(batches, start=1):
-        x, y = _to_device(x, device), _to_device(y, device)
-        optimizer.zero_grad()             # gradients accumulate in .grad: clear the last batch's
-        output = model(x)                 # forward
-        loss = loss_fn(output, y)
-        loss_value = float(loss.item())
-        if not math.isfinite(loss_value):
-            raise _diverged(loss_value, epoch, step, steps, x, optimizer.param_groups[0]["lr"], checkpoint_note)
-        loss.backward()                   # backward: d loss / d parameter, into every parameter's .grad
-        if grad_clip is not None:
-            clip_grad_norm_(model.parameters(), grad_clip)
-        optimizer.step()                  # update: the parameters move against their gradients
-        if batch_scheduler is not None:
-            batch_scheduler.step()
-        stats.add(loss_value, output.detach(), y)
-        if batches is not loader and (step % 10 == 0 or step == steps):
-            _show_progress(batches, stats, "accuracy" in metric_fns, time.perf_counter() - began)
-    if batches is not loader:
-        batches.close()
-    return stats
-
-
 def _show_progress(bar, stats, with_accuracy, seconds):
     postfix = {"loss": f"{stats.loss:.4f}"}
     if with_accuracy:
         postfix["acc"] = f"{stats.running_accuracy:.4f}"
     postfix["samples/s"] = f"{stats.sums['count'] / max(seconds, 1e-9):,.0f}"
     bar.set_postfix(postfix, refresh=False)
-
-
-# ----------------------------------------------------------------------------- fit
-def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, device="cpu", scheduler=None,
-        metrics=("accuracy",), early_stopping=None, checkpoint_dir=None, resume=False, seed=None, progress=True,
-        grad_clip=None):
-    """Train `model` for `epochs` epochs; return the `History`.
-
-    Args:
-        model: an nn.Module. loss_fn: loss(output, target) -> scalar tensor. optimizer: over model's parameters.
-        train_loader, val_loader: iterables of (x, y) batches (DataLoaders); validation runs after each epoch.
-        device: where to train ('cpu').
-        scheduler: an lr scheduler, stepped after each epoch (ReduceLROnPlateau with the monitored loss;
-            OneCycleLR and CyclicLR after each batch, as they are meant to be).
-        metrics: names ('accuracy', 'precision', 'recall', 'f1': macro averages over classes), functions
-            f(y_true, y_pred_classes) -> float, or a {name: function} dict. () for regression.
-        early_stopping: EarlyStopping(patience, monitor, mode), or just a patience (monitors val_loss).
-        checkpoint_dir: the run directory: `checkpoint.pt` after every epoch (model, optimizer, scheduler,
-            epoch, RNG states, history; written atomically), `history.json`, `history.csv`, and
-            `best_model.pt` when early stopping sees an improvement.
-        resume: continue from `checkpoint_dir`'s checkpoint (the result is bit-identical to an
-            uninterrupted run with the same seed).
-        seed: seeds glasstorch's default generator first (weights made before fit are not affected).
-        progress: a progress bar per epoch and a one-line summary; False is quiet.
-        grad_clip: clip the gradients' total L2 norm to this value before each step.
-
-    Raises:
-        TrainingDivergedError: the loss became NaN/Inf (the error names the epoch and step).
-    """
-    if seed is not None:
-        backend.manual_seed(seed)
-    if resume and checkpoint_dir is None:
-        raise ValueError("resume=True needs the checkpoint_dir of the run to continue")
-    stopper = _early_stopping(early_stopping)
-    metric_fns = _metric_functions(metrics)
-    batch_scheduler = isinstance(scheduler, (OneCycleLR, CyclicLR))
-    model.to(device)
-    history, start = History(), 0
-    if checkpoint_dir is not None:
-        os.makedirs(checkpoint_dir, exist_ok=True)
-        if resume:
-            restored = _resume(checkpoint_dir, model, optimizer, scheduler, train_loader, stopper)
-            if restored is not None:
-                start, history = restored
-                if progress:
-                    print(f"Resuming from {os.path.join(checkpoint_dir, CHECKPOINT)} after epoch {start}")
-    if history.stopped_epoch is not None:
-        return history  # the run this continues had already stopped early
-
-    for epoch in range(start + 1, epochs + 1):
-        began = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        note = (f"The last good checkpoint (epoch {epoch - 1}) is kept in {checkpoint_dir}."
-                if checkpoint_dir is not None and epoch > 1 else "")
-        stats = train_one_epoch(model, loss_fn, optimizer, train_loader, device=device, metrics=metric_fns,
-                                batch_scheduler=scheduler if batch_scheduler else None, grad_clip=grad_clip,
-                                batches=_progress_bar(train_loader, epoch, epochs, progress), epoch=epoch,
-                                checkpoint_note=note)
-        train_seconds = time.perf_counter() - began
-        record = {"epoch": epoch, **stats.results("train_")}
-        if val_loader is not None:
-            record.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn, metric_fns, device).items()})
-        elapsed = time.perf_counter() - began
-        record.update(lr=lr, time=elapsed, samples_per_s=stats.sums["count"] / max(train_seconds, 1e-9))
-        history.append(record)
-
-        if scheduler is not None and not batch_scheduler:
-            if isinstance(scheduler, ReduceLROnPlateau):
-                scheduler.step(record.get("val_loss", record["train_loss"]))
-            else:
-                scheduler.step()
-        stop = False
-        if stopper is not None:
-            improved, stop = stopper.update(record)
-            if improved and checkpoint_dir is not None:
-                save(model.state_dict(), os.path.join(checkpoint_dir, BEST_MODEL))
-            if stop:
-                history.stopped_epoch = epoch
-        if checkpoint_dir is not None:
-            _save_checkpoint(checkpoint_dir, epoch, model, optimizer, scheduler, train_loader, history, stopper)
-        if progress:
-            print(_summary_line(record, epochs))
-            if stop:
-                print(f"Early stopping: {stopper.monitor} has not improved for {stopper.patience} epochs "
-                      f"(best {stopper.best:.4f} at epoch {stopper.best_epoch})")
-        if stop:
-            break
-    return history

@@ -1,6 +1,8 @@
 """The benchmark suite's own checks: a smoke run at tiny sizes (no timing assertions) and its arithmetic."""
 import json
 
+import numpy as np
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -74,8 +76,26 @@ def test_peak_memory_probe():
     probe = harness.peak_memory("glasstorch", "cnn", 4, args)
     assert probe.get("error") is None, probe
     assert probe["peak_mib"] > 0 and probe["engine"] == "glasstorch"
-    here = memory.measure("torch", "mlp", batch=4, threads=1, steps=1)
-    assert here["peak_mib"] >= 0 and here["workload"] == "mlp"
+
+
+class _Ballast:
+    """A stand-in workload whose training step holds `mib` MiB of touched memory (np.ones, not lazy zeros)."""
+
+    def __init__(self, mib):
+        self.mib, self.held = mib, None
+
+    def train(self):
+        self.held = np.ones(self.mib * 2 ** 20 // 8)
+
+
+def test_peak_memory_sees_a_known_allocation(monkeypatch):
+    # batch = MiB held by the step: the warm-up step (batch 1) is below the baseline, the measured one is not
+    monkeypatch.setitem(memory.WORKLOADS, "ballast", None)
+    monkeypatch.setattr(memory, "build", lambda fw, workload, batch: _Ballast(batch))
+    small = memory.measure("glasstorch", "ballast", batch=8, threads=1, steps=1)
+    large = memory.measure("glasstorch", "ballast", batch=200, threads=1, steps=1)
+    assert large["peak_mib"] >= 200 * 0.95, large
+    assert large["peak_mib"] - small["peak_mib"] >= 150, (small, large)
 
 
 @pytest.mark.parametrize("option", ["--layers", "--profile"])

@@ -19,7 +19,7 @@ def test_help_everywhere_has_examples(capsys):
 
 
 def test_list_names_every_experiment(capsys):
-    from glasstorch.experiments import names
+    from glasstorch.lab.registry import names
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
     for name in names():
@@ -62,7 +62,7 @@ def test_compare_agrees_on_a_small_model(capsys):
 
 def test_compare_names_the_diverging_parameter():
     pytest.importorskip("torch")
-    from glasstorch.experiments.compare import compare
+    from glasstorch.lab.compare import compare
     lines = []
     result = compare("linear-regression", steps=3, tol=0.0, out=lines.append)  # zero tolerance: any bit differs
     if not result.agreed:

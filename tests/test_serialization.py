@@ -11,6 +11,7 @@ import torch as real_torch
 
 import glasstorch
 from glasstorch import serialization
+from glasstorch.errors import FileFormatError
 from glasstorch.serialization import UnsafeLoadError, load, save
 
 
@@ -220,7 +221,7 @@ def test_safetensors_metadata_bf16_and_corruption(tmp_path):
     assert read_safetensors_independently(path)[1] == {"epoch": "3"}
     raw = path.read_bytes()
     path.write_bytes(raw[:-4])  # truncated data
-    with pytest.raises(ValueError, match="offsets"):
+    with pytest.raises(FileFormatError, match="offsets"):
         serialization.load_safetensors(path)
     with pytest.raises(TypeError, match="flat"):
         save([glasstorch.ones(1)], tmp_path / "x.safetensors")

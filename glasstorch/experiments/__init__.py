@@ -1,4 +1,4 @@
-"""glasstorch.experiments: every experiment of the course notes, one file each.
+"""glasstorch.experiments: the lessons, every experiment of the course notes, one file each.
 
 Each experiment module holds:
     NAME, NOTE, SUMMARY      what it is, which note it reproduces
@@ -7,46 +7,7 @@ Each experiment module holds:
     build(fw, cfg)           the model (where there is one)
     run(fw, cfg, lab)        does the work on the framework module `fw` (glasstorch or torch) -> results dict
 
-`fw` is a parameter, so `--engine torch` runs the identical code on PyTorch.
+`fw` is a parameter, so `--engine torch` runs the identical code on PyTorch. `common.py` holds the few helpers
+lessons share (data as arrays, loaders, d2l's from-scratch pieces); lessons never import each other.
+The machinery that lists, runs, reports and compares them is `glasstorch.lab` (registry, runner, report, ...).
 """
-import importlib
-
-# name -> module (in the order a learner meets them)
-REGISTRY = {
-    "tensors": "tensors",
-    "logic-gates": "logic_gates",
-    "xor-mlp": "xor_mlp",
-    "forward-pass": "forward_pass",
-    "numerical-diff": "numerical_diff",
-    "gradient-descent": "gradient_descent",
-    "linear-regression": "linear_regression",
-    "diamond": "diamond",
-    "two-layer-net": "two_layer_net",
-    "softmax-regression": "softmax_regression",
-    "mlp": "mlp",
-    "cnn-mnist": "cnn_mnist",
-    "activations": "activations",
-    "optimizers": "optimizers",
-    "overfitting": "overfitting",
-    "kfold": "kfold",
-    "batchnorm": "batchnorm",
-    "preprocessing": "preprocessing",
-    "hooks-and-attacks": "hooks_and_attacks",
-    "losses": "losses",
-    "digits-cnn": "digits_cnn",
-}
-
-
-def names():
-    """The experiment names, in course order."""
-    return list(REGISTRY)
-
-
-def get(name):
-    """The experiment module called `name` (dashes or underscores)."""
-    key = name.replace("_", "-")
-    if key not in REGISTRY:
-        close = [n for n in REGISTRY if key in n or n in key]
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown experiment {name!r}.{hint} `glasstorch list` shows them all.")
-    return importlib.import_module(f"{__name__}.{REGISTRY[key]}")

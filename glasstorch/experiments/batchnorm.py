@@ -10,7 +10,7 @@ reaches the target counts as epochs + 1.
 """
 from dataclasses import dataclass
 
-from .common import fashion_or_mnist, make_loader, train_classifier
+from .common import fashion_or_mnist, fit_and_log, make_loader
 
 NAME = "batchnorm"
 NOTE = "002 (Batch normalization 防止梯度消失), 000 (LeNet-style CNN)"
@@ -60,8 +60,8 @@ def run(fw, cfg, lab):
         model = build(fw, batch_norm=batch_norm).to(cfg.device)
         start = len(lab.history)
         # every epoch is run (no early stop) so that the figure compares the two over the same span
-        train_classifier(fw, model, fw.optim.Adam(model.parameters(), lr=cfg.lr), fw.nn.CrossEntropyLoss(),
-                         train, test, cfg.epochs, lab)
+        fit_and_log(model, fw.nn.CrossEntropyLoss(), fw.optim.Adam(model.parameters(), lr=cfg.lr), train, test,
+                    cfg.epochs, lab, device=cfg.device)
         rows = lab.history[start:]
         for row in rows:
             for key in [k for k in row if k != "epoch"]:

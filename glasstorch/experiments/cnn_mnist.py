@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import evaluate, fashion_or_mnist, make_loader, predict, show_predictions, train_classifier
+from glasstorch.train import evaluate
+
+from .common import fashion_or_mnist, fit_and_log, make_loader, predict, show_predictions
 
 NAME = "cnn-mnist"
 NOTE = "000 (SimpleCNN + Adam on MNIST: 98.94%, precision/recall/F1 macro)"
@@ -78,8 +80,9 @@ def run(fw, cfg, lab):
     model = build(fw).to(cfg.device)
     optimizer = fw.optim.Adam(model.parameters(), lr=cfg.lr)
     scheduler = fw.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs)  # settles past the notes' 98.94%
-    train_classifier(fw, model, optimizer, fw.nn.NLLLoss(), train, test, cfg.epochs, lab, scheduler=scheduler)
-    test_acc, test_loss = evaluate(fw, model, test, fw.nn.NLLLoss())
+    fit_and_log(model, fw.nn.NLLLoss(), optimizer, train, test, cfg.epochs, lab, scheduler=scheduler, device=cfg.device)
+    scores = evaluate(model, test, fw.nn.NLLLoss())
+    test_acc, test_loss = scores["accuracy"], scores["loss"]
     preds = predict(fw, model, X_test, device=cfg.device)
     precision, recall, f1, _ = metrics.precision_recall_fscore_support(y_test, preds, average="macro",
                                                                        zero_division=0)

@@ -3,11 +3,15 @@
 - image_arrays:   MNIST / Fashion-MNIST / 8x8 digits as NumPy arrays (from glasstorch.vision), so both
                   engines are fed the very same samples.
 - make_loader:    fw.utils.data.DataLoader over a TensorDataset built from those arrays.
-- train_classifier / evaluate / predict: the loop of the notes (zero_grad, backward, step; eval under no_grad).
+- fit_and_log:    glasstorch.train.fit (the one training loop of the package), its epochs logged into the lab.
+- predict, show_predictions, simple_cnn, numerical_gradient, d2l's scratch pieces: what several lessons use.
 """
 from pathlib import Path
 
 import numpy as np
+
+from glasstorch.train import evaluate, fit
+from glasstorch.viz import show_images
 
 FASHION_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
 IMAGE_SETS = ("mnist", "fashion-mnist", "digits")
@@ -59,36 +63,40 @@ def make_loader(fw, X, y, batch_size, shuffle=False, seed=0, device="cpu"):
     return data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
-# ----------------------------------------------------------------------------- the training loop
-def train_epoch(fw, model, optimizer, loss_fn, loader, lab, desc="train"):
-    """One pass over `loader`; returns (mean loss, accuracy) over the samples seen."""
-    model.train()
-    total_loss, correct, seen = 0.0, 0, 0
-    for X, y in lab.progress(loader, desc, total=len(loader)):
-        optimizer.zero_grad()
-        out = model(X)
-        loss = loss_fn(out, y)
-        loss.backward()
-        optimizer.step()
-        n = len(y)
-        total_loss += loss.item() * n
-        correct += (out.argmax(dim=1) == y).sum().item()
-        seen += n
-    return total_loss / seen, correct / seen
+# ----------------------------------------------------------------------------- training: glasstorch.train's loop
+def fit_and_log(model, loss_fn, optimizer, train_loader, test_loader, epochs, lab, scheduler=None, device="cpu"):
+    """glasstorch.train.fit, the one training loop (train, zero_grad, backward, step; evaluate under no_grad), with
+    the test set as its validation set; each epoch goes into the lab's history as epoch, train_loss, train_acc,
+    test_loss, test_acc. Returns fit's History. Works for torch models too (--engine torch): the same numbers,
+    though glasstorch's no_grad does not stop torch from recording (and dropping) a graph while evaluating."""
+    history = fit(model, loss_fn, optimizer, train_loader, test_loader, epochs=epochs, scheduler=scheduler,
+                  device=device, progress=lab.verbose)  # bars and one line per epoch while it runs
+    for r in history.records:
+        lab.log(epoch=r["epoch"], train_loss=r["train_loss"], train_acc=r["train_accuracy"],
+                test_loss=r["val_loss"], test_acc=r["val_accuracy"])
+        lab.say(f"epoch {r['epoch']:2d}: train loss {r['train_loss']:.4f}, train acc {r['train_accuracy']:.4f}, "
+                f"test acc {r['val_accuracy']:.4f}", echo=False)  # fit printed it already; kept for the report
+    return history
 
 
-def evaluate(fw, model, loader, loss_fn=None):
-    """(accuracy, mean loss or None) of `model` on `loader`, in eval mode, without building a graph."""
-    model.eval()
-    correct, seen, total_loss = 0, 0, 0.0
-    with fw.no_grad():
-        for X, y in loader:
-            out = model(X)
-            if loss_fn is not None:
-                total_loss += loss_fn(out, y).item() * len(y)
-            correct += (out.argmax(dim=1) == y).sum().item()
-            seen += len(y)
-    return correct / seen, (total_loss / seen if loss_fn is not None else None)
+def accuracy(model, loader):
+    """Test accuracy of `model` on `loader` (glasstorch.train.evaluate: eval mode, no graph)."""
+    return evaluate(model, loader)["accuracy"]
+
+
+class EachEpoch:
+    """Batches from `make_loader(epoch)`, called anew for every pass: `fit` iterates it once per epoch, so
+    data augmentation (random shifts) is drawn afresh each epoch. len() is the batches per epoch."""
+
+    def __init__(self, make_loader, batches):
+        self.make_loader, self.epoch, self.batches = make_loader, 0, batches
+
+    def __iter__(self):  # a generator: nothing is drawn until the first batch is asked for (tqdm calls iter()
+        self.epoch += 1     # once more than it iterates)
+        yield from self.make_loader(self.epoch)
+
+    def __len__(self):
+        return self.batches
 
 
 def predict(fw, model, X, batch_size=1000, device="cpu"):
@@ -102,51 +110,50 @@ def predict(fw, model, X, batch_size=1000, device="cpu"):
     return np.concatenate(preds)
 
 
-def train_classifier(fw, model, optimizer, loss_fn, train_loader, test_loader, epochs, lab, scheduler=None,
-                     stop_at=None):
-    """The notes' loop: for each epoch train, then test; logs epoch, train_loss, train_acc, test_acc.
-
-    train_loader may be a function of the epoch (for data augmentation drawn anew each epoch).
-    stop_at: stop early once the test accuracy reaches it (returns the epoch it happened, else None).
-    """
-    reached = None
-    for epoch in range(1, epochs + 1):
-        loader = train_loader(epoch) if callable(train_loader) else train_loader
-        train_loss, train_acc = train_epoch(fw, model, optimizer, loss_fn, loader, lab,
-                                            desc=f"epoch {epoch}/{epochs}")
-        test_acc, test_loss = evaluate(fw, model, test_loader, loss_fn)
-        if scheduler is not None:
-            scheduler.step()
-        lab.log(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss, test_acc=test_acc)
-        lab.say(f"epoch {epoch:2d}: train loss {train_loss:.4f}, train acc {train_acc:.4f}, test acc {test_acc:.4f}")
-        if stop_at is not None and test_acc >= stop_at:
-            reached = epoch
-            break
-    return reached
-
-
 def show_predictions(lab, images, labels, preds, names=None, name="predictions", caption="", n=12):
-    """A grid of images titled 'true / predicted' (red when wrong)."""
-    n = min(n, len(labels))
-    cols = min(6, n)
-    rows = (n + cols - 1) // cols
-    with lab.figure(name, caption, figsize=(1.9 * cols, 2.5 * rows + 0.4), nrows=rows, ncols=cols, squeeze=False) as (
-            fig, axes):
-        for ax, img, t, p in zip(axes.flat, images[:n], labels[:n], preds[:n]):
-            ax.imshow(img.reshape(img.shape[-2:]), cmap="gray")
-            label = (lambda k: names[k] if names else str(k))
-            ax.set_title(f"{label(t)}\n{label(p)}", fontsize=8, color="black" if t == p else "red")
-            ax.axis("off")
-        for ax in list(axes.flat)[n:]:
-            ax.axis("off")
-        fig.suptitle(caption or "true label (top) / predicted (bottom); red = wrong")
+    """glasstorch.viz.show_images of the first `n` images, titled with the true label; mistakes in red."""
+    lab.viz(name, caption, show_images, images[:n], labels[:n], preds[:n], class_names=names, ncols=6,
+            title=caption or "test images: true label; red = wrong (true → predicted)")
 
 
+def on_arrays(fw, model):
+    """`model` as a function of glasstorch tensors (what glasstorch.viz passes in), for either engine."""
+    return lambda x: model(fw.from_numpy(x.numpy()))
+
+
+def simple_cnn(fw, channels=(32, 64), hidden=128, image_size=8, dropout=0.25):
+    """SimpleCNN of the notes (000), sized for `image_size` inputs (28 gives the notes' 9216-wide fc1)."""
+    nn = fw.nn
+    side = (image_size - 4) // 2
+    return nn.Sequential(
+        nn.Conv2d(1, channels[0], 3, 1), nn.ReLU(),
+        nn.Conv2d(channels[0], channels[1], 3, 1), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Dropout(dropout), nn.Flatten(1),
+        nn.Linear(channels[1] * side * side, hidden), nn.ReLU(),
+        nn.Linear(hidden, 10), nn.LogSoftmax(dim=1))
+
+
+def numerical_gradient(f, x, h=1e-4):
+    """The notes' numerical_gradient (003): one central difference per coordinate of the NumPy array x."""
+    grad = np.zeros_like(x)
+    for idx in range(x.size):
+        tmp_val = x[idx]
+        x[idx] = tmp_val + h
+        fxh1 = f(x)
+        x[idx] = tmp_val - h
+        fxh2 = f(x)
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+        x[idx] = tmp_val
+    return grad
+
+
+# ----------------------------------------------------------------------------- d2l's from-scratch pieces
 def scratch_vs_concise(fw, cfg, lab, make_model):
     """d2l's two versions of one Fashion-MNIST classifier, trained on the same batches, one history.
 
-    `make_model(kind)` gives (net, loss, updater) for kind 'scratch' or 'concise'. Returns the test
-    accuracies, draws the last model's predictions and keeps its checkpoint.
+    `make_model(kind)` gives (net, loss, optimizer) for kind 'scratch' or 'concise'. With cfg.cosine_lr the lr
+    follows fw.optim.lr_scheduler.CosineAnnealingLR(T_max=epochs): after epoch t it is lr·(1 + cos(πt/T))/2, the
+    same for both models. Returns the test accuracies, draws the last model's predictions, keeps its checkpoint.
     """
     X_train, y_train, X_test, y_test = fashion_or_mnist("fashion-mnist", cfg, lab)
     train = make_loader(fw, X_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed, device=cfg.device)
@@ -154,14 +161,14 @@ def scratch_vs_concise(fw, cfg, lab, make_model):
     results = {}
     for kind in ("scratch", "concise"):
         lab.say(f"--- {kind} ---")
-        net, loss, updater = make_model(kind)
+        net, loss, optimizer = make_model(kind)
         history_start = len(lab.history)
-        scheduler = CosineLR(updater, cfg.epochs) if cfg.cosine_lr else None
-        train_classifier(fw, net, updater, loss, train, test, cfg.epochs, lab, scheduler=scheduler)
+        scheduler = fw.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs) if cfg.cosine_lr else None
+        fit_and_log(net, loss, optimizer, train, test, cfg.epochs, lab, scheduler=scheduler, device=cfg.device)
         for row in lab.history[history_start:]:  # one history, two curves: prefix the metrics
             for key in [k for k in row if k != "epoch"]:
                 row[f"{kind}_{key}"] = row.pop(key)
-        results[f"{kind}_test_acc"] = evaluate(fw, net, test)[0]
+        results[f"{kind}_test_acc"] = accuracy(net, test)
     preds = predict(fw, net, X_test[:12], device=cfg.device)
     show_predictions(lab, X_test, y_test, preds, names=FASHION_LABELS, name="predictions",
                      caption="Fashion-MNIST test images: true label (top), prediction (bottom)")
@@ -178,25 +185,21 @@ def d2l_init(fw, net, std=0.01):
     return net
 
 
-class ScratchSGD:
-    """d2l's from-scratch `sgd(params, lr, batch_size)` wearing an optimizer's two methods, so the scratch models
-    share the training loop: with a mean loss, param -= lr * param.grad is d2l's update."""
-
-    def __init__(self, fw, params, lr):
-        self.fw, self.params, self.lr = fw, list(params), lr
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        with self.fw.no_grad():
-            for p in self.params:
-                p -= self.lr * p.grad
+def scratch_sgd(fw, params, lr):
+    """d2l's from-scratch `sgd(params, lr, batch_size)`: with a mean loss, param -= lr * param.grad. Written as an
+    fw.optim.Optimizer (param_groups, zero_grad) so that fit and the lr schedulers take it on either engine."""
+    class ScratchSGD(fw.optim.Optimizer):
+        def step(self):
+            with fw.no_grad():
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        p -= group["lr"] * p.grad
+            self._opt_called = True  # what Optimizer.step records, so that an lr scheduler sees the step
+    return ScratchSGD(params, {"lr": lr})
 
 
 class ScratchModel:
-    """A plain function plus its parameter list, with the train()/eval() a Module has (d2l's `net`)."""
+    """A plain function plus its parameter list, with the train()/eval()/to() a Module has (d2l's `net`)."""
 
     def __init__(self, forward, params):
         self.forward, self.params = forward, list(params)
@@ -213,6 +216,9 @@ class ScratchModel:
     def eval(self):
         return self
 
+    def to(self, device):
+        return self  # the parameters were created on their device
+
 
 def fashion_or_mnist(name, cfg, lab):
     """(X_train, y_train, X_test, y_test) at the Config's size (train_limit/test_limit None = everything)."""
@@ -220,27 +226,3 @@ def fashion_or_mnist(name, cfg, lab):
     X_test, y_test = image_arrays(name, lab.data_dir, False, getattr(cfg, "test_limit", None), cfg.seed)
     lab.say(f"{name}: {len(y_train)} training and {len(y_test)} test images")
     return X_train, y_train, X_test, y_test
-
-
-class CosineLR:
-    """lr_t = lr_0 · (1 + cos(π t / T)) / 2 after each epoch, for a torch-style optimizer or a ScratchSGD alike
-    (the same schedule for the from-scratch and the concise models, so the two stay comparable)."""
-
-    def __init__(self, optimizer, epochs):
-        self.optimizer, self.epochs, self.epoch = optimizer, epochs, 0
-        self.base = self._lrs()
-
-    def _lrs(self):
-        groups = getattr(self.optimizer, "param_groups", None)
-        return [g["lr"] for g in groups] if groups is not None else [self.optimizer.lr]
-
-    def step(self):
-        import math
-        self.epoch += 1
-        factor = (1 + math.cos(math.pi * self.epoch / self.epochs)) / 2
-        groups = getattr(self.optimizer, "param_groups", None)
-        if groups is None:
-            self.optimizer.lr = self.base[0] * factor
-        else:
-            for group, base in zip(groups, self.base):
-                group["lr"] = base * factor

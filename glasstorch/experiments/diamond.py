@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from glasstorch import viz
+
 NAME = "diamond"
 NOTE = "002 (反向传播: 2 层 sigmoid 网络, hand-written backprop, 菱形数据 98.4%)"
 SUMMARY = "hand-written NumPy backprop vs autograd on the diamond data: gradients agree, >= 98% accuracy"
@@ -104,15 +106,9 @@ def run(fw, cfg, lab):
     lab.say(f"final accuracy: hand-written backprop {acc_np:.3f}, autograd {acc_auto:.3f}; "
             f"largest gradient difference over all iterations {worst:.1e}")
 
-    with lab.figure("truth_vs_prediction", "Truth vs Prediction (the notes' figure)", figsize=(8, 6.5)) as (_, ax):
-        pred1, pred0 = y_pred >= 0.5, y_pred < 0.5
-        ax.plot(x_mat[pred1 & (y == 1), 0], x_mat[pred1 & (y == 1), 1], 'ro', label="true positives")
-        ax.plot(x_mat[pred0 & (y == 0), 0], x_mat[pred0 & (y == 0), 1], 'bx', label="true negatives")
-        ax.plot(x_mat[pred1 & (y == 0), 0], x_mat[pred1 & (y == 0), 1], 'yx', label="false positives", ms=15)
-        ax.plot(x_mat[pred0 & (y == 1), 0], x_mat[pred0 & (y == 1), 1], 'yo', label="false negatives", ms=15,
-                alpha=.6)
-        ax.plot([1, 0, -1, 0, 1], [0, 1, 0, -1, 0], "k--", lw=1, label="|x0| + |x1| = 1")
-        ax.set(title="Truth vs Prediction")
-        ax.set_aspect("equal")
-        ax.legend(loc="upper right", fontsize=8)
+    def network(points):  # the trained NumPy network on (N, 2) points, the bias column appended
+        x = np.column_stack([points.numpy(), np.ones(len(points))])
+        return sigmoid(sigmoid(x @ W_1) @ W_2)
+    lab.viz("truth_vs_prediction", "Truth vs Prediction (the notes' figure; the true class is |x0| + |x1| < 1)",
+            viz.plot_decision_boundary, network, x_mat[:, :2], y, threshold=0.5, padding=0.1)
     return {"max_grad_difference": worst, "accuracy_numpy": acc_np, "accuracy_autograd": acc_auto}

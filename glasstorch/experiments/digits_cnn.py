@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import evaluate, image_arrays, make_loader, predict, show_predictions, train_classifier
+from .common import EachEpoch, accuracy, fit_and_log, image_arrays, make_loader, predict, show_predictions, simple_cnn
 
 NAME = "digits-cnn"
 NOTE = "000 (SimpleCNN: Conv2d 32/64, MaxPool2d, Dropout, Linear 128/10, LogSoftmax, Adam) on 8x8 digits"
@@ -38,16 +38,9 @@ EXPECTED = {"test_acc": (">=", 0.97)}
 QUICK_EXPECTED = {"test_acc": (">=", 0.5)}
 
 
-def build(fw, cfg=None, channels=(32, 64), hidden=128, image_size=8, dropout=0.25):
-    """SimpleCNN of the notes, sized for `image_size` inputs (28 gives the notes' 9216-wide fc1)."""
-    nn = fw.nn
-    side = (image_size - 4) // 2
-    return nn.Sequential(
-        nn.Conv2d(1, channels[0], 3, 1), nn.ReLU(),
-        nn.Conv2d(channels[0], channels[1], 3, 1), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(dropout), nn.Flatten(1),
-        nn.Linear(channels[1] * side * side, hidden), nn.ReLU(),
-        nn.Linear(hidden, 10), nn.LogSoftmax(dim=1))
+def build(fw, cfg=None, image_size=8):
+    """SimpleCNN of the notes (conv 32, conv 64, max-pool, dropout 0.25, fc 128, fc 10), for 8x8 inputs."""
+    return simple_cnn(fw, image_size=image_size)
 
 
 def random_shift(images, rng, pixels=1):
@@ -71,17 +64,18 @@ def run(fw, cfg, lab):
     lab.say(f"digits: {len(y_train)} training and {len(y_test)} test images of 8x8")
     rng = lab.rng(cfg.seed)
 
-    def train(epoch):  # a freshly shifted copy of the training set every epoch
+    def shifted_loader(epoch):  # a freshly shifted copy of the training set every epoch
         shifted = random_shift(X_train, rng, cfg.shift) if cfg.shift else X_train
         return make_loader(fw, normalize(shifted), y_train, cfg.batch_size, shuffle=True, seed=cfg.seed + epoch,
                            device=cfg.device)
+    train = EachEpoch(shifted_loader, batches=-(-len(y_train) // cfg.batch_size))
 
     test = make_loader(fw, X_test, y_test, 500, device=cfg.device)
     model = build(fw, cfg).to(cfg.device)
     optimizer = fw.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = fw.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs)
-    train_classifier(fw, model, optimizer, fw.nn.NLLLoss(), train, test, cfg.epochs, lab, scheduler=scheduler)
-    test_acc, _ = evaluate(fw, model, test)
+    fit_and_log(model, fw.nn.NLLLoss(), optimizer, train, test, cfg.epochs, lab, scheduler=scheduler, device=cfg.device)
+    test_acc = accuracy(model, test)
     preds = predict(fw, model, X_test, device=cfg.device)
     wrong = (preds != y_test).nonzero()[0]
     order = list(wrong[:6]) + [i for i in range(len(y_test)) if i not in set(wrong[:6])][:12 - min(6, len(wrong))]

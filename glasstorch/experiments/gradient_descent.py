@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .numerical_diff import numerical_gradient
+from glasstorch import viz
+
+from .common import numerical_gradient
 
 NAME = "gradient-descent"
 NOTE = "003 (梯度下降法 path on x0²+x1², 鞍点), 001 (学习率 too small / too large)"
@@ -75,22 +77,10 @@ def run(fw, cfg, lab):
     results["max_path_difference"] = worst
     lab.say(f"autograd path vs numerical-gradient path: largest relative difference {worst:.1e}")
 
-    with lab.figure("paths", "Descent paths on the contour of x0² + x1²", figsize=(12, 4), ncols=len(cfg.lrs)) as (
-            _, axes):
-        g = np.linspace(-5, 5, 100)
-        gx, gy = np.meshgrid(g, g)
-        for ax, lr in zip(np.atleast_1d(axes), cfg.lrs):
-            cs = ax.contour(gx, gy, gx ** 2 + gy ** 2, levels=15, cmap="viridis")
-            ax.clabel(cs, fontsize=6)
-            shown = paths[lr][np.all(np.abs(paths[lr]) < 6, axis=1)]
-            ax.plot(shown[:, 0], shown[:, 1], "o-", color="red", ms=3)
-            ax.scatter(0, 0, color="blue", marker="*", s=100)
-            verdict = {0: "too small", 1: "good", 2: "too large"}.get(cfg.lrs.index(lr), "")
-            ax.set(title=f"lr = {lr:g} ({verdict})", xlabel="$x_0$", ylabel="$x_1$", xlim=(-5, 5), ylim=(-5, 5))
-    with lab.figure("saddle", "Saddle point z = x² - y²", figsize=(6, 5),
-                    subplot_kw={"projection": "3d"}) as (_, ax):
-        g = np.linspace(-2, 2, 60)
-        gx, gy = np.meshgrid(g, g)
-        ax.plot_surface(gx, gy, gx ** 2 - gy ** 2, cmap="viridis", alpha=0.8)
-        ax.set(xlabel="x", ylabel="y", zlabel="z", title="Saddle point: $z = x^2 - y^2$")
+    for lr, verdict in zip(cfg.lrs, ["too small", "good", "too large"]):
+        shown = paths[lr][np.all(np.abs(paths[lr]) < 5, axis=1)]  # a diverging path: while it stays on the plot
+        lab.viz(f"path_lr{lr:g}", f"Descent path on the contour of x0² + x1², lr = {lr:g} ({verdict})",
+                viz.plot_function_contour, function_2, trajectories={f"lr = {lr:g}": shown}, minimum=(0.0, 0.0),
+                levels=15, title=f"lr = {lr:g} ({verdict})")
+    lab.viz("saddle", "Saddle point z = x² - y²", viz.plot_surface)
     return results

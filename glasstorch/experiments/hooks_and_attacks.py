@@ -1,6 +1,6 @@
 """Hooks, saliency and a white-box attack (002 "Pytorch中的Hook", "白盒攻击: 反向溯源过程, 找到梯度的敏感特征").
 
-1. Train the notes' CNN shape on the 8x8 digits (see digits-cnn).
+1. Train the notes' CNN shape on the 8x8 digits (common.simple_cnn, as in digits-cnn).
 2. Forward hooks capture every layer's output without touching the model's code; a tensor hook captures
    the gradient of a non-leaf tensor (which .grad does not keep), checked against retain_grad();
    register_full_backward_hook sees the gradient leaving a module.
@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .common import evaluate, image_arrays, make_loader, tensor, train_classifier
-from .digits_cnn import build
+from .common import accuracy, fit_and_log, image_arrays, make_loader, simple_cnn, tensor
 
 NAME = "hooks-and-attacks"
 NOTE = "002 (Hook 机制提取非叶子张量的梯度, 白盒攻击), 000 (CNN)"
@@ -51,11 +50,10 @@ def run(fw, cfg, lab):
     X_test, y_test = image_arrays("digits", train=False)
     train = make_loader(fw, X_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed)
     test = make_loader(fw, X_test, y_test, 500)
-    model = build(fw)
-    train_classifier(fw, model, fw.optim.Adam(model.parameters(), lr=cfg.lr), fw.nn.NLLLoss(), train, test,
-                     cfg.epochs, lab)
+    model = simple_cnn(fw)
+    fit_and_log(model, fw.nn.NLLLoss(), fw.optim.Adam(model.parameters(), lr=cfg.lr), train, test, cfg.epochs, lab)
     model.eval()
-    clean_acc = evaluate(fw, model, test)[0]
+    clean_acc = accuracy(model, test)
 
     # forward hooks on every layer
     captured = {}

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .common import evaluate, image_arrays, make_loader, train_epoch
+from glasstorch.train import train_one_epoch
+
+from .common import accuracy, image_arrays, make_loader
 
 NAME = "kfold"
 NOTE = "004 (K-折交叉验证, 验证数据集 vs 测试数据集, weight decay / hidden size selection)"
@@ -59,8 +61,8 @@ def train_and_score(fw, cfg, hidden, weight_decay, X_train, y_train, X_valid, y_
     optimizer = fw.optim.SGD(net.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=weight_decay)
     train = make_loader(fw, X_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed)
     for epoch in range(cfg.epochs):
-        train_epoch(fw, net, optimizer, nn.CrossEntropyLoss(), train, lab.quiet(), desc)
-    return evaluate(fw, net, make_loader(fw, X_valid, y_valid, 1000))[0]
+        train_one_epoch(net, nn.CrossEntropyLoss(), optimizer, train)
+    return accuracy(net, make_loader(fw, X_valid, y_valid, 1000))
 
 
 def run(fw, cfg, lab):

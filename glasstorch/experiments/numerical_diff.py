@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .common import numerical_gradient  # the notes' version, shared with gradient-descent and two-layer-net
+
 NAME = "numerical-diff"
 NOTE = "003 (数值微分: 中心差分 vs 前向差分, 偏导数, 梯度)"
 SUMMARY = "forward vs central difference, partial derivatives, numerical gradient (6, 8) at (3, 4)"
@@ -36,20 +38,6 @@ def numerical_diff(f, x, h=1e-4):
 
 def forward_diff(f, x, h=1e-4):
     return (f(x + h) - f(x)) / h
-
-
-def numerical_gradient(f, x, h=1e-4):
-    """The notes' numerical_gradient: one central difference per coordinate."""
-    grad = np.zeros_like(x)
-    for idx in range(x.size):
-        tmp_val = x[idx]
-        x[idx] = tmp_val + h
-        fxh1 = f(x)
-        x[idx] = tmp_val - h
-        fxh2 = f(x)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp_val
-    return grad
 
 
 def function_2(x):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .common import evaluate, fashion_or_mnist, make_loader
+from .common import accuracy, fashion_or_mnist, make_loader
 
 NAME = "optimizers"
 NOTE = "000 (SGD/AdaGrad/RMSProp/Adam), 001 (梯度下降, 随机梯度下降, 动量, 学习率)"
@@ -100,7 +100,7 @@ def run(fw, cfg, lab):
                 loss.backward()
                 optimizer.step()
                 losses.append(loss.item())
-            test_acc, _ = evaluate(fw, model, test)
+            test_acc = accuracy(model, test)
             for k in range(0, len(losses), 10):  # one point every 10 steps
                 lab.log(step=(epoch - 1) * len(losses) + k, **{f"loss_{name}": float(np.mean(losses[k:k + 10]))})
         accuracies.append(test_acc)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import evaluate, image_arrays, make_loader, tensor, train_classifier
+from .common import accuracy, fit_and_log, image_arrays, make_loader, tensor
 
 NAME = "overfitting"
 NOTE = "004 (欠拟合/过拟合 polynomial, 权重衰退 λ=0 vs 3 with 20 samples x 200 features, Dropout)"
@@ -122,9 +122,9 @@ def run(fw, cfg, lab):
         net = nn.Sequential(nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Dropout(p), nn.Linear(256, 256),
                             nn.ReLU(), nn.Dropout(p), nn.Linear(256, 10))
         start = len(lab.history)
-        train_classifier(fw, net, fw.optim.SGD(net.parameters(), lr=0.1), nn.CrossEntropyLoss(), train, test,
-                         cfg.dropout_epochs, lab.quiet())
-        train_acc, test_acc = evaluate(fw, net, train)[0], evaluate(fw, net, test)[0]
+        fit_and_log(net, nn.CrossEntropyLoss(), fw.optim.SGD(net.parameters(), lr=0.1), train, test,
+                    cfg.dropout_epochs, lab.quiet())
+        train_acc, test_acc = accuracy(net, train), accuracy(net, test)
         for row in lab.history[start:]:
             for key in [k for k in row if k != "epoch"]:
                 row[f"dropout{p:g}_{key}"] = row.pop(key)

@@ -7,7 +7,7 @@ lr decays along a cosine over the 10 epochs (without it the last epoch's test ac
 """
 from dataclasses import dataclass
 
-from .common import ScratchModel, ScratchSGD, d2l_init, scratch_vs_concise
+from .common import ScratchModel, d2l_init, scratch_sgd, scratch_vs_concise
 
 NAME = "softmax-regression"
 NOTE = "004 (Softmax回归 从零开始 / 简洁实现, Fashion-MNIST, text labels)"
@@ -61,7 +61,7 @@ def run(fw, cfg, lab):
     def make_model(kind):
         if kind == "scratch":
             net = build_scratch(fw, device=cfg.device)
-            return net, (lambda y_hat, y: cross_entropy(fw, y_hat, y)), ScratchSGD(fw, net.params, cfg.lr)
+            return net, (lambda y_hat, y: cross_entropy(fw, y_hat, y)), scratch_sgd(fw, net.params, cfg.lr)
         net = build(fw).to(cfg.device)
         return net, fw.nn.CrossEntropyLoss(), fw.optim.SGD(net.parameters(), lr=cfg.lr)
     return scratch_vs_concise(fw, cfg, lab, make_model)

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import fashion_or_mnist
-from .numerical_diff import numerical_gradient
+from .common import fashion_or_mnist, numerical_gradient
 
 NAME = "two-layer-net"
 NOTE = "003 (TwoLayerNet 784-50-10, numerical gradient too slow -> backprop; per-epoch train/test accuracy)"

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from glasstorch.experiments import get, names
-from glasstorch.experiments.runner import run_experiment
+from glasstorch.lab.registry import get, names
+from glasstorch.lab.runner import run_experiment
 
 NEEDS_MNIST = {"softmax-regression", "mlp", "cnn-mnist", "two-layer-net", "optimizers", "batchnorm"}
 CHEAP = ["tensors", "logic-gates", "xor-mlp", "forward-pass", "numerical-diff", "gradient-descent", "losses",

@@ -1,28 +1,15 @@
-"""nn.functional: activations, regression losses and helpers against torch (the heavy ops have tests/ops/)."""
+"""nn.functional: activations, regression losses and helpers against torch (the heavy ops have tests/ops/;
+every activation is also in tests/ops/test_op_table.py, with float64 gradchecks and double backward)."""
 import numpy as np
 import pytest
 import torch
 
 import glasstorch as gt
 import glasstorch.nn.functional as F
-from glasstorch.autograd.gradcheck import gradcheck, gradgradcheck
+from helpers import compare
 
 RNG = np.random.default_rng(0)
 TF = torch.nn.functional
-
-
-def compare(fn_gt, fn_torch, inputs, constants=(), tol=1e-5):
-    xg = [gt.tensor(a, requires_grad=True) for a in inputs]
-    xt = [torch.tensor(a, requires_grad=True) for a in inputs]
-    yg = fn_gt(*xg, *[gt.tensor(c) for c in constants])
-    yt = fn_torch(*xt, *[torch.tensor(c) for c in constants])
-    assert yg.dtype == (gt.float32 if inputs[0].dtype == np.float32 else gt.float64)
-    np.testing.assert_allclose(yg.detach().numpy(), yt.detach().numpy(), rtol=tol, atol=tol)
-    up = RNG.standard_normal(tuple(yt.shape)).astype(inputs[0].dtype)
-    yg.backward(gt.tensor(up))
-    yt.backward(torch.tensor(up))
-    for a, b in zip(xg, xt):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=tol)
 
 
 ACTIVATIONS = [
@@ -41,14 +28,6 @@ def test_activation_matches_torch(name, kw):
     x = (RNG.standard_normal((6, 8)) * 4).astype(np.float32)
     x[0, :4] = [0.0, 6.0, -1.0, 0.5]  # the kinks
     compare(lambda a: getattr(F, name)(a, **kw), lambda a: getattr(TF, name)(a, **kw), [x])
-
-
-@pytest.mark.parametrize("name,kw", [("gelu", {}), ("gelu", {"approximate": "tanh"}), ("elu", {}), ("softplus", {}),
-                                     ("logsigmoid", {}), ("silu", {}), ("leaky_relu", {})])
-def test_activation_gradcheck_and_double_backward(name, kw):
-    x = gt.tensor(RNG.standard_normal((3, 4)) * 2, requires_grad=True)
-    assert gradcheck(lambda a: getattr(F, name)(a, **kw), (x,))
-    assert gradgradcheck(lambda a: getattr(F, name)(a, **kw), (x,))
 
 
 def test_activations_stay_finite_for_extreme_inputs():

@@ -463,19 +463,6 @@ def test_lazy_in_sequential_then_state_dict():
     assert type(net[1]) is nn.Linear
 
 
-# ---------------------------------------------------------------------------------------------- docs
-@pytest.mark.parametrize("module", ["module", "parameter", "init", "modules.containers", "modules.linear",
-                                    "modules.conv", "modules.pooling", "modules.activation", "modules.loss",
-                                    "modules.normalization", "modules.dropout", "modules.sparse", "modules.flatten",
-                                    "utils.clip_grad"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-    result = doctest.testmod(importlib.import_module(f"glasstorch.nn.{module}"),
-                             extraglobs={"torch": glasstorch, "nn": nn})
-    assert result.failed == 0 and result.attempted > 0
-
-
 def test_lazy_linear_loaded_from_state_dict():
     theirs = torch.nn.Linear(3, 2)
     lazy = nn.LazyLinear(2)

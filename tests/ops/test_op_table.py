@@ -4,9 +4,12 @@ For each spec and each of its shape cases:
   * forward and backward (a random upstream gradient) agree with torch, in float32 and float64;
   * a float64 central-difference gradcheck over every element (glasstorch.autograd.gradcheck);
   * double backward (create_graph) agrees with torch, for the ops that support it.
+The forward/backward checks run once per `device` (tests/conftest.py): on the CPU, and on the GPU when
+CuPy and a GPU are present (the inputs, outputs and gradients must stay there).
 
 A spec's `fn(L, *xs)` is written once and run with L = glasstorch and L = torch, so both sides
-execute literally the same program.
+execute literally the same program. Constants inside a spec (targets, weights) are made with
+`_const(L, x, values)`, on x's device.
 """
 import dataclasses
 import zlib
@@ -27,7 +30,7 @@ class Spec:
     name: str
     fn: Callable            # fn(L, *tensors) -> Tensor or tuple of Tensors (L is glasstorch or torch)
     shapes: list            # list of cases; each case a tuple of input shapes
-    domain: str = "any"     # 'any' normal(0, 1); 'pos' in [0.5, 2]; 'unit' in (-0.9, 0.9); 'nonzero' |x| >= 0.5
+    domain: object = "any"  # one of DOMAINS, or a tuple of them (one per input)
     grad: bool = True       # has a gradient
     double: bool = True     # double backward is supported and compared against torch
     check: bool = True      # float64 numerical gradcheck
@@ -48,6 +51,72 @@ def _linear(L):
 
 def unary(name, fn, domain="any", shapes=UNARY, **kw):
     return Spec(name, fn, shapes, domain, **kw)
+
+
+def F(L):
+    """glasstorch.nn.functional or torch.nn.functional."""
+    return L.nn.functional
+
+
+def _const(L, like, values, dtype=None):
+    """A constant tensor (a target, a class weight) on the device of `like`, in its dtype unless told."""
+    return L.tensor(values, dtype=like.dtype if dtype is None else dtype, device=like.device)
+
+
+def _labels(L, like, values):
+    return _const(L, like, values, dtype=L.int64)
+
+
+def _seeded_dropout(name, p):
+    """Dropout in training mode with a fixed mask. torch's random stream differs from ours, so torch cannot
+    draw the same mask; instead glasstorch draws its mask under manual_seed(0) for the input's shape and
+    dtype, and torch applies that mask (x * mask, the mask already scaled by 1/(1-p)). The table then checks
+    that our dropout is exactly "multiply by the drawn, scaled mask" in forward and backward; the mask's
+    statistics are tested in tests/ops/test_normalization.py. Reseeding makes the op deterministic, so the
+    numerical gradcheck applies too."""
+    def fn(L, x):
+        glasstorch.manual_seed(0)
+        if L is glasstorch:
+            return getattr(F(glasstorch), name)(x, p, training=True)
+        gt_dtype = getattr(glasstorch, str(x.dtype).split(".")[1])
+        mask = getattr(F(glasstorch), name)(glasstorch.ones(tuple(x.shape), dtype=gt_dtype), p, training=True)
+        return x * torch.tensor(mask.cpu().numpy(), device=x.device)
+    return fn
+
+
+def _loss(name, **kw):
+    """A loss spec's fn: the loss of the first input against constant class labels / a constant weight.
+    kw: labels=[...] (int64 targets), weight=[...] / pos_weight=[...] (in the input's dtype), the rest as is."""
+    def fn(L, x, *rest):
+        args = dict(kw)
+        for key in ("weight", "pos_weight"):
+            if key in args:
+                args[key] = _const(L, x, args[key])
+        if "labels" in args:
+            rest = (_labels(L, x, args.pop("labels")),) + rest
+        return getattr(F(L), name)(x, *rest, **args)
+    return fn
+
+
+def _act(name, **kw):
+    return lambda L, x: getattr(F(L), name)(x, **kw)
+
+
+def _batch_norm(training, **kw):
+    """batch_norm over C channels, with weight and bias if the spec gives them. The running statistics are
+    made inside (every call starts from the same ones; eval mode normalizes with them, training updates them:
+    their update is checked in tests/ops/test_normalization.py)."""
+    def fn(L, x, *wb):
+        c = x.shape[1]
+        mean = _const(L, x, [0.1 * (i - 1) for i in range(c)])
+        var = _const(L, x, [0.5 + 0.25 * i for i in range(c)])
+        return F(L).batch_norm(x, mean, var, *wb, training=training, **kw)
+    return fn
+
+
+CE_LABELS = [0, 3, -100, 1, 2]  # with an ignored sample (the default ignore_index)
+CLASS_WEIGHT = [0.3, 1.0, 2.0, 0.7]
+ACTIVATION_SHAPES = [((3, 4),), ((2, 1, 3),), ((),), ((0, 3),)]
 
 
 SPECS = [
@@ -228,6 +297,121 @@ SPECS = [
          [((4, 3), (2, 3), (2,)), ((2, 4, 3), (5, 3), (5,)), ((3,), (2, 3), (2,))]),
     Spec("linear_nobias", lambda L, x, w: _linear(L)(x, w),
          [((4, 3), (2, 3))]),
+    # ---------------------------------------------------------------- convolutions (once-differentiable)
+    Spec("conv2d", lambda L, x, w, b: F(L).conv2d(x, w, b), [((2, 3, 5, 6), (4, 3, 3, 2), (4,))], double=False),
+    Spec("conv2d_nobias_unbatched", lambda L, x, w: F(L).conv2d(x, w), [((3, 5, 4), (2, 3, 3, 3))], double=False),
+    Spec("conv2d_stride_padding", lambda L, x, w, b: F(L).conv2d(x, w, b, stride=(2, 1), padding=(1, 2)),
+         [((2, 2, 6, 5), (3, 2, 3, 3), (3,))], double=False),
+    Spec("conv2d_dilation", lambda L, x, w, b: F(L).conv2d(x, w, b, padding=1, dilation=(2, 1)),
+         [((1, 2, 7, 6), (3, 2, 3, 2), (3,))], double=False),
+    Spec("conv2d_groups", lambda L, x, w, b: F(L).conv2d(x, w, b, stride=2, groups=2),
+         [((2, 4, 5, 5), (6, 2, 2, 3), (6,))], double=False),
+    Spec("conv2d_same", lambda L, x, w: F(L).conv2d(x, w, padding="same", dilation=2),
+         [((1, 2, 6, 5), (2, 2, 3, 3))], double=False),
+    Spec("conv1d", lambda L, x, w, b: F(L).conv1d(x, w, b, stride=2, padding=1, groups=2),
+         [((2, 4, 7), (6, 2, 3), (6,))], double=False),
+    Spec("conv_transpose2d", lambda L, x, w, b: F(L).conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+         [((2, 3, 3, 4), (3, 2, 3, 3), (2,))], double=False),
+    Spec("conv_transpose2d_groups_dilation", lambda L, x, w, b: F(L).conv_transpose2d(x, w, b, groups=2, dilation=2),
+         [((1, 4, 3, 3), (4, 1, 2, 2), (2,))], double=False),
+    # ---------------------------------------------------------------- pooling ('distinct': no ties in a window)
+    unary("max_pool2d", lambda L, x: F(L).max_pool2d(x, 2), "distinct", [((2, 3, 4, 6),), ((2, 5, 4),)],
+          double=False),
+    unary("max_pool2d_stride_pad_ceil", lambda L, x: F(L).max_pool2d(x, 3, 2, 1, ceil_mode=True), "distinct",
+          [((1, 2, 5, 6),)], double=False),
+    unary("max_pool2d_dilation", lambda L, x: F(L).max_pool2d(x, (2, 3), stride=1, dilation=2), "distinct",
+          [((1, 2, 5, 6),)], double=False),
+    unary("max_pool2d_indices", lambda L, x: F(L).max_pool2d(x, 2, return_indices=True), "distinct",
+          [((1, 2, 4, 4),)], double=False),
+    unary("max_pool1d", lambda L, x: F(L).max_pool1d(x, 3, 2, padding=1), "distinct", [((2, 3, 7),)],
+          double=False),
+    unary("avg_pool2d", lambda L, x: F(L).avg_pool2d(x, 2), shapes=[((2, 3, 4, 6),), ((2, 5, 4),)], double=False),
+    unary("avg_pool2d_pad_ceil", lambda L, x: F(L).avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+          shapes=[((1, 2, 5, 6),)], double=False),
+    unary("avg_pool2d_divisor", lambda L, x: F(L).avg_pool2d(x, (2, 3), padding=1, divisor_override=4),
+          shapes=[((1, 2, 5, 6),)], double=False),
+    unary("avg_pool1d", lambda L, x: F(L).avg_pool1d(x, 2, padding=1), shapes=[((2, 3, 5),)], double=False),
+    unary("adaptive_avg_pool2d", lambda L, x: F(L).adaptive_avg_pool2d(x, (3, 4)),
+          shapes=[((1, 2, 5, 6),), ((2, 7, 5),)], double=False),
+    unary("adaptive_avg_pool1d", lambda L, x: F(L).adaptive_avg_pool1d(x, 3), shapes=[((2, 3, 7),)], double=False),
+    unary("adaptive_max_pool2d", lambda L, x: F(L).adaptive_max_pool2d(x, (2, 3)), "distinct",
+          [((1, 2, 5, 6),)], double=False),
+    unary("adaptive_max_pool1d", lambda L, x: F(L).adaptive_max_pool1d(x, 3), "distinct", [((2, 3, 7),)],
+          double=False),
+    # ---------------------------------------------------------------- losses
+    *[unary(f"cross_entropy_{r}", _loss("cross_entropy", labels=CE_LABELS, reduction=r), shapes=[((5, 4),)])
+      for r in ("mean", "sum", "none")],
+    *[unary(f"cross_entropy_weight_{r}", _loss("cross_entropy", labels=CE_LABELS, weight=CLASS_WEIGHT, reduction=r),
+            shapes=[((5, 4),)]) for r in ("mean", "sum", "none")],
+    *[unary(f"cross_entropy_smoothing_{r}", _loss("cross_entropy", labels=CE_LABELS, weight=CLASS_WEIGHT,
+                                                  label_smoothing=0.2, reduction=r), shapes=[((5, 4),)])
+      for r in ("mean", "none")],
+    unary("cross_entropy_spatial_ignore_index",
+          _loss("cross_entropy", labels=[[[0, 1], [2, 1]], [[1, 1], [0, 2]]], ignore_index=1, label_smoothing=0.1),
+          shapes=[((2, 3, 2, 2),)]),
+    unary("cross_entropy_unbatched", _loss("cross_entropy", labels=2), shapes=[((4,),)]),
+    Spec("cross_entropy_probabilities", lambda L, x, p: F(L).cross_entropy(x, p, label_smoothing=0.1),
+         [((3, 4), (3, 4)), ((2, 3, 2), (2, 3, 2))], ("any", "prob")),
+    *[unary(f"nll_loss_{r}", _loss("nll_loss", labels=CE_LABELS, weight=CLASS_WEIGHT, reduction=r),
+            shapes=[((5, 4),)]) for r in ("mean", "sum", "none")],
+    unary("nll_loss_ignore_index", _loss("nll_loss", labels=[[0, 2], [1, 1], [2, 0]], ignore_index=2),
+          shapes=[((3, 3, 2),)]),
+    *[Spec(f"binary_cross_entropy_{r}", _loss("binary_cross_entropy", reduction=r), [((4, 3), (4, 3))], "prob")
+      for r in ("mean", "sum", "none")],
+    Spec("binary_cross_entropy_weight", _loss("binary_cross_entropy", weight=[0.5, 1.0, 2.0]),
+         [((4, 3), (4, 3))], "prob"),
+    *[Spec(f"bce_with_logits_{r}", _loss("binary_cross_entropy_with_logits", weight=[0.5, 1.0, 2.0],
+                                          pos_weight=[2.0, 0.5, 1.0], reduction=r), [((4, 3), (4, 3))], ("any", "prob"))
+      for r in ("mean", "sum", "none")],
+    Spec("bce_with_logits_plain", _loss("binary_cross_entropy_with_logits"), [((5,), (5,)), ((), ())], ("any", "prob")),
+    # ---------------------------------------------------------------- normalization
+    Spec("batch_norm_train", _batch_norm(True, momentum=0.3), [((4, 3, 2), (3,), (3,)), ((5, 3, 2, 2), (3,), (3,))]),
+    Spec("batch_norm_train_no_affine", _batch_norm(True), [((6, 3),)]),
+    Spec("batch_norm_eval", _batch_norm(False), [((4, 3, 2), (3,), (3,)), ((2, 3, 2, 2), (3,), (3,))]),
+    Spec("batch_norm_no_stats", lambda L, x, w, b: F(L).batch_norm(x, None, None, w, b, training=True),
+         [((4, 2, 3), (2,), (2,))]),
+    Spec("layer_norm", lambda L, x, w, b: F(L).layer_norm(x, (4, 5), w, b), [((3, 4, 5), (4, 5), (4, 5))]),
+    unary("layer_norm_no_affine", lambda L, x: F(L).layer_norm(x, (5,), eps=1e-3), shapes=[((3, 5),), ((2, 2, 5),)]),
+    Spec("group_norm", lambda L, x, w, b: F(L).group_norm(x, 2, w, b), [((2, 4, 3), (4,), (4,))]),
+    unary("group_norm_no_affine", lambda L, x: F(L).group_norm(x, 3), shapes=[((2, 6, 2, 2),)]),
+    unary("instance_norm", lambda L, x: F(L).instance_norm(x), shapes=[((2, 3, 4),)]),
+    # ---------------------------------------------------------------- dropout
+    unary("dropout_eval", lambda L, x: F(L).dropout(x, 0.5, training=False) * 2, shapes=[((3, 4),)]),
+    unary("dropout_p0", lambda L, x: F(L).dropout(x, 0.0, training=True) * 2, shapes=[((3, 4),)]),
+    unary("dropout_p1", lambda L, x: F(L).dropout(x, 1.0, training=True), shapes=[((3, 4),), ((0, 2),)]),
+    unary("dropout_seeded_mask", _seeded_dropout("dropout", 0.4), shapes=[((6, 5),), ((2, 3, 4),)]),
+    unary("dropout2d_seeded_mask", _seeded_dropout("dropout2d", 0.5), shapes=[((3, 4, 2, 2),)]),
+    unary("alpha_dropout_eval", lambda L, x: F(L).alpha_dropout(x, 0.3) + 1, shapes=[((3, 4),)]),
+    # ---------------------------------------------------------------- activations ('spread' keeps off the kinks)
+    unary("F_relu", _act("relu"), "spread", ACTIVATION_SHAPES),
+    unary("relu6", _act("relu6"), "spread", ACTIVATION_SHAPES),
+    unary("leaky_relu", _act("leaky_relu", negative_slope=0.2), "spread", ACTIVATION_SHAPES),
+    unary("leaky_relu_default", _act("leaky_relu"), "spread", [((3, 4),)]),
+    unary("elu", _act("elu"), "spread", ACTIVATION_SHAPES),
+    unary("elu_alpha", _act("elu", alpha=0.7), "spread", [((3, 4),)]),
+    unary("selu", _act("selu"), "spread", ACTIVATION_SHAPES),
+    unary("celu", _act("celu", alpha=1.5), "spread", [((3, 4),)]),
+    unary("gelu", _act("gelu"), shapes=[c for c in ACTIVATION_SHAPES if c != ((),)]),  # 0-dim: see below
+    unary("gelu_tanh", _act("gelu", approximate="tanh"), shapes=ACTIVATION_SHAPES),
+    unary("silu", _act("silu"), shapes=ACTIVATION_SHAPES),
+    unary("mish", _act("mish"), shapes=ACTIVATION_SHAPES),
+    unary("hardtanh", _act("hardtanh"), "spread", ACTIVATION_SHAPES),
+    unary("hardtanh_range", _act("hardtanh", min_val=-2.0, max_val=3.0), "spread", [((3, 4),)]),
+    unary("hardsigmoid", _act("hardsigmoid"), "spread", ACTIVATION_SHAPES, double=False),  # torch: no 2nd derivative
+    unary("hardswish", _act("hardswish"), "spread", ACTIVATION_SHAPES),
+    unary("softplus", _act("softplus"), "spread", ACTIVATION_SHAPES),
+    unary("softplus_beta_threshold", _act("softplus", beta=2.0, threshold=4.0), "spread", [((3, 4),)]),
+    unary("logsigmoid", _act("logsigmoid"), "spread", ACTIVATION_SHAPES),
+    unary("softsign", _act("softsign"), "spread", ACTIVATION_SHAPES),
+    unary("tanhshrink", _act("tanhshrink"), shapes=ACTIVATION_SHAPES),
+    unary("threshold", _act("threshold", threshold=1.0, value=-3.0), "spread", ACTIVATION_SHAPES),
+    unary("F_sigmoid", _act("sigmoid"), shapes=[((3, 4),)]),
+    unary("F_tanh", _act("tanh"), shapes=[((3, 4),)]),
+    unary("softmin", _act("softmin", dim=1), shapes=[((3, 4),), ((2, 3, 2),)]),
+    unary("F_softmax", _act("softmax", dim=0), shapes=[((3, 4),)]),
+    unary("F_log_softmax", _act("log_softmax", dim=-1), shapes=[((3, 4),), ((2, 3, 2),)]),
+    unary("glu", _act("glu", dim=1), shapes=[((3, 4),), ((2, 6, 2),)]),
+    Spec("prelu", lambda L, x, w: F(L).prelu(x, w), [((2, 3, 4), (3,)), ((4, 3), (1,))], "spread"),
 ]
 
 # int-valued outputs (argmax ...) carry no gradient but are compared in forward
@@ -258,18 +442,21 @@ def _cases(specs):
 def _inputs(spec, case, np_dtype):
     """Random inputs for a case: deterministic per (spec, case), in the spec's domain."""
     rng = np.random.default_rng(zlib.crc32(f"{spec.name}{case}".encode()))
-    arrays = []
-    for shape in case:
-        if spec.domain == "pos":
-            a = rng.uniform(0.5, 2.0, shape)
-        elif spec.domain == "unit":
-            a = rng.uniform(-0.9, 0.9, shape)
-        elif spec.domain == "nonzero":
-            a = rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
-        else:
-            a = rng.standard_normal(shape)
-        arrays.append(np.asarray(a, dtype=np_dtype))
-    return arrays
+    domains = spec.domain if isinstance(spec.domain, tuple) else (spec.domain,) * len(case)
+    return [np.asarray(DOMAINS[domain](rng, shape), dtype=np_dtype) for domain, shape in zip(domains, case)]
+
+
+DOMAINS = {
+    "any": lambda rng, shape: rng.standard_normal(shape),
+    "pos": lambda rng, shape: rng.uniform(0.5, 2.0, shape),
+    "unit": lambda rng, shape: rng.uniform(-0.9, 0.9, shape),
+    "nonzero": lambda rng, shape: rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape),
+    "prob": lambda rng, shape: rng.uniform(0.05, 0.95, shape),
+    # in (-7, 7) but at least 0.2 from every integer: clear of the kinks at 0, +-1, +-3, 6 and chosen thresholds
+    "spread": lambda rng, shape: rng.integers(-7, 7, shape) + rng.uniform(0.2, 0.8, shape),
+    # all values at least 0.05 apart, shuffled: max-pool windows have no (near-)ties
+    "distinct": lambda rng, shape: (rng.permutation(int(np.prod(shape))).reshape(shape) - np.prod(shape) / 2) * 0.05,
+}
 
 
 def _as_tuple(out):
@@ -277,13 +464,13 @@ def _as_tuple(out):
 
 
 def _to_numpy(t):
-    return t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else t.detach().numpy()
+    return t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else t.detach().cpu().numpy()
 
 
-def _run_both(spec, case, dtype_name, requires_grad=True):
+def _run_both(spec, case, dtype_name, requires_grad=True, device="cpu"):
     np_dtype, _, _, _, _ = DTYPES[dtype_name]
     arrays = _inputs(spec, case, np_dtype)
-    g_in = [glasstorch.tensor(a, requires_grad=requires_grad) for a in arrays]
+    g_in = [glasstorch.tensor(a, requires_grad=requires_grad, device=device) for a in arrays]
     t_in = [torch.tensor(a, requires_grad=requires_grad) for a in arrays]
     return g_in, _as_tuple(spec.fn(glasstorch, *g_in)), t_in, _as_tuple(spec.fn(torch, *t_in))
 
@@ -300,29 +487,39 @@ def _assert_close(got, expected, rtol, atol, what):
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=what)
 
 
+def _tolerances(dtype_name, device):
+    _, _, _, rtol, atol = DTYPES[dtype_name]
+    if device != "cpu":  # the GPU sums in another order (and fuses multiply-adds)
+        rtol, atol = (2e-4, 1e-4) if dtype_name == "float32" else (1e-7, 1e-8)
+    return rtol, atol
+
+
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
 @pytest.mark.parametrize("spec,case", _cases(SPECS))
-def test_forward_backward_match_torch(spec, case, dtype_name):
-    _forward_backward(spec, case, dtype_name)
+def test_forward_backward_match_torch(spec, case, dtype_name, device):
+    _forward_backward(spec, case, dtype_name, device)
 
 
-def _forward_backward(spec, case, dtype_name):
-    _, _, _, rtol, atol = DTYPES[dtype_name]
-    g_in, g_out, t_in, t_out = _run_both(spec, case, dtype_name)
+def _forward_backward(spec, case, dtype_name, device="cpu"):
+    rtol, atol = _tolerances(dtype_name, device)
+    g_in, g_out, t_in, t_out = _run_both(spec, case, dtype_name, device=device)
     assert len(g_out) == len(t_out)
     for g, t in zip(g_out, t_out):
+        assert g.device.type == device, f"an output left {device}"
         _assert_close(g, t, rtol, atol, "forward")
         assert g.requires_grad == t.requires_grad
     g_out, t_out = _differentiable(g_out), _differentiable(t_out)
     rng = np.random.default_rng(1)
     upstream = [rng.standard_normal(tuple(t.shape)).astype(_to_numpy(t).dtype) for t in t_out]
     t_grads = torch.autograd.grad(t_out, t_in, [torch.tensor(u) for u in upstream], allow_unused=True)
-    g_grads = glasstorch.autograd.grad(g_out, g_in, [glasstorch.tensor(u) for u in upstream], allow_unused=True)
+    g_grads = glasstorch.autograd.grad(g_out, g_in, [glasstorch.tensor(u, device=device) for u in upstream],
+                                       allow_unused=True)
     for i, (g, t) in enumerate(zip(g_grads, t_grads)):
         if t is None:
-            assert g is None or not np.any(g.numpy()), f"input {i}: torch gives no gradient"
+            assert g is None or not np.any(_to_numpy(g)), f"input {i}: torch gives no gradient"
             continue
         assert g is not None, f"input {i}: no gradient, torch gives one"
+        assert g.device.type == device, f"the gradient of input {i} left {device}"
         _assert_close(g, t, rtol, atol, f"gradient of input {i}")
 
 
@@ -362,11 +559,20 @@ def test_double_backward_matches_torch(spec, case):
 
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
 @pytest.mark.parametrize("spec,case", _cases(NO_GRAD_SPECS))
-def test_gradient_free_ops_match_torch(spec, case, dtype_name):
-    _, g_out, _, t_out = _run_both(spec, case, dtype_name, requires_grad=False)
+def test_gradient_free_ops_match_torch(spec, case, dtype_name, device):
+    _, g_out, _, t_out = _run_both(spec, case, dtype_name, requires_grad=False, device=device)
     for g, t in zip(g_out, t_out):
-        assert not g.requires_grad
+        assert not g.requires_grad and g.device.type == device
         _assert_close(g, t, 1e-6, 1e-6, "forward")
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError,
+                   reason="known bug: erf_array (ops/activation.py) returns a Python float for a 0-dim float64 array")
+def test_gelu_of_a_0dim_float64_tensor():
+    """Kept out of the table's gelu spec until fixed; strict, so the fix shows up here as a failure to remove."""
+    x = glasstorch.tensor(0.3, dtype=glasstorch.float64)
+    expected = F(torch).gelu(torch.tensor(0.3, dtype=torch.float64)).item()
+    np.testing.assert_allclose(F(glasstorch).gelu(x).item(), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("spec,case", _cases(SPECS[:20]))
@@ -424,34 +630,3 @@ def test_random_reductions_match_torch(name, shape, data, keepdim):
     fn = REDUCTIONS[name]
     spec = Spec(name, lambda L, x: fn(L, x, dim, keepdim), [(tuple(shape),)])
     _forward_backward(spec, (tuple(shape),), "float64")
-
-
-# ---------------------------------------------------------------- the GPU (CuPy): same numbers as the CPU
-needs_gpu = pytest.mark.skipif(not glasstorch.cuda.is_available(), reason="needs CuPy and an NVIDIA GPU")
-
-
-@needs_gpu
-@pytest.mark.parametrize("spec,case", _cases(SPECS + NO_GRAD_SPECS))
-def test_cuda_matches_cpu(spec, case):
-    """Every op run on CuPy arrays gives NumPy's values and gradients (float32), and its results stay on the GPU."""
-    arrays = _inputs(spec, case, np.float32)
-    results = []
-    for device in ("cpu", "cuda"):
-        xs = [glasstorch.tensor(a, device=device, requires_grad=spec in SPECS) for a in arrays]
-        outs = _as_tuple(spec.fn(glasstorch, *xs))
-        assert all(o.device.type == device for o in outs), f"an output left {device}"
-        diff = _differentiable(outs)
-        grads = []
-        if diff:
-            rng = np.random.default_rng(1)
-            ups = [glasstorch.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, device=device) for o in diff]
-            grads = glasstorch.autograd.grad(diff, xs, ups, allow_unused=True)
-            assert all(g is None or g.device.type == device for g in grads), f"a gradient left {device}"
-        results.append([o.detach().cpu().numpy() for o in outs] +
-                       [None if g is None else g.cpu().numpy() for g in grads])
-    for i, (on_cpu, on_gpu) in enumerate(zip(*results)):
-        if on_cpu is None:
-            assert on_gpu is None or not np.any(on_gpu), f"result {i}: a gradient on the GPU only"
-            continue
-        assert on_gpu.dtype == on_cpu.dtype and on_gpu.shape == on_cpu.shape, f"result {i}"
-        np.testing.assert_allclose(on_gpu, on_cpu, rtol=2e-4, atol=2e-5, err_msg=f"result {i} (GPU vs CPU)")

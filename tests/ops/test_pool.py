@@ -1,13 +1,14 @@
-"""Pooling (ops/pool.py via nn.functional) against torch and against the slow obvious loops."""
+"""Pooling (ops/pool.py via nn.functional) against torch and against the slow obvious loops, on
+random settings (the fixed cases and their float64 gradchecks are in tests/ops/test_op_table.py)."""
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import glasstorch as gt
 import glasstorch.nn.functional as F
-from glasstorch.autograd.gradcheck import gradcheck
+from helpers import assert_match, run_both
 
 RNG = np.random.default_rng(0)
 TF = torch.nn.functional
@@ -51,20 +52,6 @@ def reference_avg_pool2d(x, k, s, p, ceil_mode, count_include_pad):
     return out
 
 
-def run_both(fn_gt, fn_torch, x, seed=1):
-    xg, xt = gt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    yg, yt = fn_gt(xg), fn_torch(xt)
-    up = np.random.default_rng(seed).standard_normal(tuple(yt.shape)).astype(x.dtype)
-    yg.backward(gt.tensor(up))
-    yt.backward(torch.tensor(up))
-    return (yg.detach().numpy(), xg.grad.numpy()), (yt.detach().numpy(), xt.grad.numpy())
-
-
-def assert_match(ours, theirs, tol=1e-5):
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
-
-
 pool_settings = st.fixed_dictionaries({
     "h": st.integers(3, 9), "w": st.integers(3, 9), "kh": st.integers(1, 3), "kw": st.integers(1, 3),
     "sh": st.integers(1, 3), "sw": st.integers(1, 3), "ph": st.integers(0, 1), "pw": st.integers(0, 1),
@@ -83,12 +70,11 @@ def _valid(s, dilation=True):
 @settings(max_examples=50, deadline=None)
 @given(pool_settings)
 def test_max_pool2d_matches_torch_and_reference(s):
-    if not _valid(s):
-        return
+    assume(_valid(s))
     x = RNG.standard_normal((2, 3, s["h"], s["w"])).astype(np.float32)
     args = dict(kernel_size=(s["kh"], s["kw"]), stride=(s["sh"], s["sw"]), padding=(s["ph"], s["pw"]),
                 dilation=(s["dh"], s["dw"]), ceil_mode=s["ceil_mode"])
-    ours, theirs = run_both(lambda t: F.max_pool2d(t, **args), lambda t: TF.max_pool2d(t, **args), x)
+    ours, theirs = run_both(lambda t: F.max_pool2d(t, **args), lambda t: TF.max_pool2d(t, **args), [x])
     assert_match(ours, theirs)
     expected = reference_max_pool2d(x, args["kernel_size"], args["stride"], args["padding"], args["dilation"],
                                     s["ceil_mode"])
@@ -102,12 +88,11 @@ def test_max_pool2d_matches_torch_and_reference(s):
 @settings(max_examples=50, deadline=None)
 @given(pool_settings, st.sampled_from([None, 3]))
 def test_avg_pool2d_matches_torch_and_reference(s, divisor_override):
-    if not _valid(s, dilation=False):
-        return
+    assume(_valid(s, dilation=False))
     x = RNG.standard_normal((2, 2, s["h"], s["w"])).astype(np.float32)
     args = dict(kernel_size=(s["kh"], s["kw"]), stride=(s["sh"], s["sw"]), padding=(s["ph"], s["pw"]),
                 ceil_mode=s["ceil_mode"], count_include_pad=s["count_include_pad"], divisor_override=divisor_override)
-    ours, theirs = run_both(lambda t: F.avg_pool2d(t, **args), lambda t: TF.avg_pool2d(t, **args), x)
+    ours, theirs = run_both(lambda t: F.avg_pool2d(t, **args), lambda t: TF.avg_pool2d(t, **args), [x])
     assert_match(ours, theirs)
     if divisor_override is None:
         expected = reference_avg_pool2d(x.astype(np.float64), args["kernel_size"], args["stride"], args["padding"],
@@ -119,20 +104,20 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
     x = np.zeros((1, 2, 4, 6), dtype=np.float32)
     x[0, 1, 1:3, 2:5] = 5.0  # ties inside windows
     for kw in (dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)):
-        assert_match(*run_both(lambda t: F.max_pool2d(t, **kw), lambda t: TF.max_pool2d(t, **kw), x))
+        assert_match(*run_both(lambda t: F.max_pool2d(t, **kw), lambda t: TF.max_pool2d(t, **kw), [x]))
 
 
 def test_max_pool_keeps_float32_and_unbatched_input():
     x = RNG.standard_normal((3, 6, 6)).astype(np.float32)
-    assert_match(*run_both(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), x))
+    assert_match(*run_both(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), [x]))
     assert F.max_pool2d(gt.tensor(x), 2).dtype == gt.float32
 
 
 @pytest.mark.parametrize("size,out", [((6, 9), (3, 3)), ((7, 5), (3, 2)), ((5, 5), 1), ((6, 7), (None, 4))])
 def test_adaptive_pools_match_torch(size, out):
     x = RNG.standard_normal((2, 3) + size).astype(np.float32)
-    assert_match(*run_both(lambda t: F.adaptive_avg_pool2d(t, out), lambda t: TF.adaptive_avg_pool2d(t, out), x))
-    assert_match(*run_both(lambda t: F.adaptive_max_pool2d(t, out), lambda t: TF.adaptive_max_pool2d(t, out), x))
+    for name in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
+        assert_match(*run_both(lambda t: getattr(F, name)(t, out), lambda t: getattr(TF, name)(t, out), [x]))
     _, idx = F.adaptive_max_pool2d(gt.tensor(x), out, return_indices=True)
     _, idx_t = TF.adaptive_max_pool2d(torch.tensor(x), out, return_indices=True)
     np.testing.assert_array_equal(idx.numpy(), idx_t.numpy())
@@ -144,14 +129,7 @@ def test_one_dimensional_pools_match_torch():
              ("avg_pool1d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
              ("adaptive_avg_pool1d", dict(output_size=4)), ("adaptive_max_pool1d", dict(output_size=4))]
     for name, kw in cases:
-        assert_match(*run_both(lambda t: getattr(F, name)(t, **kw), lambda t: getattr(TF, name)(t, **kw), x))
-
-
-def test_pool_gradcheck_float64():
-    x = gt.tensor(RNG.standard_normal((1, 2, 5, 6)), requires_grad=True)
-    assert gradcheck(lambda t: F.max_pool2d(t, 3, 2, 1, ceil_mode=True), (x,))
-    assert gradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False), (x,))
-    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, (3, 4)), (x,))
+        assert_match(*run_both(lambda t: getattr(F, name)(t, **kw), lambda t: getattr(TF, name)(t, **kw), [x]))
 
 
 @pytest.mark.parametrize("call,message", [
@@ -167,4 +145,4 @@ def test_pool_errors(call, message):
 def test_large_tiling_avg_pool_matches_torch(shape, kernel):
     """kernel = stride with more than 16 taps takes the reshaped-sum path (global pooling)."""
     x = RNG.standard_normal(shape).astype(np.float32)
-    assert_match(*run_both(lambda t: F.avg_pool2d(t, kernel), lambda t: TF.avg_pool2d(t, kernel), x))
+    assert_match(*run_both(lambda t: F.avg_pool2d(t, kernel), lambda t: TF.avg_pool2d(t, kernel), [x]))

@@ -5,29 +5,45 @@
     byte  3     number of dimensions d
     then d big-endian uint32 sizes, then the elements (big-endian), row-major: nothing more, nothing less.
 
-A file that breaks any of this raises `IDXError` naming the file and the problem; the reader never
-returns a garbage array.
+A file that breaks any of this raises `IDXError` (a `glasstorch.errors.FileFormatError`) naming the file,
+the problem and the fix; the reader never returns a garbage array, and never allocates what the header
+declares before the file is known to hold it.
 """
 import gzip
+import os
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ...errors import FileFormatError
 
 IDX_TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class IDXError(ValueError):
+FIX = "delete it and run `glasstorch data fetch` (it downloads again and checks the checksum)"
+_CHUNK = 1 << 20
+
+
+class IDXError(FileFormatError):
     """A file that is not a valid IDX file (wrong magic, wrong dimensions, truncated, corrupt gzip)."""
 
 
 def _open(path):
-    """The file as a stream of IDX bytes: gzip-decompressed on the fly when it starts with gzip's magic."""
+    """The file as a stream of IDX bytes (gzip-decompressed on the fly when it starts with gzip's magic),
+    the number of IDX bytes it should hold (exact for a raw file, gzip's own size field modulo 2**32
+    otherwise), and for gzip the most it could inflate to (0 for a raw file)."""
     with open(path, "rb") as probe:
         compressed = probe.read(2) == _GZIP_MAGIC
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+        size = probe.seek(0, os.SEEK_END)
+        if compressed and size >= 18:
+            probe.seek(-4, os.SEEK_END)
+            # deflate expands at most ~1032:1, so a larger declared size can't be real
+            isize = int.from_bytes(probe.read(4), "little")
+            return gzip.open(path, "rb"), isize, size * 1032
+    return open(path, "rb"), size, 0
 
 
 def _read_exactly(stream, n):
@@ -35,11 +51,11 @@ def _read_exactly(stream, n):
     return data if len(data) == n else None
 
 
-def _read_stream(stream, name):
-    """Parse the header, then decompress the elements straight into their array (no extra copy)."""
+def _read_stream(stream, name, expected_size, inflate_limit):
+    """Parse the header, check what it declares against the file, then read the elements into their array."""
     magic = _read_exactly(stream, 4)
     if magic is None:
-        raise IDXError(f"{name}: too short to be an IDX file")
+        raise IDXError(f"{name}: too short to be an IDX file; {FIX}")
     if magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_TYPES:
         raise IDXError(f"{name}: wrong magic number 0x{magic.hex()} (an IDX file starts with 0x0000 then a type "
                        f"code in {{{', '.join(hex(t) for t in IDX_TYPES)}}} and the number of dimensions)")
@@ -48,24 +64,67 @@ def _read_stream(stream, name):
         raise IDXError(f"{name}: the header declares 0 dimensions")
     sizes = _read_exactly(stream, 4 * ndim)
     if sizes is None:
-        raise IDXError(f"{name}: truncated header ({ndim} dimensions declared, their sizes missing)")
+        raise IDXError(f"{name}: truncated header ({ndim} dimensions declared, their sizes missing); {FIX}")
     shape = tuple(int(s) for s in np.frombuffer(sizes, dtype=">u4"))
-    array = np.empty(shape, dtype=dtype.newbyteorder("="))
-    view, filled = memoryview(array.reshape(-1)).cast("B"), 0
-    while filled < array.nbytes:
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    declared = 4 + 4 * ndim + nbytes
+    compressed = inflate_limit > 0
+    if (declared == expected_size if not compressed else
+            declared % (1 << 32) == expected_size and declared <= inflate_limit):
+        array = np.empty(shape, dtype=dtype.newbyteorder("="))
+        filled = _fill(stream, memoryview(array.reshape(-1)).cast("B"))
+    elif not compressed:
+        held = expected_size - 4 - 4 * ndim
+        problem = (f"truncated: the header declares shape {shape} of {dtype.name} ({nbytes:,} bytes of data) but "
+                   f"the file holds only {held:,}" if held < nbytes else
+                   f"has {held - nbytes:,} trailing bytes after the {nbytes:,} bytes of data that its header declares "
+                   f"(shape {shape} of {dtype.name})")
+        raise IDXError(f"{name}: {problem}; {FIX}")
+    else:  # the sizes disagree: read what is there, without trusting the header, to say what is wrong
+        data = _read_at_most(stream, nbytes)
+        filled, array = len(data), None
+        if filled == nbytes:
+            array = np.frombuffer(bytearray(data), dtype=dtype.newbyteorder("=")).reshape(shape)
+    if filled < nbytes:
+        raise IDXError(f"{name}: truncated: the header declares shape {shape} of {dtype.name} "
+                       f"({nbytes:,} bytes of data) but the file holds only {filled:,}; {FIX}")
+    trailing = _count_rest(stream)  # reading to the end makes gzip check its CRC
+    if trailing:
+        raise IDXError(f"{name}: has {trailing:,} trailing bytes after the {nbytes:,} bytes of data that its header "
+                       f"declares (shape {shape} of {dtype.name}); {FIX}")
+    if dtype != array.dtype:  # big-endian file on a little-endian machine
+        array.byteswap(inplace=True)
+    return array
+
+
+def _fill(stream, view):
+    filled = 0
+    while filled < len(view):
         got = stream.readinto(view[filled:])
         if not got:
             break
         filled += got
-    if filled < array.nbytes:
-        raise IDXError(f"{name}: truncated: the header declares shape {shape} of {dtype.name} "
-                       f"({array.nbytes} bytes of data) but the file holds only {filled}")
-    if stream.read(1):
-        raise IDXError(f"{name}: has trailing bytes after the {array.nbytes} bytes of data that its header "
-                       f"declares (shape {shape} of {dtype.name})")
-    if dtype != array.dtype:  # big-endian file on a little-endian machine
-        array.byteswap(inplace=True)
-    return array
+    return filled
+
+
+def _read_at_most(stream, n):
+    chunks, total = [], 0
+    while total < n:
+        chunk = stream.read(min(_CHUNK, n - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def _count_rest(stream):
+    total = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return total
+        total += len(chunk)
 
 
 def read_idx(path, dtype=None, ndim=None, shape=None):
@@ -79,13 +138,13 @@ def read_idx(path, dtype=None, ndim=None, shape=None):
     """
     path = Path(path)
     try:
-        with _open(path) as stream:
-            array = _read_stream(stream, str(path))
+        stream, expected_size, inflate_limit = _open(path)
+        with stream:
+            array = _read_stream(stream, str(path), expected_size, inflate_limit)
     except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError; a cut-off stream an EOFError
         if not path.is_file():
             raise
-        raise IDXError(f"{path}: corrupt or truncated gzip file ({error}); delete it and download it again") \
-            from None
+        raise IDXError(f"{path}: corrupt or truncated gzip file ({error}); {FIX}") from None
     if dtype is not None and array.dtype != np.dtype(dtype):
         raise IDXError(f"{path}: holds {array.dtype.name} elements, expected {np.dtype(dtype).name}")
     if ndim is not None and array.ndim != ndim:

@@ -3,8 +3,8 @@ checkpoint). Models: softmax (linear), mlp (one hidden layer of 256), lenet (d2l
 cnn (the notes' SimpleCNN shape, sized for the dataset's images)."""
 from dataclasses import dataclass
 
-from . import batchnorm, digits_cnn
-from .common import evaluate, image_arrays, make_loader, train_classifier
+from ..experiments import batchnorm, digits_cnn
+from ..experiments.common import accuracy, fit_and_log, image_arrays, make_loader
 
 NAME = "train"
 NOTE = "a general run: any of the notes' models on digits, MNIST or Fashion-MNIST"
@@ -61,6 +61,6 @@ def run(fw, cfg, lab):
     optimizer = (optim.Adam(model.parameters(), lr=lr) if kind == "adam" else
                  optim.SGD(model.parameters(), lr=lr, momentum=0.9 if kind == "momentum" else 0.0))
     lab.say(f"optimizer {kind}, lr {lr}, {cfg.epochs} epoch(s), batch {cfg.batch_size}")
-    train_classifier(fw, model, optimizer, fw.nn.CrossEntropyLoss(), train, test, cfg.epochs, lab)
+    fit_and_log(model, fw.nn.CrossEntropyLoss(), optimizer, train, test, cfg.epochs, lab, device=cfg.device)
     lab.checkpoint(model)
-    return {"test_acc": evaluate(fw, model, test)[0]}
+    return {"test_acc": accuracy(model, test)}

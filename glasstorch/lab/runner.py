@@ -7,15 +7,15 @@
 import dataclasses
 import os
 import operator
-import platform
 import sys
 import time
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import get
-from .lab import Lab
+from .context import Lab
+from .registry import expected_for, get
+from .report import write_run
 
 ENGINES = ("glass", "torch")
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
@@ -43,14 +43,6 @@ def make_config(module, quick=False, **overrides):
     given = {k: v for k, v in overrides.items() if v is not None}
     ignored = sorted(k for k in given if k not in fields)
     return dataclasses.replace(cfg, **{k: v for k, v in given.items() if k in fields}), ignored
-
-
-def expected_for(module, quick):
-    return getattr(module, "QUICK_EXPECTED", module.EXPECTED) if quick else module.EXPECTED
-
-
-def describe_targets(expected):
-    return ", ".join(f"{metric} {op} {value:g}" for metric, (op, value) in expected.items())
 
 
 def check_targets(results, expected):
@@ -115,7 +107,7 @@ def run_on_engine(module, cfg, engine, folder, quick, data_dir=None, device="cpu
         error = ""
     except Exception as exc:  # report it, don't hide the other engine's results
         results = {}
-        error = f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exc(limit=-4))
+        error = traceback.format_exc()  # the whole of it: the report keeps what a first line would lose
         if verbose:
             print(f"[{engine}] FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
     seconds = time.perf_counter() - start
@@ -141,7 +133,6 @@ def run_experiment(name, engines=("glass",), quick=False, overrides=None, data_d
     record = RunRecord(module.NAME, module, cfg, quick, folder, runs, command, ignored,
                        now.strftime("%Y-%m-%d %H:%M:%S UTC"), (load_before, load_average()))
     if write:
-        from .report import write_run
         write_run(record)
     return record
 
@@ -152,20 +143,3 @@ def load_average():
         return round(os.getloadavg()[0], 2)
     except (AttributeError, OSError):
         return None
-
-
-def versions():
-    """Versions worth writing into every report."""
-    import numpy
-    info = {"python": platform.python_version(), "numpy": numpy.__version__, "platform": platform.platform()}
-    try:
-        import glasstorch
-        info["glasstorch"] = glasstorch.__version__
-    except Exception:  # pragma: no cover
-        pass
-    try:
-        import torch
-        info["torch"] = torch.__version__
-    except ImportError:
-        info["torch"] = "not installed"
-    return info

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import get
+from ..experiments.common import image_arrays
+from ..experiments.linear_regression import TRUE_B, TRUE_W, synthetic_data
+from ..experiments.xor_mlp import X_XOR, Y_XOR
+from .registry import get
 
 
 @dataclass
@@ -23,27 +26,22 @@ class CompareResult:
 
 
 def _digits(data_dir, n):
-    from .common import image_arrays
     return image_arrays("digits", train=True, limit=n)
 
 
 def _mnist(data_dir, n):
-    from .common import image_arrays
     return image_arrays("mnist", data_dir, train=True, limit=n)
 
 
 def _fashion(data_dir, n):
-    from .common import image_arrays
     return image_arrays("fashion-mnist", data_dir, train=True, limit=n)
 
 
 def _xor(data_dir, n):
-    from .xor_mlp import X_XOR, Y_XOR
     return X_XOR, Y_XOR
 
 
 def _linear(data_dir, n):
-    from .linear_regression import TRUE_B, TRUE_W, synthetic_data
     return synthetic_data(np.random.default_rng(0), TRUE_W, TRUE_B, n)
 
 

@@ -1,14 +1,16 @@
 """What a run leaves behind: report.md, metrics.json, history.csv, curves.png; and docs/RESULTS.md.
 
-Everything here reads a RunRecord (see runner.py) or the metrics.json files of earlier runs.
+Everything here reads a RunRecord (see runner.py) or the metrics.json files of earlier runs; it imports
+nothing from runner.py (the runner calls `write_run`, never the other way round).
 """
 import csv
 import dataclasses
 import json
 import os
+import platform
 from pathlib import Path
 
-from .runner import expected_for, versions
+from .registry import expected_for, get, names
 
 X_KEYS = ("epoch", "step", "iteration", "iter", "epsilon")
 
@@ -189,7 +191,6 @@ def collect_latest(out_root):
 
 def results_markdown(out_root):
     """docs/RESULTS.md: experiment, size, target, achieved and wall time on glasstorch and on PyTorch."""
-    from . import get, names
     latest = collect_latest(out_root)
     header = ["experiment", "size", "target", "glasstorch", "time (s)", "PyTorch", "time (s)"]
     rows, loads, cpus = [], [], set()
@@ -238,3 +239,20 @@ def write_results(out_root, path):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(results_markdown(out_root))
     return path
+
+
+def versions():
+    """Versions worth writing into every report."""
+    import numpy
+    info = {"python": platform.python_version(), "numpy": numpy.__version__, "platform": platform.platform()}
+    try:
+        import glasstorch
+        info["glasstorch"] = glasstorch.__version__
+    except Exception:  # pragma: no cover
+        pass
+    try:
+        import torch
+        info["torch"] = torch.__version__
+    except ImportError:
+        info["torch"] = "not installed"
+    return info

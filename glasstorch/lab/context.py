@@ -13,7 +13,6 @@ so the same experiment code runs in the CLI (bars, files) and in the tests (quie
 import contextlib
 import copy
 import io
-import os
 import time
 from pathlib import Path
 
@@ -43,11 +42,11 @@ class Lab:
         self.started = time.perf_counter()
 
     # -------------------------------------------------------------- text
-    def say(self, *parts, sep=" "):
-        """Print like `print`, and keep the text for the report."""
+    def say(self, *parts, sep=" ", echo=True):
+        """Print like `print`, and keep the text for the report (echo=False: keep it only)."""
         text = sep.join(str(p) for p in parts)
         self.printed.write(text + "\n")
-        if self.verbose:
+        if self.verbose and echo:
             print(text, flush=True)
 
     def quiet(self):
@@ -130,7 +129,3 @@ class Lab:
     def elapsed(self):
         return time.perf_counter() - self.started
 
-
-def quiet_env():
-    """True under pytest (no bars, no echo)."""
-    return "PYTEST_CURRENT_TEST" in os.environ
