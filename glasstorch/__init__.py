@@ -9,15 +9,16 @@ from . import accelerator, autograd, backend, backends, cuda, linalg, ops
 from .autograd import functional as _autograd_functional  # noqa: F401  (torch.autograd.functional.jacobian ...)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled
 from ._tensor_str import set_printoptions
-from .backend import (Generator, bool_ as bool, default_generator, device, dtype, float16, float32, float64,
-                      get_default_device, get_default_dtype, int8, int16, int32, int64, manual_seed,
+from .backend import (Generator, bool_ as bool, default_generator, device, dtype, finfo, float16, float32, float64,
+                      get_default_device, get_default_dtype, iinfo, int8, int16, int32, int64, manual_seed,
                       set_default_device, set_default_dtype, uint8)
 from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision
-from .ops import (abs, add, all, allclose, amax, amin, aminmax, any, argmax, argmin, argsort, atleast_1d, atleast_2d,
-                  bincount, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, broadcast_shapes,
+from .ops import (abs, add, addbmm, addmm, addmv, all, allclose, amax, amin, aminmax, any, argmax, argmin, argsort,
+                  atleast_1d, atleast_2d, baddbmm, bincount, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm,
+                  broadcast_shapes,
                   broadcast_tensors, broadcast_to, cat, ceil, chunk, clamp, clip, clone, concat, concatenate, cos,
-                  cosh, count_nonzero, cumprod, cumsum, diag, diagonal, dist, div, dot, eq, equal, exp, expm1, flatten,
-                  flip, fliplr, flipud, floor, floor_divide, fmod, gather, ge, gt, hstack, index_select, inner,
+                  cosh, count_nonzero, cumprod, cumsum, diag, diagonal, dist, div, dot, einsum, eq, equal, exp, expm1,
+                  flatten, flip, fliplr, flipud, floor, floor_divide, fmod, gather, ge, gt, hstack, index_select, inner,
                   isclose, isfinite, isinf, isnan, kthvalue, le, log, log1p, log2, log10, log_softmax, logical_and,
                   logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, masked_select, matmul, max,
                   maximum, mean, median, meshgrid, min, minimum, mm, movedim, mul, mv, nan_to_num, narrow, ne, neg,

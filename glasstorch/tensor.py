@@ -661,7 +661,13 @@ class Tensor:
         return self + weight * (end - self)
 
     def addmm(self, mat1, mat2, beta=1, alpha=1):
-        return _lazy_ops().add(self * beta if beta != 1 else self, _lazy_ops().mm(mat1, mat2) * alpha if alpha != 1 else _lazy_ops().mm(mat1, mat2))
+        return _lazy_ops().addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, beta=1, alpha=1):
+        return _lazy_ops().addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, beta=1, alpha=1):
+        return _lazy_ops().baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def where(self, condition, other):
         return _lazy_ops().where(condition, self, other)
