@@ -1,0 +1,2 @@
+EPILOG=""
+def add_arguments(p): pass
