@@ -84,7 +84,7 @@ class Trace:
 
 def describe(array):
     """Values when small (<= SMALL elements), else shape and norm."""
-    a = np.asarray(array, dtype=np.float64)
+    a = np.asarray(array, dtype=np.float64) + 0.0  # + 0.0: -0. prints as 0.
     if a.size <= SMALL:
         return np.array2string(a, precision=4, suppress_small=True, separator=", ").replace("\n", "")
     return f"<shape {_shape(a.shape)}, norm {np.linalg.norm(a):.4g}>"

@@ -8,41 +8,41 @@ import json
 
 from ..autograd.trace import describe
 
-W, H, DX, DY = 150, 40, 200, 62
+W, H, DX, DY = 150, 36, 170, 62
 
 
 def layout(t):
-    """Columns by depth (the output on the right, leaves on the left), rows in walk order."""
+    """Rows by depth: the leaves on top, the output at the bottom (the forward pass reads downwards, the
+    backward walk climbs up); each row centred."""
     depth = {t.root: 0}
-    consumers = {}
-    for src, dst in t.edges:
-        consumers.setdefault(src, []).append(dst)
-    order = [s.node_id for s in t.steps]
-    for s in t.steps:  # topological: a node's consumers come before it
+    for s in t.steps:  # topological: a node's consumers come before it, so depths are final when used
         for src, dst in t.edges:
             if dst == s.node_id:
                 depth[src] = max(depth.get(src, 0), depth.get(dst, 0) + 1)
-    ids = list(dict.fromkeys(order + [src for src, _ in t.edges]))
+    ids = list(dict.fromkeys([s.node_id for s in t.steps] + [src for src, _ in t.edges]))
     deepest = max(depth.get(i, 0) for i in ids)
-    rows, pos = {}, {}
+    rows = {}
     for i in ids:
-        d = depth.get(i, 0)
-        r = rows.get(d, 0)
-        rows[d] = r + 1
-        pos[i] = (20 + (deepest - d) * DX, 20 + r * DY)
-    return pos, deepest, max(rows.values())
+        rows.setdefault(depth.get(i, 0), []).append(i)
+    widest = max(len(r) for r in rows.values())
+    pos = {}
+    for d, row in rows.items():
+        offset = (widest - len(row)) * DX / 2
+        for k, i in enumerate(row):
+            pos[i] = (20 + offset + k * DX, 20 + (deepest - d) * DY)
+    return pos, widest, deepest + 1
 
 
 def render(t, title="glasstorch trace"):
-    pos, deepest, nrows = layout(t)
+    pos, ncols, nrows = layout(t)
     op_of = {s.node_id: s.op for s in t.steps}
-    parts = [f'<svg id="graph" xmlns="http://www.w3.org/2000/svg" width="{40 + deepest * DX + W}" '
-             f'height="{40 + nrows * DY}"><defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="8" '
-             f'refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#888"/></marker></defs>']
+    parts = [f'<svg id="graph" xmlns="http://www.w3.org/2000/svg" width="{40 + (ncols - 1) * DX + W}" '
+             f'height="{40 + nrows * DY}"><defs><marker id="arrow" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" refX="9" '
+             f'refY="4.5" orient="auto"><path d="M0,0 L9,4.5 L0,9 z" fill="#888"/></marker></defs>']
     for k, (src, dst) in enumerate(dict.fromkeys(t.edges)):
         (x1, y1), (x2, y2) = pos[src], pos[dst]
-        parts.append(f'<line class="edge" id="e-{src}-{dst}" x1="{x1 + W}" y1="{y1 + H / 2}" x2="{x2}" '
-                     f'y2="{y2 + H / 2}" marker-end="url(#arrow)"/>')
+        parts.append(f'<line class="edge" id="e-{src}-{dst}" x1="{x1 + W / 2}" y1="{y1 + H}" x2="{x2 + W / 2}" '
+                     f'y2="{y2}" marker-end="url(#arrow)"/>')
     for i, (x, y) in pos.items():
         kind = "op" if i in op_of else "leaf"
         label = t.labels.get(i, i)
@@ -71,7 +71,7 @@ PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body { font-family: sans-serif; margin: 0; display: flex; height: 100vh; }
-#left { flex: 1; overflow: auto; padding: 12px; border-right: 1px solid #ccc; }
+#left { flex: 1; min-width: 0; overflow: auto; padding: 12px; border-right: 1px solid #ccc; }
 #right { width: 46%; overflow: auto; padding: 12px; }
 .node rect { fill: #eef3fb; stroke: #6b8fc9; stroke-width: 1.5; }
 .node.leaf rect { fill: #f4f4f4; stroke: #999; }
@@ -104,6 +104,7 @@ function select(i) {
     if (e) e.classList.add('active');
   });
   s.scrollIntoView({block: 'nearest'});
+  document.getElementById(node).scrollIntoView({block: 'nearest', inline: 'nearest'});
 }
 steps.forEach(function (s, i) { s.addEventListener('click', function () { select(i); }); });
 document.addEventListener('keydown', function (e) {
