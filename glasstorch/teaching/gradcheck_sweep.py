@@ -145,7 +145,10 @@ def run_target(target, dtype="float64", seed=0, eps=None, tol=None):
         result.pitfalls |= pitfalls
         if failing:
             result.failed += [(label, name, e) for name, e in failing]
-            result.pitfalls |= _diagnose(make, np_dtype, seed, eps, tol, dtype)
+            if "nondeterministic" in pitfalls:  # the differences are noise: no kink or eps to blame
+                result.pitfalls.discard("kink")
+            else:
+                result.pitfalls |= _diagnose(make, np_dtype, seed, eps, tol, dtype)
     return result
 
 

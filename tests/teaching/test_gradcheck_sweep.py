@@ -93,7 +93,7 @@ def test_user_functions_and_modules(tmp_path):
     code, out = _run("--module", f"{path}:BrokenCube")
     assert code == 1 and "BrokenCube" in out
     code, out = _run("--module", f"{path}:Noisy")  # dropout in training mode
-    assert code == 1 and "different outputs on two runs" in out
+    assert code == 1 and "different outputs on two runs" in out and "a kink" not in out
     code, out = _run("--module", f"{path}:Kinked")  # ReLU at 0: autograd says 0, the central difference 0.5
     assert code == 1 and "a kink" in out
 
