@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench loc install clean
+.PHONY: demo test bench loc fuzz soak install clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# more parser fuzzing than make test's quick profile (tests/robustness/test_fuzz.py)
+fuzz: $(STAMP)
+	GLASSTORCH_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -p no:xdist tests/robustness/test_fuzz.py
+
+# an hour of training killed and resumed 20 times (outside CI); its table goes into docs/RELIABILITY.md
+soak: $(STAMP)
+	$(BIN)/python tests/robustness/soak.py --minutes 60 --kills 20
 
 loc: $(STAMP)
 	$(BIN)/python -m glasstorch.lab.loc --write

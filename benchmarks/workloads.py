@@ -54,7 +54,34 @@ def simple_cnn(fw):
     return build(fw)
 
 
+def lstm_language_model(fw):
+    """Word-level LM (the PTB 'small' shape scaled down): embedding 128, 2-layer LSTM 256, vocabulary 1,000."""
+    nn = fw.nn
+
+    class LSTMLanguageModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(LM_VOCAB, 128)
+            self.lstm = nn.LSTM(128, 256, num_layers=2)
+            self.decoder = nn.Linear(256, LM_VOCAB)
+
+        def forward(self, tokens):  # (T, B) -> next-token logits (T * B, vocabulary)
+            output, _ = self.lstm(self.embed(tokens))
+            return self.decoder(output.reshape(-1, 256))
+
+    return LSTMLanguageModel()
+
+
 # ---------------------------------------------------------------- data
+LM_VOCAB, LM_STEPS = 1000, 35
+
+
+def token_data(rng, batch):
+    """Random token sequences (T=35, B) and each position's next token, flattened (T * B,), int64."""
+    tokens = rng.integers(0, LM_VOCAB, size=(LM_STEPS + 1, batch), dtype=np.int64)
+    return tokens[:-1].copy(), tokens[1:].reshape(-1).copy()
+
+
 def xor_data(rng, batch):
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     y = np.array([[0], [1], [1], [0]], dtype=np.float32)
@@ -126,6 +153,8 @@ WORKLOADS = {
     # the notes put CrossEntropyLoss after their LogSoftmax; we keep the notes' code as users run it
     "cnn": Workload("cnn", 64, 4, simple_cnn, adam(1e-3), cross_entropy, mnist_shaped_data,
                     description="the notes' SimpleCNN, Adam lr 1e-3, batch 64"),
+    "lstm": Workload("lstm", 20, 2, lstm_language_model, sgd(1.0), cross_entropy, token_data, unit="seqs/s",
+                     description="LSTM LM: embedding 128, 2-layer LSTM 256, vocab 1,000, 35 steps, SGD, batch 20"),
 }
 
 
@@ -144,9 +173,14 @@ def forward_flops(torch, model, x):
         elif isinstance(module, torch.nn.Conv2d):
             kh, kw = module.kernel_size
             total[0] += 2 * (module.in_channels // module.groups) * kh * kw * output.numel()
+        elif isinstance(module, torch.nn.LSTM):  # per layer: 4 gates, each from the layer input and h
+            rows, hidden = inputs[0].numel() // inputs[0].shape[-1], module.hidden_size
+            for layer in range(module.num_layers):
+                width = module.input_size if layer == 0 else hidden
+                total[0] += 2 * 4 * hidden * (width + hidden) * rows
 
     handles = [m.register_forward_hook(count) for m in model.modules()
-               if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+               if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.LSTM))]
     try:
         with torch.no_grad():
             model(x)

@@ -24,6 +24,9 @@ EPILOG_RUN = """examples:
   glasstorch run cnn-mnist --engine both         glasstorch and PyTorch side by side
   glasstorch run mlp --epochs 3 --lr 0.2 --data-dir ../shared/data --out runs/
   glasstorch run all --quick                     every experiment, quick size
+
+exit status: 0 done and every target met, 1 targets missed, 2 usage error (nothing ran),
+             3 the run failed (its whole traceback is in the report)
 """
 
 
@@ -161,14 +164,55 @@ def _overrides(args):
     return {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed}
 
 
+# exit statuses of `run` and `train`, documented in --help
+EXIT_DONE, EXIT_TARGETS_MISSED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad argument, found before any work starts: one line on stderr, exit status 2."""
+
+
+def _check_run_args(args):
+    """Validate every argument and prepare the output folder before anything trains."""
+    checks = [("epochs", 1, "--epochs"), ("batch_size", 1, "--batch-size"), ("seed", 0, "--seed")]
+    for attribute, least, flag in checks:
+        value = getattr(args, attribute, None)
+        if value is not None and value < least:
+            raise UsageError(f"{flag} must be >= {least} (got {value})")
+    lr = getattr(args, "lr", None)
+    if lr is not None and not (lr > 0 and lr != float("inf")):
+        raise UsageError(f"--lr must be a positive number (got {lr})")
+    _prepare_out(args.out)
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        raise UsageError(f"--data-dir {args.data_dir} is not a folder")
+
+
+def _prepare_out(out):
+    """Create the output folder and prove it is writable, so a run can't die at its end for want of it."""
+    try:
+        os.makedirs(out, exist_ok=True)
+        probe = os.path.join(out, f".glasstorch-write-test-{os.getpid()}")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as error:
+        raise UsageError(f"--out {out}: can't write there ({error.strerror or error})") from None
+
+
 def _finish(record):
     from .lab.report import results_table
     print()
     print(f"{record.name} ({'quick' if record.quick else 'full'} size)")
     print(results_table(record))
     print(f"\nreport: {record.folder / 'report.md'}")
+    failed = [run for run in record.runs if run.error]
+    if failed:
+        for run in failed:
+            print(f"[{run.engine}] the run FAILED: {run.error.strip().splitlines()[-1]} (whole traceback in the "
+                  "report)", file=sys.stderr)
+        return EXIT_FAILED
     print("all targets met" if record.passed else "SOME TARGETS MISSED (see the report)")
-    return 0 if record.passed else 1
+    return EXIT_DONE if record.passed else EXIT_TARGETS_MISSED
 
 
 def cmd_run(args):
@@ -176,21 +220,24 @@ def cmd_run(args):
     from .lab.runner import run_experiment
     data_dir = args.data_dir or default_data_dir()
     todo = names() if args.name == "all" else [args.name]
-    status = 0
+    unknown = [n for n in todo if n not in names()]
+    if unknown:
+        raise UsageError(f"no experiment {unknown[0]!r} (`glasstorch list` shows them)")
+    _check_run_args(args)
+    status = EXIT_DONE
     for name in todo:
-        try:
-            record = run_experiment(name, _engines(args.engine), args.quick, _overrides(args), data_dir, args.out,
-                                    args.device, verbose=not args.quiet, command=_command_line())
-        except KeyError as exc:
-            print(f"error: {exc.args[0]}", file=sys.stderr)
-            return 2
-        status |= _finish(record)
+        status = max(status, _finish(run_experiment(name, _engines(args.engine), args.quick, _overrides(args),
+                                                    data_dir, args.out, args.device, verbose=not args.quiet,
+                                                    command=_command_line())))
     return status
 
 
 def cmd_train(args):
     from .lab import general
     from .lab.runner import run_experiment
+    _check_run_args(args)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be >= 1 (got {args.limit})")
     overrides = _overrides(args)
     overrides.update(model=args.model, dataset=args.dataset, optimizer=args.optimizer, limit=args.limit)
     record = run_experiment(general, _engines(args.engine), args.quick, overrides, args.data_dir or default_data_dir(),
@@ -253,7 +300,17 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"glasstorch {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `glasstorch data verify | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_DONE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1004,6 +1004,9 @@ class Tensor:
     def bernoulli_(self, p=0.5, generator=None):
         return _lazy_ops().fill_random_(self, "bernoulli", p, None, generator)
 
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def exponential_(self, lambd=1.0, generator=None):
         return _lazy_ops().fill_random_(self, "exponential", lambd, None, generator)
 
@@ -1194,7 +1197,12 @@ def from_numpy(array):
     return Tensor._make(array)
 
 
-def _size(size):
+def _size(size, keyword=None):
+    """`f(2, 3)`, `f((2, 3))`, `f([2, 3])` or `f(size=(2, 3))`: the shape as a tuple of ints."""
+    if keyword is not None:
+        if size:
+            raise TypeError("size was given both positionally and as the `size=` keyword")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
     out = tuple(int(s) for s in size)
@@ -1217,59 +1225,65 @@ def _finish(array, requires_grad, device=None):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.zeros(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False):
+    return _finish(np.zeros(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.ones(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False):
+    return _finish(np.ones(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(np.empty(_size(size), dtype=_dtype(dtype).np), requires_grad, device)
+def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
+          pin_memory=False):
+    return _finish(np.empty(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     dtype = _dtype(dtype, backend.scalar_dtype(fill_value))
     return _finish(np.full(_size((size,)), fill_value, dtype=dtype.np), requires_grad, device)
 
 
-def zeros_like(input, dtype=None, device=None, requires_grad=False):
+def zeros_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _finish(np.zeros(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
                    input.device if device is None else device)
 
 
-def ones_like(input, dtype=None, device=None, requires_grad=False):
+def ones_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _finish(np.ones(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
                    input.device if device is None else device)
 
 
-def empty_like(input, dtype=None, device=None, requires_grad=False):
+def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _finish(np.empty(input.shape, dtype=_dtype(dtype, input.dtype).np), requires_grad,
                    input.device if device is None else device)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _finish(np.full(input.shape, fill_value, dtype=_dtype(dtype, input.dtype).np), requires_grad,
                    input.device if device is None else device)
 
 
-def rand_like(input, dtype=None, generator=None, device=None):
-    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device)
+def rand_like(input, dtype=None, generator=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device,
+                requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None, generator=None, device=None):
-    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device)
+def randn_like(input, dtype=None, generator=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, device=device or input.device,
+                 requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, dtype=None, generator=None, device=None):
+def randint_like(input, low=0, high=None, dtype=None, generator=None, device=None, requires_grad=False, layout=None,
+                 memory_format=None):
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator,
-                   device=device or input.device)
+                   device=device or input.device, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, layout=None):
     """Integers when start/end/step are all ints (int64), else float32: like torch."""
     if end is None:
         start, end = 0, start
@@ -1285,35 +1299,43 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(array.astype(backend.to_dtype(dtype).np), requires_grad, device)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, layout=None):
     return _finish(np.linspace(start, end, int(steps)).astype(_dtype(dtype).np), requires_grad, device)
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, layout=None):
     return _finish(np.logspace(start, end, int(steps), base=base).astype(_dtype(dtype).np), requires_grad, device)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False, layout=None):
     return _finish(np.eye(n, m, dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+         pin_memory=False):
     """Uniform on [0, 1), from glasstorch's generator (`manual_seed` makes it reproducible)."""
-    array = backend.rng(generator).random(_size(size), dtype=np.float64).astype(_dtype(dtype).np)
+    array = backend.rng(generator).random(_size(dims, size), dtype=np.float64).astype(_dtype(dtype).np)
     return _finish(array, requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False):
     """Standard normal samples from glasstorch's generator."""
-    array = backend.rng(generator).standard_normal(_size(size), dtype=np.float64).astype(_dtype(dtype).np)
+    array = backend.rng(generator).standard_normal(_size(dims, size), dtype=np.float64).astype(_dtype(dtype).np)
     return _finish(array, requires_grad, device)
 
 
-def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+            pin_memory=False):
     """`randint(high, size)` or `randint(low, high, size)`: int64 samples in [low, high)."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
-    array = backend.rng(generator).integers(low, high, size=tuple(size)).astype(_dtype(dtype, int64).np)
+    elif high is None:  # randint(high, size=size)
+        low, high = 0, low
+    if high is None or size is None:
+        raise TypeError("randint() missing required argument: `high` and `size` (randint(high, size) or "
+                        "randint(low, high, size))")
+    array = backend.rng(generator).integers(low, high, size=_size((size,))).astype(_dtype(dtype, int64).np)
     return _finish(array, requires_grad, device)
 
 
@@ -1342,12 +1364,29 @@ def bernoulli(input, p=None, generator=None):
     return Tensor._make(backend.like(input._array, draws))
 
 
-def multinomial(input, num_samples, replacement=False, generator=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """`num_samples` category indices per row of the (unnormalised) weights `input` (1-D or 2-D), int64."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input.dtype.name}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     probs = np.asarray(backend.to_host(input._array), dtype=np.float64)
+    if not replacement and num_samples > probs.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if not np.isfinite(probs).all() or (probs < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     single = probs.ndim == 1
     probs = np.atleast_2d(probs)
-    out = np.stack([backend.rng(generator).choice(len(p), size=num_samples, replace=replacement, p=p / p.sum())
-                    for p in probs])
+    totals = probs.sum(axis=1)
+    if (totals <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and ((probs > 0).sum(axis=1) < num_samples).any():
+        raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
+                           "category to sample)")
+    out = np.stack([backend.rng(generator).choice(len(p), size=num_samples, replace=replacement, p=p / total)
+                    for p, total in zip(probs, totals)])
     return Tensor._make(backend.like(input._array, (out[0] if single else out).astype(np.int64)))
 
 

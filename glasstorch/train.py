@@ -42,7 +42,7 @@ CHECKPOINT_FORMAT = "glasstorch.train/1"
 # ----------------------------------------------------------------------------- fit
 def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, device="cpu", scheduler=None,
         metrics=("accuracy",), early_stopping=None, checkpoint_dir=None, resume=False, seed=None, progress=True,
-        grad_clip=None):
+        grad_clip=None, on_nonfinite="stop"):
     """Train `model` for `epochs` epochs; return the `History`.
 
     Args:
@@ -62,10 +62,17 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
         seed: seeds glasstorch's default generator first (weights made before fit are not affected).
         progress: a progress bar per epoch and a one-line summary; False is quiet.
         grad_clip: clip the gradients' total L2 norm to this value before each step.
+        on_nonfinite: what a NaN/Inf loss does. "stop" (default): training ends there, the message (epoch,
+            batch, likely causes) is printed and kept in `history.diverged`, and the last good checkpoint
+            stays as it was; "skip": that batch is not stepped on, and the epoch goes on
+            (`history.skipped_batches` counts them); "raise": TrainingDivergedError.
 
     Raises:
-        TrainingDivergedError: the loss became NaN/Inf (the error names the epoch and step).
+        TrainingDivergedError: with on_nonfinite="raise", the loss became NaN/Inf (the error names the
+            epoch and step).
     """
+    if on_nonfinite not in ("stop", "skip", "raise"):
+        raise ValueError(f"on_nonfinite must be 'stop', 'skip' or 'raise', got {on_nonfinite!r}")
     if seed is not None:
         backend.manual_seed(seed)
     if resume and checkpoint_dir is None:
@@ -94,7 +101,12 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
         stats = train_one_epoch(model, loss_fn, optimizer, train_loader, device=device, metrics=metric_fns,
                                 batch_scheduler=scheduler if batch_scheduler else None, grad_clip=grad_clip,
                                 batches=_progress_bar(train_loader, epoch, epochs, progress), epoch=epoch,
-                                checkpoint_note=note)
+                                checkpoint_note=note, on_nonfinite=on_nonfinite)
+        history.skipped_batches += stats.skipped
+        if stats.diverged is not None:  # on_nonfinite="stop": this epoch is not recorded nor checkpointed
+            history.diverged, history.stopped_epoch = str(stats.diverged), epoch
+            print(history.diverged, file=sys.stderr)
+            break
         train_seconds = time.perf_counter() - began
         record = {"epoch": epoch, **stats.results("train_")}
         if val_loader is not None:
@@ -129,9 +141,10 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
 
 # ----------------------------------------------------------------------------- one epoch
 def train_one_epoch(model, loss_fn, optimizer, loader, device="cpu", metrics=("accuracy",), batch_scheduler=None,
-                    grad_clip=None, batches=None, epoch=1, checkpoint_note=""):
+                    grad_clip=None, batches=None, epoch=1, checkpoint_note="", on_nonfinite="raise"):
     """One pass over `loader`, updating the model after every batch; returns the epoch's sums
-    (`.loss`, `.results('train_')`). `batches` is the loader wrapped in a progress bar, if any."""
+    (`.loss`, `.results('train_')`, `.skipped`, `.diverged`). `batches` is the loader wrapped in a
+    progress bar, if any; `on_nonfinite` as in `fit`."""
     metric_fns = _metric_functions(metrics)
     stats = _EpochStats(metric_fns, _uses_logits(loss_fn))
     batches = loader if batches is None else batches
@@ -146,7 +159,14 @@ def train_one_epoch(model, loss_fn, optimizer, loader, device="cpu", metrics=("a
         loss = loss_fn(output, y)
         loss_value = float(loss.item())
         if not math.isfinite(loss_value):
-            raise _diverged(loss_value, epoch, step, steps, x, optimizer.param_groups[0]["lr"], checkpoint_note)
+            if on_nonfinite == "skip":
+                stats.skipped += 1
+                continue
+            error = _diverged(loss_value, epoch, step, steps, x, optimizer.param_groups[0]["lr"], checkpoint_note)
+            if on_nonfinite == "raise":
+                raise error
+            stats.diverged = error
+            break
         loss.backward()                   # backward: d loss / d parameter, into every parameter's .grad
         if grad_clip is not None:
             clip_grad_norm_(model.parameters(), grad_clip)
@@ -202,7 +222,9 @@ class History:
 
     def __init__(self, records=None, stopped_epoch=None):
         self.records = list(records or [])
-        self.stopped_epoch = stopped_epoch  # set when early stopping ended the run
+        self.stopped_epoch = stopped_epoch  # set when early stopping (or a non-finite loss) ended the run
+        self.diverged = None  # the message of the NaN/Inf loss that stopped the run (on_nonfinite="stop")
+        self.skipped_batches = 0  # batches with a NaN/Inf loss that were not stepped on (on_nonfinite="skip")
 
     def append(self, record):
         self.records.append(dict(record))
@@ -340,6 +362,7 @@ class _EpochStats:
         self.metric_fns, self.logits = metric_fns, logits
         self.sums = metrics_module.MetricAccumulator("loss", "correct", "count")
         self.predictions, self.targets = [], []
+        self.skipped, self.diverged = 0, None  # non-finite losses skipped; the error that stopped the epoch
 
     def add(self, loss_value, output, y):
         n = len(y)

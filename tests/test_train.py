@@ -1,5 +1,6 @@
 """fit / evaluate: learning, history schema, early stopping, bit-identical resume, NaN stop, atomic checkpoints."""
 import csv
+import math
 import json
 import os
 
@@ -170,12 +171,48 @@ def test_nan_loss_stops_with_epoch_step_and_causes(tmp_path):
     val_loader = DataLoader(val_loader.dataset, batch_size=32)
     with pytest.raises(train.TrainingDivergedError) as info:
         train.fit(model, loss_fn, optimizer, train_loader, val_loader, epochs=3, checkpoint_dir=tmp_path,
-                  progress=False)
+                  progress=False, on_nonfinite="raise")
     message = str(info.value)
     assert "epoch 2, step 3/4" in message
     assert "learning rate" in message and "log of zero" in message
     assert "last good checkpoint (epoch 1)" in message
     assert load(tmp_path / "checkpoint.pt")["epoch"] == 1
+
+
+def poisoned_loss(bad_calls):
+    """cross-entropy that is -inf on the given calls (counting train and validation batches)."""
+    calls = {"n": 0}
+
+    def loss_fn(output, target):
+        calls["n"] += 1
+        loss = F.cross_entropy(output, target)
+        return (output.sum() * 0).log() * loss if calls["n"] in bad_calls else loss
+    return loss_fn
+
+
+def test_a_nonfinite_loss_stops_by_default_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    model, optimizer, _, train_loader, val_loader = setup(dropout=False)
+    val_loader = DataLoader(val_loader.dataset, batch_size=32)
+    history = train.fit(model, poisoned_loss({4 + 1 + 3}), optimizer, train_loader, val_loader, epochs=3,
+                        checkpoint_dir=tmp_path, progress=False)
+    assert len(history) == 1 and history.stopped_epoch == 2
+    assert "epoch 2, step 3/4" in history.diverged and "last good checkpoint (epoch 1)" in history.diverged
+    assert "epoch 2, step 3/4" in capsys.readouterr().err
+    checkpoint = load(tmp_path / "checkpoint.pt")
+    assert checkpoint["epoch"] == 1
+    for name, value in model.state_dict().items():  # the stop happened before any step on the bad batch
+        assert value.shape == checkpoint["model"][name].shape
+
+
+def test_skip_steps_over_nonfinite_batches(tmp_path):
+    model, optimizer, _, train_loader, val_loader = setup(dropout=False)
+    val_loader = DataLoader(val_loader.dataset, batch_size=32)
+    history = train.fit(model, poisoned_loss({2, 5 + 3}), optimizer, train_loader, val_loader, epochs=3,
+                        progress=False, on_nonfinite="skip")
+    assert len(history) == 3 and history.skipped_batches == 2 and history.diverged is None
+    assert all(math.isfinite(v) for v in history["train_loss"])
+    with pytest.raises(ValueError, match="on_nonfinite"):
+        train.fit(model, F.cross_entropy, optimizer, train_loader, epochs=1, progress=False, on_nonfinite="ignore")
 
 
 def test_progress_output_and_grad_clip(capsys):

@@ -28,6 +28,20 @@ def _blas():
     return None, None
 
 
+def _stale_temps_row(folders):
+    """Temporary files of killed writers (a SIGKILL during a save leaves one of the checkpoint's size)."""
+    from ..serialization import stale_temps
+    found = sorted({os.path.relpath(t) for folder in folders if os.path.isdir(folder)
+                    for t in stale_temps(folder) if os.path.isfile(t)})
+    if not found:
+        return ("leftover temporary files", "none", "", "")
+    size = sum(os.path.getsize(t) for t in found) / 2 ** 20
+    shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    return ("leftover temporary files", f"{len(found)} ({size:.1f} MiB): {shown}",
+            "temporaries of writes that were killed midway (the files they were replacing are intact)",
+            "delete them (the next save to the same file also removes them): rm " + " ".join(found[:3]))
+
+
 def checks(data_dir):
     """Rows (name, found, problem or '', fix or '')."""
     rows = []
@@ -56,8 +70,8 @@ def checks(data_dir):
                  "" if cupy else "optional: pip install cupy-cuda12x for --device cuda"))
     torch = _version("torch")
     rows.append(("PyTorch (optional)", torch or "not installed", "" if torch else "--engine torch/both and "
-                 "`glasstorch compare` need it", "" if torch else "pip install torch --index-url "
-                 "https://download.pytorch.org/whl/cpu"))
+                 "`glasstorch compare` need it", "" if torch else "pip install 'torch==2.13.0' (pinned: an "
+                 "unpinned torch pulls a multi-GB CUDA build)"))
     for name, module, why in (("matplotlib", "matplotlib", "figures in the reports"),
                               ("tqdm", "tqdm", "progress bars"), ("pandas", "pandas", "the preprocessing experiment"),
                               ("scikit-learn", "sklearn", "the 8x8 digits (demo)")):
@@ -67,6 +81,7 @@ def checks(data_dir):
     dot = shutil.which("dot")
     rows.append(("Graphviz (optional)", dot or "not found", "" if dot else "viz.draw_graph falls back to matplotlib",
                  "" if dot else "apt install graphviz  (or brew install graphviz)"))
+    rows.append(_stale_temps_row([data_dir, "out", "runs", "."]))
     from .datastore import status
     for key, files in status(data_dir).items():
         states = {s for _, s in files}

@@ -30,6 +30,7 @@ REGISTRY = {
     "hooks-and-attacks": "hooks_and_attacks",
     "losses": "losses",
     "digits-cnn": "digits_cnn",
+    "sine-lstm": "sine_lstm",
 }
 
 

@@ -107,7 +107,7 @@ def run_on_engine(module, cfg, engine, folder, quick, data_dir=None, device="cpu
         error = ""
     except Exception as exc:  # report it, don't hide the other engine's results
         results = {}
-        error = f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exc(limit=-4))
+        error = traceback.format_exc()  # the whole of it: the report keeps what a first line would lose
         if verbose:
             print(f"[{engine}] FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
     seconds = time.perf_counter() - start

@@ -13,6 +13,7 @@ from .modules import (CELU, ELU, GELU, GLU, SELU, AdaptiveAvgPool1d, AdaptiveAvg
                       AdaptiveMaxPool2d, AlphaDropout, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss,
                       BCEWithLogitsLoss, Bilinear, Conv1d, Conv2d, ConvTranspose2d, CosineEmbeddingLoss,
                       CrossEntropyLoss, Dropout, Dropout1d, Dropout2d, Dropout3d, Embedding, Flatten, GaussianNLLLoss,
+                      GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase,
                       GroupNorm, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss, L1Loss,
                       LayerNorm, LazyConv2d, LazyLinear, LazyModuleMixin, LeakyReLU, Linear, LogSigmoid, LogSoftmax,
                       MarginRankingLoss, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, MSELoss, NLLLoss,

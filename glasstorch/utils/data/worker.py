@@ -8,8 +8,10 @@ workers yet repeat under `manual_seed`. Tensors are not picklable (by design), s
 between processes as their NumPy arrays and are wrapped again on arrival.
 """
 import multiprocessing
+import os
 import queue
 import random
+import signal
 import time
 import traceback
 from dataclasses import dataclass
@@ -86,9 +88,19 @@ def _seed_worker(seed):
     random.seed(seed)
 
 
+class KeyErrorMessage(str):
+    """A KeyError's message that prints as written: `str(KeyError(text))` is the text's repr, whose
+    escaped newlines would make a worker's traceback one unreadable line (torch does the same)."""
+
+    def __repr__(self):
+        return self
+
+
 def _worker_loop(loader, info, requests, results):
     global _worker_info
     results.cancel_join_thread()  # exiting must never wait for the main process to read
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle; it stops us
+    parent = os.getppid()
     _worker_info = info
     _seed_worker(info.seed)
     if loader.worker_init_fn is not None:
@@ -96,7 +108,12 @@ def _worker_loop(loader, info, requests, results):
     iterable = isinstance(loader.dataset, IterableDataset)
     stream = iter(loader.dataset) if iterable else None
     while True:
-        request = requests.get()
+        try:
+            request = requests.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent:  # the main process died (SIGKILL, OOM): don't linger as an orphan
+                return
+            continue
         if request is None:
             return
         number, index = request
@@ -109,10 +126,18 @@ def _worker_loop(loader, info, requests, results):
             results.put((number, info.id, _to_wire(batch), None))
         except StopIteration:
             results.put((number, info.id, None, _Exhausted))
-        except Exception as error:  # sent to the main process and raised there
-            message = f"Caught {type(error).__name__} in DataLoader worker process {info.id}.\n" \
+        except Exception as error:  # sent to the main process and raised there, as torch does
+            where = "" if index is None else f" (fetching dataset {_indices_text(index)})"
+            message = f"Caught {type(error).__name__} in DataLoader worker process {info.id}{where}.\n" \
                       f"Original {traceback.format_exc()}"
             results.put((number, info.id, None, (type(error), message)))
+
+
+def _indices_text(index):
+    if isinstance(index, (list, tuple)):
+        shown = ", ".join(map(str, index[:8])) + (", ..." if len(index) > 8 else "")
+        return f"indices [{shown}]"
+    return f"index {index}"
 
 
 # ----------------------------------------------------------------------------- the main side
@@ -196,9 +221,11 @@ class MultiProcessIterator:
             if error is not None:
                 self._shutdown()
                 error_type, message = error
+                if issubclass(error_type, KeyError):
+                    message = KeyErrorMessage(message)
                 try:
                     raised = error_type(message)
-                except Exception:
+                except Exception:  # an exception type whose constructor wants other arguments
                     raised = RuntimeError(message)
                 raise raised
             return _from_wire(data)
