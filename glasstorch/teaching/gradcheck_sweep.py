@@ -66,8 +66,12 @@ class Result:
 
 
 def _floating(outputs):
-    outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
-    return [o for o in outputs if isinstance(o, Tensor) and o.dtype.is_floating_point]
+    """The floating-point tensors of an output, nested tuples flattened (LSTM returns (out, (h, c)))."""
+    if isinstance(outputs, Tensor):
+        return [outputs] if outputs.dtype.is_floating_point else []
+    if isinstance(outputs, (tuple, list)):
+        return [t for o in outputs for t in _floating(o)]
+    return []
 
 
 def check_case(forward, tensors, eps, tol, seed=0):

@@ -65,17 +65,18 @@ def tiny_cnn():
 
 
 def lstm_step():
-    """One step of nn.LSTMCell (input 3, hidden 2) on a batch of 1, loss = h.sum()."""
+    """One step of nn.LSTMCell (input 3, hidden 2) from a random state (h0, c0), batch of 1; loss = h.sum()."""
     if not hasattr(nn, "LSTMCell"):
         raise SystemExit("trace lstm-step: this glasstorch has no nn.LSTMCell yet (the sequence layers are not "
                          "installed); try notes-autograd, diamond or tiny-cnn")
     backend.manual_seed(0)
     cell = nn.LSTMCell(3, 2)
-    x = tensor(np.random.default_rng(0).standard_normal((1, 3)).astype(np.float32))
-    h, c = cell(x)
+    rng = np.random.default_rng(0)
+    x, h0, c0 = (tensor(rng.standard_normal(shape).astype(np.float32)) for shape in ((1, 3), (1, 2), (1, 2)))
+    h, c = cell(x, (h0, c0))
     loss = h.sum()
     names = {f"cell.{n}": p for n, p in cell.named_parameters()}
-    names.update({"h": h, "c": c, "loss": loss})
+    names.update({"x": x, "h0": h0, "c0": c0, "h": h, "c": c, "loss": loss})
     return loss, names
 
 
