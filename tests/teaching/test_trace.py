@@ -57,7 +57,7 @@ def test_other_examples_agree_with_backward(example):
     leaves = [t for t in names.values() if t.grad_fn is None and t.requires_grad]
     expected = glasstorch.autograd.grad(root, leaves, retain_graph=True)
     recorded = trace(root, names=names)
-    assert len(recorded.steps) >= 6
+    assert len(recorded.steps) >= 5
     for leaf, g in zip(leaves, expected):
         np.testing.assert_allclose(leaf.grad.numpy(), g.numpy(), rtol=1e-6)
 
