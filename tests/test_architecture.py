@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "glasstorch"
 # module prefix (dotted, relative to glasstorch) -> floor; the longest matching prefix wins
 FLOORS = {
     "backend": 0, "cuda": 0,
-    "tensor": 1,
+    "tensor": 1, "_tensor_str": 1, "errors": 0,
     "autograd": 2,
     "ops": 3,
     "nn": 4,
@@ -158,3 +158,91 @@ def test_checker_allows_documented_edges(tmp_path):
     assert problems_in(path, "tensor") == []
     path.write_text("from . import ops\n")
     assert problems_in(path, "tensor") != []  # at import time it would be a cycle
+
+
+# ---- import loops: every edge counts, imports inside functions included ----
+
+def module_graph(root=PACKAGE):
+    """module -> set of modules of the same tree it imports (at top level or inside functions).
+
+    The documented call-time back-edges (tensor -> ops, tensor -> autograd) are left out: they are the
+    one place the floors bend, and `test_checker_allows_documented_edges` pins where they may appear.
+    """
+    paths = sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+    names = {p: ".".join(p.relative_to(root).with_suffix("").parts).removesuffix("__init__").rstrip(".")
+             for p in paths}
+    known = set(names.values())
+    graph = {}
+    for path in paths:
+        module = names[path]
+        edges = set()
+        for target, external, _node, lazy in imports(path, module):
+            if root.name != "glasstorch" and external == root.name:  # `from benchmarks import x`
+                target = ""
+            if not target:
+                continue
+            while target and target not in known:  # `from .x import name`: name is not a module
+                target = target.rpartition(".")[0]
+            if not target or target == module:
+                continue
+            if lazy and (module.split(".")[0], target.split(".")[0]) in LAZY_BACK_EDGES:
+                continue
+            edges.add(target)
+        graph[module] = edges
+    return graph
+
+
+def import_loops(graph):
+    """The strongly connected components of more than one module (Tarjan's algorithm, iterative)."""
+    index, low, on_stack, stack, loops = {}, {}, set(), [], []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    loops.append(sorted(component))
+    return loops
+
+
+@pytest.mark.parametrize("root", [PACKAGE, PACKAGE.parent / "benchmarks"], ids=lambda p: p.name)
+def test_no_import_loops(root):
+    loops = import_loops(module_graph(root))
+    assert not loops, "import loops (function-level imports count):\n" + "\n".join(" <-> ".join(c) for c in loops)
+
+
+def test_loop_finder_finds_loops():
+    assert import_loops({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_loops({"a": {"b"}, "b": set()}) == []
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if module_name(p).startswith("ops")],
+                         ids=lambda p: module_name(p))
+def test_no_imports_inside_functions_in_ops(path):
+    lazy = [f"{path.name}:{node.lineno}" for _t, _e, node, inside in imports(path) if inside]
+    assert not lazy, "imports inside functions in ops/ (import at the top, in the fixed file order): " + ", ".join(lazy)

@@ -9,10 +9,13 @@ import warnings
 
 from .. import backend
 from ..ops import activation as _act
-from ..ops import conv as _conv
+from ..ops import conv_fast as _conv
+from ..ops import dropout as _dropout
 from ..ops import elementwise as _elementwise
+from ..ops import embedding as _embedding
 from ..ops import loss as _loss
 from ..ops import normalization as _norm
+from ..ops import padding as _padding
 from ..ops import pool as _pool
 from ..ops.arithmetic import where
 from ..ops.common import TORCH_NAMES, as_tensor
@@ -165,10 +168,10 @@ def pad(input, pad, mode="constant", value=None):
     Modes: 'constant' (with `value`), 'reflect', 'replicate', 'circular'.
     """
     if mode == "constant":
-        return _conv.pad(input, tuple(pad), "constant", 0.0 if value is None else value)
+        return _padding.pad(input, tuple(pad), "constant", 0.0 if value is None else value)
     if value not in (None, 0, 0.0):
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
-    return _conv.pad(input, tuple(pad), mode)
+    return _padding.pad(input, tuple(pad), mode)
 
 
 # ----------------------------------------------------------------------------- pooling
@@ -379,12 +382,12 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 # ----------------------------------------------------------------------------- dropout and normalization
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p, scale the rest by 1/(1-p); identity when not training."""
-    return _norm.dropout(input, p, training, inplace)
+    return _dropout.dropout(input, p, training, inplace)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) (or unbatched (C, L)) input."""
-    return _norm.dropout(input, p, training, inplace, feature_dims=1 if input.ndim == 2 else 2)
+    return _dropout.dropout(input, p, training, inplace, feature_dims=1 if input.ndim == 2 else 2)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -392,11 +395,11 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if input.ndim not in (3, 4):
         warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
                       f"result in an error in a future release.", stacklevel=2)
-    return _norm.dropout(input, p, training, inplace, feature_dims=2)
+    return _dropout.dropout(input, p, training, inplace, feature_dims=2)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    return _norm.dropout(input, p, training, inplace, feature_dims=1 if input.ndim == 4 else 2)
+    return _dropout.dropout(input, p, training, inplace, feature_dims=1 if input.ndim == 4 else 2)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
@@ -453,7 +456,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not -n <= padding_idx < n:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= n
-    return _norm.embedding(indices % n if indices.size and indices.min() < 0 else indices, weight, padding_idx,
+    return _embedding.embedding(indices % n if indices.size and indices.min() < 0 else indices, weight, padding_idx,
                            max_norm, norm_type, scale_grad_by_freq)
 
 

@@ -1,13 +1,32 @@
 """Floor 3: every differentiable primitive, one family per file, forward and backward side by side.
 
-    arithmetic.py   + - * / ** maximum minimum where, comparisons
-    elementwise.py  exp log sqrt trig tanh sigmoid relu clamp softmax log_softmax
-    reduce.py       sum mean var std prod max min amax logsumexp norm cumsum argmax sort
-    shape.py        reshape view permute transpose expand repeat flip cat stack split
-    indexing.py     x[key], x[key] = v, gather scatter index_select
-    matmul.py       matmul mm mv dot bmm linear
-    inplace.py      add_ mul_ fill_ copy_ normal_ ... with torch's in-place rules
-    conv.py pool.py loss.py normalization.py activation.py   the neural-network primitives behind nn.functional
+    common.py         operands -> tensors of torch's result dtype, dims, devices, broadcast_shapes, NamedFunction
+    indexing.py       x[key], gather scatter index_select take
+    shape.py          reshape view permute transpose expand repeat flip cat stack split
+    arithmetic.py     + - * / ** maximum minimum where, comparisons
+    elementwise.py    exp log sqrt trig tanh sigmoid relu clamp softmax log_softmax
+    inplace.py        add_ mul_ fill_ copy_ normal_ x[key] = v ... with torch's in-place rules
+    reduce.py         sum mean var std prod max min amax logsumexp norm cumsum argmax sort
+    matmul.py         matmul mm mv dot bmm linear
+    activation.py     leaky_relu hardtanh elu gelu softplus logsigmoid
+    normalization.py  batch_norm layer_norm group_norm
+    dropout.py        dropout (one masked scale)
+    embedding.py      embedding (row lookup; scatter-add backward)
+    padding.py        pad: constant, reflect, replicate, circular
+    loss.py           cross_entropy (softmax - onehot), nll, binary cross-entropy (with logits), mse
+    pool.py           max_pool2d avg_pool2d, adaptive pooling
+    conv.py           conv2d conv_transpose2d, the textbook way (im2col + one matmul): read this one
+    conv_fast.py      the same, cache-blocked and tuned: what nn.functional runs (tested equal to conv.py)
+    device.py         to_device
+
+Import order: the files are listed in it. A file imports (at the top, never inside a function) only
+files above it in this list; a backward that needs an op from a file below calls a Tensor method
+instead (`a.log()`, `c.nonzero()`), which tensor.py forwards to the ops at call time. So there is no
+import cycle among the ops.
+
+Op classes are `<TorchName>Function` (`ReLUFunction`, `Conv2dFunction`) so that none shares a name
+with a layer (`nn.ReLU`); their graph nodes keep the short names they always printed
+(`grad_fn=<ReluBackward0>`, as torch).
 """
 from .arithmetic import (add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq, equal,
                          floor_divide, fmod, ge, gt, isclose, le, logical_and, logical_not, logical_or,
@@ -16,9 +35,9 @@ from .common import to_dtype
 from .elementwise import (abs, ceil, clamp, clip, cos, cosh, exp, expm1, floor, isfinite, isinf, isnan, log, log1p,
                           log2, log10, log_softmax, nan_to_num, reciprocal, relu, round, rsqrt, sigmoid, sign, sin,
                           sinh, softmax, sqrt, square, tan, tanh, trunc)
-from .indexing import (gather, getitem, index_add, index_put, index_put_, index_select, masked_select, scatter,
-                       scatter_add, setitem, take, take_along_dim)
-from .inplace import add_, copy_, div_, fill_, fill_random_, inplace, mul_, sub_
+from .indexing import (gather, getitem, index_add, index_put, index_select, masked_select, scatter, scatter_add,
+                       take, take_along_dim)
+from .inplace import add_, copy_, div_, fill_, fill_random_, index_put_, inplace, mul_, setitem, sub_
 from .matmul import bmm, dot, inner, linear, matmul, mm, mv, outer
 from .reduce import (all, amax, amin, aminmax, any, argmax, argmin, argsort, bincount, count_nonzero, cumprod,
                      cumsum, dist, kthvalue, logsumexp, max, mean, median, min, nonzero, norm, prod, sort, std,

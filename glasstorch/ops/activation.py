@@ -9,6 +9,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .arithmetic import where
+from .common import NamedFunction
 from .elementwise import clamp, exp, sigmoid, tanh
 
 xp = backend.xp
@@ -33,8 +34,9 @@ def erf_array(xp, a):
     return xp.copysign(1 - poly * xp.exp(-z * z), a)
 
 
-class LeakyRelu(Function):
+class LeakyReLUFunction(NamedFunction):
     """y = x if x > 0 else slope * x;  dL/dx = dL/dy * (1 if x > 0 else slope)"""
+    node_name = "LeakyRelu"  # the node prints as LeakyReluBackward0
 
     @staticmethod
     def forward(ctx, x, slope):
@@ -48,8 +50,9 @@ class LeakyRelu(Function):
         return grad * Tensor._make(ctx.xp.where(x > 0, 1, ctx.slope).astype(x.dtype))
 
 
-class Hardtanh(Function):
+class HardtanhFunction(NamedFunction):
     """y = clamp(x, lo, hi);  dL/dx = dL/dy where lo < x < hi (strictly, as torch), else 0"""
+    node_name = "Hardtanh"  # the node prints as HardtanhBackward0
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -62,8 +65,9 @@ class Hardtanh(Function):
         return grad * Tensor._make(((x > ctx.lo) & (x < ctx.hi)).astype(x.dtype))
 
 
-class Elu(Function):
+class ELUFunction(NamedFunction):
     """y = x if x > 0 else alpha (exp(x) - 1);  dL/dx = dL/dy * (1 if x > 0 else alpha exp(x))"""
+    node_name = "Elu"  # the node prints as EluBackward0
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -78,11 +82,12 @@ class Elu(Function):
         return grad * where(positive, 1.0, exp(clamp(x, max=0.0)) * ctx.alpha)
 
 
-class Gelu(Function):
+class GELUFunction(NamedFunction):
     """y = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2;  dL/dx = dL/dy (Phi(x) + x phi(x)),  phi the normal pdf
 
     approximate='tanh': y = x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3).
     """
+    node_name = "Gelu"  # the node prints as GeluBackward0
 
     @staticmethod
     def forward(ctx, x, approximate):
@@ -117,8 +122,9 @@ class NormalCdf(Function):
         return grad * exp(x * x * -0.5) * 0.3989422804014327
 
 
-class Softplus(Function):
+class SoftplusFunction(NamedFunction):
     """y = log(1 + exp(beta x)) / beta  (y = x where beta x > threshold);  dL/dx = dL/dy sigmoid(beta x)"""
+    node_name = "Softplus"  # the node prints as SoftplusBackward0
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
@@ -135,8 +141,9 @@ class Softplus(Function):
         return grad * where(linear, 1.0, sigmoid(x * ctx.beta))
 
 
-class LogSigmoid(Function):
+class LogSigmoidFunction(NamedFunction):
     """y = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|));  dL/dx = dL/dy sigmoid(-x)"""
+    node_name = "LogSigmoid"  # the node prints as LogSigmoidBackward0
 
     @staticmethod
     def forward(ctx, x):
@@ -148,26 +155,26 @@ class LogSigmoid(Function):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return LeakyRelu.apply(x, slope=negative_slope)
+    return LeakyReLUFunction.apply(x, slope=negative_slope)
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0):
-    return Hardtanh.apply(x, lo=min_val, hi=max_val)
+    return HardtanhFunction.apply(x, lo=min_val, hi=max_val)
 
 
 def elu(x, alpha=1.0):
-    return Elu.apply(x, alpha=alpha)
+    return ELUFunction.apply(x, alpha=alpha)
 
 
 def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return Gelu.apply(x, approximate=approximate)
+    return GELUFunction.apply(x, approximate=approximate)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
-    return Softplus.apply(x, beta=beta, threshold=threshold)
+    return SoftplusFunction.apply(x, beta=beta, threshold=threshold)
 
 
 def logsigmoid(x):
-    return LogSigmoid.apply(x)
+    return LogSigmoidFunction.apply(x)

@@ -117,13 +117,12 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        from .elementwise import log
         grad_a = grad * b * pow(a, b - 1) if ctx.needs_input_grad[0] else None
         # log(a) is -inf/nan at a <= 0; torch masks the gradient to 0 where a == 0 and b >= 0
         grad_b = None
         if ctx.needs_input_grad[1]:
             safe = where(a == 0, scalar_tensor(1, a.dtype), a)
-            grad_b = grad * ctx.output * log(safe)
+            grad_b = grad * ctx.output * safe.log()
         return grad_a, grad_b
 
 
@@ -294,8 +293,7 @@ def minimum(a, b):
 def where(condition, a=None, b=None):
     """Elementwise choice; `where(cond)` alone returns the indices of True elements (like torch)."""
     if a is None and b is None:
-        from .reduce import nonzero
-        return nonzero(as_tensor(condition), as_tuple=True)
+        return as_tensor(condition).nonzero(as_tuple=True)  # a Tensor method: reduce.py sits above this file
     cond = condition._array if isinstance(condition, Tensor) else _host_array(condition)
     if cond.dtype != xp.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "

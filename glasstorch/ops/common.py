@@ -5,7 +5,7 @@ CuPy forward as NumPy scalars, and `same_device` does the same for array code ou
 """
 from .. import backend
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor, wrap_dim  # noqa: F401  (wrap_dim: used across ops)
 
 xp = backend.xp
 
@@ -110,7 +110,6 @@ def as_tensor(value, dtype=None):
     if dtype is None:
         dtype = backend.scalar_dtype(value) if isinstance(value, (bool, int, float, xp.generic)) else None
     if dtype is None:
-        from ..tensor import tensor
         return tensor(value)
     return Tensor._make(xp.asarray(value, dtype=dtype.np))
 
@@ -120,13 +119,6 @@ def float_operand(x):
     if x._array.dtype.kind in "fc":
         return x
     return to_dtype(x, backend.get_default_dtype())
-
-
-def wrap_dim(dim, ndim):
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
 
 
 def reduction_dims(dim, ndim, axis=None):
@@ -158,3 +150,23 @@ def check_inplace_cast(target, result_dtype):
 
 TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def broadcast_shapes(*shapes):
+    try:
+        return tuple(xp.broadcast_shapes(*[tuple(s) for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: "
+                           f"{' and '.join(str(list(s)) for s in shapes)}") from None
+
+
+class NamedFunction(Function):
+    """A Function whose graph node keeps torch's short name: `TanhFunction` prints `grad_fn=<TanhBackward0>`.
+
+    Op classes end in `Function` so that none shares a name with a layer (`nn.Tanh`) or another class;
+    `node_name` is the name the graph, `repr` and the graph drawings show.
+    """
+    node_name = None
+
+    def name(self):
+        return self.node_name + "Backward0"

@@ -1,362 +1,147 @@
-"""Convolutions: conv2d (conv1d rides on it), conv_transpose2d, and padding (F.pad).
+"""Convolutions, the textbook way: pad, im2col, one matrix product; the backward folds back with col2im.
 
-A convolution is a matrix product in disguise (im2col). Unfold every kernel-sized window of the
-padded input into one column of a matrix `cols` of shape (C*kh*kw, positions); then
+A convolution is a matrix product in disguise. im2col copies every kernel-sized window of the padded
+input into one column of `cols` (C*kh*kw rows, one column per output position); then
 
-    out   = W (O, C*kh*kw) @ cols                      one BLAS GEMM
-    dW    = dout (O, positions) @ cols^T               one GEMM
-    dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
+    out  = W (O, C*kh*kw) @ cols          dW = dout @ cols^T          dx = col2im(W^T @ dout)
 
-The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
-input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
-the array module of the data (ctx.xp): NumPy on the CPU, CuPy on the GPU, where the same views work.
+col2im is im2col's adjoint: it adds each column entry back onto the pixel it was read from.
 
-Blocks of samples. The columns are C*kh*kw times larger than the input (LeNet's first layer: 25x).
-Built for the whole batch they overflow the CPU caches, and every GEMM then waits on memory. So the
-batch is processed in blocks of samples whose columns fit in about BLOCK_BYTES: one GEMM per block
-and per product, on data that is still in cache. The columns are never kept: backward rebuilds each
-block's columns, which is cheaper than reading them back from memory and keeps peak memory low.
-
-Stride 1 (the common case) uses a flat trick: read the padded image of width Wp as one long row.
-The window at output (oh, ow) starts at flat offset oh*Wp + ow, so the kernel tap (i, j) reads the
-contiguous run x_flat[i*Wp + j : i*Wp + j + L], L = (OH-1)*Wp + OW. The positions with ow >= OW are
-wrapped-around garbage: they cost a few extra columns, are dropped from the output, and get zero
-gradient. In exchange every copy and every col2im add moves long contiguous runs instead of rows of OW.
+Why two implementations: this file is the one to read, and the tests hold it against torch. The one
+F.conv2d runs is `conv_fast.py`: the same products, computed block by block so the columns stay in
+the CPU caches, with a flat-stride trick and GEMM shapes tuned to OpenBLAS (several times faster, much
+harder to read). tests/ops/test_conv_fast.py holds the two equal, values and gradients.
 """
 from .. import backend
-from ..autograd.function import Function
 from ..tensor import Tensor
-
-xp = backend.xp
-
-#: target size of one block's im2col columns (see the module docstring). Smaller blocks stay in faster
-#: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
-#: is costly when other processes share the cores: 8 MiB is the measured compromise on a 2-core machine.
-BLOCK_BYTES = 8 * 2 ** 20
-#: on the GPU there is no cache to fit and every block costs kernel launches: far larger blocks
-GPU_BLOCK_BYTES = 512 * 2 ** 20
+from .common import NamedFunction
 
 
-class Unfold:
-    """Where every kernel tap reads in a padded (N, C, Hp, Wp) image: the views behind im2col and col2im.
+class Conv2dFunction(NamedFunction):
+    """out[n,o] = sum_c,i,j W[o,c,i,j] x_pad[n,c, s*oh + d*i, s*ow + d*j] + b[o]   (im2col + one matmul)
 
-    Output positions are described by `pos_shape` / `pos_strides` (in elements of the padded image):
-    (L,) with stride 1 in the flat stride-1 layout, (OH, OW) with strides (sh*Wp, sw) otherwise.
-    `xp` is the array module of the images (NumPy or CuPy).
+    dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
+    Groups split the channels: group g's outputs see only group g's inputs (a batched matmul over groups).
     """
+    node_name = "Conv2d"  # the node prints as Conv2dBackward0
+    once_differentiable = True
 
-    def __init__(self, padded_shape, kernel, stride, dilation, out_hw, xp):
-        self.xp = xp
-        self.as_strided = xp.lib.stride_tricks.as_strided
-        self.n, self.c, self.hp, self.wp = padded_shape
-        self.kh, self.kw = kernel
-        self.dh, self.dw = dilation
-        self.oh, self.ow = out_hw
-        if stride == (1, 1):
-            self.pos_shape = ((self.oh - 1) * self.wp + self.ow,)
-            self.pos_strides = (1,)
-            self.row = self.wp  # distance between output rows in the position layout
-        else:
-            self.pos_shape = (self.oh, self.ow)
-            self.pos_strides = (stride[0] * self.wp, stride[1])
-            self.row = self.ow
-        self.positions = 1
-        for s in self.pos_shape:
-            self.positions *= s
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+        n, o, (kh, kw) = x.shape[0], weight.shape[0], weight.shape[2:]
+        xpad = ctx.xp.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+        out_hw = tuple(conv_out_size(size, k, st, 0, 0, d)
+                       for size, k, st, d in zip(xpad.shape[2:], (kh, kw), stride, dilation))
+        cols = im2col(xpad, (kh, kw), stride, dilation, out_hw)  # (N, C*kh*kw, OH*OW)
+        w = weight.reshape(groups, o // groups, -1)  # (G, O/G, C/G*kh*kw)
+        out = (w @ cols.reshape(n, groups, w.shape[2], -1)).reshape((n, o) + out_hw)
+        if bias is not None:
+            out += bias[:, None, None]
+        ctx.cols, ctx.padded_shape, ctx.geometry = cols, xpad.shape, ((kh, kw), stride, dilation, out_hw)
+        ctx.padding, ctx.groups = padding, groups
+        return out
 
-    def with_batch(self, n):
-        """The same geometry for a block of n samples."""
-        block = object.__new__(Unfold)
-        block.__dict__.update(self.__dict__)
-        block.n = n
-        return block
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.inputs[0]._array, ctx.inputs[1]._array
+        n, o, groups = x.shape[0], weight.shape[0], ctx.groups
+        w = weight.reshape(groups, o // groups, -1)
+        cols = ctx.cols.reshape(n, groups, w.shape[2], -1)  # (N, G, C/G*kh*kw, OH*OW)
+        g = grad._array.reshape(n, groups, o // groups, -1)  # (N, G, O/G, OH*OW)
+        grad_w = (g @ cols.swapaxes(2, 3)).sum(axis=0).reshape(weight.shape)
+        dcols = (w.swapaxes(1, 2) @ g).reshape(ctx.cols.shape)
+        (top, _), (left, _) = ctx.padding
+        dx = col2im(dcols, ctx.padded_shape, *ctx.geometry)[:, :, top:top + x.shape[2], left:left + x.shape[3]]
+        grad_b = Tensor._make(grad._array.sum(axis=(0, 2, 3))) if len(ctx.inputs) > 2 else None
+        return Tensor._make(ctx.xp.ascontiguousarray(dx)), Tensor._make(grad_w), grad_b
 
-    def blocks(self, itemsize):
-        """Slices of the batch whose columns take about BLOCK_BYTES each, with their geometry."""
-        per_sample = max(1, self.c * self.kh * self.kw * self.positions * itemsize)
-        budget = BLOCK_BYTES if self.xp is xp else GPU_BLOCK_BYTES
-        size = max(1, min(self.n, budget // per_sample))
-        for start in range(0, self.n, size):
-            stop = min(start + size, self.n)
-            yield slice(start, stop), self.with_batch(stop - start)
 
-    def columns(self, xpad):
-        """im2col: (n, C, Hp, Wp) contiguous -> (C*kh*kw, n*positions), one copy."""
-        e = xpad.itemsize
-        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
-        taps = self.as_strided(xpad, (self.c, self.kh, self.kw, self.n) + self.pos_shape,
-                               tuple(e * s for s in (channel, self.dh * self.wp, self.dw, image) + self.pos_strides))
-        return self.xp.ascontiguousarray(taps).reshape(self.c * self.kh * self.kw, self.n * self.positions)
+class ConvTranspose2dFunction(NamedFunction):
+    """out = col2im(W^T @ x), cropped by `padding`: the adjoint of Conv2d (its input gradient)
 
-    def image_view(self, mat, channels):
-        """(channels, n*positions) matrix seen as an (n, channels, OH, OW) image (dropping garbage columns)."""
-        e, p = mat.itemsize, self.positions
-        return self.as_strided(mat, (self.n, channels, self.oh, self.ow), (e * p, e * self.n * p, e * self.row, e))
+    dL/dx = W @ im2col(dL/dout) (a convolution of dL/dout);  dL/dW = x @ im2col(dL/dout)^T;  dL/db = sum dL/dout
+    Weight shape (C_in, C_out/groups, kh, kw), as torch. Output size
+    (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.
+    """
+    node_name = "ConvTranspose2d"  # the node prints as ConvTranspose2dBackward0
+    once_differentiable = True
 
-    def to_matrix(self, image):
-        """(n, O, OH, OW) -> (O, n*positions), zero at the flat layout's garbage positions."""
-        channels = image.shape[1]
-        mat = self.xp.zeros((channels, self.n * self.positions), dtype=image.dtype)
-        self.image_view(mat, channels)[...] = image
-        return mat
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
+                dilation=(1, 1)):
+        n, cin, h, w_in = x.shape
+        _, cout_g, kh, kw = weight.shape
+        # the conv whose adjoint this is maps a `full`-sized image down to x's (h, w) grid
+        full = tuple((s - 1) * st + d * (k - 1) + 1 + op
+                     for s, st, d, k, op in zip((h, w_in), stride, dilation, (kh, kw), output_padding))
+        w = weight.reshape(groups, cin // groups, -1)  # (G, C_in/G, C_out/G*kh*kw)
+        cols = w.swapaxes(1, 2) @ x.reshape(n, groups, cin // groups, h * w_in)  # (N, G, C_out/G*kh*kw, H*W)
+        ctx.full_shape = (n, cout_g * groups) + full
+        ctx.geometry = ((kh, kw), stride, dilation, (h, w_in))
+        out = col2im(cols.reshape(n, -1, h * w_in), ctx.full_shape, *ctx.geometry)
+        out = ctx.xp.ascontiguousarray(out[:, :, padding[0]:full[0] - padding[0], padding[1]:full[1] - padding[1]])
+        if bias is not None:
+            out += bias[:, None, None]
+        ctx.padding, ctx.groups = padding, groups
+        return out
 
-    def add_columns_(self, dxpad, dcols):
-        """col2im: dxpad (n, C, Hp, Wp) += the columns (C*kh*kw, n*positions) at their windows."""
-        e = dxpad.itemsize
-        flat = dxpad.reshape(-1)
-        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
-        shape = (self.n, self.c) + self.pos_shape
-        cols = dcols.reshape((self.c, self.kh, self.kw, self.n) + self.pos_shape)
-        for i in range(self.kh):
-            for j in range(self.kw):
-                start = i * self.dh * self.wp + j * self.dw
-                window = self.as_strided(flat[start:], shape,
-                                         tuple(e * s for s in (image, channel) + self.pos_strides))
-                window += cols[:, i, j].swapaxes(0, 1)
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.inputs[0]._array, ctx.inputs[1]._array
+        (n, cin, h, w_in), groups, (ph, pw) = x.shape, ctx.groups, ctx.padding
+        g = grad._array
+        gfull = ctx.xp.zeros(ctx.full_shape, dtype=g.dtype)  # undo the crop: dL/dout on the full grid
+        gfull[:, :, ph:ph + g.shape[2], pw:pw + g.shape[3]] = g
+        w = weight.reshape(groups, cin // groups, -1)
+        cols = im2col(gfull, *ctx.geometry).reshape(n, groups, w.shape[2], h * w_in)
+        xg = x.reshape(n, groups, cin // groups, h * w_in)
+        grad_x = (w @ cols).reshape(x.shape)
+        grad_w = (xg @ cols.swapaxes(2, 3)).sum(axis=0).reshape(weight.shape)
+        grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(ctx.inputs) > 2 else None
+        return Tensor._make(grad_x), Tensor._make(grad_w), grad_b
 
 
 def conv_out_size(size, kernel, stride, pad_before, pad_after, dilation):
     return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def pad_zeros(x, pads_hw):
-    """x (N, C, H, W) inside a zero border ((top, bottom), (left, right)); no copy when there is none."""
-    (top, bottom), (left, right) = pads_hw
-    xp = backend.array_module(x)
-    if top == bottom == left == right == 0:
-        return xp.ascontiguousarray(x)
-    n, c, h, w = x.shape
-    out = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
-    out[:, :, top:top + h, left:left + w] = x
-    return out
+def _tap(i, j, stride, dilation, out_hw):
+    """The strided slice of the padded image that kernel tap (i, j) reads, over all output positions."""
+    (sh, sw), (dh, dw), (oh, ow) = stride, dilation, out_hw
+    return (slice(None), slice(None), slice(i * dh, i * dh + (oh - 1) * sh + 1, sh),
+            slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
 
 
-def crop(xpad, pads_hw, hw):
-    (top, _), (left, _) = pads_hw
-    return xpad[:, :, top:top + hw[0], left:left + hw[1]]
+def im2col(xpad, kernel, stride, dilation, out_hw):
+    """(N, C, Hp, Wp) -> cols (N, C*kh*kw, OH*OW): column p holds the window of output position p."""
+    (n, c), (kh, kw) = xpad.shape[:2], kernel
+    cols = backend.array_module(xpad).empty((n, c, kh, kw) + tuple(out_hw), dtype=xpad.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = xpad[_tap(i, j, stride, dilation, out_hw)]
+    return cols.reshape(n, c * kh * kw, -1)
 
 
-def _grouped(matrix, groups):
-    """(rows, cols) -> (groups, rows/groups, cols): each group's block of a weight or column matrix."""
-    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
-
-
-def _gemm(a, b, groups):
-    """a (R, K) @ b (K, M) block-diagonally over groups: group g multiplies a's g-th row block by b's."""
-    if groups == 1:
-        return a @ b
-    out = _grouped(a, groups) @ _grouped(b, groups)
-    return out.reshape(groups * out.shape[1], out.shape[2])
-
-
-def _gemm_nt(a, b, groups):
-    """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
-    if groups == 1:
-        return _long_product(a, b)
-    out = _grouped(a, groups) @ _grouped(b, groups).transpose(0, 2, 1)
-    return out.reshape(groups * out.shape[1], out.shape[2])
-
-
-def _long_product(a, b, chunk=2048):
-    """a @ b.T where the shared dim (positions) is long and the result small (a weight gradient).
-
-    Measured with OpenBLAS: b @ a.T (transposed back) runs up to 2x faster than a @ b.T for these
-    shapes, and a tiny result (LeNet's 6 x 25) is fastest summed over chunks of the long dim.
-    """
-    if a.shape[0] * b.shape[0] <= 1024 and a.shape[1] > 2 * chunk:
-        out = a[:, :chunk] @ b[:, :chunk].T
-        for start in range(chunk, a.shape[1], chunk):
-            out += a[:, start:start + chunk] @ b[:, start:start + chunk].T
-        return out
-    return (b @ a.T).T
-
-
-def _gemm_tn(a, b, groups):
-    """a (K, R)^T @ b (K, M) block-diagonally (the columns' gradient W^T @ dout)."""
-    if groups == 1:
-        return a.T @ b
-    at = backend.array_module(a).ascontiguousarray(_grouped(a, groups).transpose(0, 2, 1))
-    out = at @ _grouped(b, groups)
-    return out.reshape(groups * out.shape[1], out.shape[2])
-
-
-class Conv2d(Function):
-    """out[n,o] = sum_c,i,j W[o,c,i,j] x_pad[n,c, s*oh + d*i, s*ow + d*j] + b[o]   (im2col + GEMM)
-
-    dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
-    """
-    once_differentiable = True
-
-    @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
-        n, c, h, w = x.shape
-        o, _, kh, kw = weight.shape
-        out_hw = (conv_out_size(h, kh, stride[0], *padding[0], dilation[0]),
-                  conv_out_size(w, kw, stride[1], *padding[1], dilation[1]))
-        xpad = pad_zeros(x, padding)
-        unfold = Unfold(xpad.shape, (kh, kw), stride, dilation, out_hw, ctx.xp)
-        ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
-        w2 = weight.reshape(o, -1)
-        out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
-        for block, part in unfold.blocks(x.itemsize):
-            res = _gemm(w2, part.columns(xpad[block]), groups)
-            if bias is not None:
-                res += bias[:, None]
-            out[block] = part.image_view(res, o)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, weight = ctx.inputs[0]._array, ctx.inputs[1]._array
-        need = ctx.needs_input_grad
-        unfold, groups = ctx.unfold, ctx.groups
-        g = grad._array
-        o = weight.shape[0]
-        w2 = weight.reshape(o, -1)
-        xpad = pad_zeros(x, ctx.padding) if need[1] else None
-        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
-        dxpad = ctx.xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
-        for block, part in unfold.blocks(x.itemsize):
-            gmat = part.to_matrix(g[block])  # (O, n*positions)
-            if need[1]:
-                grad_w += _gemm_nt(gmat, part.columns(xpad[block]), groups)
-            if need[0]:
-                part.add_columns_(dxpad[block], _gemm_tn(w2, gmat, groups))
-        grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
-        return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
-                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
-                grad_b)
-
-
-class ConvTranspose2d(Function):
-    """out = col2im(W^T @ x): the adjoint of Conv2d (its input gradient);  dL/dx = conv2d(dL/dout, W)
-
-    Weight shape (C_in, C_out/groups, kh, kw), as torch. Output size
-    (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.
-    """
-    once_differentiable = True
-
-    @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
-                dilation=(1, 1)):
-        n, cin, h, w = x.shape
-        _, cg, kh, kw = weight.shape
-        cout = cg * groups
-        full = tuple((s - 1) * st + d * (k - 1) + 1 + op
-                     for s, st, d, k, op in zip((h, w), stride, dilation, (kh, kw), output_padding))
-        # seen from the conv it is the adjoint of: a (full)-sized image convolved down to x's (h, w) grid
-        unfold = Unfold((n, cout, full[0], full[1]), (kh, kw), stride, dilation, (h, w), ctx.xp)
-        out_hw = (full[0] - 2 * padding[0], full[1] - 2 * padding[1])
-        ctx.unfold, ctx.groups = unfold, groups
-        ctx.pads = ((padding[0], full[0] - padding[0] - out_hw[0]), (padding[1], full[1] - padding[1] - out_hw[1]))
-        w2 = weight.reshape(cin, -1)
-        outpad = ctx.xp.zeros((n, cout) + full, dtype=x.dtype)
-        for block, part in unfold.blocks(x.itemsize):
-            part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
-        out = ctx.xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
-        if bias is not None:
-            out += bias[:, None, None]
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, weight = ctx.inputs[0]._array, ctx.inputs[1]._array
-        need = ctx.needs_input_grad
-        unfold, groups = ctx.unfold, ctx.groups
-        g = grad._array
-        cin = weight.shape[0]
-        w2 = weight.reshape(cin, -1)
-        gpad = pad_zeros(g, ctx.pads)  # dL/dout on the full grid, unfolded onto x's grid
-        grad_x = ctx.xp.empty(x.shape, dtype=g.dtype) if need[0] else None
-        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
-        for block, part in unfold.blocks(x.itemsize):
-            cols = part.columns(gpad[block])
-            if need[0]:
-                grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
-            if need[1]:
-                grad_w += _gemm_nt(part.to_matrix(x[block]), cols, groups)
-        grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
-        return (Tensor._make(grad_x) if need[0] else None,
-                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
-                grad_b)
+def col2im(cols, padded_shape, kernel, stride, dilation, out_hw):
+    """The adjoint of im2col: (N, C*kh*kw, OH*OW) -> (N, C, Hp, Wp), each entry added where it was read."""
+    (n, c), (kh, kw) = padded_shape[:2], kernel
+    cols = cols.reshape((n, c, kh, kw) + tuple(out_hw))
+    image = backend.array_module(cols).zeros(padded_shape, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            image[_tap(i, j, stride, dilation, out_hw)] += cols[:, :, i, j]  # overlapping windows add up
+    return image
 
 
 def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
-    """Batched 2-D convolution on normalised arguments (tuples; padding as ((top, bottom), (left, right)))."""
+    """The textbook conv on normalised arguments (tuples; padding ((top, bottom), (left, right)))."""
     args = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return Conv2dFunction.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
                      dilation=(1, 1)):
+    """The textbook transposed conv on normalised (h, w) tuples."""
     args = (x, weight) if bias is None else (x, weight, bias)
-    return ConvTranspose2d.apply(*args, stride=stride, padding=padding, output_padding=output_padding,
-                                 groups=groups, dilation=dilation)
-
-
-# ----------------------------------------------------------------------------- padding
-class ConstantPad(Function):
-    """y = x inside a border of `value` (negative pads crop);  dL/dx = dL/dy without the border"""
-    needs_inputs = False
-
-    @staticmethod
-    def forward(ctx, x, pads, value):
-        # pads: one (before, after) pair per dim of x
-        ctx.inner = tuple(slice(max(b, 0), max(b, 0) + s + min(b, 0) + min(a, 0)) for (b, a), s in zip(pads, x.shape))
-        src = tuple(slice(-min(b, 0), s + min(a, 0)) for (b, a), s in zip(pads, x.shape))
-        shape = tuple(s + b + a for (b, a), s in zip(pads, x.shape))
-        if any(s < 0 for s in shape):
-            raise RuntimeError(f"The input size {tuple(x.shape)}, plus negative padding resulted in a negative "
-                               f"output size {shape}")
-        out = ctx.xp.full(shape, value, dtype=x.dtype)
-        out[ctx.inner] = x[src]
-        ctx.src = src
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        from .indexing import index_put_zeros
-        inner = grad[ctx.inner]
-        return index_put_zeros(inner, tuple(ctx.inputs[0].shape), ctx.src, accumulate=False)
-
-
-def pad_indices(size, before, after, mode):
-    """Source index of every output position along one dim for 'reflect', 'replicate' or 'circular'.
-
-    A host array (index arithmetic): the indexing op moves it to the data's device.
-    """
-    pos = xp.arange(-before, size + after)
-    if mode == "replicate":
-        return xp.clip(pos, 0, size - 1)
-    if mode == "circular":
-        return pos % size
-    period = 2 * (size - 1)  # reflect: ... 2 1 [0 1 2 3] 2 1 0 ...
-    pos = xp.abs(pos) % period if period else xp.zeros_like(pos)
-    return xp.where(pos >= size, period - pos, pos)
-
-
-def pad(x, pads, mode="constant", value=0.0):
-    """Pad the last dims of x; `pads` is torch's flat (left, right, top, bottom, ...) tuple."""
-    if len(pads) % 2:
-        raise RuntimeError("Padding length must be divisible by 2")
-    n_dims = len(pads) // 2
-    if n_dims > x.ndim:
-        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
-                           f"padding length {len(pads)} and input of dimension {x.ndim}")
-    pairs = [(0, 0)] * (x.ndim - n_dims) + [(pads[2 * k], pads[2 * k + 1]) for k in reversed(range(n_dims))]
-    if mode == "constant":
-        return ConstantPad.apply(x, pads=tuple(pairs), value=value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    from .indexing import getitem
-    out = x
-    for dim, (before, after) in enumerate(pairs):
-        if before == after == 0:
-            continue
-        size = x.shape[dim]
-        if mode == "reflect" and (before >= size or after >= size):
-            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                               f"but got: padding ({before}, {after}) at dimension {dim} of input {list(x.shape)}")
-        # gathering along each padded dim is differentiable: the backward scatter-adds the border back
-        out = getitem(out, (slice(None),) * dim + (pad_indices(size, before, after, mode),))
-    return out
+    return ConvTranspose2dFunction.apply(*args, stride=stride, padding=padding, output_padding=output_padding,
+                                         groups=groups, dilation=dilation)

@@ -4,10 +4,13 @@ Where the derivative is easiest in terms of the output (exp, sigmoid, tanh, sqrt
 output (`saves_output`) instead of recomputing from the input. Forward computes with ctx.xp: NumPy on
 the CPU, CuPy on the GPU.
 """
+import warnings
+
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import as_tensor, float_operand, scalar_tensor, wrap_dim
+from .arithmetic import maximum, minimum, mul, where
+from .common import NamedFunction, as_tensor, float_operand, wrap_dim
 
 
 class Exp(Function):
@@ -191,8 +194,9 @@ class Cosh(Function):
         return grad * sinh(ctx.inputs[0])
 
 
-class Tanh(Function):
+class TanhFunction(NamedFunction):
     """y = tanh(x);  dL/dx = dL/dy * (1 - y^2)"""
+    node_name = "Tanh"  # the node prints as TanhBackward0
     needs_inputs = False
     saves_output = True
 
@@ -220,8 +224,9 @@ class TanhBackward(Function):
                 grad * g * y * -2 if ctx.needs_input_grad[1] else None)
 
 
-class Sigmoid(Function):
+class SigmoidFunction(NamedFunction):
     """y = 1 / (1 + exp(-x));  dL/dx = dL/dy * y * (1 - y)"""
+    node_name = "Sigmoid"  # the node prints as SigmoidBackward0
     needs_inputs = False
     saves_output = True
 
@@ -251,8 +256,9 @@ class SigmoidBackward(Function):
                 grad * g * (1 - 2 * y) if ctx.needs_input_grad[1] else None)
 
 
-class Relu(Function):
+class ReLUFunction(NamedFunction):
     """y = max(x, 0);  dL/dx = dL/dy where y > 0, else 0"""
+    node_name = "Relu"  # the node prints as ReluBackward0
     needs_inputs = False
     saves_output = True
 
@@ -310,8 +316,9 @@ class ZeroGrad(Function):
         return grad * 0
 
 
-class Softmax(Function):
+class SoftmaxFunction(NamedFunction):
     """y = exp(x - max) / sum(exp(x - max));  dL/dx = y * (dL/dy - sum(dL/dy * y))"""
+    node_name = "Softmax"  # the node prints as SoftmaxBackward0
     needs_inputs = False
     saves_output = True
 
@@ -329,8 +336,9 @@ class Softmax(Function):
         return y * (grad - (grad * y).sum(ctx.dim, keepdim=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(NamedFunction):
     """y = x - max - log(sum(exp(x - max)));  dL/dx = dL/dy - softmax(x) * sum(dL/dy)"""
+    node_name = "LogSoftmax"  # the node prints as LogSoftmaxBackward0
     needs_inputs = False
     saves_output = True
 
@@ -385,7 +393,6 @@ def reciprocal(x):
 
 
 def square(x):
-    from .arithmetic import mul
     return mul(x, x)
 
 
@@ -410,15 +417,15 @@ def cosh(x):
 
 
 def tanh(x):
-    return Tanh.apply(float_operand(x))
+    return TanhFunction.apply(float_operand(x))
 
 
 def sigmoid(x):
-    return Sigmoid.apply(float_operand(x))
+    return SigmoidFunction.apply(float_operand(x))
 
 
 def relu(x):
-    return Relu.apply(as_tensor(x))
+    return ReLUFunction.apply(as_tensor(x))
 
 
 def abs(x):
@@ -430,7 +437,6 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        from .arithmetic import maximum, minimum
         out = x
         if min is not None:
             out = maximum(out, min)
@@ -484,7 +490,6 @@ def isfinite(x):
 
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
-    from .arithmetic import where
     clean = backend.array_module(x._array).nan_to_num(x._array, nan=nan, posinf=posinf, neginf=neginf)
     return where(isfinite(x), x, Tensor._make(clean))
 
@@ -494,7 +499,7 @@ def softmax(x, dim=None, dtype=None):
     x = float_operand(x)
     if dtype is not None:
         x = x.to(dtype)
-    return Softmax.apply(x, dim=_softmax_dim(x, dim))
+    return SoftmaxFunction.apply(x, dim=_softmax_dim(x, dim))
 
 
 def log_softmax(x, dim=None, dtype=None):
@@ -502,17 +507,12 @@ def log_softmax(x, dim=None, dtype=None):
     x = float_operand(x)
     if dtype is not None:
         x = x.to(dtype)
-    return LogSoftmax.apply(x, dim=_softmax_dim(x, dim))
+    return LogSoftmaxFunction.apply(x, dim=_softmax_dim(x, dim))
 
 
 def _softmax_dim(x, dim):
     if dim is None:  # torch's legacy implicit choice (with a warning there)
-        import warnings
         warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
                       "as an argument.", stacklevel=3)
         dim = 0 if x.ndim in (0, 1, 3) else 1
     return wrap_dim(dim, x.ndim) if x.ndim else None
-
-
-def scalar_like(value, x):
-    return scalar_tensor(value, x.dtype)

@@ -1,4 +1,4 @@
-"""Indexing: x[key] (slices, ints, None, ..., integer/boolean arrays), x[key] = v, gather/scatter.
+"""Indexing: x[key] (slices, ints, None, ..., integer/boolean arrays), gather/scatter (x[key] = v: inplace.py).
 
 The backward of reading `x[key]` is writing: a zero tensor shaped like x receives the gradient at
 `key`, by scatter-add (`add.at`) when `key` has arrays, because one element may be picked twice
@@ -8,10 +8,9 @@ Keys made from Python lists and ranges are host (NumPy) arrays; a forward on the
 the data once (`_key_on_device_of`), and the node keeps the moved key for backward.
 """
 from .. import backend
-from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import as_tensor, scalar_tensor, to_device_of, to_dtype, wrap_dim
+from .common import as_tensor, broadcast_shapes, scalar_tensor, to_dtype, wrap_dim
 
 xp = backend.xp
 
@@ -217,36 +216,9 @@ def index_put_zeros(x, shape, key, accumulate=True):
     return IndexPutZeros.apply(x, shape=shape, key=key, accumulate=accumulate)
 
 
-def setitem(x, key, value):
-    """x[key] = value, in place (views of x see it); recorded in the graph when needed."""
-    from .inplace import inplace
-    key, _ = normalize_key(key)
-    value_t = value if isinstance(value, Tensor) else None
-    if not grad_mode.is_grad_enabled() or not (x._requires_grad or (value_t is not None and value_t._requires_grad)):
-        array = to_device_of(x._array, value._array if value_t is not None else value)
-        try:
-            x._array[key] = array
-        except ValueError as e:
-            if "read-only" in str(e):
-                raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to "
-                                   "a single memory location. Please clone() the tensor before performing the "
-                                   "operation.") from None
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(xp.shape(array))} cannot be broadcast "
-                               f"to indexing result of shape {list(x._array[key].shape)}") from None
-        x._version_counter[0] += 1
-        return x
-    value = to_dtype(value_t, x.dtype) if value_t is not None else scalar_tensor(value, x.dtype)
-    return inplace(x, lambda t: IndexPut.apply(t, value, key=key, accumulate=False), value)
-
-
 def index_put(x, indices, values, accumulate=False):
     key, _ = normalize_key(tuple(indices))
     return IndexPut.apply(x, to_dtype(as_tensor(values), x.dtype), key=key, accumulate=accumulate)
-
-
-def index_put_(x, indices, values, accumulate=False):
-    from .inplace import inplace
-    return inplace(x, lambda t: index_put(t, indices, values, accumulate), values)
 
 
 def gather(x, dim, index):
@@ -301,7 +273,6 @@ def take(x, index):
 def masked_select(x, mask):
     m = as_tensor(mask)._array
     if m.shape != tuple(x.shape):
-        from .shape import broadcast_tensors
-        x, mask_t = broadcast_tensors(x, Tensor._make(m))
-        m = mask_t._array
+        shape = broadcast_shapes(x.shape, m.shape)
+        x, m = x.expand(shape), backend.array_module(m).broadcast_to(m, shape)
     return getitem(x, m)

@@ -14,8 +14,8 @@ from ..autograd import grad_mode
 from ..tensor import Tensor
 from .arithmetic import add, div, mul, sub
 from .common import (TORCH_NAMES, as_tensor, binary_operands, check_inplace_cast, same_device, scalar_tensor,
-                     to_device_of)
-from .indexing import IndexPut
+                     to_device_of, to_dtype)
+from .indexing import IndexPut, index_put, normalize_key
 
 xp = backend.xp
 
@@ -171,3 +171,28 @@ def fill_random_(target, kind, a, b, generator):
         raise ValueError(f"unknown distribution {kind}")
     _write(target, values)
     return target
+
+
+def setitem(x, key, value):
+    """x[key] = value, in place (views of x see it); recorded in the graph when needed."""
+    key, _ = normalize_key(key)
+    value_t = value if isinstance(value, Tensor) else None
+    if not grad_mode.is_grad_enabled() or not (x._requires_grad or (value_t is not None and value_t._requires_grad)):
+        array = to_device_of(x._array, value._array if value_t is not None else value)
+        try:
+            x._array[key] = array
+        except ValueError as e:
+            if "read-only" in str(e):
+                raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to "
+                                   "a single memory location. Please clone() the tensor before performing the "
+                                   "operation.") from None
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(xp.shape(array))} cannot be broadcast "
+                               f"to indexing result of shape {list(x._array[key].shape)}") from None
+        x._version_counter[0] += 1
+        return x
+    value = to_dtype(value_t, x.dtype) if value_t is not None else scalar_tensor(value, x.dtype)
+    return inplace(x, lambda t: IndexPut.apply(t, value, key=key, accumulate=False), value)
+
+
+def index_put_(x, indices, values, accumulate=False):
+    return inplace(x, lambda t: index_put(t, indices, values, accumulate), values)

@@ -7,8 +7,10 @@ CuPy on the GPU); class targets and weights given on the host move to the logits
 """
 from .. import backend
 from ..autograd import grad_mode
-from ..autograd.function import Function
 from ..tensor import Tensor
+from .arithmetic import maximum
+from .common import NamedFunction
+from .elementwise import clamp, exp, log, log1p, sigmoid, softmax
 
 xp = backend.xp
 
@@ -51,8 +53,9 @@ def _on_device_of(x, target, weight):
     return backend.like(x, target), (None if weight is None else backend.like(x, weight))
 
 
-class MeanSquaredError(Function):
+class MSELossFunction(NamedFunction):
     """L = reduce((a - b)^2);  dL/da = dL/dL * 2 (a - b) / n (n = 1 for 'sum', elementwise for 'none'),  dL/db = -dL/da"""
+    node_name = "MeanSquaredError"  # the node prints as MeanSquaredErrorBackward0
 
     @staticmethod
     def forward(ctx, a, b, reduction):
@@ -76,101 +79,122 @@ class MeanSquaredError(Function):
                 -grad_a if ctx.needs_input_grad[1] else None)
 
 
-class CrossEntropy(Function):
-    """loss_i = -sum_c q_ic log_softmax(x_i)_c,  q_i = (1-eps) w_t onehot(t_i) + eps/C w   (class-index targets)
+class CrossEntropyFunction(NamedFunction):
+    """loss_i = -log_softmax(x_i)[t_i];  dL/dx_i = (softmax(x_i) - onehot(t_i)) * dL/dloss_i   ('mean': / N)
 
-    dL/dx_i = (softmax(x_i) * sum_c q_ic - q_i) * dL/dloss_i  -- with no weights or smoothing: softmax - onehot.
-    One node: log-softmax (max-shifted, so logits of 1e4 stay finite) and the NLL pick are fused.
+    One node: the log-softmax and the pick of the target's entry are fused. With class weights, label
+    smoothing or ignore_index the one-hot becomes a target distribution q_i (`ClassTargets` below):
+    loss_i = -sum_c q_ic log_softmax(x_i)_c and dL/dx_i = softmax(x_i) * sum_c q_ic - q_i.
     The class dim is axis 1: logits (N, C) or (N, C, d1, ...), targets (N,) or (N, d1, ...).
     """
+    node_name = "CrossEntropy"  # the node prints as CrossEntropyBackward0
     saves_output = False
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
-        n_classes = x.shape[1]
+        # stable log-softmax: subtract each row's max first, so exp never overflows (logits of 1e4 stay finite)
         shifted = x - x.max(axis=1, keepdims=True)
         log_probs = shifted - ctx.xp.log(ctx.xp.exp(shifted).sum(axis=1, keepdims=True))
-        target, weight = _on_device_of(x, target, weight)
-        w_t, safe, keep = target_weights(ctx.xp, target, weight, ignore_index, x.dtype)
-        check_targets(safe, n_classes)
-        picked = pick_classes(ctx.xp, log_probs, safe)
-        loss = -(1 - label_smoothing) * w_t * picked if label_smoothing else -w_t * picked
-        if label_smoothing:
-            w = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if weight is not None else 1
-            smooth = -(log_probs * w).sum(axis=1) * keep
-            loss = loss + (label_smoothing / n_classes) * smooth
-        ctx.log_probs, ctx.w_t, ctx.safe = log_probs, w_t, safe
-        ctx.weight, ctx.eps, ctx.reduction = weight, label_smoothing, reduction
-        ctx.keep = keep
+        targets = ClassTargets(x, target, weight, ignore_index, label_smoothing)
+        loss = targets.loss(log_probs)  # -log_probs[i, t_i] in the plain case
+        ctx.log_probs, ctx.targets, ctx.reduction = log_probs, targets, reduction
         if reduction == "none":
             return loss.astype(x.dtype, copy=False)
         total = loss.sum(dtype=x.dtype)
         if reduction == "sum":
             return ctx.xp.asarray(total, dtype=x.dtype)
-        ctx.denominator = w_t.sum(dtype=x.dtype)
+        ctx.denominator = targets.denominator(x.dtype)  # N in the plain case
         return ctx.xp.asarray(total / ctx.denominator, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        xp = ctx.xp  # NumPy, or CuPy on the GPU
         log_probs = ctx.log_probs
-        dtype = log_probs.dtype
-        # q: the target distribution each row is pulled towards (scaled by the weights)
-        q = xp.zeros_like(log_probs)
-        if q.ndim == 2:
-            q[xp.arange(q.shape[0]), ctx.safe] = (1 - ctx.eps) * ctx.w_t
-        else:
-            xp.put_along_axis(q, ctx.safe[:, None], ((1 - ctx.eps) * ctx.w_t)[:, None], axis=1)
-        mass = (1 - ctx.eps) * ctx.w_t
-        if ctx.eps:
-            n_classes = log_probs.shape[1]
-            w = (ctx.weight.reshape((1, -1) + (1,) * (log_probs.ndim - 2)) if ctx.weight is not None
-                 else xp.ones((1,) * log_probs.ndim, dtype=dtype))
-            spread = (ctx.eps / n_classes) * w * ctx.keep[:, None].astype(dtype)
-            q += spread
-            mass = mass + spread.sum(axis=1) if ctx.weight is not None else mass + ctx.eps * ctx.keep
-        mass = xp.expand_dims(mass.astype(dtype, copy=False), 1)
+        q, mass = ctx.targets.distribution(log_probs)  # onehot(t) and 1 in the plain case
         if ctx.reduction == "mean":
-            grad = grad / Tensor._make(xp.asarray(ctx.denominator, dtype=dtype))
+            grad = grad / Tensor._make(ctx.xp.asarray(ctx.denominator, dtype=log_probs.dtype))
         if ctx.reduction == "none":
             grad = grad.unsqueeze(1)
         if grad_mode.is_grad_enabled():
-            from .elementwise import softmax
             # recording a double backward: softmax recomputed through the op keeps this differentiable
             probs = softmax(ctx.inputs[0], dim=1)
             return (probs * Tensor._make(mass) - Tensor._make(q)) * grad, None
         # the usual first-order backward, on arrays: softmax is exp(log_probs) from the forward
-        d = xp.exp(log_probs)
+        d = ctx.xp.exp(log_probs)
         d *= mass
-        d -= q
+        d -= q  # softmax - onehot
         d *= grad._array
         return Tensor._make(d), None
 
 
-class NLLLoss(Function):
+class ClassTargets:
+    """Class-index targets with torch's options: per-class weights w, ignore_index, label smoothing eps.
+
+    The target distribution of element i (C classes; all zero where t_i == ignore_index):
+        q_i = (1 - eps) w[t_i] onehot(t_i) + (eps / C) w        (w = 1 without weights)
+    'mean' divides by sum_i w[t_i] over the kept elements (N in the plain case).
+    """
+
+    def __init__(self, x, target, weight, ignore_index, label_smoothing):
+        self.xp = backend.array_module(x)
+        target, self.weight = _on_device_of(x, target, weight)
+        self.w_t, self.safe, self.keep = target_weights(self.xp, target, self.weight, ignore_index, x.dtype)
+        check_targets(self.safe, x.shape[1])
+        self.eps, self.n_classes = label_smoothing, x.shape[1]
+
+    def _class_weights(self, ndim):
+        """w shaped to broadcast along the class dim 1 (1 without weights)."""
+        return self.weight.reshape((1, -1) + (1,) * (ndim - 2)) if self.weight is not None else 1
+
+    def loss(self, log_probs):
+        """-sum_c q_ic log_probs_ic for every element: the weighted pick, plus the smoothing term."""
+        picked = pick_classes(self.xp, log_probs, self.safe)
+        if not self.eps:
+            return -self.w_t * picked
+        smooth = -(log_probs * self._class_weights(log_probs.ndim)).sum(axis=1) * self.keep
+        return -(1 - self.eps) * self.w_t * picked + (self.eps / self.n_classes) * smooth
+
+    def distribution(self, like):
+        """(q, its mass sum_c q_ic with dim 1 kept), as arrays shaped and typed like `like` (N, C, ...)."""
+        xp, dtype = self.xp, like.dtype
+        q = xp.zeros_like(like)
+        picked = (1 - self.eps) * self.w_t
+        if q.ndim == 2:
+            q[xp.arange(q.shape[0]), self.safe] = picked
+        else:
+            xp.put_along_axis(q, self.safe[:, None], picked[:, None], axis=1)
+        mass = picked
+        if self.eps:
+            spread = (self.eps / self.n_classes) * self._class_weights(like.ndim) * self.keep[:, None].astype(dtype)
+            q += spread
+            mass = mass + spread.sum(axis=1) if self.weight is not None else mass + self.eps * self.keep
+        return q, xp.expand_dims(mass.astype(dtype, copy=False), 1)
+
+    def denominator(self, dtype):
+        return self.w_t.sum(dtype=dtype)
+
+
+class NLLLossFunction(NamedFunction):
     """loss_i = -w_t x_i[t_i];  dL/dx_i = -w_t onehot(t_i) * dL/dloss_i   (x holds log-probabilities, class dim 1)"""
+    node_name = "NLLLoss"  # the node prints as NLLLossBackward0
     needs_inputs = False
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
-        target, weight = _on_device_of(x, target, weight)
-        w_t, safe, _ = target_weights(ctx.xp, target, weight, ignore_index, x.dtype)
-        check_targets(safe, x.shape[1])
-        loss = -w_t * pick_classes(ctx.xp, x, safe)
-        ctx.w_t, ctx.safe, ctx.reduction = w_t, safe, reduction
+        targets = ClassTargets(x, target, weight, ignore_index, 0.0)
+        loss = targets.loss(x)
+        ctx.targets, ctx.reduction, ctx.shape, ctx.dtype = targets, reduction, x.shape, x.dtype
         if reduction == "none":
             return loss
         total = loss.sum(dtype=x.dtype)
         if reduction == "mean":
-            ctx.denominator = w_t.sum(dtype=x.dtype)
+            ctx.denominator = targets.denominator(x.dtype)
             total = total / ctx.denominator
         return ctx.xp.asarray(total, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        shape = tuple(ctx.inputs[0].shape)
-        pick = ctx.xp.zeros(shape, dtype=ctx.w_t.dtype)
-        ctx.xp.put_along_axis(pick, ctx.safe[:, None], -ctx.w_t[:, None], axis=1)
+        q, _ = ctx.targets.distribution(ctx.xp.empty(ctx.shape, dtype=ctx.targets.w_t.dtype))
+        pick = -q
         if ctx.reduction == "mean":
             pick /= ctx.denominator
         if ctx.reduction == "none":
@@ -178,9 +202,10 @@ class NLLLoss(Function):
         return grad * Tensor._make(pick), None
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropyFunction(NamedFunction):
     """loss = -w (t log x + (1-t) log(1-x)), each log clamped at -100 (as torch);
     dL/dx = w (x - t) / max(x (1-x), 1e-12) * dL/dloss;  dL/dt = w (log(1-x) - log x) * dL/dloss"""
+    node_name = "BinaryCrossEntropy"  # the node prints as BinaryCrossEntropyBackward0
 
     @staticmethod
     def forward(ctx, x, t):
@@ -191,7 +216,6 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import clamp, log, log1p
         x, t = ctx.inputs
         grad_x = grad_t = None
         if ctx.needs_input_grad[0]:
@@ -201,9 +225,10 @@ class BinaryCrossEntropy(Function):
         return grad_x, grad_t
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogitsFunction(NamedFunction):
     """loss = (1-t) x + (1 + (p-1) t) softplus(-x)   (p = pos_weight; softplus(-x) = max(-x,0) + log1p(exp(-|x|)));
     dL/dx = ((1 + (p-1) t) sigmoid(x) - p t) * dL/dloss   -- for p = 1: sigmoid(x) - t"""
+    node_name = "BinaryCrossEntropyWithLogits"  # the node prints as BinaryCrossEntropyWithLogitsBackward0
 
     @staticmethod
     def forward(ctx, x, t, pos_weight=None):
@@ -214,7 +239,6 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import sigmoid
         x, t = ctx.inputs[0], ctx.inputs[1]
         p = ctx.inputs[2] if len(ctx.inputs) > 2 else None
         s = sigmoid(x)
@@ -229,31 +253,29 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 def _softplus_neg(x):
-    from .arithmetic import maximum
-    from .elementwise import abs, exp, log1p
-    return maximum(-x, 0.0) + log1p(exp(-abs(x)))
+    return maximum(-x, 0.0) + log1p(exp(-x.abs()))
 
 
 def mse_loss(a, b, reduction="mean"):
     """Mean squared error as one node; a and b have the same shape (the caller broadcasts)."""
-    return MeanSquaredError.apply(a, b, reduction=reduction)
+    return MSELossFunction.apply(a, b, reduction=reduction)
 
 
 def cross_entropy(x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """On validated arrays: x (N, C, ...) float Tensor, target int array (N, ...), weight array or None."""
-    return CrossEntropy.apply(x, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction,
+    return CrossEntropyFunction.apply(x, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction,
                               label_smoothing=float(label_smoothing))
 
 
 def nll_loss(x, target, weight=None, ignore_index=-100, reduction="mean"):
-    return NLLLoss.apply(x, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    return NLLLossFunction.apply(x, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def binary_cross_entropy(x, target):
-    return BinaryCrossEntropy.apply(x, target)
+    return BinaryCrossEntropyFunction.apply(x, target)
 
 
 def binary_cross_entropy_with_logits(x, target, pos_weight=None):
     if pos_weight is None:
-        return BinaryCrossEntropyWithLogits.apply(x, target)
-    return BinaryCrossEntropyWithLogits.apply(x, target, pos_weight)
+        return BinaryCrossEntropyWithLogitsFunction.apply(x, target)
+    return BinaryCrossEntropyWithLogitsFunction.apply(x, target, pos_weight)

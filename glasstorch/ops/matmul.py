@@ -4,7 +4,7 @@ One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for 
 """
 from .. import backend
 from ..autograd.function import Function
-from .common import as_tensor, binary_operands
+from .common import NamedFunction, as_tensor, binary_operands
 from .reduce import Sum
 
 xp = backend.xp
@@ -41,11 +41,12 @@ class MatMulTransA(Function):
                 MatMul.apply(a, grad) if ctx.needs_input_grad[1] else None)
 
 
-class Linear(Function):
+class LinearFunction(NamedFunction):
     """y = x W^T + b (x: ...xin, W: outxin);  dL/dx = dL/dy W,  dL/dW = dL/dy^T x,  dL/db = sum dL/dy
 
     One node instead of matmul + transpose + add: the layer the whole course leans on.
     """
+    node_name = "Linear"  # the node prints as LinearBackward0
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
@@ -176,5 +177,5 @@ def linear(x, weight, bias=None):
                            f"{weight.dtype.name.capitalize()}".replace("Float32", "Float").replace("Float64", "Double")
                            .replace("Int64", "Long"))
     if bias is None:
-        return Linear.apply(x, weight)
-    return Linear.apply(x, weight, bias)
+        return LinearFunction.apply(x, weight)
+    return LinearFunction.apply(x, weight, bias)

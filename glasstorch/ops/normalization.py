@@ -1,14 +1,10 @@
-"""Normalization (batch, layer, group), dropout, and embedding lookup.
+"""Normalization: batch, layer and group norm.
 
 The normalizations are compositions of ops (mean, subtract, rsqrt ...), so their backward, and
 their double backward, come from the ops' own: x_hat = (x - mean) / sqrt(var + eps), var biased.
-Dropout masks are drawn on the host from glasstorch's generator (the same numbers on the CPU and
-the GPU) and moved to the input's device.
 """
 from .. import backend
-from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
 from .elementwise import rsqrt
 
 xp = backend.xp
@@ -78,94 +74,3 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
                            f"shape {list(x.shape)} and num_groups={num_groups}")
     grouped, _, _ = _normalize(x.reshape(n, num_groups, -1), (2,), eps)
     return _affine(grouped.reshape(x.shape), weight, bias, (1, channels) + (1,) * (x.ndim - 2))
-
-
-# ----------------------------------------------------------------------------- dropout
-class MaskedScale(Function):
-    """y = x * m (m: 0 for a dropped element, 1/(1-p) for a kept one);  dL/dx = dL/dy * m"""
-    needs_inputs = False
-
-    @staticmethod
-    def forward(ctx, x, mask):
-        ctx.mask = mask
-        return x * mask
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * Tensor._make(ctx.mask)
-
-
-def dropout_mask(shape, p, dtype, generator=None):
-    """Bernoulli(1 - p) keep-mask already scaled by 1/(1 - p), so the expected output equals the input."""
-    draw_dtype = dtype if dtype in (xp.float32, xp.float64) else xp.float32
-    keep = backend.rng(generator).random(shape, dtype=draw_dtype) >= p
-    mask = keep.astype(dtype)
-    mask *= 1 / (1 - p)
-    return mask
-
-
-def dropout(x, p=0.5, training=True, inplace=False, feature_dims=0):
-    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
-
-    feature_dims=k draws one decision per slice of the first k dims (dropout2d: whole channels).
-    """
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return x
-    dtype = x._array.dtype
-    if p == 1.0:
-        mask = xp.zeros((1,) * x.ndim, dtype=dtype)
-    else:
-        shape = tuple(x.shape) if not feature_dims else tuple(x.shape[:feature_dims]) + (1,) * (x.ndim - feature_dims)
-        mask = dropout_mask(shape, p, dtype)
-    mask = backend.like(x._array, mask)  # a host mask, used where x lives
-    if inplace:
-        return x.mul_(Tensor._make(mask))
-    return MaskedScale.apply(x, mask=mask)
-
-
-# ----------------------------------------------------------------------------- embedding
-class Embedding(Function):
-    """y = W[idx];  dL/dW = scatter-add of dL/dy rows into the looked-up rows (padding_idx row gets none)"""
-    needs_inputs = False
-
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
-        indices = backend.like(weight, indices)  # indices from the host join weight on the GPU
-        ctx.indices, ctx.padding_idx, ctx.scale = indices, padding_idx, scale_grad_by_freq
-        return weight[indices]
-
-    @staticmethod
-    def backward(ctx, grad):
-        from .indexing import index_put_zeros
-        weight_shape = tuple(ctx.inputs[0].shape)
-        flat = ctx.indices.reshape(-1)
-        rows = grad.reshape(-1, weight_shape[1])
-        factor = None
-        if ctx.padding_idx is not None:
-            factor = (flat != ctx.padding_idx).astype(grad._array.dtype)
-        if ctx.scale:
-            counts = ctx.xp.bincount(flat, minlength=weight_shape[0])[flat].astype(grad._array.dtype)
-            factor = 1 / counts if factor is None else factor / counts
-        if factor is not None:
-            rows = rows * Tensor._make(factor[:, None])
-        return index_put_zeros(rows, weight_shape, (flat,), accumulate=True)
-
-
-def embedding(indices, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False):
-    """Rows of `weight` picked by the integer array `indices` (any shape): output indices.shape + (dim,)."""
-    if max_norm is not None:
-        _renorm_rows_(weight, indices, max_norm, norm_type)
-    return Embedding.apply(weight, indices=indices, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
-
-
-def _renorm_rows_(weight, indices, max_norm, norm_type):
-    """torch's embedding_renorm_: rows used by `indices` whose norm exceeds max_norm are scaled down, in place."""
-    w = weight._array
-    xp = backend.array_module(w)
-    rows = xp.unique(backend.like(w, indices).reshape(-1))
-    norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1 / norm_type)
-    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1).astype(w.dtype)
-    w[rows] *= scale[:, None]
-    weight._version_counter[0] += 1

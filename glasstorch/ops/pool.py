@@ -1,5 +1,7 @@
 """Pooling: max_pool2d, avg_pool2d (the 1-D forms ride on them) and the adaptive pools.
 
+The ops come first (the idea); the window geometry (`Windows`) is below them.
+
 A pooling window of kh*kw taps is never unfolded into a copy. For each kernel tap (i, j) the
 input values that tap sees, over all output positions at once, are one strided slice of the
 padded input:  x_pad[:, :, i*d : ... : stride, j*d : ... : stride]  (shape (N, C, OH, OW)).
@@ -8,10 +10,121 @@ work is kh*kw vectorised passes over the output, and the backward adds into the 
 Forward and backward compute with ctx.xp: NumPy on the CPU, CuPy on the GPU.
 """
 from .. import backend
-from ..autograd.function import Function
 from ..tensor import Tensor
+from .common import NamedFunction
+from .shape import stack
 
 xp = backend.xp
+
+
+class MaxPool2dFunction(NamedFunction):
+    """y = max over each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere
+
+    Ties: the first maximum in row-major window order takes the whole gradient (as torch).
+    A NaN in the window propagates to y (its gradient goes to the window's last tap).
+    """
+    node_name = "MaxPool2d"  # the node prints as MaxPool2dBackward0
+    once_differentiable = True
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, windows, indices_out=None):
+        # the windows: taps[k] is what kernel tap k sees at every output position, a strided view (N, C, OH, OW)
+        xpad = windows.pad(x, -xp.inf)  # a -inf border never wins the max
+        taps = [xpad[key] for _, key in windows.taps()]
+        best = taps[0].copy()
+        for v in taps[1:]:
+            ctx.xp.maximum(best, v, out=best)  # y = max over the window's taps; NaN propagates, as in torch
+        # argmax, where the gradient goes. Ties: the first maximum in row-major window order takes the whole
+        # gradient (as torch), so the taps are scanned backwards and the first equal one has the last word.
+        arg = ctx.xp.full(best.shape, len(taps) - 1, dtype=xp.uint8 if len(taps) <= 256 else xp.int32)
+        for tap in range(len(taps) - 2, -1, -1):
+            arg = ctx.xp.where(taps[tap] == best, arg.dtype.type(tap), arg)
+        ctx.windows, ctx.arg = windows, arg
+        if indices_out is not None:
+            indices_out.append(_indices_of(ctx.xp, windows, arg))
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        windows, arg = ctx.windows, ctx.arg
+        g = grad._array
+        shape = ctx.inputs[0].shape
+        dxpad = ctx.xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=g.dtype)
+        for tap, key in windows.taps():  # route dL/dy to the tap that won, 0 to the others
+            if windows.overlapping:
+                dxpad[key] += g * (arg == tap)
+            else:  # every input element is in at most one window: write instead of add
+                ctx.xp.multiply(g, arg == tap, out=dxpad[key])
+        return Tensor._make(windows.crop(dxpad))
+
+
+def _indices_of(xp, windows, arg):
+    out = xp.zeros(arg.shape, dtype=xp.int64)
+    for tap, _ in windows.taps():
+        out = xp.where(arg == tap, windows.flat_indices(tap, xp), out)
+    return out
+
+
+class AvgPool2dFunction(NamedFunction):
+    """y = sum over each window / divisor;  dL/dx = dL/dy / divisor spread over the window"""
+    node_name = "AvgPool2d"  # the node prints as AvgPool2dBackward0
+    once_differentiable = True
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, windows, count_include_pad, divisor_override):
+        divisor = _divisor(windows, count_include_pad, divisor_override, x)
+        ctx.windows, ctx.divisor = windows, divisor
+        if windows.tiles_with_large_kernel():
+            # big tiling windows (global pooling): one reshaped sum beats kh*kw passes
+            total = windows.as_tiles(x).sum(axis=(-3, -1))
+        else:
+            xpad = windows.pad(x, 0)
+            total = None
+            for _, key in windows.taps():
+                if total is None:
+                    total = xpad[key].copy()
+                else:
+                    total += xpad[key]
+        total /= divisor
+        return total
+
+    @staticmethod
+    def backward(ctx, grad):
+        windows = ctx.windows
+        share = grad._array / ctx.divisor
+        shape = ctx.inputs[0].shape
+        if windows.tiles_with_large_kernel():
+            dx = ctx.xp.zeros(tuple(shape), dtype=share.dtype)
+            windows.as_tiles(dx)[...] = share[..., :, None, :, None]
+            return Tensor._make(dx)
+        dxpad = ctx.xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=share.dtype)
+        for _, key in windows.taps():
+            dxpad[key] += share
+        return Tensor._make(windows.crop(dxpad))
+
+
+def _divisor(windows, count_include_pad, divisor_override, x):
+    """Per-output divisor as torch: the window clipped to the padded input, or to the real input.
+
+    Computed on the host (window arithmetic); a per-output array of counts then moves to x's device.
+    """
+    dtype = x.dtype
+    if divisor_override:
+        return dtype.type(divisor_override)
+    sizes = []
+    for n_out, k, s, p, size in zip(windows.out, windows.kernel, windows.stride, windows.padding,
+                                    (windows.h, windows.w)):
+        start = xp.arange(n_out) * s - p
+        end = xp.minimum(start + k, size + p)
+        if not count_include_pad:
+            end, start = xp.minimum(end, size), xp.maximum(start, 0)
+        sizes.append(end - start)
+    counts = (sizes[0][:, None] * sizes[1][None, :]).astype(dtype)
+    if (counts == counts.flat[0]).all():
+        return dtype.type(counts.flat[0])
+    return backend.like(x, counts)
 
 
 def pool_out_size(size, kernel, stride, pad, dilation, ceil_mode):
@@ -80,125 +193,19 @@ class Windows:
         return (row * self.w + col).astype(xp.int64)
 
 
-class MaxPool2d(Function):
-    """y = max over each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere
-
-    Ties: the first maximum in row-major window order takes the whole gradient (as torch).
-    A NaN in the window propagates to y (its gradient goes to the window's last tap).
-    """
-    once_differentiable = True
-    needs_inputs = False
-
-    @staticmethod
-    def forward(ctx, x, windows, indices_out=None):
-        xpad = windows.pad(x, -xp.inf)
-        taps = [xpad[key] for _, key in windows.taps()]
-        best = taps[0].copy()
-        for v in taps[1:]:
-            ctx.xp.maximum(best, v, out=best)  # NaN propagates, as in torch
-        # which tap won: scan backwards so that the first maximum in window order has the last word
-        arg = ctx.xp.full(best.shape, len(taps) - 1, dtype=xp.uint8 if len(taps) <= 256 else xp.int32)
-        for tap in range(len(taps) - 2, -1, -1):
-            arg = ctx.xp.where(taps[tap] == best, arg.dtype.type(tap), arg)
-        ctx.windows, ctx.arg = windows, arg
-        if indices_out is not None:
-            indices_out.append(_indices_of(ctx.xp, windows, arg))
-        return best
-
-    @staticmethod
-    def backward(ctx, grad):
-        windows, arg = ctx.windows, ctx.arg
-        g = grad._array
-        shape = ctx.inputs[0].shape
-        dxpad = ctx.xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=g.dtype)
-        for tap, key in windows.taps():
-            if windows.overlapping:
-                dxpad[key] += g * (arg == tap)
-            else:  # every input element is in at most one window: write instead of add
-                ctx.xp.multiply(g, arg == tap, out=dxpad[key])
-        return Tensor._make(windows.crop(dxpad))
-
-
-def _indices_of(xp, windows, arg):
-    out = xp.zeros(arg.shape, dtype=xp.int64)
-    for tap, _ in windows.taps():
-        out = xp.where(arg == tap, windows.flat_indices(tap, xp), out)
-    return out
-
-
-class AvgPool2d(Function):
-    """y = sum over each window / divisor;  dL/dx = dL/dy / divisor spread over the window"""
-    once_differentiable = True
-    needs_inputs = False
-
-    @staticmethod
-    def forward(ctx, x, windows, count_include_pad, divisor_override):
-        divisor = _divisor(windows, count_include_pad, divisor_override, x)
-        ctx.windows, ctx.divisor = windows, divisor
-        if windows.tiles_with_large_kernel():
-            # big tiling windows (global pooling): one reshaped sum beats kh*kw passes
-            total = windows.as_tiles(x).sum(axis=(-3, -1))
-        else:
-            xpad = windows.pad(x, 0)
-            total = None
-            for _, key in windows.taps():
-                if total is None:
-                    total = xpad[key].copy()
-                else:
-                    total += xpad[key]
-        total /= divisor
-        return total
-
-    @staticmethod
-    def backward(ctx, grad):
-        windows = ctx.windows
-        share = grad._array / ctx.divisor
-        shape = ctx.inputs[0].shape
-        if windows.tiles_with_large_kernel():
-            dx = ctx.xp.zeros(tuple(shape), dtype=share.dtype)
-            windows.as_tiles(dx)[...] = share[..., :, None, :, None]
-            return Tensor._make(dx)
-        dxpad = ctx.xp.zeros(tuple(shape[:-2]) + windows.padded, dtype=share.dtype)
-        for _, key in windows.taps():
-            dxpad[key] += share
-        return Tensor._make(windows.crop(dxpad))
-
-
-def _divisor(windows, count_include_pad, divisor_override, x):
-    """Per-output divisor as torch: the window clipped to the padded input, or to the real input.
-
-    Computed on the host (window arithmetic); a per-output array of counts then moves to x's device.
-    """
-    dtype = x.dtype
-    if divisor_override:
-        return dtype.type(divisor_override)
-    sizes = []
-    for n_out, k, s, p, size in zip(windows.out, windows.kernel, windows.stride, windows.padding,
-                                    (windows.h, windows.w)):
-        start = xp.arange(n_out) * s - p
-        end = xp.minimum(start + k, size + p)
-        if not count_include_pad:
-            end, start = xp.minimum(end, size), xp.maximum(start, 0)
-        sizes.append(end - start)
-    counts = (sizes[0][:, None] * sizes[1][None, :]).astype(dtype)
-    if (counts == counts.flat[0]).all():
-        return dtype.type(counts.flat[0])
-    return backend.like(x, counts)
-
-
 def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=False):
     """On normalised (h, w) tuples; x is (N, C, H, W) or (C, H, W)."""
     windows = Windows(x.shape, kernel, stride, padding, dilation, ceil_mode)
     if not return_indices:
-        return MaxPool2d.apply(x, windows=windows)
+        return MaxPool2dFunction.apply(x, windows=windows)
     found = []
-    out = MaxPool2d.apply(x, windows=windows, indices_out=found)
+    out = MaxPool2dFunction.apply(x, windows=windows, indices_out=found)
     return out, Tensor._make(found[0])
 
 
 def avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
     windows = Windows(x.shape, kernel, stride, padding, (1, 1), ceil_mode)
-    return AvgPool2d.apply(x, windows=windows, count_include_pad=count_include_pad,
+    return AvgPool2dFunction.apply(x, windows=windows, count_include_pad=count_include_pad,
                            divisor_override=divisor_override)
 
 
@@ -212,7 +219,6 @@ def adaptive_pool2d(x, output_size, reduce):
 
     `reduce(window)` maps an (..., h, w) slice to (...,); built from differentiable ops.
     """
-    from .shape import stack
     rows = []
     for h0, h1 in adaptive_bounds(x.shape[-2], output_size[0]):
         cells = [reduce(x[..., h0:h1, w0:w1]) for w0, w1 in adaptive_bounds(x.shape[-1], output_size[1])]

@@ -12,7 +12,11 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import (as_tensor, float_operand, keepdim_shape, reduction_dims, scalar_tensor, to_dtype,
                      wrap_dim)
-from .shape import Expand, Reshape
+from .arithmetic import maximum, minimum, where
+from .elementwise import abs as abs_
+from .elementwise import exp, log, sqrt
+from .indexing import gather
+from .shape import Expand, Reshape, cat, flip, narrow
 
 xp = backend.xp
 
@@ -85,7 +89,6 @@ class Prod(Function):
         axis = dim if dim is not None else 0
         # product of all other elements = exclusive cumprod from the left * from the right (zeros are fine)
         ones = Tensor._make(ctx.xp.ones_like(flat._array.take([0], axis=axis)))
-        from .shape import cat, flip, narrow
         n = flat.shape[axis]
         left = cat([ones, narrow(cumprod(flat, axis), axis, 0, n - 1)], axis)
         right = flip(cat([ones, narrow(cumprod(flip(flat, (axis,)), axis), axis, 0, n - 1)], axis), (axis,))
@@ -105,7 +108,6 @@ class Cumsum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .shape import flip
         return flip(cumsum(flip(grad, (ctx.dim,)), ctx.dim), (ctx.dim,))
 
 
@@ -120,7 +122,6 @@ class Cumprod(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .shape import flip
         d = ctx.dim
         return flip(cumsum(flip(grad * ctx.output, (d,)), d), (d,)) / ctx.inputs[0]
 
@@ -153,7 +154,6 @@ class Norm2(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .arithmetic import where
         x = ctx.inputs[0]
         y = _spread(ctx.output, x.shape, ctx.dims, ctx.keepdim)
         safe = where(y == 0, scalar_tensor(1, y.dtype), y)
@@ -204,7 +204,6 @@ def var(x, dim=None, unbiased=None, keepdim=False, keepdims=None, correction=Non
 
 def std(x, dim=None, unbiased=None, keepdim=False, keepdims=None, correction=None, axis=None):
     keepdim = _keep(keepdim, keepdims)
-    from .elementwise import sqrt
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis))
@@ -255,7 +254,6 @@ def _extreme(x, dim, keepdim, axis, largest):
     if axis is not None:
         dim = axis
     if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
-        from .arithmetic import maximum, minimum
         return maximum(x, dim) if largest else minimum(x, dim)
     if x.numel() == 0:
         raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
@@ -263,7 +261,6 @@ def _extreme(x, dim, keepdim, axis, largest):
     if dim is None:
         node = Amax.apply(x, dims=tuple(range(x.ndim)), keepdim=False, largest=largest)
         return node
-    from .indexing import gather
     dim = wrap_dim(dim, x.ndim)
     idx = (argmax if largest else argmin)(x, dim, keepdim=True)
     values = gather(x, dim, idx)
@@ -305,7 +302,6 @@ def aminmax(x, dim=None, keepdim=False):
 def logsumexp(x, dim, keepdim=False, keepdims=None):
     """log(sum(exp(x))) along dim, shifted by the max so that large inputs stay finite."""
     keepdim = _keep(keepdim, keepdims)
-    from .elementwise import exp, log
     x = float_operand(as_tensor(x))
     dims = reduction_dims(dim, x.ndim)
     m = x._array.max(axis=dims, keepdims=True)  # a constant shift: no gradient needed through it
@@ -318,7 +314,6 @@ def logsumexp(x, dim, keepdim=False, keepdims=None):
 def norm(x, p="fro", dim=None, keepdim=False, keepdims=None, dtype=None):
     """Vector p-norm (2 by default, 'fro' = 2); p = inf / -inf give max / min of |x|."""
     keepdim = _keep(keepdim, keepdims)
-    from .elementwise import abs as abs_
     x = float_operand(as_tensor(x))
     dims = reduction_dims(dim, x.ndim)
     if p in ("fro", 2, 2.0, None):
@@ -406,15 +401,12 @@ def argsort(x, dim=-1, descending=False, stable=False):
 
 def sort(x, dim=-1, descending=False, stable=False):
     """(values, indices); the values carry the gradient back to the positions they came from."""
-    from .indexing import gather
     x = as_tensor(x)
     idx = argsort(x, dim, descending)
     return RETURN_TYPES["sort"](gather(x, wrap_dim(dim, x.ndim) if x.ndim else 0, idx) if x.ndim else x, idx)
 
 
 def topk(x, k, dim=-1, largest=True, sorted=True):
-    from .indexing import gather
-    from .shape import narrow
     x = as_tensor(x)
     dim = wrap_dim(dim, x.ndim)
     if not 0 <= k <= x.shape[dim] if x.ndim else k > 1:
@@ -425,8 +417,6 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
 
 def kthvalue(x, k, dim=-1, keepdim=False, keepdims=None):
     keepdim = _keep(keepdim, keepdims)
-    from .indexing import gather
-    from .shape import narrow
     x = as_tensor(x)
     dim = wrap_dim(dim, x.ndim)
     idx = narrow(argsort(x, dim), dim, k - 1, 1)

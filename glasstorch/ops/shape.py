@@ -6,7 +6,8 @@ through one is seen by the other. Their backward is the inverse shape change app
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import as_tensor, wrap_dim
+from .common import as_tensor, broadcast_shapes, wrap_dim
+from .indexing import getitem, index_put_zeros, index_select
 
 xp = backend.xp
 
@@ -325,14 +326,6 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
-def broadcast_shapes(*shapes):
-    try:
-        return tuple(xp.broadcast_shapes(*[tuple(s) for s in shapes]))
-    except ValueError:
-        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: "
-                           f"{' and '.join(str(list(s)) for s in shapes)}") from None
-
-
 def sum_to_shape(x, shape):
     """Sum a broadcast gradient back to `shape` (the one place broadcasting is undone)."""
     if tuple(x.shape) == tuple(shape):
@@ -353,7 +346,6 @@ def tile(x, dims):
 
 
 def repeat_interleave(x, repeats, dim=None):
-    from .indexing import index_select
     if dim is None:
         x, dim = x.reshape(-1), 0
     dim = wrap_dim(dim, x.ndim)
@@ -433,7 +425,6 @@ def vstack(tensors):
 
 
 def narrow(x, dim, start, length):
-    from .indexing import getitem
     dim = wrap_dim(dim, x.ndim)
     if start < 0:
         start += x.shape[dim]
@@ -444,7 +435,6 @@ def narrow(x, dim, start, length):
 
 
 def select(x, dim, index):
-    from .indexing import getitem
     dim = wrap_dim(dim, x.ndim)
     return getitem(x, (slice(None),) * dim + (index,))
 
@@ -458,7 +448,7 @@ def split(x, split_size_or_sections, dim=0):
         sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
     else:
         sizes = list(split_size_or_sections)
-        if builtin_sum(sizes) != n:
+        if sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                                f"dimension {dim}), but got split_sizes={sizes}")
     out, start = [], 0
@@ -466,13 +456,6 @@ def split(x, split_size_or_sections, dim=0):
         out.append(narrow(x, dim, start, s))
         start += s
     return tuple(out)
-
-
-def builtin_sum(values):
-    total = 0
-    for v in values:
-        total += v
-    return total
 
 
 def chunk(x, chunks, dim=0):
@@ -519,7 +502,6 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
 def diag(x, diagonal_=0):
     if x.ndim == 1:
         n = x.shape[0] + abs(diagonal_)
-        from .indexing import index_put_zeros
         rows = xp.arange(x.shape[0]) + max(-diagonal_, 0)  # a host key: the op moves it to x's device
         cols = xp.arange(x.shape[0]) + max(diagonal_, 0)
         return index_put_zeros(x, (n, n), (rows, cols))

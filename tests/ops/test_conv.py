@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import glasstorch as gt
 import glasstorch.nn.functional as F
 from glasstorch.autograd.gradcheck import gradcheck
-from glasstorch.ops import conv as conv_ops
+from glasstorch.ops import conv_fast as conv_fast_ops
 from helpers import assert_match, run_both
 
 RNG = np.random.default_rng(0)
@@ -125,7 +125,7 @@ def test_blocks_of_samples_do_not_change_results(monkeypatch, stride):
     wt = rng.standard_normal((4, 3, 2, 2)).astype(np.float32)
     results = []
     for block_bytes in (1, 1 << 30):  # one sample per block / the whole batch in one block
-        monkeypatch.setattr(conv_ops, "BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(conv_fast_ops, "BLOCK_BYTES", block_bytes)
         xg, wg, wtg = (gt.tensor(a, requires_grad=True) for a in (x, w, wt))
         y = F.conv2d(xg, wg, stride=stride, padding=1, groups=2)
         z = F.conv_transpose2d(xg, wtg, stride=stride)

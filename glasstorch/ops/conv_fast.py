@@ -1,0 +1,294 @@
+"""The convolutions F.conv2d (conv1d rides on it) and F.conv_transpose2d run: conv.py's im2col, tuned.
+
+Read conv.py first: the same products, written plainly; tests/ops/test_conv_fast.py holds the two equal.
+Unfold every kernel-sized window of the padded input into one column of a matrix `cols` of shape
+(C*kh*kw, positions); then
+
+    out   = W (O, C*kh*kw) @ cols                      one BLAS GEMM
+    dW    = dout (O, positions) @ cols^T               one GEMM
+    dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
+
+The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
+input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
+the array module of the data (ctx.xp): NumPy on the CPU, CuPy on the GPU, where the same views work.
+
+Blocks of samples. The columns are C*kh*kw times larger than the input (LeNet's first layer: 25x).
+Built for the whole batch they overflow the CPU caches, and every GEMM then waits on memory. So the
+batch is processed in blocks of samples whose columns fit in about BLOCK_BYTES: one GEMM per block
+and per product, on data that is still in cache. The columns are never kept: backward rebuilds each
+block's columns, which is cheaper than reading them back from memory and keeps peak memory low.
+
+Stride 1 (the common case) uses a flat trick: read the padded image of width Wp as one long row.
+The window at output (oh, ow) starts at flat offset oh*Wp + ow, so the kernel tap (i, j) reads the
+contiguous run x_flat[i*Wp + j : i*Wp + j + L], L = (OH-1)*Wp + OW. The positions with ow >= OW are
+wrapped-around garbage: they cost a few extra columns, are dropped from the output, and get zero
+gradient. In exchange every copy and every col2im add moves long contiguous runs instead of rows of OW.
+"""
+from .. import backend
+from ..tensor import Tensor
+from .common import NamedFunction
+from .conv import conv_out_size
+
+xp = backend.xp
+
+#: target size of one block's im2col columns (see the module docstring). Smaller blocks stay in faster
+#: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
+#: is costly when other processes share the cores: 8 MiB is the measured compromise on a 2-core machine.
+BLOCK_BYTES = 8 * 2 ** 20
+#: on the GPU there is no cache to fit and every block costs kernel launches: far larger blocks
+GPU_BLOCK_BYTES = 512 * 2 ** 20
+
+
+class UnfoldViews:
+    """Where every kernel tap reads in a padded (N, C, Hp, Wp) image: the views behind im2col and col2im.
+
+    Output positions are described by `pos_shape` / `pos_strides` (in elements of the padded image):
+    (L,) with stride 1 in the flat stride-1 layout, (OH, OW) with strides (sh*Wp, sw) otherwise.
+    `xp` is the array module of the images (NumPy or CuPy).
+    """
+
+    def __init__(self, padded_shape, kernel, stride, dilation, out_hw, xp):
+        self.xp = xp
+        self.as_strided = xp.lib.stride_tricks.as_strided
+        self.n, self.c, self.hp, self.wp = padded_shape
+        self.kh, self.kw = kernel
+        self.dh, self.dw = dilation
+        self.oh, self.ow = out_hw
+        if stride == (1, 1):
+            self.pos_shape = ((self.oh - 1) * self.wp + self.ow,)
+            self.pos_strides = (1,)
+            self.row = self.wp  # distance between output rows in the position layout
+        else:
+            self.pos_shape = (self.oh, self.ow)
+            self.pos_strides = (stride[0] * self.wp, stride[1])
+            self.row = self.ow
+        self.positions = 1
+        for s in self.pos_shape:
+            self.positions *= s
+
+    def with_batch(self, n):
+        """The same geometry for a block of n samples."""
+        block = object.__new__(UnfoldViews)
+        block.__dict__.update(self.__dict__)
+        block.n = n
+        return block
+
+    def blocks(self, itemsize):
+        """Slices of the batch whose columns take about BLOCK_BYTES each, with their geometry."""
+        per_sample = max(1, self.c * self.kh * self.kw * self.positions * itemsize)
+        budget = BLOCK_BYTES if self.xp is xp else GPU_BLOCK_BYTES
+        size = max(1, min(self.n, budget // per_sample))
+        for start in range(0, self.n, size):
+            stop = min(start + size, self.n)
+            yield slice(start, stop), self.with_batch(stop - start)
+
+    def columns(self, xpad):
+        """im2col: (n, C, Hp, Wp) contiguous -> (C*kh*kw, n*positions), one copy."""
+        e = xpad.itemsize
+        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
+        taps = self.as_strided(xpad, (self.c, self.kh, self.kw, self.n) + self.pos_shape,
+                               tuple(e * s for s in (channel, self.dh * self.wp, self.dw, image) + self.pos_strides))
+        return self.xp.ascontiguousarray(taps).reshape(self.c * self.kh * self.kw, self.n * self.positions)
+
+    def image_view(self, mat, channels):
+        """(channels, n*positions) matrix seen as an (n, channels, OH, OW) image (dropping garbage columns)."""
+        e, p = mat.itemsize, self.positions
+        return self.as_strided(mat, (self.n, channels, self.oh, self.ow), (e * p, e * self.n * p, e * self.row, e))
+
+    def to_matrix(self, image):
+        """(n, O, OH, OW) -> (O, n*positions), zero at the flat layout's garbage positions."""
+        channels = image.shape[1]
+        mat = self.xp.zeros((channels, self.n * self.positions), dtype=image.dtype)
+        self.image_view(mat, channels)[...] = image
+        return mat
+
+    def add_columns_(self, dxpad, dcols):
+        """col2im: dxpad (n, C, Hp, Wp) += the columns (C*kh*kw, n*positions) at their windows."""
+        e = dxpad.itemsize
+        flat = dxpad.reshape(-1)
+        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
+        shape = (self.n, self.c) + self.pos_shape
+        cols = dcols.reshape((self.c, self.kh, self.kw, self.n) + self.pos_shape)
+        for i in range(self.kh):
+            for j in range(self.kw):
+                start = i * self.dh * self.wp + j * self.dw
+                window = self.as_strided(flat[start:], shape,
+                                         tuple(e * s for s in (image, channel) + self.pos_strides))
+                window += cols[:, i, j].swapaxes(0, 1)
+
+
+def pad_zeros(x, pads_hw):
+    """x (N, C, H, W) inside a zero border ((top, bottom), (left, right)); no copy when there is none."""
+    (top, bottom), (left, right) = pads_hw
+    xp = backend.array_module(x)
+    if top == bottom == left == right == 0:
+        return xp.ascontiguousarray(x)
+    n, c, h, w = x.shape
+    out = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    out[:, :, top:top + h, left:left + w] = x
+    return out
+
+
+def crop(xpad, pads_hw, hw):
+    (top, _), (left, _) = pads_hw
+    return xpad[:, :, top:top + hw[0], left:left + hw[1]]
+
+
+def _grouped(matrix, groups):
+    """(rows, cols) -> (groups, rows/groups, cols): each group's block of a weight or column matrix."""
+    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
+
+
+def _gemm(a, b, groups):
+    """a (R, K) @ b (K, M) block-diagonally over groups: group g multiplies a's g-th row block by b's."""
+    if groups == 1:
+        return a @ b
+    out = _grouped(a, groups) @ _grouped(b, groups)
+    return out.reshape(groups * out.shape[1], out.shape[2])
+
+
+def _gemm_nt(a, b, groups):
+    """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
+    if groups == 1:
+        return _long_product(a, b)
+    out = _grouped(a, groups) @ _grouped(b, groups).transpose(0, 2, 1)
+    return out.reshape(groups * out.shape[1], out.shape[2])
+
+
+def _long_product(a, b, chunk=2048):
+    """a @ b.T where the shared dim (positions) is long and the result small (a weight gradient).
+
+    Measured with OpenBLAS: b @ a.T (transposed back) runs up to 2x faster than a @ b.T for these
+    shapes, and a tiny result (LeNet's 6 x 25) is fastest summed over chunks of the long dim.
+    """
+    if a.shape[0] * b.shape[0] <= 1024 and a.shape[1] > 2 * chunk:
+        out = a[:, :chunk] @ b[:, :chunk].T
+        for start in range(chunk, a.shape[1], chunk):
+            out += a[:, start:start + chunk] @ b[:, start:start + chunk].T
+        return out
+    return (b @ a.T).T
+
+
+def _gemm_tn(a, b, groups):
+    """a (K, R)^T @ b (K, M) block-diagonally (the columns' gradient W^T @ dout)."""
+    if groups == 1:
+        return a.T @ b
+    at = backend.array_module(a).ascontiguousarray(_grouped(a, groups).transpose(0, 2, 1))
+    out = at @ _grouped(b, groups)
+    return out.reshape(groups * out.shape[1], out.shape[2])
+
+
+class FastConv2dFunction(NamedFunction):
+    """out[n,o] = sum_c,i,j W[o,c,i,j] x_pad[n,c, s*oh + d*i, s*ow + d*j] + b[o]   (im2col + GEMM)
+
+    dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
+    """
+    node_name = "Conv2d"  # the node prints as Conv2dBackward0
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+        n, c, h, w = x.shape
+        o, _, kh, kw = weight.shape
+        out_hw = (conv_out_size(h, kh, stride[0], *padding[0], dilation[0]),
+                  conv_out_size(w, kw, stride[1], *padding[1], dilation[1]))
+        xpad = pad_zeros(x, padding)
+        unfold = UnfoldViews(xpad.shape, (kh, kw), stride, dilation, out_hw, ctx.xp)
+        ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
+        w2 = weight.reshape(o, -1)
+        out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
+        for block, part in unfold.blocks(x.itemsize):
+            res = _gemm(w2, part.columns(xpad[block]), groups)
+            if bias is not None:
+                res += bias[:, None]
+            out[block] = part.image_view(res, o)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.inputs[0]._array, ctx.inputs[1]._array
+        need = ctx.needs_input_grad
+        unfold, groups = ctx.unfold, ctx.groups
+        g = grad._array
+        o = weight.shape[0]
+        w2 = weight.reshape(o, -1)
+        xpad = pad_zeros(x, ctx.padding) if need[1] else None
+        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
+        dxpad = ctx.xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
+        for block, part in unfold.blocks(x.itemsize):
+            gmat = part.to_matrix(g[block])  # (O, n*positions)
+            if need[1]:
+                grad_w += _gemm_nt(gmat, part.columns(xpad[block]), groups)
+            if need[0]:
+                part.add_columns_(dxpad[block], _gemm_tn(w2, gmat, groups))
+        grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
+        return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
+                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
+                grad_b)
+
+
+class FastConvTranspose2dFunction(NamedFunction):
+    """out = col2im(W^T @ x): the adjoint of the conv (its input gradient);  dL/dx = conv2d(dL/dout, W)
+
+    Weight shape (C_in, C_out/groups, kh, kw), as torch. Output size
+    (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.
+    """
+    node_name = "ConvTranspose2d"  # the node prints as ConvTranspose2dBackward0
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
+                dilation=(1, 1)):
+        n, cin, h, w = x.shape
+        _, cg, kh, kw = weight.shape
+        cout = cg * groups
+        full = tuple((s - 1) * st + d * (k - 1) + 1 + op
+                     for s, st, d, k, op in zip((h, w), stride, dilation, (kh, kw), output_padding))
+        # seen from the conv it is the adjoint of: a (full)-sized image convolved down to x's (h, w) grid
+        unfold = UnfoldViews((n, cout, full[0], full[1]), (kh, kw), stride, dilation, (h, w), ctx.xp)
+        out_hw = (full[0] - 2 * padding[0], full[1] - 2 * padding[1])
+        ctx.unfold, ctx.groups = unfold, groups
+        ctx.pads = ((padding[0], full[0] - padding[0] - out_hw[0]), (padding[1], full[1] - padding[1] - out_hw[1]))
+        w2 = weight.reshape(cin, -1)
+        outpad = ctx.xp.zeros((n, cout) + full, dtype=x.dtype)
+        for block, part in unfold.blocks(x.itemsize):
+            part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
+        out = ctx.xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
+        if bias is not None:
+            out += bias[:, None, None]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.inputs[0]._array, ctx.inputs[1]._array
+        need = ctx.needs_input_grad
+        unfold, groups = ctx.unfold, ctx.groups
+        g = grad._array
+        cin = weight.shape[0]
+        w2 = weight.reshape(cin, -1)
+        gpad = pad_zeros(g, ctx.pads)  # dL/dout on the full grid, unfolded onto x's grid
+        grad_x = ctx.xp.empty(x.shape, dtype=g.dtype) if need[0] else None
+        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
+        for block, part in unfold.blocks(x.itemsize):
+            cols = part.columns(gpad[block])
+            if need[0]:
+                grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
+            if need[1]:
+                grad_w += _gemm_nt(part.to_matrix(x[block]), cols, groups)
+        grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
+        return (Tensor._make(grad_x) if need[0] else None,
+                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
+                grad_b)
+
+
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+    """Batched 2-D convolution on normalised arguments (tuples; padding as ((top, bottom), (left, right)))."""
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return FastConv2dFunction.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
+                     dilation=(1, 1)):
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return FastConvTranspose2dFunction.apply(*args, stride=stride, padding=padding, output_padding=output_padding,
+                                 groups=groups, dilation=dilation)

@@ -1,0 +1,90 @@
+"""The tuned convolutions (ops/conv_fast.py, what F.conv2d runs) equal the textbook ones (ops/conv.py).
+
+Random shapes with stride, padding (asymmetric too), dilation, groups and bias; values and the
+gradients of the input, weight and bias, in float64 so that only the summation order may differ.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glasstorch as gt
+import glasstorch.nn.functional as F
+from glasstorch.ops import conv as textbook
+from glasstorch.ops import conv_fast as fast
+
+
+def outputs_and_grads(fn, arrays, upstream_seed):
+    """fn's output and the gradient of every input for a random upstream gradient."""
+    tensors = [gt.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*tensors)
+    upstream = np.random.default_rng(upstream_seed).standard_normal(out.shape)
+    (out * gt.tensor(upstream)).sum().backward()
+    return [out.detach().numpy()] + [t.grad.numpy() for t in tensors]
+
+
+def assert_all_close(fast_results, textbook_results):
+    assert len(fast_results) == len(textbook_results)
+    for a, b in zip(fast_results, textbook_results):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@st.composite
+def conv_cases(draw):
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    c, o = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    size = [dilation[k] * (kernel[k] - 1) + 1 - sum(padding[k]) + draw(st.integers(0, 6)) for k in range(2)]
+    size = [max(s, 1) for s in size]
+    return dict(n=draw(st.integers(1, 3)), c=c, o=o, hw=tuple(size), kernel=kernel, stride=stride, padding=padding,
+                dilation=dilation, groups=groups, bias=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 16)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_cases())
+def test_fast_conv2d_equals_textbook(case):
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["c"]) + case["hw"])
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"])
+    arrays = [x, w] + ([rng.standard_normal(case["o"])] if case["bias"] else [])
+    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
+    results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), arrays, case["seed"])
+               for module in (fast, textbook)]
+    assert_all_close(*results)
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_cases())
+def test_fast_conv_transpose2d_equals_textbook(case):
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["c"]) + case["hw"])
+    w = rng.standard_normal((case["c"], case["o"] // case["groups"]) + case["kernel"])
+    arrays = [x, w] + ([rng.standard_normal(case["o"])] if case["bias"] else [])
+    # torch's rules: symmetric padding, output_padding smaller than the stride or the dilation
+    padding = tuple(min(p[0], (k - 1) * d) for p, k, d in zip(case["padding"], case["kernel"], case["dilation"]))
+    output_padding = tuple(case["seed"] % max(s, d) for s, d in zip(case["stride"], case["dilation"]))
+    args = dict(stride=case["stride"], padding=padding, output_padding=output_padding, groups=case["groups"],
+                dilation=case["dilation"])
+    results = [outputs_and_grads(lambda *t: module.conv_transpose2d(*t, **args), arrays, case["seed"])
+               for module in (fast, textbook)]
+    assert_all_close(*results)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_textbook_conv2d_equals_what_f_conv2d_runs_in_float32(stride):
+    """float32 as F.conv2d uses it; the fast op is the one nn.functional dispatches to."""
+    rng = np.random.default_rng(stride)
+    x = rng.standard_normal((4, 6, 9, 8)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    results = [outputs_and_grads(fn, [x, w, b], 0) for fn in (
+        lambda *t: F.conv2d(*t, stride=stride, padding=1, groups=2),
+        lambda *t: textbook.conv2d(*t, stride=(stride, stride), padding=((1, 1), (1, 1)), groups=2))]
+    for a, b_ in zip(*results):
+        np.testing.assert_allclose(a, b_, rtol=1e-4, atol=1e-4)
+    assert type(F.conv2d(gt.tensor(x, requires_grad=True), gt.tensor(w), padding=1, groups=2).grad_fn).__name__ \
+        .startswith("FastConv2d")
