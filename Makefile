@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench loc fuzz soak install clean
+.PHONY: demo test bench loc docs fuzz soak install clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[test,lab]'
+	$(BIN)/pip install -q -e '.[test,lab,distributed]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,5 +36,10 @@ soak: $(STAMP)
 loc: $(STAMP)
 	$(BIN)/python -m glasstorch.lab.loc --write
 
+# the documentation site: regenerate the lesson and API pages, then build site/ (no warnings allowed)
+docs: $(STAMP)
+	$(BIN)/python -m glasstorch.lab.docs
+	$(BIN)/python -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

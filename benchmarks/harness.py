@@ -32,7 +32,7 @@ RESULTS_DIR = REPO / "benchmarks" / "results"
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 ENGINES = ("glasstorch", "torch")
 #: glasstorch / torch training samples/s the project aims for (issue 7)
-TARGETS = {"tiny": 2.0, "mlp": 1.1, "lenet": 0.6, "cnn": 0.6, "lstm": 0.5}
+TARGETS = {"tiny": 2.0, "mlp": 1.1, "lenet": 0.6, "cnn": 0.6, "lstm": 0.5, "transformer": 0.5}
 #: peak training memory, glasstorch / torch, at most
 MEMORY_TARGETS = {"cnn": 2.0}
 #: (max - min) / median of the window rates above which a run is flagged as disturbed

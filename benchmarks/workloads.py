@@ -72,6 +72,28 @@ def lstm_language_model(fw):
     return LSTMLanguageModel()
 
 
+def transformer_lm(fw, vocab=65, d_model=128, nhead=4, num_layers=2, seq_len=35):
+    """A causal character language model: embedding + learned positions, 2 encoder layers, a vocab head."""
+    nn = fw.nn
+
+    class TransformerLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, d_model)
+            self.pos = nn.Parameter(fw.randn(seq_len, d_model) * 0.02)
+            layer = nn.TransformerEncoderLayer(d_model, nhead, 4 * d_model, dropout=0.1, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+            self.head = nn.Linear(d_model, vocab)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(seq_len))
+
+        def forward(self, tokens):  # (N, L) int64 -> (N*L, vocab) logits, one row per predicted token
+            h = self.embed(tokens) + self.pos[:tokens.shape[1]]
+            h = self.encoder(h, mask=self.mask, is_causal=True)
+            return self.head(h).reshape(-1, vocab)
+
+    return TransformerLM()
+
+
 # ---------------------------------------------------------------- data
 LM_VOCAB, LM_STEPS = 1000, 35
 
@@ -86,6 +108,12 @@ def xor_data(rng, batch):
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     y = np.array([[0], [1], [1], [0]], dtype=np.float32)
     return x, y
+
+
+def char_data(rng, batch, vocab=65, seq_len=35):
+    """Random character ids: inputs (N, L) and the next character of each position, flattened (N*L,)."""
+    tokens = rng.integers(0, vocab, (batch, seq_len + 1)).astype(np.int64)
+    return tokens[:, :-1], tokens[:, 1:].reshape(-1)
 
 
 def mnist_shaped_data(rng, batch):
@@ -155,6 +183,9 @@ WORKLOADS = {
                     description="the notes' SimpleCNN, Adam lr 1e-3, batch 64"),
     "lstm": Workload("lstm", 20, 2, lstm_language_model, sgd(1.0), cross_entropy, token_data, unit="seqs/s",
                      description="LSTM LM: embedding 128, 2-layer LSTM 256, vocab 1,000, 35 steps, SGD, batch 20"),
+    "transformer": Workload("transformer", 20, 2, transformer_lm, adam(1e-3), cross_entropy, char_data,
+                            unit="sequences/s", description="causal LM: 2 encoder layers d 128, 4 heads, ff 512, "
+                            "seq 35, vocab 65, Adam lr 1e-3, batch 20"),
 }
 
 

@@ -169,6 +169,41 @@ def set_default_dtype(d):
     _default_float = d
 
 
+class finfo:
+    """Limits of a floating dtype (torch.finfo): bits, eps, max, min, tiny (= smallest_normal), resolution.
+
+    `torch.finfo(x.dtype).min` is the usual "minus infinity that stays finite" of attention masks."""
+
+    def __init__(self, type=None):
+        type = get_default_dtype() if type is None else to_dtype(type)
+        if not type.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        info = np.finfo(type.np)
+        self.bits, self.dtype = info.bits, type.name
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (torch.iinfo): bits, max, min."""
+
+    def __init__(self, type):
+        type = to_dtype(type)
+        if type.is_floating_point or type.np.kind == "b":
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
+        info = np.iinfo(type.np)
+        self.bits, self.dtype, self.max, self.min = info.bits, type.name, int(info.max), int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
 def scalar_dtype(value):
     """The dtype torch gives a Python scalar: bool -> bool, int -> int64, float -> default float."""
     if isinstance(value, (bool, np.bool_)):
@@ -228,8 +263,34 @@ class device:
     def __hash__(self):
         return hash((self.type, self.index or 0))
 
+    def __enter__(self):
+        """`with torch.device("cuda"):` makes creation functions without device= create there."""
+        _default_device_stack.append(_default_device)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        set_default_device(_default_device_stack.pop())
+
 
 CPU = device("cpu")
+_default_device = None  # where creation functions put tensors without device= (None: the CPU)
+_default_device_stack = []
+
+
+def set_default_device(spec):
+    """torch.set_default_device: the device creation functions (zeros, randn, tensor ...) use by default."""
+    global _default_device
+    _default_device = None if spec is None or device(spec) == CPU else check_device(spec)
+
+
+def get_default_device():
+    return _default_device if _default_device is not None else CPU
+
+
+def default_device():
+    """The device a creation function without device= uses (None for the CPU: no move needed)."""
+    return _default_device
 
 
 def check_device(spec):

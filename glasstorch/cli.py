@@ -11,6 +11,7 @@
     glasstorch exercise start softmax                 implement an op yourself; `exercise check` grades it
     glasstorch gradcheck --all                        every op, layer and loss against central differences
     glasstorch trace notes-autograd                   the backward pass of the notes' example, node by node
+    glasstorch notebook xor-mlp                       the lesson as a Jupyter notebook (--all: every lesson)
 """
 import argparse
 import os
@@ -24,6 +25,7 @@ EPILOG_RUN = """examples:
   glasstorch run cnn-mnist --engine both         glasstorch and PyTorch side by side
   glasstorch run mlp --epochs 3 --lr 0.2 --data-dir ../shared/data --out runs/
   glasstorch run all --quick                     every experiment, quick size
+  glasstorch run xor-mlp --tensorboard runs      then: tensorboard --logdir runs
 
 exit status: 0 done and every target met, 1 targets missed, 2 usage error (nothing ran),
              3 the run failed (its whole traceback is in the report)
@@ -80,6 +82,9 @@ def build_parser():
                                    "history.csv, figures and the final checkpoint.")
     p.add_argument("name", help="experiment name (see `glasstorch list`), or `all`")
     p.add_argument("--quick", action="store_true", help="the seconds-long size the tests use")
+    p.add_argument("--tensorboard", metavar="DIR", default=None,
+                   help="also write TensorBoard event files to DIR/NAME/ENGINE: every logged metric per epoch "
+                        "(and the lr and weight/gradient histograms where the lesson trains with fit)")
     _add_common(p)
 
     p = sub.add_parser("compare", help="lockstep glasstorch vs PyTorch from identical weights",
@@ -143,7 +148,23 @@ def build_parser():
     p = sub.add_parser("trace", help="walk a backward pass node by node (text, markdown or an HTML page)",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=trace_command.EPILOG)
     trace_command.add_arguments(p)
+    add_as_torch(sub)
+    _add_launch(sub)
+
+    from .lab import notebook as notebook_command
+    p = sub.add_parser("notebook", help="write a lesson as a Jupyter notebook (.ipynb)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=notebook_command.EPILOG)
+    notebook_command.add_arguments(p)
     return parser
+
+
+def _add_launch(sub):
+    """`glasstorch launch -n 4 train.py`: the distributed launcher's flags (torchrun's), over mpiexec."""
+    from .distributed import run as distributed_run
+    sub.add_parser("launch", help="start N processes of a training script over MPI (like torchrun)",
+                   parents=[distributed_run.parser(add_help=False)], formatter_class=argparse.RawDescriptionHelpFormatter,
+                   epilog="examples:\n  glasstorch launch -n 4 train.py --epochs 3\n"
+                          "  glasstorch launch --nproc-per-node 2 -m mypackage.train")
 
 
 # ----------------------------------------------------------------------------- commands
@@ -187,6 +208,18 @@ def _check_run_args(args):
         raise UsageError(f"--data-dir {args.data_dir} is not a folder")
 
 
+def _check_tensorboard(folder):
+    """--tensorboard DIR: tensorboardX must be installed and DIR writable, before anything trains."""
+    try:
+        import tensorboardX  # noqa: F401  (the event-file writer under glasstorch.utils.tensorboard)
+    except ImportError:
+        raise UsageError("--tensorboard needs tensorboardX: pip install 'glasstorch[tensorboard]'") from None
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--tensorboard {folder}: can't write there ({error.strerror or error})") from None
+
+
 def _prepare_out(out):
     """Create the output folder and prove it is writable, so a run can't die at its end for want of it."""
     try:
@@ -224,11 +257,13 @@ def cmd_run(args):
     if unknown:
         raise UsageError(f"no experiment {unknown[0]!r} (`glasstorch list` shows them)")
     _check_run_args(args)
+    if args.tensorboard is not None:
+        _check_tensorboard(args.tensorboard)
     status = EXIT_DONE
     for name in todo:
         status = max(status, _finish(run_experiment(name, _engines(args.engine), args.quick, _overrides(args),
                                                     data_dir, args.out, args.device, verbose=not args.quiet,
-                                                    command=_command_line())))
+                                                    command=_command_line(), tensorboard=args.tensorboard)))
     return status
 
 
@@ -270,11 +305,31 @@ def cmd_results(args):
     return 0
 
 
+def add_as_torch(sub):
+    """`glasstorch as-torch script.py [args]`: run an unmodified PyTorch program (see glasstorch/as_torch.py)."""
+    from . import as_torch
+    p = sub.add_parser("as-torch", help="run an unmodified PyTorch program on glasstorch (import torch -> glasstorch)")
+    as_torch.build_parser(p)
+
+
+def cmd_as_torch(args):
+    from . import as_torch
+    return as_torch.run(args.script, args.args, report=args.report)
+
+
 def cmd_exercise(args):
     from .exercises import command as exercise_command
     return exercise_command.main(args)
 
 
+def cmd_launch(args):
+    from .distributed import run as distributed_run
+    return distributed_run.launch(args)
+
+
+def cmd_notebook(args):
+    from .lab import notebook as notebook_command
+    return notebook_command.main(args, data_dir=default_data_dir())
 def cmd_gradcheck(args):
     from .teaching import gradcheck_sweep
     return gradcheck_sweep.main(args)
@@ -290,7 +345,8 @@ def _command_line():
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
-            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise,
+            "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise, "as-torch": cmd_as_torch, "launch": cmd_launch,
+            "notebook": cmd_notebook,
             "gradcheck": cmd_gradcheck, "trace": cmd_trace}
 
 

@@ -30,7 +30,9 @@ from collections import OrderedDict
 import numpy as np
 
 from . import backend
-from .errors import FileFormatError
+from . import pt_format
+from .errors import FileFormatError, UnsafeLoadError
+from .pt_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from .tensor import Size, Tensor
 
 FORMAT = "glasstorch.save/1"
@@ -39,9 +41,6 @@ _META = "__glasstorch__"
 _ZIP_MAGIC = b"PK\x03\x04"
 _NPY_MAGIC = b"\x93NUMPY"
 
-
-class UnsafeLoadError(FileFormatError, pickle.UnpicklingError):
-    """The file is (or may be) a pickle, which glasstorch never loads because unpickling can run code."""
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -323,35 +322,74 @@ def _read_head(f, n=16):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
-    """Load what `save` wrote (or a safetensors, .npz or .npy file). Never unpickles.
+    """Load a tensor, state_dict or checkpoint: what `save` wrote, a PyTorch `.pt`/`.pth` file, safetensors,
+    .npz or .npy. Nothing in a file is run.
 
     Args:
         f: a path or a binary file object.
-        map_location: where tensors go, as in torch (glasstorch tensors live on the CPU).
-        weights_only: accepted for compatibility; glasstorch loading is always weights-only safe.
+        map_location: where tensors go, as in torch (a device, a name, a {saved: wanted} dict or a function).
+        weights_only: True (the default, as torch 2.6's): PyTorch pickles are read by a restricted unpickler
+            that resolves only tensors, storages, containers, dtypes and the names given to
+            `add_safe_globals`; a file naming anything else is refused before it runs. False: the explicit
+            opt-in for a file you trust (a whole pickled model), with a warning.
 
     Raises:
-        UnsafeLoadError: the file is a pickle (e.g. written by `torch.save` or `pickle.dump`); it is not
-            opened as one, since unpickling can execute arbitrary code.
+        UnsafeLoadError: the file names something outside the allowlist (nothing from it ran).
+        FileFormatError: the file is truncated, corrupt or inconsistent (the message names it).
     """
-    name = getattr(f, "name", f) if hasattr(f, "read") else os.fspath(f)
+    name = getattr(f, "name", "<file>") if hasattr(f, "read") else os.fspath(f)
     head = _read_head(f)
-    if head.startswith(_ZIP_MAGIC):
-        return _load_npz(f, name, map_location)
-    if head.startswith(_NPY_MAGIC):
-        return _place(Tensor._make(_np_load(f, name)), map_location)
     if len(head) == 0:
         raise FileFormatError(f"{name} is empty (a write that never finished?)")
+    if head.startswith(_NPY_MAGIC):
+        return _place(Tensor._make(_np_load(f, name)), map_location)
     if _looks_like_safetensors(head):
         return {k: _place(v, map_location) for k, v in load_safetensors(f).items()}
-    if head[:1] == b"\x80":
-        raise UnsafeLoadError(
-            f"{name} is a Python pickle (written by torch.save's legacy format or pickle.dump). glasstorch never "
-            "unpickles: loading a pickle can run any code its author put in it. Re-save it as safetensors, e.g. "
-            "in PyTorch: glasstorch.interop.save_safetensors(torch_model.state_dict(), 'model.safetensors').")
+    if head.startswith(_ZIP_MAGIC) and _is_torch_zip(f, name):
+        return _place_all(_with_file(f, lambda handle: pt_format.load_zip(handle, name, weights_only)), map_location)
+    if head.startswith(_ZIP_MAGIC):
+        return _load_npz(f, name, map_location)
+    if pt_format.looks_like_legacy(head):
+        return _place_all(_with_file(f, lambda handle: pt_format.load_legacy(handle, name, weights_only)),
+                          map_location)
     raise UnsafeLoadError(
-        f"{name} is not a glasstorch file (.npz), a safetensors file or a .npy array; it may be a pickle, which "
-        "glasstorch never loads because unpickling can run arbitrary code.")
+        f"{name} is not a glasstorch, PyTorch, safetensors, .npz or .npy file; it may be a plain pickle (written by "
+        "pickle.dump?), which glasstorch never loads: unpickling can run any code its author put in it.")
+
+
+def _is_torch_zip(f, name):
+    try:
+        names = _with_file(f, lambda handle: zipfile.ZipFile(handle).namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, KeyError, struct.error) as e:
+        raise FileFormatError(f"{name}: truncated or corrupt ({e}): not a complete zip archive") from None
+    return any(n == "data.pkl" or n.endswith("/data.pkl") for n in names)
+
+
+def _with_file(f, read):
+    """read(binary handle) on a path or on a file object (its position restored for the next reader)."""
+    if hasattr(f, "read"):
+        start = f.tell()
+        try:
+            return read(f)
+        finally:
+            f.seek(start)
+    with open(f, "rb") as handle:
+        return read(handle)
+
+
+def _place_all(obj, map_location):
+    """map_location applied to every tensor inside a loaded structure."""
+    if map_location is None:
+        return obj
+    if isinstance(obj, Tensor):
+        return _place(obj, map_location)
+    if isinstance(obj, dict):
+        return type(obj)((k, _place_all(v, map_location)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+        return type(obj)(_place_all(v, map_location) for v in obj)
+    if hasattr(obj, "to") and hasattr(obj, "_parameters"):  # a whole module
+        return obj.to(backend.device(map_location if not isinstance(map_location, dict) else "cpu"))
+    return obj
 
 
 def _np_load(f, name):
@@ -430,11 +468,6 @@ def _read_npz(f, name):
     total = _remaining(f) if hasattr(f, "read") else os.path.getsize(f)
     with zipfile.ZipFile(f) as z:
         infos = z.infolist()
-        if any(i.filename.endswith(".pkl") for i in infos):
-            raise UnsafeLoadError(
-                f"{name} was written by torch.save, whose zip holds a pickle (data.pkl). glasstorch never "
-                "unpickles. In PyTorch, re-save the state_dict as safetensors: glasstorch.interop."
-                "save_safetensors(torch_model.state_dict(), 'model.safetensors'), then load that.")
         arrays = {}
         for info in infos:
             entry = info.filename

@@ -292,6 +292,24 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
+    # ------------------------------------------------------------------ new tensors like this one (dtype, device)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A copy of `data` with this tensor's dtype and device unless given (torch.Tensor.new_tensor)."""
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
     def float(self):
         return self.to(float32)
 
@@ -643,7 +661,13 @@ class Tensor:
         return self + weight * (end - self)
 
     def addmm(self, mat1, mat2, beta=1, alpha=1):
-        return _lazy_ops().add(self * beta if beta != 1 else self, _lazy_ops().mm(mat1, mat2) * alpha if alpha != 1 else _lazy_ops().mm(mat1, mat2))
+        return _lazy_ops().addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, beta=1, alpha=1):
+        return _lazy_ops().addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, beta=1, alpha=1):
+        return _lazy_ops().baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def where(self, condition, other):
         return _lazy_ops().where(condition, self, other)
@@ -915,6 +939,34 @@ class Tensor:
 
     def trace(self):
         return _lazy_ops().diagonal(self, 0, 0, 1).sum()
+
+    def unfold(self, dimension, size, step):
+        """Every slice of length `size` along `dimension`, `step` apart, as a new last dim (x.unfold(0, 3, 2)).
+
+        Gathered with index_select (so it backpropagates: overlapping windows add up); torch returns a
+        view, this returns a copy.
+        """
+        dim = wrap_dim(dimension, builtins.max(self.ndim, 1))
+        length = self._array.shape[dim] if self.ndim else 1
+        if size > length:
+            raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        n = (length - size) // step + 1
+        source = self.reshape(1) if self.ndim == 0 else self
+        index = (np.arange(n)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+        picked = source.index_select(dim, Tensor._make(backend.like(self._array, index)))
+        shape = tuple(source.shape[:dim]) + (n, size) + tuple(source.shape[dim + 1:])
+        return picked.reshape(shape).movedim(dim + 1, -1)
+
+    def inverse(self):
+        return _lazy_ops().linalg.inv(self)
+
+    def det(self):
+        return _lazy_ops().linalg.det(self)
+
+    def logdet(self):
+        return _lazy_ops().linalg.logdet(self)
 
     # activations that torch also offers as tensor methods
     def softmax(self, dim):
@@ -1215,8 +1267,57 @@ def _dtype(dtype, default=None):
     return backend.to_dtype(dtype) if dtype is not None else (default or backend.get_default_dtype())
 
 
+_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def write_out(result, out, name):
+    """torch's `out=`: copy `result` into the given tensor(s) and return them (the one helper all out= use).
+
+    torch's rules: out= does not record autograd (an input or `out` requiring grad is an error while
+    grad mode is on); `out` takes the result's shape (resized, with torch's warning unless it was empty);
+    the result is cast to out's dtype when the cast stays in its kind or widens it (int -> float), else an
+    error; a (values, indices) result fills a pair of tensors.
+    """
+    if out is None:
+        return result
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(result)} Tensors")
+        for r, o in zip(result, out):
+            if o.dtype != r.dtype and not r.dtype.is_floating_point:  # indices
+                raise RuntimeError(f"Expected out tensor to have dtype {'long int' if r.dtype == int64 else r.dtype}"
+                                   f", but got {_TORCH_TYPE_NAMES[o.dtype.name].lower()} instead")
+            write_out(r, o, name)
+        return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' (position last) must be Tensor, not {type(out).__name__}")
+    from .autograd import grad_mode
+    if result._requires_grad or (out._requires_grad and grad_mode.is_grad_enabled()):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           f"but one of the arguments requires grad.")
+    if result.dtype._category > out.dtype._category:
+        raise RuntimeError(f"result type {_TORCH_TYPE_NAMES[result.dtype.name]} can't be cast to the desired "
+                           f"output type {_TORCH_TYPE_NAMES[out.dtype.name]}")
+    if result.device != out.device:
+        raise RuntimeError(f"Expected out tensor to be on {result.device}, but got {out.device} ({name})")
+    if out._array.shape != result._array.shape:
+        if out._array.size:
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape {list(result.shape)}."
+                          f" This behavior is deprecated, and in a future PyTorch release outputs will not be "
+                          f"resized unless they have zero elements.", UserWarning, stacklevel=3)
+        out._array = backend.array_module(out._array).empty(result._array.shape, dtype=out._array.dtype)
+    out._array[...] = result._array
+    out._version_counter[0] += 1
+    return out
+
+
 def _finish(array, requires_grad, device=None):
     """A new tensor around a host-made array, moved to `device` (the GPU, with CuPy) when one is asked for."""
+    if device is None:
+        device = backend.default_device()  # set_default_device / `with torch.device(...)`
     if device is not None:
         array = backend.to_device(array, backend.check_device(device))
     t = Tensor._make(array)
@@ -1225,13 +1326,17 @@ def _finish(array, requires_grad, device=None):
     return t
 
 
-def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+def zeros(*dims, size=None, out=None, dtype=None, device=None, requires_grad=False, layout=None,
           pin_memory=False):
+    if out is not None:
+        return write_out(zeros(*dims, size=size, dtype=dtype or out.dtype, device=out.device), out, "zeros")
     return _finish(np.zeros(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, layout=None,
-          pin_memory=False):
+def ones(*dims, size=None, out=None, dtype=None, device=None, requires_grad=False, layout=None,
+         pin_memory=False):
+    if out is not None:
+        return write_out(ones(*dims, size=size, dtype=dtype or out.dtype, device=out.device), out, "ones")
     return _finish(np.ones(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
@@ -1240,7 +1345,10 @@ def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, memory
     return _finish(np.empty(_size(dims, size), dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False, layout=None,
+         pin_memory=False):
+    if out is not None:
+        return write_out(full(size, fill_value, dtype=dtype or out.dtype, device=out.device), out, "full")
     dtype = _dtype(dtype, backend.scalar_dtype(fill_value))
     return _finish(np.full(_size((size,)), fill_value, dtype=dtype.np), requires_grad, device)
 
@@ -1283,8 +1391,10 @@ def randint_like(input, low=0, high=None, dtype=None, generator=None, device=Non
                    device=device or input.device, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, layout=None):
+def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False, layout=None):
     """Integers when start/end/step are all ints (int64), else float32: like torch."""
+    if out is not None:
+        return write_out(arange(start, end, step, dtype=dtype or out.dtype, device=out.device), out, "arange")
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -1307,20 +1417,28 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
     return _finish(np.logspace(start, end, int(steps), base=base).astype(_dtype(dtype).np), requires_grad, device)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False, layout=None):
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, layout=None):
+    if out is not None:
+        return write_out(eye(n, m, dtype=dtype or out.dtype, device=out.device), out, "eye")
     return _finish(np.eye(n, m, dtype=_dtype(dtype).np), requires_grad, device)
 
 
-def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+def rand(*dims, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False):
     """Uniform on [0, 1), from glasstorch's generator (`manual_seed` makes it reproducible)."""
+    if out is not None:
+        return write_out(rand(*dims, size=size, generator=generator, dtype=dtype or out.dtype, device=out.device),
+                         out, "rand")
     array = backend.rng(generator).random(_size(dims, size), dtype=np.float64).astype(_dtype(dtype).np)
     return _finish(array, requires_grad, device)
 
 
-def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+def randn(*dims, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False, layout=None,
           pin_memory=False):
     """Standard normal samples from glasstorch's generator."""
+    if out is not None:
+        return write_out(randn(*dims, size=size, generator=generator, dtype=dtype or out.dtype, device=out.device),
+                         out, "randn")
     array = backend.rng(generator).standard_normal(_size(dims, size), dtype=np.float64).astype(_dtype(dtype).np)
     return _finish(array, requires_grad, device)
 

@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 from . import backend, metrics as metrics_module
+from .distributed import process_group
 from .autograd.grad_mode import no_grad
 from .nn.utils import clip_grad_norm_
 from .optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
@@ -42,7 +43,7 @@ CHECKPOINT_FORMAT = "glasstorch.train/1"
 # ----------------------------------------------------------------------------- fit
 def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, device="cpu", scheduler=None,
         metrics=("accuracy",), early_stopping=None, checkpoint_dir=None, resume=False, seed=None, progress=True,
-        grad_clip=None, on_nonfinite="stop"):
+        grad_clip=None, on_nonfinite="stop", writer=None):
     """Train `model` for `epochs` epochs; return the `History`.
 
     Args:
@@ -66,6 +67,9 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
             batch, likely causes) is printed and kept in `history.diverged`, and the last good checkpoint
             stays as it was; "skip": that batch is not stepped on, and the epoch goes on
             (`history.skipped_batches` counts them); "raise": TrainingDivergedError.
+        writer: a `glasstorch.utils.tensorboard.SummaryWriter`; after every epoch it gets the losses and
+            metrics (`loss/train`, `loss/val`, `accuracy/train`, ...), `lr`, and a histogram of every
+            parameter (`weights/<name>`) and of its last gradient (`grads/<name>`), at step = epoch.
 
     Raises:
         TrainingDivergedError: with on_nonfinite="raise", the loss became NaN/Inf (the error names the
@@ -81,6 +85,9 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
     metric_fns = _metric_functions(metrics)
     batch_scheduler = isinstance(scheduler, (OneCycleLR, CyclicLR))
     model.to(device)
+    # under DistributedDataParallel every rank runs fit; only rank 0 prints and writes checkpoints
+    lead = not process_group.is_initialized() or process_group.get_rank() == 0
+    progress = progress and lead
     history, start = History(), 0
     if checkpoint_dir is not None:
         os.makedirs(checkpoint_dir, exist_ok=True)
@@ -95,6 +102,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
 
     for epoch in range(start + 1, epochs + 1):
         began = time.perf_counter()
+        if hasattr(getattr(train_loader, "sampler", None), "set_epoch"):
+            train_loader.sampler.set_epoch(epoch - 1)  # DistributedSampler: a new shuffle, the same on every rank
         lr = optimizer.param_groups[0]["lr"]
         note = (f"The last good checkpoint (epoch {epoch - 1}) is kept in {checkpoint_dir}."
                 if checkpoint_dir is not None and epoch > 1 else "")
@@ -114,6 +123,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
         elapsed = time.perf_counter() - began
         record.update(lr=lr, time=elapsed, samples_per_s=stats.sums["count"] / max(train_seconds, 1e-9))
         history.append(record)
+        if writer is not None:
+            _write_epoch(writer, record, model)
 
         if scheduler is not None and not batch_scheduler:
             if isinstance(scheduler, ReduceLROnPlateau):
@@ -123,11 +134,11 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, dev
         stop = False
         if stopper is not None:
             improved, stop = stopper.update(record)
-            if improved and checkpoint_dir is not None:
+            if improved and checkpoint_dir is not None and lead:
                 save(model.state_dict(), os.path.join(checkpoint_dir, BEST_MODEL))
             if stop:
                 history.stopped_epoch = epoch
-        if checkpoint_dir is not None:
+        if checkpoint_dir is not None and lead:
             _save_checkpoint(checkpoint_dir, epoch, model, optimizer, scheduler, train_loader, history, stopper)
         if progress:
             print(_summary_line(record, epochs))
@@ -266,6 +277,23 @@ class History:
 
     def __repr__(self):
         return f"History({len(self)} epochs, columns={list(self.columns())})"
+
+
+# ----------------------------------------------------------------------------- TensorBoard
+def _write_epoch(writer, record, model):
+    """One epoch into a SummaryWriter: `train_loss` -> `loss/train`, `val_accuracy` -> `accuracy/val`,
+    `lr`, and histograms of every parameter and its gradient (what the last batch left in `.grad`)."""
+    epoch = record["epoch"]
+    for key, value in record.items():
+        for split in ("train", "val"):
+            if key.startswith(split + "_"):
+                writer.add_scalar(f"{key[len(split) + 1:]}/{split}", value, epoch)
+    writer.add_scalar("lr", record["lr"], epoch)
+    for name, param in model.named_parameters():
+        writer.add_histogram(f"weights/{name}", param.detach(), epoch)
+        if param.grad is not None:
+            writer.add_histogram(f"grads/{name}", param.grad, epoch)
+    writer.flush()
 
 
 # ----------------------------------------------------------------------------- early stopping

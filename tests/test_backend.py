@@ -42,3 +42,29 @@ def test_result_type_follows_torch_categories():
     assert backend.result_type((backend.float32, 2), (backend.float64, 1)) is backend.float32
     assert backend.result_type((backend.int32, 2), (backend.float64, 1)) is backend.float64
     assert backend.result_type((backend.uint8, 2), (backend.int8, 2)) is backend.int16
+
+
+@pytest.mark.parametrize("name", ["float32", "float64", "float16"])
+def test_finfo_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = glasstorch.finfo(getattr(glasstorch, name)), torch.finfo(getattr(torch, name))
+    for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(ours, field) == getattr(theirs, field), field
+    assert repr(ours) == repr(theirs)
+    assert glasstorch.finfo().dtype == "float32"
+
+
+@pytest.mark.parametrize("name", ["int64", "int32", "int8", "uint8"])
+def test_iinfo_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = glasstorch.iinfo(getattr(glasstorch, name)), torch.iinfo(getattr(torch, name))
+    for field in ("bits", "max", "min", "dtype"):
+        assert getattr(ours, field) == getattr(theirs, field), field
+    assert repr(ours) == repr(theirs)
+
+
+def test_finfo_and_iinfo_refuse_the_other_kind_like_torch():
+    with pytest.raises(TypeError, match="floating point"):
+        glasstorch.finfo(glasstorch.int64)
+    with pytest.raises(TypeError, match="integer"):
+        glasstorch.iinfo(glasstorch.float32)

@@ -124,15 +124,63 @@ def test_malicious_pickle_is_never_executed(tmp_path, protocol):
     with pytest.raises(UnsafeLoadError, match="pickle"):
         load(path)
     with pytest.raises(pickle.UnpicklingError):  # the error torch's weights_only=True loader raises too
-        load(path, weights_only=False)
+        load(path, weights_only=False)  # a plain pickle is no PyTorch file: refused even then
     assert not os.path.exists(_Evil.sentinel)
 
 
-def test_torch_save_file_is_refused_with_advice(tmp_path):
+@pytest.mark.parametrize("zipped", [True, False])
+def test_torch_saved_state_dicts_load_without_running_code(tmp_path, zipped):
     path = tmp_path / "torch_model.pt"
-    real_torch.save({"w": real_torch.ones(2)}, path)
-    with pytest.raises(UnsafeLoadError, match="torch.save.*safetensors"):
+    net = real_torch.nn.Sequential(real_torch.nn.Linear(3, 4), real_torch.nn.BatchNorm1d(4),
+                                   real_torch.nn.Conv1d(4, 2, 1))
+    real_torch.save(net.state_dict(), path, _use_new_zipfile_serialization=zipped)
+    loaded = load(path)
+    assert list(loaded) == list(net.state_dict())
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(loaded[name].numpy(), value.numpy(), err_msg=name)
+        assert str(loaded[name].dtype).split(".")[-1] == str(value.dtype).split(".")[-1]
+    mine = glasstorch.nn.Sequential(glasstorch.nn.Linear(3, 4), glasstorch.nn.BatchNorm1d(4),
+                                    glasstorch.nn.Conv1d(4, 2, 1))
+    mine.load_state_dict(loaded)
+
+
+def test_torch_saved_whole_modules_need_the_explicit_opt_in(tmp_path):
+    path = tmp_path / "whole.pt"
+    net = real_torch.nn.Sequential(real_torch.nn.Linear(3, 4), real_torch.nn.ReLU(), real_torch.nn.Linear(4, 2))
+    real_torch.save(net, path)
+    with pytest.raises(UnsafeLoadError, match="torch.nn.modules.container.Sequential.*weights_only=False"):
         load(path)
+    with pytest.warns(UserWarning, match="trust"):
+        mine = load(path, weights_only=False)
+    assert isinstance(mine, glasstorch.nn.Sequential)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(mine(glasstorch.tensor(x)).detach().numpy(), net(real_torch.tensor(x)).detach().numpy(),
+                               rtol=1e-6, atol=1e-6)
+    from glasstorch.serialization import safe_globals
+    with safe_globals([(glasstorch.nn.Sequential, "torch.nn.modules.container.Sequential"),
+                       (glasstorch.nn.Linear, "torch.nn.modules.linear.Linear"),
+                       (glasstorch.nn.ReLU, "torch.nn.modules.activation.ReLU")]):
+        assert isinstance(load(path), glasstorch.nn.Sequential)  # allowed by name, no warning
+    with pytest.raises(UnsafeLoadError):
+        load(path)  # the allowance ended with the block
+
+
+def test_a_torch_file_naming_os_system_is_refused(tmp_path):
+    import io as io_module
+    path = tmp_path / "evil.pt"
+    real_torch.save({"w": real_torch.ones(2)}, path)
+    with zipfile.ZipFile(path) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    pkl = next(n for n in entries if n.endswith("data.pkl"))
+    _Evil.sentinel = str(tmp_path / "pwned")
+    entries[pkl] = pickle.dumps({"w": _Evil()}, protocol=2)
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+    for weights_only in (True,):
+        with pytest.raises(UnsafeLoadError, match="not an allowed global"):
+            load(path, weights_only=weights_only)
+    assert not os.path.exists(_Evil.sentinel)
 
 
 def test_npz_with_pickled_object_array_is_refused(tmp_path):
@@ -160,7 +208,7 @@ def test_plain_npz_and_npy_load_as_tensors(tmp_path):
 
 def test_garbage_file_raises(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"hello, not a checkpoint")
-    with pytest.raises(UnsafeLoadError, match="not a glasstorch file"):
+    with pytest.raises(UnsafeLoadError, match="not a glasstorch, PyTorch"):
         load(tmp_path / "junk.pt")
 
 

@@ -15,6 +15,25 @@ An op subclasses Function and writes two static methods side by side:
 `backward` is written with glasstorch ops, so with `create_graph=True` it is itself recorded and
 higher-order gradients come for free. Inputs are reachable as `ctx.inputs` (Tensors) and, when
 `saves_output` is set, the result as `ctx.output`.
+
+User code written for PyTorch subclasses the same class the torch way, with Tensors in forward and a
+separate `ctx` (a `FunctionCtx`: `save_for_backward`, `saved_tensors`, `needs_input_grad`, `mark_dirty`,
+`mark_non_differentiable`, `set_materialize_grads`, any attribute):
+
+    class MyExp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):              # Tensors in (run under no_grad), Tensor(s) out
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+        @staticmethod
+        def backward(ctx, grad):          # one gradient per output in, one per forward argument out
+            y, = ctx.saved_tensors
+            return grad * y
+
+Which contract a subclass follows is decided once, when the class is made: classes defined inside the
+glasstorch package are ops (arrays in forward); every other class is user code (Tensors in forward).
+A class may say so itself with `forward_takes_arrays = True / False`.
 """
 import operator
 import weakref
@@ -59,12 +78,27 @@ class Function:
     def backward(ctx, grad):
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "forward_takes_arrays" not in cls.__dict__:
+            cls.forward_takes_arrays = cls.__module__.split(".")[0] == "glasstorch"
+
+    #: the op contract (raw arrays in forward); False for torch-style user Functions (see the module docstring)
+    forward_takes_arrays = True
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """torch's new style: forward(*args) without ctx, then setup_context(ctx, inputs, output) saves."""
+        raise NotImplementedError  # (marks "not overridden"; see _apply_torch_style)
+
     @classmethod
     def apply(cls, *inputs, **attrs):
         """Run forward on the inputs' arrays; record a graph node when any input requires grad.
 
         This runs for every op of every step, so it is kept short (it is the framework's per-op overhead).
         """
+        if not cls.forward_takes_arrays:
+            return _apply_torch_style(cls, inputs, attrs)
         ctx = object.__new__(cls)
         arrays = tuple(map(_array_of, inputs))
         if backend._cupy is not None:  # the GPU backend is loaded: inputs may be CuPy arrays (ctx.xp = cupy)
@@ -250,3 +284,197 @@ def check_finite_grad(node, grads):
     for g in grads:
         if g is not None and g.dtype.is_floating_point and not np.isfinite(backend.to_host(g._array)).all():
             _check_finite(node.name(), "backward", g._array, node.inputs if not node.freed else ())
+
+
+# ----------------------------------------------------------------------------- torch-style user Functions
+class FunctionCtx:
+    """The `ctx` a torch-style Function's forward and backward share (any attribute may be set on it too)."""
+
+    def __init__(self, args):
+        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        self.to_save = ()
+        self.saved_versions = ()
+        self.dirty_tensors = ()
+        self.non_differentiable = ()
+        self.materialize_grads = True
+        self.freed = False
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors (or None) for backward; reading them after an in-place change raises, as in torch."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {len(self.to_save)} "
+                                f"is of type {type(t).__name__}")
+        self.to_save = tensors
+        self.saved_versions = tuple(t._version_counter[0] if t is not None else None for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self.freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after they "
+                "have already been freed). Specify retain_graph=True if you need to backward through the graph a "
+                "second time or if you need to access saved tensors after calling backward.")
+        for t, v in zip(self.to_save, self.saved_versions):
+            if t is not None and t._version_counter[0] != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{t.dtype.name} {list(t.shape)}] is at version {t._version_counter[0]}; expected "
+                    f"version {v} instead.")
+        return tuple(self.to_save)
+
+    def mark_dirty(self, *tensors):
+        """Forward modified these inputs in place (and returns them)."""
+        self.dirty_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """These outputs get no gradient (indices, masks); backward still receives a (zero) grad for each."""
+        self.non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """False: backward receives None (not zeros) for an output that got no gradient (single-output case)."""
+        self.materialize_grads = bool(value)
+
+
+class CustomFunctionBackward(Function):
+    """The graph node of a torch-style Function: y = forward(x...);  dL/dx = the user's backward(ctx, dL/dy...)
+
+    Its one output holds every differentiable output, flattened and joined; each output the user sees is
+    a slice of it (so the walk, which gives each node one gradient, serves several outputs).
+    """
+    needs_inputs = False  # the user's ctx checks its own saved tensors
+
+    @staticmethod
+    def forward(ctx, *arrays, user_class, user_ctx, arg_slots, n_args, shapes, result):
+        ctx.user_class, ctx.user_ctx, ctx.arg_slots, ctx.n_args, ctx.shapes = (user_class, user_ctx, arg_slots,
+                                                                               n_args, shapes)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        if len(ctx.shapes) == 1 and ctx.shapes[0][0] == "single":
+            grads = [grad]
+        else:
+            grads, start = [], 0
+            for kind, shape, dt in ctx.shapes:
+                if kind == "zero":  # a non-differentiable output: zeros, as torch hands backward
+                    grads.append(_zeros(grad, shape, dt) if ctx.user_ctx.materialize_grads else None)
+                    continue
+                size = int(np.prod(shape))
+                grads.append(grad[start:start + size].reshape(shape))
+                start += size
+        results = ctx.user_class.backward(ctx.user_ctx, *grads)
+        if not isinstance(results, tuple):
+            results = (results,)
+        if len(results) < ctx.n_args:  # torch allows trailing Nones to be left out ... only when they are None
+            results = results + (None,) * (ctx.n_args - len(results))
+        if len(results) != ctx.n_args:
+            raise RuntimeError(f"function {ctx.user_class.__name__}Backward returned an incorrect number of "
+                               f"gradients (expected {ctx.n_args}, got {len(results)})")
+        out = []
+        for slot in ctx.arg_slots:
+            g = results[slot]
+            if g is not None and not isinstance(g, Tensor):
+                raise TypeError(f"{ctx.user_class.__name__}.backward returned a {type(g).__name__} for argument "
+                                f"{slot}; expected a Tensor or None")
+            out.append(g)
+        return tuple(out)
+
+    def name(self):
+        return self.user_class.__name__ + "Backward"
+
+    def free(self):
+        super().free()
+        self.user_ctx.freed = True
+
+
+def _zeros(like, shape, dt):
+    return Tensor._make(backend.array_module(like._array).zeros(shape, dtype=dt))
+
+
+def _apply_torch_style(cls, args, kwargs):
+    """`MyFn.apply(*args)` for a torch-style Function: forward on Tensors without recording, then one node."""
+    ctx = FunctionCtx(args)
+    new_style = cls.setup_context is not Function.setup_context
+    with grad_mode.no_grad():
+        if new_style:
+            output = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, output)
+        else:
+            output = cls.forward(ctx, *args, **kwargs)
+    single = not isinstance(output, tuple)
+    outputs = (output,) if single else output
+    arg_slots = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    tensor_args = [args[i] for i in arg_slots]
+    record = grad_mode.is_grad_enabled() and any(t._requires_grad for t in tensor_args)
+    dirty_ids = {id(t) for t in ctx.dirty_tensors}
+    non_diff_ids = {id(t) for t in ctx.non_differentiable}
+    for t in ctx.dirty_tensors:
+        if record and t._requires_grad and t.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    differentiable = [o for o in outputs if isinstance(o, Tensor) and id(o) not in non_diff_ids
+                      and o.dtype.is_floating_point]
+    if not record or not differentiable:
+        return output if single else tuple(outputs)
+    if single:
+        shapes = [("single", None, None)]
+        result = output._array
+    else:
+        shapes, parts = [], []
+        dtypes = {o._array.dtype for o in differentiable}
+        if len(dtypes) > 1:
+            raise TypeError(f"{cls.__name__}: differentiable outputs of different dtypes ({sorted(map(str, dtypes))}) "
+                            f"are not supported; mark some non-differentiable or cast them")
+        for o in outputs:
+            if isinstance(o, Tensor) and any(o is d for d in differentiable):
+                shapes.append(("grad", o.shape, o._array.dtype))
+                parts.append(o._array.ravel())
+            elif isinstance(o, Tensor):
+                shapes.append(("zero", o.shape, differentiable[0]._array.dtype))
+        result = backend.array_module(parts[0]).concatenate(parts)
+    node_out = CustomFunctionBackward.apply(*tensor_args, user_class=cls, user_ctx=ctx, arg_slots=arg_slots,
+                                            n_args=len(args), shapes=shapes, result=result)
+    if single:
+        wrapped = [node_out]
+    else:
+        wrapped, start = [], 0
+        for o in outputs:
+            if isinstance(o, Tensor) and any(o is d for d in differentiable):
+                size = o.numel()
+                wrapped.append(node_out[start:start + size].reshape(o.shape))
+                start += size
+            else:
+                wrapped.append(o)
+    for o, w in zip(outputs, wrapped):
+        if isinstance(o, Tensor) and id(o) in dirty_ids:  # the input itself now carries the new history
+            o.grad_fn, o._requires_grad = w.grad_fn, True
+            if w._array is not o._array:
+                o._array = w._array
+            wrapped[wrapped.index(w)] = o
+    return wrapped[0] if single else tuple(wrapped)
+
+
+def once_differentiable(backward):
+    """Decorator for a torch-style backward that is not itself differentiable: it runs without recording."""
+    def wrapper(ctx, *grads):
+        with grad_mode.no_grad():
+            return backward(ctx, *grads)
+    wrapper.__name__ = getattr(backward, "__name__", "backward")
+    wrapper.__doc__ = backward.__doc__
+    return wrapper
+
+
+class _VariableType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """torch's legacy `autograd.Variable(t, requires_grad=...)`: since torch 0.4 simply the tensor itself."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if requires_grad:
+            data.requires_grad_(True)
+        return data

@@ -70,7 +70,8 @@ def fit_and_log(model, loss_fn, optimizer, train_loader, test_loader, epochs, la
     test_loss, test_acc. Returns fit's History. Works for torch models too (--engine torch): the same numbers,
     though glasstorch's no_grad does not stop torch from recording (and dropping) a graph while evaluating."""
     history = fit(model, loss_fn, optimizer, train_loader, test_loader, epochs=epochs, scheduler=scheduler,
-                  device=device, progress=lab.verbose)  # bars and one line per epoch while it runs
+                  device=device, progress=lab.verbose,  # bars and one line per epoch while it runs
+                  writer=getattr(lab, "writer", None))  # --tensorboard: lr and histograms too
     for r in history.records:
         lab.log(epoch=r["epoch"], train_loss=r["train_loss"], train_acc=r["train_accuracy"],
                 test_loss=r["val_loss"], test_acc=r["val_accuracy"])

@@ -21,7 +21,8 @@ class Config:
     length: int = 1000
     period: float = 20.0
     hidden: int = 51
-    steps: int = 15        # L-BFGS steps (each up to max_iter closure calls)
+    steps: int = 15        # L-BFGS steps (each up to max_iter closure calls), the example's 15; measured: 30
+                           # give the same result, the loss stops moving after step 10 (5.9e-6)
     lr: float = 0.8
     max_iter: int = 20
     future: int = 1000

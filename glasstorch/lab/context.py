@@ -8,6 +8,9 @@ An experiment never opens files, draws progress bars or prints tables itself; it
     with lab.figure("decision_boundary", "What the net learned") as fig: ...   # a PNG
     lab.checkpoint(model)                   # the final weights, never pickled
 
+With `glasstorch run NAME --tensorboard DIR`, `lab.writer` is a SummaryWriter and every `lab.log` row also
+goes to TensorBoard (lessons that train through `glasstorch.train.fit` add the lr and histograms).
+
 so the same experiment code runs in the CLI (bars, files) and in the tests (quiet, a temp folder).
 """
 import contextlib
@@ -17,6 +20,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+
+_STEP_KEYS = ("step", "epoch", "iteration")
 
 
 class Lab:
@@ -30,9 +36,11 @@ class Lab:
         device: "cpu" or "cuda".
         verbose: show progress bars and echo `say` to stdout.
         suffix: appended to figure/checkpoint names (``"-torch"`` when both engines share a folder).
+        quick: the experiment runs at its quick (test) size.
+        writer: a `glasstorch.utils.tensorboard.SummaryWriter` that every `log` row is also written to.
     """
 
-    def __init__(self, fw, engine, out, data_dir=None, device="cpu", verbose=True, suffix="", quick=False):
+    def __init__(self, fw, engine, out, data_dir=None, device="cpu", verbose=True, suffix="", quick=False, writer=None):
         self.fw, self.engine, self.out = fw, engine, Path(out)
         self.data_dir, self.device, self.verbose, self.suffix, self.quick = data_dir, device, verbose, suffix, quick
         self.history = []          # list of dicts, one per logged step/epoch
@@ -40,6 +48,7 @@ class Lab:
         self.printed = io.StringIO()
         self.checkpoint_path = None
         self.started = time.perf_counter()
+        self.writer = writer
 
     # -------------------------------------------------------------- text
     def say(self, *parts, sep=" ", echo=True):
@@ -71,7 +80,20 @@ class Lab:
         """Append one row (epoch/step and scalar metrics) to the history."""
         row = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in values.items()}
         self.history.append(row)
+        if self.writer is not None:
+            self._write(row)
         return row
+
+    def _write(self, row):
+        """One row into TensorBoard: each number under its own name, at the row's step (its `step`, `epoch`,
+        or `iteration` when that is a whole number, else the row's index in the history)."""
+        key = next((k for k in _STEP_KEYS if k in row), None)
+        value = row.get(key)
+        integral = isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer())
+        step = int(value) if key is not None and integral else len(self.history) - 1
+        for name, v in row.items():
+            if name != key and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                self.writer.add_scalar(name, float(v), step)
 
     # -------------------------------------------------------------- figures
     @contextlib.contextmanager

@@ -31,6 +31,7 @@ REGISTRY = {
     "losses": "losses",
     "digits-cnn": "digits_cnn",
     "sine-lstm": "sine_lstm",
+    "char-rnn": "char_rnn",
 }
 
 

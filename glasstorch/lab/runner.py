@@ -87,9 +87,16 @@ class RunRecord:
         return all(run.passed for run in self.runs)
 
 
-def run_on_engine(module, cfg, engine, folder, quick, data_dir=None, device="cpu", verbose=True, suffix=""):
-    """Run `module` once on `engine`; exceptions are caught and recorded (the other engine still runs)."""
-    lab = Lab(None, engine, folder, data_dir=data_dir, device=device, verbose=verbose, suffix=suffix, quick=quick)
+def run_on_engine(module, cfg, engine, folder, quick, data_dir=None, device="cpu", verbose=True, suffix="",
+                  tensorboard=None):
+    """Run `module` once on `engine`; exceptions are caught and recorded (the other engine still runs).
+    `tensorboard`: a folder; the lab's history (and fit's lr and histograms) go to <folder>/<NAME>/<engine>."""
+    writer = None
+    if tensorboard is not None:
+        from ..utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(os.path.join(str(tensorboard), module.NAME, engine))
+    lab = Lab(None, engine, folder, data_dir=data_dir, device=device, verbose=verbose, suffix=suffix, quick=quick,
+              writer=writer)
     expected = expected_for(module, quick)
     try:
         fw = load_engine(engine)  # imported before the clock starts: `import torch` alone takes seconds
@@ -111,13 +118,16 @@ def run_on_engine(module, cfg, engine, folder, quick, data_dir=None, device="cpu
         if verbose:
             print(f"[{engine}] FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
     seconds = time.perf_counter() - start
+    if writer is not None:
+        writer.close()
     results = {k: float(v) for k, v in results.items()}
     return EngineRun(engine, results, check_targets(results, expected), seconds, lab, error)
 
 
 def run_experiment(name, engines=("glass",), quick=False, overrides=None, data_dir=None, out_root="out",
-                   device="cpu", verbose=True, folder=None, command="", write=True):
-    """Run experiment `name` (or an experiment module) on each engine, write its run folder, return the RunRecord."""
+                   device="cpu", verbose=True, folder=None, command="", write=True, tensorboard=None):
+    """Run experiment `name` (or an experiment module) on each engine, write its run folder, return the RunRecord.
+    `tensorboard`: a folder for TensorBoard event files, one run per engine (<folder>/<NAME>/<engine>)."""
     module = get(name) if isinstance(name, str) else name
     cfg, ignored = make_config(module, quick, **(overrides or {}))
     if hasattr(cfg, "device"):
@@ -129,7 +139,7 @@ def run_experiment(name, engines=("glass",), quick=False, overrides=None, data_d
     both = len(engines) > 1
     load_before = load_average()
     runs = [run_on_engine(module, cfg, engine, folder, quick, data_dir, device, verbose,
-                          suffix=f"-{engine}" if both else "") for engine in engines]
+                          suffix=f"-{engine}" if both else "", tensorboard=tensorboard) for engine in engines]
     record = RunRecord(module.NAME, module, cfg, quick, folder, runs, command, ignored,
                        now.strftime("%Y-%m-%d %H:%M:%S UTC"), (load_before, load_average()))
     if write:

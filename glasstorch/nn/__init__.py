@@ -16,8 +16,10 @@ from .modules import (CELU, ELU, GELU, GLU, SELU, AdaptiveAvgPool1d, AdaptiveAvg
                       GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase,
                       GroupNorm, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss, L1Loss,
                       LayerNorm, LazyConv2d, LazyLinear, LazyModuleMixin, LeakyReLU, Linear, LogSigmoid, LogSoftmax,
-                      MarginRankingLoss, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, MSELoss, NLLLoss,
+                      MarginRankingLoss, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, MSELoss, MultiheadAttention,
+                      NLLLoss,
                       ParameterDict, ParameterList, PoissonNLLLoss, PReLU, ReLU, ReLU6, Sequential, Sigmoid, SiLU,
                       SmoothL1Loss, SoftMarginLoss, Softmax, Softmin, Softplus, Softsign, Tanh, Tanhshrink,
-                      Threshold, Unflatten)
+                      Threshold, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+                      TransformerEncoderLayer, Unflatten)
 from .parameter import Parameter, UninitializedParameter

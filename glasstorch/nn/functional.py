@@ -17,6 +17,7 @@ from ..ops import loss as _loss
 from ..ops import normalization as _norm
 from ..ops import padding as _padding
 from ..ops import pool as _pool
+from ..ops import shape as _shape
 from ..ops.arithmetic import where
 from ..ops.common import TORCH_NAMES, as_tensor
 from ..ops.inplace import inplace as _inplace
@@ -753,3 +754,223 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _loss.reduce_loss(loss, reduction)
+
+
+# ----------------------------------------------------------------------------- attention
+def _attention_mask_as_scores(attn_mask, query):
+    """A mask as a float tensor added to the scores: a bool mask (True = takes part) becomes 0 / -inf."""
+    if attn_mask._array.dtype == xp.bool_:
+        zeros = Tensor._make(backend.array_module(attn_mask._array).zeros(attn_mask.shape, dtype=query._array.dtype))
+        return zeros.masked_fill(attn_mask.logical_not(), float("-inf"))
+    if attn_mask._array.dtype != query._array.dtype:
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                           f"attn_mask.dtype: {_type_name(attn_mask).lower()} and  query.dtype: "
+                           f"{_type_name(query).lower()} instead.")
+    return attn_mask
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(Q K^T * scale + mask) V, scale = 1/sqrt(E) by default.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev). Written as the ops it is made of,
+    so its backward comes from theirs:
+
+        scores  = query @ key^T * scale                       (..., L, S): how well each query matches each key
+        scores += mask                                        bool mask: -inf where False; float mask: added
+        weights = softmax(scores, dim=-1)                     each query's weights over the keys sum to 1
+        weights = dropout(weights, dropout_p)
+        out     = weights @ value
+
+    is_causal masks the keys after each query (tril of an L x S matrix of True); giving an attn_mask as well is an
+    error, as in torch. A query whose keys are all masked gets weights of 0 (out = 0, as torch's
+    scaled_dot_product_attention) rather than nan. enable_gqa: key/value with fewer heads (dim -3) than query
+    are repeated to the query's heads (grouped-query attention).
+    """
+    if query.dtype != key.dtype or query.dtype != value.dtype:
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{_type_name(query).lower()} key.dtype: {_type_name(key).lower()} and value.dtype: "
+                           f"{_type_name(value).lower()} instead.")
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise RuntimeError("scaled_dot_product_attention: query, key and value must have at least 2 dimensions")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: key and value must have the same sequence length, got "
+                           f"{key.shape[-2]} and {value.shape[-2]}")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        heads, kv_heads = query.shape[-3], key.shape[-3]
+        if heads % kv_heads:
+            raise RuntimeError(f"scaled_dot_product_attention: the number of query heads ({heads}) must be a "
+                               f"multiple of the number of key/value heads ({kv_heads}) with enable_gqa=True")
+        key = key.repeat_interleave(heads // kv_heads, dim=-3)
+        value = value.repeat_interleave(heads // kv_heads, dim=-3)
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale                      # (..., L, S)
+    if is_causal:
+        mask = _causal_scores(L, S, query)
+    else:
+        mask = None if attn_mask is None else _attention_mask_as_scores(attn_mask, query)
+    empty_rows = None
+    if mask is not None:
+        scores = scores + mask
+        empty_rows = _fully_masked_rows(mask)
+        if empty_rows is not None:  # softmax of a row of -inf would be nan: give it zeros instead
+            scores = scores.masked_fill(empty_rows, 0.0)
+    weights = scores.softmax(dim=-1)
+    if empty_rows is not None:
+        weights = weights.masked_fill(empty_rows, 0.0)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value
+
+
+def _causal_scores(L, S, query):
+    """(L, S) float mask: -inf where key j comes after query i (j > i), 0 elsewhere; where query lives."""
+    after = xp.triu(xp.ones((L, S), dtype=bool), 1)
+    return Tensor._make(backend.like(query._array, xp.where(after, -math.inf, 0.0).astype(query._array.dtype)))
+
+
+def _fully_masked_rows(mask):
+    """A bool tensor (..., L, 1), True for the queries whose keys are all masked (-inf); None when there are none."""
+    mask_xp = backend.array_module(mask._array)
+    rows = mask_xp.isneginf(mask._array).all(axis=-1, keepdims=True)
+    return Tensor._make(rows) if rows.any() else None
+
+
+def _canonical_mask(mask, mask_name, other_name, target_type, other_type=None):
+    """A key_padding_mask or attn_mask of MultiheadAttention as float scores: bool True (= NOT allowed to
+    attend, the opposite of scaled_dot_product_attention's bool mask) becomes -inf, False 0; float as is."""
+    if mask is None:
+        return None
+    if mask._array.dtype == xp.bool_:
+        zeros = Tensor._make(backend.array_module(mask._array).zeros(mask.shape, dtype=target_type))
+        return zeros.masked_fill(mask, float("-inf"))
+    if mask._array.dtype.kind != "f":
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    return mask
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """nn.MultiheadAttention's math, sequence first: query (L, N, E), key/value (S, N, kdim/vdim); (L, E) unbatched.
+
+        q, k, v = query W_q^T + b_q, key W_k^T + b_k, value W_v^T + b_v      the in-projections
+        split E into num_heads heads of head_dim = E / num_heads               (N*heads, L, head_dim)
+        head_i  = softmax(q_i k_i^T / sqrt(head_dim) + masks) v_i              attention in each head
+        out     = concat(head_1 ... head_h) W_o^T + b_o                        the out-projection
+
+    Returns (out, weights): weights (N, L, S) averaged over heads (N, heads, L, S with
+    average_attn_weights=False), or None when need_weights=False.
+    """
+    batched = query.ndim == 3
+    if not batched:  # unbatched: a batch of one in dim 1
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if key.shape[:2] != value.shape[:2]:
+        raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
+                             f"{tuple(value.shape[:2])}")
+    dtype = query._array.dtype
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", "attn_mask", dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    attn_mask = _canonical_mask(attn_mask, "attn_mask", None, dtype)
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the mask is known to be causal: scaled_dot_product_attention builds it
+    else:
+        is_causal = False  # the given mask is applied as it is
+
+    # in-projections: one (3E x E) weight for self-attention of equal dims, or three separate weights
+    b_q = b_k = b_v = None
+    if in_proj_bias is not None:
+        b_q, b_k, b_v = in_proj_bias.chunk(3)
+    if not use_separate_proj_weight:
+        if query is key and key is value:
+            q, k, v = linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
+        else:
+            w_q, w_k, w_v = in_proj_weight.chunk(3)
+            q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+    else:
+        q, k, v = linear(query, q_proj_weight, b_q), linear(key, k_proj_weight, b_k), linear(value, v_proj_weight, b_v)
+
+    if attn_mask is not None:  # (L, S) or (N*heads, L, S)
+        if attn_mask.ndim == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                                   f"{(tgt_len, src_len)}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask.ndim == 3:
+            if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                                   f"{(bsz * num_heads, tgt_len, src_len)}.")
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+    if bias_k is not None and bias_v is not None:  # one learned key and value appended to every sequence
+        k = _shape.cat([k, bias_k.repeat(1, bsz, 1)])
+        v = _shape.cat([v, bias_v.repeat(1, bsz, 1)])
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+
+    # split the heads: (len, N, E) -> (N*heads, len, head_dim)
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
+    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+    if add_zero_attn:  # one all-zero key and value appended
+        k = pad(k, (0, 0, 0, 1))
+        v = pad(v, (0, 0, 0, 1))
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    src_len = k.shape[1]
+    if key_padding_mask is not None:  # (N, S) -> (N*heads, 1, S), added to the attn_mask
+        if tuple(key_padding_mask.shape) != (bsz, src_len):
+            raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
+                                 f"{tuple(key_padding_mask.shape)}")
+        key_padding_mask = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, num_heads, 1, src_len)
+        key_padding_mask = key_padding_mask.reshape(bsz * num_heads, 1, src_len)
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        scores = (q * math.sqrt(1.0 / head_dim)) @ k.transpose(-2, -1)
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        weights = scores.softmax(dim=-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        out = weights @ v                                                       # (N*heads, L, head_dim)
+        out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)              # merge the heads
+        out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
+        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+        if not batched:
+            out, weights = out.squeeze(1), weights.squeeze(0)
+        return out, weights
+
+    if attn_mask is not None:
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else attn_mask.reshape(bsz, num_heads, -1,
+                                                                                             src_len)
+    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
+    k = k.reshape(bsz, num_heads, src_len, head_dim)
+    v = v.reshape(bsz, num_heads, src_len, head_dim)
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)   # (N, heads, L, head_dim)
+    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
+    if not batched:
+        out = out.squeeze(1)
+    return out, None

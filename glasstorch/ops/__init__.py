@@ -7,7 +7,8 @@
     elementwise.py    exp log sqrt trig tanh sigmoid relu clamp softmax log_softmax
     inplace.py        add_ mul_ fill_ copy_ normal_ x[key] = v ... with torch's in-place rules
     reduce.py         sum mean var std prod max min amax logsumexp norm cumsum argmax sort
-    matmul.py         matmul mm mv dot bmm linear
+    matmul.py         matmul mm mv dot bmm linear addmm addmv baddbmm addbmm
+    einsum.py         einsum, as diagonals, sums and one batched matmul per pair of operands
     activation.py     leaky_relu hardtanh elu gelu softplus logsigmoid
     normalization.py  batch_norm layer_norm group_norm
     dropout.py        dropout (one masked scale)
@@ -31,6 +32,7 @@ with a layer (`nn.ReLU`); their graph nodes keep the short names they always pri
 from .arithmetic import (add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq, equal,
                          floor_divide, fmod, ge, gt, isclose, le, logical_and, logical_not, logical_or,
                          logical_xor, lt, masked_fill, maximum, minimum, mul, ne, neg, pow, remainder, sub, where)
+from . import linalg  # noqa: F401  (torch.linalg's ops; Tensor.inverse/det reach them as ops.linalg)
 from .common import to_dtype
 from .elementwise import (abs, ceil, clamp, clip, cos, cosh, exp, expm1, floor, isfinite, isinf, isnan, log, log1p,
                           log2, log10, log_softmax, nan_to_num, reciprocal, relu, round, rsqrt, sigmoid, sign, sin,
@@ -38,7 +40,8 @@ from .elementwise import (abs, ceil, clamp, clip, cos, cosh, exp, expm1, floor, 
 from .indexing import (gather, getitem, index_add, index_put, index_select, masked_select, scatter, scatter_add,
                        take, take_along_dim)
 from .inplace import add_, copy_, div_, fill_, fill_random_, index_put_, inplace, mul_, setitem, sub_
-from .matmul import bmm, dot, inner, linear, matmul, mm, mv, outer
+from .matmul import addbmm, addmm, addmv, baddbmm, bmm, dot, inner, linear, matmul, mm, mv, outer
+from .einsum import einsum
 from .reduce import (all, amax, amin, aminmax, any, argmax, argmin, argsort, bincount, count_nonzero, cumprod,
                      cumsum, dist, kthvalue, logsumexp, max, mean, median, min, nonzero, norm, prod, sort, std,
                      std_mean, sum, topk, unique, var, var_mean)

@@ -5,6 +5,7 @@ One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for 
 from .. import backend
 from ..autograd.function import Function
 from .common import NamedFunction, as_tensor, binary_operands
+from .elementwise import ZeroGrad
 from .reduce import Sum
 
 xp = backend.xp
@@ -50,7 +51,10 @@ class LinearFunction(NamedFunction):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        out = x @ weight.T
+        if x.ndim > 2:  # (N, L, in): one (N*L, in) product is one BLAS call, a 3-D one is N small ones
+            out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            out = x @ weight.T
         if bias is not None:
             out += bias
         return out
@@ -62,7 +66,10 @@ class LinearFunction(NamedFunction):
         need = ctx.needs_input_grad
         grad_x = grad_w = grad_b = None
         if need[0]:
-            grad_x = MatMul.apply(grad, weight) if grad.ndim >= 2 else matmul(grad, weight)  # x may be 1-D
+            if grad.ndim > 2:  # one 2-D product, as in forward
+                grad_x = MatMul.apply(grad.reshape(-1, weight.shape[0]), weight).reshape(x.shape)
+            else:
+                grad_x = MatMul.apply(grad, weight) if grad.ndim == 2 else matmul(grad, weight)  # x may be 1-D
         if need[1] or (len(need) > 2 and need[2]):
             grad2 = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])  # rows = all leading dims
             if need[1]:
@@ -179,3 +186,40 @@ def linear(x, weight, bias=None):
     if bias is None:
         return LinearFunction.apply(x, weight)
     return LinearFunction.apply(x, weight, bias)
+
+
+def _beta_input_plus_alpha_product(input, product, beta, alpha, name):
+    """beta * input + alpha * product, input broadcast to the product's shape (torch: beta = 0 ignores input,
+    nan and inf included, so `beta=0` with an uninitialised `input` is safe)."""
+    input = as_tensor(input)
+    try:
+        input = input.expand(tuple(product.shape))
+    except RuntimeError:
+        raise RuntimeError(f"{name}: the input of shape {list(input.shape)} cannot be broadcast to the product's "
+                           f"shape {list(product.shape)}") from None
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:  # input still gets a gradient, 0 * dL/dy, as in torch; its values are never read
+        return product + ZeroGrad.apply(input, fn="zeros_like")
+    return product + (input * beta if beta != 1 else input)
+
+
+def addmm(input, mat1, mat2, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2): mat1 (n x k), mat2 (k x m), input broadcastable to (n x m)."""
+    return _beta_input_plus_alpha_product(input, mm(mat1, mat2), beta, alpha, "addmm")
+
+
+def addmv(input, mat, vec, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec): mat (n x m), vec (m), input broadcastable to (n)."""
+    return _beta_input_plus_alpha_product(input, mv(mat, vec), beta, alpha, "addmv")
+
+
+def baddbmm(input, batch1, batch2, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2) per batch: batch1 (b x n x k), batch2 (b x k x m)."""
+    return _beta_input_plus_alpha_product(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+
+
+def addbmm(input, batch1, batch2, beta=1, alpha=1):
+    """beta * input + alpha * sum_b (batch1[b] @ batch2[b]): the batch's products summed to one (n x m)."""
+    product = Sum.apply(bmm(batch1, batch2), dims=(0,), keepdim=False)
+    return _beta_input_plus_alpha_product(input, product, beta, alpha, "addbmm")

@@ -197,6 +197,24 @@ class Diagonal(Function):
 
 
 # ----------------------------------------------------------------------------- wrappers
+class TriangleFunction(Function):
+    """y = triu(x, k) (or tril): x kept on and above (below) the k-th diagonal of its last two dims, 0 elsewhere;
+    dL/dx = triu(dL/dy, k) (tril).  Selecting instead of multiplying by a 0/1 mask keeps -inf entries
+    (a causal mask) from turning into nan (-inf * 0)."""
+    needs_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, diagonal, upper):
+        if x.ndim < 2:
+            raise RuntimeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 dimensions")
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return ctx.xp.triu(x, diagonal) if upper else ctx.xp.tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return TriangleFunction.apply(grad, diagonal=ctx.diagonal, upper=ctx.upper)
+
+
 def _infer_shape(shape, numel, source_shape):
     shape = tuple(int(s) for s in shape)
     unknown = [i for i, s in enumerate(shape) if s == -1]
@@ -508,19 +526,12 @@ def diag(x, diagonal_=0):
     return diagonal(x, diagonal_)
 
 
-def _triangle(x, diagonal_, name):
-    """tril / triu: x times a 0/1 triangular mask made where x lives."""
-    xp = backend.array_module(x._array)
-    mask = getattr(xp, name)(xp.ones(x.shape[-2:], dtype=bool), diagonal_)
-    return x * Tensor._make(mask.astype(x._array.dtype))
+def tril(x, diagonal=0):
+    return TriangleFunction.apply(x, diagonal=int(diagonal), upper=False)
 
 
-def tril(x, diagonal_=0):
-    return _triangle(x, diagonal_, "tril")
-
-
-def triu(x, diagonal_=0):
-    return _triangle(x, diagonal_, "triu")
+def triu(x, diagonal=0):
+    return TriangleFunction.apply(x, diagonal=int(diagonal), upper=True)
 
 
 def atleast_1d(x):

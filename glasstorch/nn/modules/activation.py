@@ -4,6 +4,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from .attention import MultiheadAttention  # noqa: F401  (torch defines it here: nn.modules.activation.MultiheadAttention)
 
 
 def _inplace_repr(inplace, leading=""):

@@ -1,0 +1,7 @@
+"""`torch.backends.mkldnn` (oneDNN): glasstorch's CPU kernels are NumPy's BLAS, not oneDNN."""
+
+enabled = False
+
+
+def is_available():
+    return False
