@@ -53,19 +53,20 @@ USER = textwrap.dedent('''
     from glasstorch.autograd import Function
 
     class Cube(Function):
-        """y = x^3;  dL/dx = dL/dy * 3 x^2"""
+        """torch-style: y = x^3;  dL/dx = dL/dy * 3 x^2"""
         @staticmethod
         def forward(ctx, x):
+            ctx.save_for_backward(x)
             return x ** 3
         @staticmethod
         def backward(ctx, grad):
-            x, = ctx.inputs
+            x, = ctx.saved_tensors
             return grad * 3 * x * x
 
     class BrokenCube(Cube):
         @staticmethod
         def backward(ctx, grad):
-            x, = ctx.inputs
+            x, = ctx.saved_tensors
             return grad * 2 * x * x
 
     class Noisy(nn.Module):
