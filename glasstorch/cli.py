@@ -9,6 +9,8 @@
     glasstorch doctor                                 what is installed, what to fix
     glasstorch results                                docs/RESULTS.md from the runs under out/
     glasstorch exercise start softmax                 implement an op yourself; `exercise check` grades it
+    glasstorch gradcheck --all                        every op, layer and loss against central differences
+    glasstorch trace notes-autograd                   the backward pass of the notes' example, node by node
     glasstorch notebook xor-mlp                       the lesson as a Jupyter notebook (--all: every lesson)
 """
 import argparse
@@ -138,6 +140,14 @@ def build_parser():
     p = sub.add_parser("exercise", help="implement an op yourself in NumPy and have it graded",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=exercise_command.EPILOG)
     exercise_command.add_arguments(p)
+
+    from .teaching import gradcheck_sweep, trace_command
+    p = sub.add_parser("gradcheck", help="check every op, layer and loss (or your own) against central differences",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=gradcheck_sweep.EPILOG)
+    gradcheck_sweep.add_arguments(p)
+    p = sub.add_parser("trace", help="walk a backward pass node by node (text, markdown or an HTML page)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=trace_command.EPILOG)
+    trace_command.add_arguments(p)
     add_as_torch(sub)
     _add_launch(sub)
 
@@ -320,6 +330,14 @@ def cmd_launch(args):
 def cmd_notebook(args):
     from .lab import notebook as notebook_command
     return notebook_command.main(args, data_dir=default_data_dir())
+def cmd_gradcheck(args):
+    from .teaching import gradcheck_sweep
+    return gradcheck_sweep.main(args)
+
+
+def cmd_trace(args):
+    from .teaching import trace_command
+    return trace_command.main(args)
 
 
 def _command_line():
@@ -328,7 +346,8 @@ def _command_line():
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "train": cmd_train, "data": cmd_data,
             "doctor": cmd_doctor, "results": cmd_results, "exercise": cmd_exercise, "as-torch": cmd_as_torch, "launch": cmd_launch,
-            "notebook": cmd_notebook}
+            "notebook": cmd_notebook,
+            "gradcheck": cmd_gradcheck, "trace": cmd_trace}
 
 
 def main(argv=None):

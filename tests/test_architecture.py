@@ -23,7 +23,7 @@ FLOORS = {
     "vision": 6, "datasets": 6, "metrics": 6,
     "train": 7, "serialization": 7, "interop": 7, "nn.parallel": 7,  # DDP: above nn and distributed
     "viz": 8,
-    "experiments": 9, "lab": 9, "as_torch": 9, "cli": 9, "__main__": 9, "exercises": 9,
+    "experiments": 9, "lab": 9, "as_torch": 9, "teaching": 9, "exercises": 9, "cli": 9, "__main__": 9,
     "pt_format": 7,
 }
 # floor -> the floors it may import (STYLE.md's table)

@@ -98,8 +98,10 @@ def _topological_order(roots):
     return post_order
 
 
-def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
-    """The walk, as in micrograd: in topological order, each node calls backward and hands on gradients."""
+def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, observer=None):
+    """The walk, as in micrograd: in topological order, each node calls backward and hands on gradients.
+
+    `observer(node, g, input_grads)`, when given, sees each step (autograd.trace uses it to show the walk)."""
     walk = _Walk(create_graph, targets, accumulate)
     for tensor, g in roots:
         walk.receive(tensor, tensor.grad_fn, g)
@@ -110,6 +112,8 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True):
             if g is None:
                 continue
             input_grads = _backward_of(node, g, create_graph)  # one gradient per input (None: not needed)
+            if observer is not None:
+                observer(node, g, input_grads)
             for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
                 if ig is not None and needed:
                     walk.receive(inp, fn, _fit_to_input(ig, inp))
