@@ -129,7 +129,8 @@ def add_arguments(parser):
     parser.add_argument("--run", action="store_true", help="also execute each notebook headless (outputs saved)")
 
 
-def main(args, data_dir=None, out=sys.stdout):
+def main(args, data_dir=None, out=None):
+    out = sys.stdout if out is None else out  # looked up at call time (captured output, redirected stdout)
     if args.all == bool(args.name):
         raise SystemExit("glasstorch notebook: name one lesson, or --all")
     if args.all:
