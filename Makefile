@@ -31,7 +31,7 @@ fuzz: $(STAMP)
 
 # an hour of training killed and resumed 20 times (outside CI); its table goes into docs/RELIABILITY.md
 soak: $(STAMP)
-	$(BIN)/python tests/robustness/soak.py --minutes 60 --kills 20
+	$(BIN)/python tests/robustness/soak.py --minutes 60 --kills 20 --write
 
 loc: $(STAMP)
 	$(BIN)/python -m glasstorch.lab.loc --write
