@@ -132,6 +132,7 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=Fal
 
 def read_image(path, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=False):
     """Read an image file into a uint8 C×H×W tensor (see decode_image for `mode`)."""
+    mode = _read_mode(mode)  # a bad mode is reported before the file is read
     return decode_image(read_file(path), mode, apply_exif_orientation)
 
 
