@@ -24,7 +24,6 @@ class FakeData(Dataset):
             raise ValueError(f"image_size should be (C, H, W), got {image_size}")
         self.size, self.image_size, self.num_classes = size, tuple(image_size), num_classes
         self.transform, self.target_transform, self.random_offset = transform, target_transform, random_offset
-        self.classes = [str(i) for i in range(num_classes)]
 
     def __getitem__(self, index):
         if not -self.size <= index < self.size:
