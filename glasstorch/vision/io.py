@@ -84,9 +84,10 @@ def write_file(filename, data):
 
 
 def _bytes_of(data, name):
-    if not isinstance(data, Tensor) or data.dtype.name != "uint8" or data.ndim != 1:
-        raise TypeError(f"{name} should be a 1-D uint8 tensor of bytes, got "
-                        f"{type(data).__name__ if not isinstance(data, Tensor) else f'{data.dtype} {tuple(data.shape)}'}")
+    if not isinstance(data, Tensor):
+        raise TypeError(f"{name} should be a 1-D uint8 tensor of bytes, got {type(data).__name__}")
+    if data.dtype.name != "uint8" or data.ndim != 1:
+        raise TypeError(f"{name} should be a 1-D uint8 tensor of bytes, got {data.dtype} of shape {tuple(data.shape)}")
     return data.numpy().tobytes()
 
 

@@ -6,9 +6,9 @@
 from . import functional
 from .functional import InterpolationMode
 from .transforms import (CenterCrop, ColorJitter, Compose, Normalize, PILToTensor, RandomCrop, RandomErasing,
-                         RandomHorizontalFlip, RandomRotation, RandomVerticalFlip, Resize, ToDtype, ToImage,
-                         ToPureTensor, Transform)
+                         RandomHorizontalFlip, RandomResizedCrop, RandomRotation, RandomVerticalFlip, Resize, ToDtype,
+                         ToImage, ToPureTensor, Transform)
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "InterpolationMode", "Normalize", "PILToTensor", "RandomCrop",
-           "RandomErasing", "RandomHorizontalFlip", "RandomRotation", "RandomVerticalFlip", "Resize", "ToDtype",
-           "ToImage", "ToPureTensor", "Transform", "functional"]
+           "RandomErasing", "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip",
+           "Resize", "ToDtype", "ToImage", "ToPureTensor", "Transform", "functional"]

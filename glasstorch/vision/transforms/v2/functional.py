@@ -192,6 +192,11 @@ def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, 
     return Tensor._make(_resize_antialias(inpt._array, new_h, new_w))
 
 
+def resized_crop(inpt, top, left, height, width, size, interpolation=InterpolationMode.BILINEAR, antialias=True):
+    """Crop the region (top, left, height, width), then resize it to `size`."""
+    return resize(crop(inpt, top, left, height, width), size, interpolation, antialias=antialias)
+
+
 # ----------------------------------------------------------------------------- colour
 def _grayscale(array):
     """Luma 0.2989 R + 0.587 G + 0.114 B of a ...×3×H×W array, as float32 (the image's dtype kept for float)."""

@@ -255,7 +255,8 @@ class RandomCrop(Transform):
             diff = crop_w - width
             left, right, width = left + diff, right + diff, width + 2 * diff
         if height < crop_h or width < crop_w:
-            raise ValueError(f"Required crop size {(crop_h, crop_w)} is larger than input image size {(height, width)}.")
+            raise ValueError(f"Required crop size {(crop_h, crop_w)} is larger than input image size "
+                             f"{(height, width)}.")
         rng = backend.rng()
         row = int(rng.integers(0, height - crop_h + 1)) if height > crop_h else 0
         col = int(rng.integers(0, width - crop_w + 1)) if width > crop_w else 0
@@ -265,6 +266,48 @@ class RandomCrop(Transform):
         if any(params["padding"]):
             inpt = F.pad(inpt, params["padding"], self.fill, self.padding_mode)
         return F.crop(inpt, params["top"], params["left"], *self.size)
+
+
+class RandomResizedCrop(Transform):
+    """A random region (area a fraction `scale` of the image's, aspect ratio w/h log-uniform in `ratio`),
+    resized to `size`: ImageNet training's standard augmentation (Inception's "random sized crop").
+
+    10 draws are tried for a region that fits; otherwise the central crop with the nearest allowed ratio.
+    """
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation=InterpolationMode.BILINEAR,
+                 antialias=True):
+        super().__init__()
+        if not isinstance(scale, (tuple, list)) or not isinstance(ratio, (tuple, list)):
+            raise TypeError("Scale and ratio should be sequences of two numbers (min, max)")
+        self.size = _v1._size_pair(size)
+        self.scale, self.ratio = tuple(scale), tuple(ratio)
+        self.interpolation, self.antialias = interpolation, antialias
+
+    def make_params(self, flat_inputs):
+        _, height, width = _image_size(flat_inputs)
+        area = height * width
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        rng = backend.rng()
+        for _ in range(10):
+            target_area = area * _uniform(self.scale[0], self.scale[1])
+            aspect = math.exp(_uniform(log_ratio[0], log_ratio[1]))
+            w, h = int(round(math.sqrt(target_area * aspect))), int(round(math.sqrt(target_area / aspect)))
+            if 0 < w <= width and 0 < h <= height:
+                return dict(top=int(rng.integers(0, height - h + 1)), left=int(rng.integers(0, width - w + 1)),
+                            height=h, width=w)
+        in_ratio = width / height  # no fit: the central crop, its ratio clipped into `ratio`
+        if in_ratio < min(self.ratio):
+            w, h = width, int(round(width / min(self.ratio)))
+        elif in_ratio > max(self.ratio):
+            w, h = int(round(height * max(self.ratio))), height
+        else:
+            w, h = width, height
+        return dict(top=(height - h) // 2, left=(width - w) // 2, height=h, width=w)
+
+    def transform(self, inpt, params):
+        return F.resized_crop(inpt, params["top"], params["left"], params["height"], params["width"], list(self.size),
+                              self.interpolation, self.antialias)
 
 
 class RandomHorizontalFlip(_RandomApplyTransform):

@@ -173,3 +173,20 @@ def test_resize_and_center_crop_transforms():
     np.testing.assert_array_equal(v2.CenterCrop(10)(x).numpy(), x.numpy()[:, 5:15, 10:20])
     with pytest.raises(ValueError, match="size can be an integer"):
         v2.Resize("big")
+
+
+def test_random_resized_crop_fixed_case_regions_and_fallback():
+    x = glasstorch.tensor(np.random.default_rng(6).random((3, 20, 30)).astype(np.float32))
+    whole = v2.RandomResizedCrop((10, 12), scale=(1.0, 1.0), ratio=(1.5, 1.5))  # the only region: the image
+    np.testing.assert_array_equal(whole(x).numpy(), F.resize(x, [10, 12]).numpy())
+    crop = v2.RandomResizedCrop(8, scale=(0.2, 0.5))
+    glasstorch.manual_seed(7)
+    for _ in range(300):
+        p = crop.make_params([x])
+        assert p["top"] >= 0 and p["left"] >= 0 and p["top"] + p["height"] <= 20 and p["left"] + p["width"] <= 30
+        assert 0.2 * 600 * 0.8 <= p["height"] * p["width"] <= 0.5 * 600 * 1.2
+        assert 3 / 4 * 0.8 <= p["width"] / p["height"] <= 4 / 3 * 1.25
+    out = crop(x)
+    assert tuple(out.shape) == (3, 8, 8)
+    p = v2.RandomResizedCrop(8, scale=(1.0, 1.0), ratio=(1.0, 1.0)).make_params([x])  # cannot fit: centre fallback
+    assert p == {"top": 0, "left": 5, "height": 20, "width": 20}
