@@ -58,13 +58,20 @@ def _unchanged_mode(image):
         return "RGBA" if "transparency" in image.info else "RGB"
     if image.mode == "PA":
         return "RGBA"
-    if image.mode in ("I", "I;16", "F"):
-        return "L"
     return "RGB"  # CMYK, YCbCr, LAB, HSV ...
+
+
+def _high_bytes(image):
+    """A 16-bit grey image (PNG's 16-bit depth: Pillow's I;16 / I modes) -> 8-bit "L" by its high byte."""
+    Image = pil_image_module()
+    values = np.asarray(image).astype(np.int64)
+    return Image.fromarray(np.clip(values >> 8, 0, 255).astype(np.uint8), mode="L")
 
 
 def pil_to_chw(image, mode=ImageReadMode.UNCHANGED):
     """A PIL image -> uint8 C×H×W array in `mode`'s channels."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        image = _high_bytes(image)
     target = _unchanged_mode(image) if mode is ImageReadMode.UNCHANGED else _PIL_MODES[mode]
     if image.mode != target:
         image = image.convert(target)

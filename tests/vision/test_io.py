@@ -113,3 +113,13 @@ def test_exif_orientation_is_applied_on_request(tmp_path):
     image.save(path, exif=exif, quality=100)
     assert tuple(io.read_image(path).shape) == (3, 9, 13)
     assert tuple(io.read_image(path, apply_exif_orientation=True).shape) == (3, 13, 9)
+
+
+def test_sixteen_bit_grey_keeps_its_high_byte(tmp_path):
+    deep = (np.arange(6 * 7).reshape(6, 7) * 1500).astype(np.uint16)
+    path = tmp_path / "deep.png"
+    Image.fromarray(deep).save(path)
+    out = io.read_image(path)
+    assert out.dtype == glasstorch.uint8 and tuple(out.shape) == (1, 6, 7)
+    np.testing.assert_array_equal(out.numpy()[0], (deep >> 8).astype(np.uint8))
+    assert tuple(io.read_image(path, ImageReadMode.RGB).shape) == (3, 6, 7)
