@@ -8,13 +8,19 @@ import enum
 import os
 from pathlib import Path
 
+from ...backend import float32
+from ..transforms import v2
+
+IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
 
 class PretrainedWeightsError(RuntimeError):
     """Pretrained weights were asked for; glasstorch does not download them (the message says how to load them)."""
 
 
 class WeightsEnum(enum.Enum):
-    """A model's pretrained weights: `url` of torchvision's file and `meta["num_params"]`."""
+    """A model's pretrained weights: `url` of torchvision's file, `meta["num_params"]`, and `transforms()`,
+    the preprocessing the weights were trained with. A member's value: (url, num_params[, resize_size])."""
 
     @property
     def url(self):
@@ -23,6 +29,13 @@ class WeightsEnum(enum.Enum):
     @property
     def meta(self):
         return {"num_params": self.value[1]}
+
+    def transforms(self):
+        """torchvision's ImageClassification preset: shorter side to 256 (232 for the V2 recipes), centre crop
+        224, float in [0, 1], ImageNet's mean and std."""
+        resize_size = self.value[2] if len(self.value) > 2 else 256
+        return v2.Compose([v2.Resize(resize_size), v2.CenterCrop(224), v2.ToImage(), v2.ToDtype(float32, scale=True),
+                           v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
     @classmethod
     def verify(cls, weights):

@@ -120,7 +120,7 @@ class MobileNetV2(nn.Module):
 
 class MobileNet_V2_Weights(WeightsEnum):
     IMAGENET1K_V1 = ("https://download.pytorch.org/models/mobilenet_v2-b0353104.pth", 3504872)
-    IMAGENET1K_V2 = ("https://download.pytorch.org/models/mobilenet_v2-7ebf99e0.pth", 3504872)
+    IMAGENET1K_V2 = ("https://download.pytorch.org/models/mobilenet_v2-7ebf99e0.pth", 3504872, 232)
     DEFAULT = IMAGENET1K_V2
 
 

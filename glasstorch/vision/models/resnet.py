@@ -167,7 +167,7 @@ class ResNet34_Weights(WeightsEnum):
 
 class ResNet50_Weights(WeightsEnum):
     IMAGENET1K_V1 = ("https://download.pytorch.org/models/resnet50-0676ba61.pth", 25557032)
-    IMAGENET1K_V2 = ("https://download.pytorch.org/models/resnet50-11ad3fa6.pth", 25557032)
+    IMAGENET1K_V2 = ("https://download.pytorch.org/models/resnet50-11ad3fa6.pth", 25557032, 232)
     DEFAULT = IMAGENET1K_V2
 
 

@@ -35,3 +35,19 @@ def test_weights_enums_strings_and_the_cached_file(monkeypatch, tmp_path):
         models.resnet18(weights="DEFAULT")
     # weights=None, progress=... and num_classes build the model
     assert models.resnet18(weights=None, progress=False, num_classes=3).fc.out_features == 3
+
+
+def test_weights_transforms_are_the_imagenet_preset():
+    import numpy as np
+
+    import glasstorch
+    from glasstorch.vision.transforms import v2
+
+    image = glasstorch.tensor(np.random.default_rng(0).integers(0, 256, (3, 300, 400)).astype(np.uint8))
+    out = models.ResNet18_Weights.IMAGENET1K_V1.transforms()(image)
+    assert tuple(out.shape) == (3, 224, 224) and out.dtype == glasstorch.float32
+    by_hand = v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])(v2.ToDtype(glasstorch.float32, scale=True)(
+        v2.CenterCrop(224)(v2.Resize(256)(image))))
+    np.testing.assert_array_equal(out.numpy(), by_hand.numpy())
+    v2_recipe = models.ResNet50_Weights.DEFAULT.transforms()
+    assert v2_recipe.transforms[0].size == [232]
