@@ -23,3 +23,18 @@ def test_every_printed_check_holds(program):
     flags = FLAG.findall(out)
     assert len(flags) >= 1, out
     assert all(flag == "True" for flag in flags), out
+
+
+def test_torchvision_submodules_resolve_to_glasstorch_vision(tmp_path):
+    script = tmp_path / "names.py"
+    script.write_text(
+        "import torchvision, torchvision.io, torchvision.models, torchvision.utils\n"
+        "from torchvision.transforms import v2\n"
+        "from torchvision.models import resnet18, ResNet18_Weights\n"
+        "from torchvision.datasets import ImageFolder, DatasetFolder, FakeData\n"
+        "import glasstorch.vision as gv\n"
+        "print(torchvision.io is gv.io, torchvision.models is gv.models, torchvision.utils is gv.utils,\n"
+        "      v2 is gv.transforms.v2, torchvision.transforms.v2 is v2, resnet18 is gv.models.resnet18,\n"
+        "      FakeData is gv.datasets.FakeData)\n")
+    out = run(["-m", "glasstorch.as_torch", str(script)], cwd=REPO, env=glasstorch_env())
+    assert out.split() == ["True"] * 7, out
