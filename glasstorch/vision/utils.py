@@ -1,9 +1,10 @@
-"""make_grid: many images tiled into one, for looking at a batch (torchvision.utils.make_grid)."""
+"""make_grid: many images tiled into one, for looking at a batch; save_image: that grid as a PNG/JPEG file."""
 import math
 
 import numpy as np
 
 from ..tensor import Tensor
+from .io import pil_image_module
 
 
 def _as_nchw(tensor):
@@ -62,3 +63,15 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         top, left = (k // columns) * cell_h + padding, (k % columns) * cell_w + padding
         grid[:, top:top + height, left:left + width] = array[k]
     return Tensor._make(grid)
+
+
+def save_image(tensor, fp, format=None, **kwargs):
+    """Save a tensor image, or a batch tiled by make_grid (its keyword arguments pass through), as a file.
+
+    Values in [0, 1] become bytes as torchvision makes them: round(255 * x), clipped to 0..255.
+    `fp` is a path or a binary file object; `format` overrides the one the file name implies. Needs Pillow.
+    """
+    Image = pil_image_module()
+    grid = make_grid(tensor, **kwargs)._array.astype(np.float32)
+    pixels = np.clip(grid * np.float32(255) + np.float32(0.5), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    Image.fromarray(np.ascontiguousarray(pixels)).save(fp, format=format)

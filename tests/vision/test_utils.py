@@ -45,3 +45,18 @@ def test_list_input_single_image_and_normalize():
     each = make_grid(glasstorch.tensor(np.stack([np.zeros((1, 2, 2)), np.ones((1, 2, 2)) * 3]) + np.arange(4).reshape(
         1, 1, 2, 2)), normalize=True, scale_each=True, padding=0)
     np.testing.assert_allclose(each.numpy()[0], np.tile(np.arange(4).reshape(2, 2) / 3, (1, 2)), atol=1e-6)
+
+
+def test_save_image_writes_the_grid_as_torchvision_rounds_it(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    from glasstorch.vision.utils import save_image
+    batch = glasstorch.tensor(np.random.default_rng(0).random((5, 3, 4, 6)).astype(np.float32) * 1.2 - 0.1)
+    save_image(batch, tmp_path / "grid.png", nrow=3, padding=1, pad_value=0.5)
+    grid = make_grid(batch, nrow=3, padding=1, pad_value=0.5).numpy()
+    expected = np.clip(np.floor(grid * 255 + 0.5), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    saved = np.asarray(Image.open(tmp_path / "grid.png"))
+    assert saved.shape == (2 * 5 + 1, 3 * 7 + 1, 3)
+    np.testing.assert_array_equal(saved, expected)
+    with open(tmp_path / "one.jpg", "wb") as f:  # a file object and an explicit format
+        save_image(batch[0], f, format="JPEG")
+    assert Image.open(tmp_path / "one.jpg").size == (6, 4)
