@@ -598,6 +598,15 @@ class Tensor:
     def log1p(self):
         return _lazy_ops().log1p(self)
 
+    def lgamma(self):
+        return _lazy_ops().lgamma(self)
+
+    def digamma(self):
+        return _lazy_ops().digamma(self)
+
+    def polygamma(self, n):
+        return _lazy_ops().polygamma(n, self)
+
     def sin(self):
         return _lazy_ops().sin(self)
 

@@ -17,7 +17,7 @@ FLOORS = {
     "backend": 0, "cuda": 0, "accelerator": 0, "backends": 0, "errors": 0,
     "tensor": 1, "_tensor_str": 1,
     "autograd": 2, "autograd.functional": 3,  # (jacobian/hessian stack rows with ops)
-    "ops": 3, "linalg": 3,
+    "ops": 3, "linalg": 3, "special": 3,
     "nn": 4,
     "optim": 5, "utils": 5, "utils.data": 5, "utils.tensorboard": 8, "distributed": 5,
     "vision": 6, "datasets": 6, "metrics": 6,

@@ -146,6 +146,11 @@ SPECS = [
     unary("log10", lambda L, x: x.log10(), "pos"),
     unary("log1p", lambda L, x: x.log1p(), "pos"),
     unary("sqrt", lambda L, x: x.sqrt(), "pos"),
+    unary("lgamma", lambda L, x: L.lgamma(x), "spread"),  # (negative x too: the reflection formula)
+    unary("special.gammaln", lambda L, x: L.special.gammaln(x * 3)),
+    unary("digamma", lambda L, x: x.digamma(), "pos"),
+    unary("polygamma1", lambda L, x: L.polygamma(1, x), "pos"),
+    unary("special.polygamma2", lambda L, x: L.special.polygamma(2, x * 8)),
     unary("rsqrt", lambda L, x: x.rsqrt(), "pos"),
     unary("reciprocal", lambda L, x: x.reciprocal(), "nonzero"),
     unary("square", lambda L, x: x.square()),

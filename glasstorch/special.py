@@ -1,0 +1,19 @@
+"""`torch.special`: the gamma family (gammaln, digamma/psi, polygamma) and the special functions glasstorch
+already has under other names (expit is sigmoid, ndtr the normal CDF ...). Gradients: see ops/special.py."""
+from .ops.activation import NormalCdf
+from .ops.elementwise import expm1, log1p, log_softmax, sigmoid, softmax
+from .ops.reduce import logsumexp
+from .ops.special import digamma, lgamma, polygamma
+
+gammaln = lgamma
+psi = digamma
+expit = sigmoid
+
+
+def ndtr(input):
+    """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
+    return NormalCdf.apply(input)
+
+
+__all__ = ["digamma", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logsumexp", "ndtr", "polygamma", "psi",
+           "softmax"]
