@@ -36,7 +36,7 @@ from .tensor import (Size, Tensor, arange, as_tensor, bernoulli, empty, empty_li
                      rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 
 # the floors above the engine (each package owns its own __init__ and exports)
-from . import nn, optim, utils  # noqa: E402
+from . import distributions, nn, optim, utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.data works after `import glasstorch`)
 from . import datasets, metrics, vision  # noqa: E402
 from . import interop, train, viz  # noqa: E402

@@ -18,7 +18,7 @@ FLOORS = {
     "tensor": 1, "_tensor_str": 1,
     "autograd": 2, "autograd.functional": 3,  # (jacobian/hessian stack rows with ops)
     "ops": 3, "linalg": 3, "special": 3,
-    "nn": 4,
+    "nn": 4, "distributions": 4,
     "optim": 5, "utils": 5, "utils.data": 5, "utils.tensorboard": 8, "distributed": 5,
     "vision": 6, "datasets": 6, "metrics": 6,
     "train": 7, "serialization": 7, "interop": 7, "nn.parallel": 7,  # DDP: above nn and distributed
