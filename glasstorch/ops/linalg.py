@@ -11,7 +11,7 @@ from collections import namedtuple
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import as_tensor, float_operand
+from .common import as_tensor, autocast_inputs, float_operand
 from .elementwise import abs as abs_
 from .reduce import amax, amin, sum
 
@@ -285,6 +285,7 @@ class PinvFunction(Function):
 # ----------------------------------------------------------------------------- the functions torch.linalg has
 def inv(A):
     """The inverse of each square matrix of A (`torch.linalg.inv`)."""
+    (A,) = autocast_inputs("inv", A)
     return InvFunction.apply(_square(A, "inv"))
 
 

@@ -4,7 +4,7 @@ One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for 
 """
 from .. import backend
 from ..autograd.function import Function
-from .common import NamedFunction, as_tensor, binary_operands
+from .common import NamedFunction, as_tensor, autocast_inputs, binary_operands
 from .elementwise import ZeroGrad
 from .reduce import Sum
 
@@ -102,6 +102,11 @@ def _mismatch(a, b):
 
 def matmul(a, b):
     """torch.matmul: 1-D operands are promoted (and the added dim removed), batch dims broadcast."""
+    return _matmul(*autocast_inputs("matmul", *binary_operands(a, b)))
+
+
+def _matmul(a, b):
+    """matmul without autocast's cast (mv, dot and outer run in their inputs' dtype under autocast, as torch)."""
     a, b = binary_operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -141,7 +146,7 @@ def mv(a, v):
         raise RuntimeError(f"vector + matrix @ vector expected, got {a.ndim}, {v.ndim}")
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_dims(a.shape)}), vec ({v.shape[0]})")
-    return matmul(a, v)
+    return _matmul(a, v)
 
 
 def dot(a, b):
@@ -149,7 +154,7 @@ def dot(a, b):
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.dtype != b.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {a.dtype.name} and {b.dtype.name}")
-    return matmul(a, b)
+    return _matmul(a, b)
 
 
 inner = dot
@@ -166,7 +171,7 @@ def bmm(a, b):
 
 
 def outer(a, b):
-    return matmul(a.reshape(-1, 1), b.reshape(1, -1))
+    return _matmul(a.reshape(-1, 1), b.reshape(1, -1))
 
 
 ger = outer
@@ -174,7 +179,7 @@ ger = outer
 
 def linear(x, weight, bias=None):
     """y = x W^T + b, the Linear layer's math, as one graph node."""
-    x = as_tensor(x)
+    x, weight, bias = autocast_inputs("linear", as_tensor(x), weight, bias)
     if not x._array.ndim or x._array.shape[-1] != weight._array.shape[-1]:
         lead = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead.shape)} and "
@@ -206,6 +211,7 @@ def _beta_input_plus_alpha_product(input, product, beta, alpha, name):
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2): mat1 (n x k), mat2 (k x m), input broadcastable to (n x m)."""
+    input, mat1, mat2 = autocast_inputs("addmm", input, mat1, mat2)
     return _beta_input_plus_alpha_product(input, mm(mat1, mat2), beta, alpha, "addmm")
 
 
@@ -216,10 +222,12 @@ def addmv(input, mat, vec, beta=1, alpha=1):
 
 def baddbmm(input, batch1, batch2, beta=1, alpha=1):
     """beta * input + alpha * (batch1 @ batch2) per batch: batch1 (b x n x k), batch2 (b x k x m)."""
+    input, batch1, batch2 = autocast_inputs("baddbmm", input, batch1, batch2)
     return _beta_input_plus_alpha_product(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
 
 
 def addbmm(input, batch1, batch2, beta=1, alpha=1):
     """beta * input + alpha * sum_b (batch1[b] @ batch2[b]): the batch's products summed to one (n x m)."""
+    input, batch1, batch2 = autocast_inputs("addbmm", input, batch1, batch2)
     product = Sum.apply(bmm(batch1, batch2), dims=(0,), keepdim=False)
     return _beta_input_plus_alpha_product(input, product, beta, alpha, "addbmm")
