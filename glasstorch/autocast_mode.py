@@ -18,23 +18,23 @@ import warnings
 from . import backend
 
 DEVICE_TYPES = ("cpu", "cuda")
-LOWER = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "bmm", "mm", "baddbmm", "addmm", "addbmm",
-         "linear", "matmul", "prelu")
+# the names the ops pass to autocast (mm, bmm reach it as matmul; conv1d as conv2d; a 1-D transposed
+# convolution as conv_transpose2d)
+LOWER = ("matmul", "linear", "addmm", "baddbmm", "addbmm", "conv2d", "conv_transpose2d", "prelu")
 _LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy", "kl_div",
-           "binary_cross_entropy_with_logits", "margin_ranking_loss", "soft_margin_loss", "hinge_embedding_loss",
-           "cosine_embedding_loss", "poisson_nll_loss", "triplet_margin_loss", "multi_margin_loss",
-           "multilabel_margin_loss")
-#: device type -> {"lower": ops in the autocast dtype, "fp32": ops in float32} (torch's autocast_mode.cpp lists,
-#: the ops glasstorch has)
+           "binary_cross_entropy_with_logits", "margin_ranking_loss", "soft_margin_loss", "cosine_embedding_loss",
+           "poisson_nll_loss")
+#: device type -> {"lower": ops in the autocast dtype, "fp32": ops in float32}: torch's lists
+#: (aten/src/ATen/autocast_mode.cpp), for the ops glasstorch has
 POLICY = {
     "cpu": {"lower": frozenset(LOWER),
-            "fp32": frozenset(_LOSSES + ("binary_cross_entropy", "prod", "inv", "pinv", "cholesky", "reflection_pad",
-                                         "replication_pad", "cdist"))},
+            "fp32": frozenset(_LOSSES + ("binary_cross_entropy", "prod", "inv", "reflection_pad",
+                                         "replication_pad"))},
     "cuda": {"lower": frozenset(LOWER),
              "fp32": frozenset(_LOSSES + ("exp", "expm1", "log", "log2", "log10", "log1p", "reciprocal", "rsqrt",
-                                          "sinh", "cosh", "tan", "pow", "softplus", "layer_norm", "group_norm",
-                                          "norm", "softmax", "log_softmax", "sum", "prod", "cumsum", "cumprod",
-                                          "logsumexp", "dist", "cdist", "cosine_similarity"))},
+                                          "sinh", "cosh", "tan", "softplus", "layer_norm", "group_norm", "norm",
+                                          "softmax", "log_softmax", "sum", "prod", "cumsum", "cumprod", "logsumexp",
+                                          "cosine_similarity"))},
 }
 #: ops that refuse to run under CUDA autocast (their float16 inputs are unsafe), with torch's message
 UNSAFE = {"cuda": {"binary_cross_entropy": (
