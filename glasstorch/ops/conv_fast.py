@@ -27,6 +27,7 @@ gradient. In exchange every copy and every col2im add moves long contiguous runs
 from .. import backend
 from ..tensor import Tensor
 from .common import NamedFunction, autocast_inputs
+from .matmul import product
 from .conv import conv_out_size
 
 xp = backend.xp
@@ -142,8 +143,8 @@ def _grouped(matrix, groups):
 def _gemm(a, b, groups):
     """a (R, K) @ b (K, M) block-diagonally over groups: group g multiplies a's g-th row block by b's."""
     if groups == 1:
-        return a @ b
-    out = _grouped(a, groups) @ _grouped(b, groups)
+        return product(a, b)
+    out = product(_grouped(a, groups), _grouped(b, groups))
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
