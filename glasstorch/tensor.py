@@ -604,6 +604,9 @@ class Tensor:
     def digamma(self):
         return _lazy_ops().digamma(self)
 
+    def erfinv(self):
+        return _lazy_ops().erfinv(self)
+
     def polygamma(self, n):
         return _lazy_ops().polygamma(n, self)
 

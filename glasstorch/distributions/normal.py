@@ -3,6 +3,7 @@ import math
 import numbers
 
 from ..ops.activation import NormalCdf
+from ..ops.special import erfinv
 from ..tensor import Size, randn
 from . import constraints
 from .distribution import Distribution
@@ -68,6 +69,10 @@ class Normal(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return NormalCdf.apply((value - self.loc) * self.scale.reciprocal())
+
+    def icdf(self, value):
+        """loc + scale sqrt(2) erfinv(2 value - 1)"""
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self):
         """1/2 + log(sqrt(2 pi)) + log(scale)"""

@@ -10,7 +10,7 @@
     matmul.py         matmul mm mv dot bmm linear addmm addmv baddbmm addbmm
     einsum.py         einsum, as diagonals, sums and one batched matmul per pair of operands
     activation.py     leaky_relu hardtanh elu gelu softplus logsigmoid
-    special.py        lgamma digamma polygamma (the gamma family, for distributions.Beta)
+    special.py        lgamma digamma polygamma erfinv (for distributions.Beta and Normal.icdf)
     normalization.py  batch_norm layer_norm group_norm
     dropout.py        dropout (one masked scale)
     embedding.py      embedding (row lookup; scatter-add backward)
@@ -43,7 +43,7 @@ from .indexing import (gather, getitem, index_add, index_put, index_select, mask
 from .inplace import add_, copy_, div_, fill_, fill_random_, index_put_, inplace, mul_, setitem, sub_
 from .matmul import addbmm, addmm, addmv, baddbmm, bmm, dot, inner, linear, matmul, mm, mv, outer
 from .einsum import einsum
-from .special import digamma, lgamma, polygamma
+from .special import digamma, erfinv, lgamma, polygamma
 from .reduce import (all, amax, amin, aminmax, any, argmax, argmin, argsort, bincount, count_nonzero, cumprod,
                      cumsum, dist, kthvalue, logsumexp, max, mean, median, min, nonzero, norm, prod, sort, std,
                      std_mean, sum, topk, unique, var, var_mean)

@@ -1,10 +1,12 @@
-"""The gamma family: lgamma, digamma, polygamma (what the Beta distribution's log_prob, entropy and KL need).
+"""The gamma family: lgamma, digamma, polygamma (what the Beta distribution's log_prob, entropy and KL need),
+and erfinv (the normal distribution's quantile function, Normal.icdf).
 
 NumPy and CuPy have no gamma functions, so each is written here with array operations of `ctx.xp`
 (one code path for the CPU and the GPU), computed in float64 and cast back to the input's dtype:
   lgamma      Lanczos' approximation (g = 7, 9 terms), the reflection formula below 1/2
   digamma     the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series
   polygamma   (-1)^(n+1) n! zeta(n + 1, x), the Hurwitz zeta by sums up to x >= 10, then Euler-Maclaurin
+  erfinv      Acklam's rational approximation of the normal quantile, then one Halley step on erf
 Each derivative is the next function up: lgamma' = digamma, digamma' = polygamma(1), polygamma(n)' =
 polygamma(n + 1); the backwards call the ops, so higher derivatives come for free.
 """
@@ -12,7 +14,9 @@ import math
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .activation import erf_array
 from .common import float_operand
+from .elementwise import exp
 
 _LANCZOS_G = 7.0
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
@@ -94,6 +98,58 @@ def polygamma_array(xp, n, x):
     return value.astype(x.dtype)
 
 
+_ACKLAM_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+             -3.066479806614716e+01, 2.506628277459239e+00)
+_ACKLAM_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+             -1.328068155288572e+01)
+_ACKLAM_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+             4.374664141464968e+00, 2.938163982698783e+00)
+_ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+
+
+def _polynomial(coefficients, x):
+    out = coefficients[0]
+    for c in coefficients[1:]:
+        out = out * x + c
+    return out
+
+
+def ndtri_array(xp, p):
+    """x with Phi(x) = p (the standard normal quantile): -inf at 0, inf at 1, nan outside [0, 1]."""
+    p = p.astype(xp.float64)
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        tail = xp.minimum(p, 1 - p)  # the tails use sqrt(-2 log p), by symmetry
+        q = xp.sqrt(-2 * xp.log(tail))
+        x_tail = _polynomial(_ACKLAM_C, q) / (_polynomial(_ACKLAM_D, q) * q + 1)
+        x_tail = xp.where(p < 0.5, x_tail, -x_tail)
+        r = (p - 0.5) ** 2
+        x_mid = _polynomial(_ACKLAM_A, r) * (p - 0.5) / (_polynomial(_ACKLAM_B, r) * r + 1)
+        x = xp.where(tail < 0.02425, x_tail, x_mid)
+        # one Halley step on Phi(x) - p: relative error 1e-9 -> float64's resolution
+        finite = xp.isfinite(x)
+        safe = xp.where(finite, x, 0.0)
+        e = 0.5 * (1 + erf_array(xp, safe * 0.7071067811865476)) - p
+        u = e * math.sqrt(2 * math.pi) * xp.exp(safe * safe / 2)
+        x = xp.where(finite, safe - u / (1 + safe * u / 2), x)
+    x = xp.where(p == 0, -math.inf, xp.where(p == 1, math.inf, x))
+    return xp.where((p < 0) | (p > 1), math.nan, x)
+
+
+class Erfinv(Function):
+    """y = erfinv(x) (erf(y) = x);  dL/dx = dL/dy * sqrt(pi)/2 * exp(y^2)"""
+    needs_inputs = False
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return (ndtri_array(ctx.xp, (x.astype(ctx.xp.float64) + 1) / 2) * 0.7071067811865476).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.output
+        return grad * exp(y * y) * (math.sqrt(math.pi) / 2)
+
+
 class Lgamma(Function):
     """y = log|Gamma(x)|;  dL/dx = dL/dy * digamma(x)"""
 
@@ -145,6 +201,11 @@ def lgamma(input):
 def digamma(input):
     """The logarithmic derivative of the gamma function, elementwise (torch.digamma, torch.special.psi)."""
     return Digamma.apply(_floating(input, "digamma"))
+
+
+def erfinv(input):
+    """The inverse error function, elementwise: erf(erfinv(x)) = x on (-1, 1)."""
+    return Erfinv.apply(_floating(input, "erfinv"))
 
 
 def polygamma(n, input):

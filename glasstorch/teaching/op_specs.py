@@ -149,6 +149,8 @@ SPECS = [
     unary("lgamma", lambda L, x: L.lgamma(x), "spread"),  # (negative x too: the reflection formula)
     unary("special.gammaln", lambda L, x: L.special.gammaln(x * 3)),
     unary("digamma", lambda L, x: x.digamma(), "pos"),
+    unary("erfinv", lambda L, x: x.erfinv(), "unit"),
+    unary("special.ndtri", lambda L, x: L.special.ndtri(x), "prob"),
     unary("polygamma1", lambda L, x: L.polygamma(1, x), "pos"),
     unary("special.polygamma2", lambda L, x: L.special.polygamma(2, x * 8)),
     unary("rsqrt", lambda L, x: x.rsqrt(), "pos"),
@@ -394,7 +396,7 @@ SPECS = [
     unary("elu_alpha", _act("elu", alpha=0.7), "spread", [((3, 4),)]),
     unary("selu", _act("selu"), "spread", ACTIVATION_SHAPES),
     unary("celu", _act("celu", alpha=1.5), "spread", [((3, 4),)]),
-    unary("gelu", _act("gelu"), shapes=[c for c in ACTIVATION_SHAPES if c != ((),)]),  # 0-dim: see below
+    unary("gelu", _act("gelu"), shapes=ACTIVATION_SHAPES),
     unary("gelu_tanh", _act("gelu", approximate="tanh"), shapes=ACTIVATION_SHAPES),
     unary("silu", _act("silu"), shapes=ACTIVATION_SHAPES),
     unary("mish", _act("mish"), shapes=ACTIVATION_SHAPES),
