@@ -17,7 +17,7 @@ from .ops import (abs, add, addbmm, addmm, addmv, all, allclose, amax, amin, ami
                   atleast_1d, atleast_2d, baddbmm, bincount, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm,
                   broadcast_shapes,
                   broadcast_tensors, broadcast_to, cat, ceil, chunk, clamp, clip, clone, concat, concatenate, cos,
-                  cosh, count_nonzero, cumprod, cumsum, diag, diagonal, digamma, dist, erfinv, div, dot, einsum, eq, equal, exp, expm1,
+                  cosh, count_nonzero, cov, cumprod, cumsum, diag, diagonal, digamma, dist, erfinv, div, dot, einsum, eq, equal, exp, expm1,
                   flatten, flip, fliplr, flipud, floor, floor_divide, fmod, gather, ge, gt, hstack, index_select, inner,
                   isclose, isfinite, isinf, isnan, kthvalue, le, lgamma, log, log1p, log2, log10, log_softmax, logical_and,
                   logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, masked_select, matmul, max,

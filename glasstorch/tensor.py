@@ -607,6 +607,9 @@ class Tensor:
     def erfinv(self):
         return _lazy_ops().erfinv(self)
 
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return _lazy_ops().cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
     def polygamma(self, n):
         return _lazy_ops().polygamma(n, self)
 

@@ -1,10 +1,11 @@
-"""Matrix products: matmul (all 1-D/2-D/batched cases), mm, mv, dot, bmm, outer, and linear.
+"""Matrix products: matmul (all 1-D/2-D/batched cases), mm, mv, dot, bmm, outer, linear, and cov.
 
 One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for it). float16 operands
 (autocast) are multiplied in float32 and rounded once (`product`).
 """
 from .. import backend
 from ..autograd.function import Function
+from ..tensor import Tensor
 from .common import NamedFunction, as_tensor, autocast_inputs, binary_operands
 from .elementwise import ZeroGrad
 from .reduce import Sum
@@ -240,3 +241,36 @@ def addbmm(input, batch1, batch2, beta=1, alpha=1):
     input, batch1, batch2 = autocast_inputs("addbmm", input, batch1, batch2)
     product = Sum.apply(bmm(batch1, batch2), dims=(0,), keepdim=False)
     return _beta_input_plus_alpha_product(input, product, beta, alpha, "addbmm")
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of `input` (observations in the columns):
+    C = (X - mean) W (X - mean)^T / (sum w - correction), with w = fweights * aweights (both optional).
+    A 1-D input is one variable: its variance (0-dim)."""
+    x = as_tensor(input)
+    if x.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} "
+                         f"dimensions")
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    if x._array.dtype.kind != "f":
+        x = x.to(backend.get_default_dtype())
+    n = x.shape[1]
+    w = None
+    for name, weights in (("fweights", fweights), ("aweights", aweights)):
+        if weights is not None:
+            if weights.ndim > 1 or weights.numel() != n:
+                raise RuntimeError(f"cov(): expected {name} to have one dimension and the same number of "
+                                   f"elements as the number of observations ({n}), but got {tuple(weights.shape)}")
+            weights = weights.to(x.dtype)
+            w = weights if w is None else w * weights
+    if w is None:
+        avg = x.mean(1, keepdim=True)
+        norm = n - correction
+    else:
+        w_sum = w.sum()
+        avg = (x * w).sum(1, keepdim=True) / w_sum
+        norm = w_sum - (correction * (w * aweights.to(x.dtype)).sum() / w_sum if aweights is not None else correction)
+    xm = x - avg
+    c = _matmul(xm * w if w is not None else xm, xm.mT) / (norm.clamp(min=0) if isinstance(norm, Tensor)
+                                                            else max(norm, 0))
+    return c.squeeze() if c.shape == (1, 1) else c

@@ -146,6 +146,9 @@ SPECS = [
     unary("log10", lambda L, x: x.log10(), "pos"),
     unary("log1p", lambda L, x: x.log1p(), "pos"),
     unary("sqrt", lambda L, x: x.sqrt(), "pos"),
+    Spec("cov", lambda L, x: L.cov(x), [((3, 5),), ((6,),)]),
+    Spec("cov_weighted", lambda L, x: L.cov(x, correction=0, fweights=L.tensor([1, 2, 1, 3, 1], device=x.device),
+                                            aweights=_const(L, x, [0.5, 1.0, 2.0, 1.0, 0.25])), [((2, 5),)]),
     unary("lgamma", lambda L, x: L.lgamma(x), "spread"),  # (negative x too: the reflection formula)
     unary("special.gammaln", lambda L, x: L.special.gammaln(x * 3)),
     unary("digamma", lambda L, x: x.digamma(), "pos"),
