@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..ops.special import beta_rsample
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
@@ -19,6 +20,7 @@ class Beta(Distribution):
     """
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
@@ -51,13 +53,14 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape=Size()):
-        """Draws from glasstorch's generator (NumPy's beta sampler), without a graph."""
+    def rsample(self, sample_shape=Size()):
+        """Draws from glasstorch's generator (NumPy's beta sampler), differentiable in both concentrations by
+        implicit reparameterisation (ops/special.py: dz/da = -(dF/da) / f(z))."""
         shape = self._extended_shape(sample_shape)
-        a = np.broadcast_to(backend.to_host(self.concentration1.detach()._array), shape)
-        b = np.broadcast_to(backend.to_host(self.concentration0.detach()._array), shape)
-        draws = backend.rng().beta(a, b).astype(self.concentration1.dtype.np)
-        return Tensor._make(np.asarray(draws)).to(self.concentration1.device)
+        a, b = self.concentration1.expand(shape), self.concentration0.expand(shape)
+        draws = backend.rng().beta(backend.to_host(a.detach()._array), backend.to_host(b.detach()._array))
+        z = Tensor._make(np.asarray(draws, dtype=a.dtype.np)).to(a.device)
+        return beta_rsample(a, b, z)
 
     def log_prob(self, value):
         """(a - 1) log x + (b - 1) log(1 - x) + lgamma(a + b) - lgamma(a) - lgamma(b)"""

@@ -7,11 +7,14 @@ NumPy and CuPy have no gamma functions, so each is written here with array opera
   digamma     the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series
   polygamma   (-1)^(n+1) n! zeta(n + 1, x), the Hurwitz zeta by sums up to x >= 10, then Euler-Maclaurin
   erfinv      Acklam's rational approximation of the normal quantile, then one Halley step on erf
+  betainc     the regularized incomplete beta I_x(a, b) (Lentz's continued fraction), for the implicit
+              reparameterisation gradient of Beta draws (`beta_rsample`)
 Each derivative is the next function up: lgamma' = digamma, digamma' = polygamma(1), polygamma(n)' =
 polygamma(n + 1); the backwards call the ops, so higher derivatives come for free.
 """
 import math
 
+from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .activation import erf_array
@@ -148,6 +151,63 @@ class Erfinv(Function):
     def backward(ctx, grad):
         y = ctx.output
         return grad * exp(y * y) * (math.sqrt(math.pi) / 2)
+
+
+def betainc_array(xp, a, b, x, iterations=300):
+    """I_x(a, b) = B(x; a, b) / B(a, b) (float64), by the continued fraction of Numerical Recipes 6.4, which
+    converges fast for x < (a + 1) / (a + b + 2); above that, I_x(a, b) = 1 - I_(1-x)(b, a)."""
+    a, b, x = (v.astype(xp.float64) for v in xp.broadcast_arrays(a, b, x))
+    flip = x > (a + 1) / (a + b + 2)
+    a, b, x = xp.where(flip, b, a), xp.where(flip, a, b), xp.where(flip, 1 - x, x)
+    tiny = 1e-300
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        front = xp.exp(a * xp.log(x) + b * xp.log1p(-x) - lgamma_array(xp, a) - lgamma_array(xp, b)
+                       + lgamma_array(xp, a + b)) / a
+        c, d = xp.ones_like(x), 1 - (a + b) * x / (a + 1)
+        d = 1 / xp.where(xp.abs(d) < tiny, tiny, d)
+        f = d
+        for m in range(1, iterations):
+            for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                              -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+                d = 1 + numerator * d
+                d = 1 / xp.where(xp.abs(d) < tiny, tiny, d)
+                c = 1 + numerator / c
+                c = xp.where(xp.abs(c) < tiny, tiny, c)
+                f = f * c * d
+        out = front * f
+    out = xp.where(x <= 0, 0.0, xp.where(x >= 1, 1.0, out))
+    return xp.where(flip, 1 - out, out)
+
+
+class BetaReparameterized(Function):
+    """z = a draw of Beta(a, b), made differentiable by implicit reparameterisation: z = F^-1(u; a, b) with u
+    fixed, so dz/da = -(dF/da)(z) / f(z) and the same for b (F the CDF, f the density). dF/da is a central
+    difference of the regularized incomplete beta in a (relative error about 1e-8). Once differentiable."""
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, a, b, z):
+        return z.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = backend.array_module(grad._array)
+        a, b, z = (t._array.astype(xp.float64) for t in ctx.inputs)
+        log_density = ((a - 1) * xp.log(z) + (b - 1) * xp.log1p(-z) - lgamma_array(xp, a) - lgamma_array(xp, b)
+                       + lgamma_array(xp, a + b))
+        density = xp.exp(log_density)
+        ha, hb = 1e-5 * a, 1e-5 * b
+        dF_da = (betainc_array(xp, a + ha, b, z) - betainc_array(xp, a - ha, b, z)) / (2 * ha)
+        dF_db = (betainc_array(xp, a, b + hb, z) - betainc_array(xp, a, b - hb, z)) / (2 * hb)
+        g = grad._array.astype(xp.float64)
+        dtype = grad._array.dtype
+        return (Tensor._make((-g * dF_da / density).astype(dtype)), Tensor._make((-g * dF_db / density).astype(dtype)),
+                None)
+
+
+def beta_rsample(a, b, z):
+    """`z` (draws of Beta(a, b), the shape of a and b) with gradients flowing to a and b."""
+    return BetaReparameterized.apply(a, b, z)
 
 
 class Lgamma(Function):

@@ -145,7 +145,7 @@ def test_shapes_sample_and_expand(name):
     assert tuple(s.shape) == tuple(t.sample((5, 2)).shape) and s.dtype.name == str(t.sample().dtype).split(".")[1]
     assert not s.requires_grad
     assert tuple(d.log_prob(s).shape) == (5, 2) + tuple(d.batch_shape)
-    assert d.has_rsample == t.has_rsample or name == "Beta"  # (no Beta.rsample yet: docs/DIFFERENCES.md)
+    assert d.has_rsample == t.has_rsample
     big = (4,) + tuple(d.batch_shape)
     e, te = d.expand(big), t.expand(big)
     assert tuple(e.batch_shape) == tuple(te.batch_shape)
@@ -191,7 +191,7 @@ def test_mvn_draws_have_the_covariance():
     np.testing.assert_allclose(np.cov(s.T), cov, atol=0.06)
 
 
-@pytest.mark.parametrize("name", ["Normal", "Uniform", "Exponential", "MVN_cov", "MVN_tril", "Independent"])
+@pytest.mark.parametrize("name", ["Normal", "Uniform", "Exponential", "MVN_cov", "MVN_tril", "Independent", "Beta"])
 def test_rsample_is_differentiable(name):
     """d E[f(x)] / d params by the reparameterisation trick: the gradient of mean(rsample) is d mean / d params."""
     glasstorch.manual_seed(1)
@@ -205,6 +205,26 @@ def test_rsample_is_differentiable(name):
         if e is None:
             continue
         np.testing.assert_allclose(g.numpy(), e.numpy(), atol=0.05)
+
+
+@pytest.mark.parametrize("b", [0.7, 2.5])
+def test_beta_rsample_gradient_is_the_implicit_one(b):
+    """Beta(1, b) has the CDF 1 - (1 - z)^b, so a draw z = F^-1(u) moves with b as dz/db = (1 - z) log(1 - z) / b."""
+    glasstorch.manual_seed(3)
+    conc0 = glasstorch.tensor(b, dtype=glasstorch.float64, requires_grad=True)
+    d = glasstorch.distributions.Beta(glasstorch.tensor(1.0, dtype=glasstorch.float64), conc0)
+    z = d.rsample((50,))
+    (grad,) = glasstorch.autograd.grad(z.sum(), [conc0])
+    zs = z.detach().numpy()
+    np.testing.assert_allclose(grad.item(), np.sum((1 - zs) * np.log1p(-zs) / b), rtol=1e-6)
+
+
+def test_betainc_matches_scipy():
+    special = pytest.importorskip("scipy.special")  # (installed with scikit-learn)
+    from glasstorch.ops.special import betainc_array
+    rng = np.random.default_rng(0)
+    a, b, x = rng.uniform(0.2, 20, 500), rng.uniform(0.2, 20, 500), rng.uniform(0, 1, 500)
+    np.testing.assert_allclose(betainc_array(np, a, b, x), special.betainc(a, b, x), rtol=1e-9, atol=1e-13)
 
 
 def test_sample_reproducible_with_manual_seed():
