@@ -43,7 +43,7 @@ def lgamma_array(xp, x):
     for i, c in enumerate(_LANCZOS[1:], start=1):
         series = series + c / (z + i)
     t = z + _LANCZOS_G + 0.5
-    with xp.errstate(divide="ignore", invalid="ignore"):  # (NumPy's switch; CuPy never warns)
+    with backend.xp.errstate(divide="ignore", invalid="ignore"):  # (NumPy's switch; CuPy never warns)
         right = 0.5 * math.log(2 * math.pi) + (z + 0.5) * xp.log(t) - t + xp.log(series)
         # Gamma(x) Gamma(1 - x) = pi / sin(pi x); sin of the fractional part keeps large |x| accurate
         sine = xp.abs(xp.sin(math.pi * (x64 - xp.floor(x64))))
@@ -65,7 +65,7 @@ def digamma_array(xp, x):
     inv2 = 1 / (y * y)
     tail = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132)))))
     psi = xp.log(y) - 0.5 / y - tail + shift
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with backend.xp.errstate(divide="ignore", invalid="ignore"):
         # psi(1 - x) - psi(x) = pi / tan(pi x)
         psi = xp.where(reflect, psi - math.pi / xp.tan(math.pi * (x64 - xp.floor(x64))), psi)
     psi = xp.where(_poles(xp, x64), xp.where(x64 == 0, -math.inf, math.nan), psi)
@@ -77,7 +77,7 @@ def hurwitz_zeta_array(xp, s, q):
     the Euler-Maclaurin tail (q+N)^(1-s)/(s-1) + (q+N)^-s/2 + sum_j B_2j/(2j)! s(s+1)..(s+2j-2) (q+N)^(1-s-2j)."""
     a = q.astype(xp.float64)
     total = xp.zeros_like(a)
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with backend.xp.errstate(divide="ignore", invalid="ignore"):
         while True:
             small = a < _ASYMPTOTIC_FROM
             if not bool(small.any()):
@@ -120,7 +120,7 @@ def _polynomial(coefficients, x):
 def ndtri_array(xp, p):
     """x with Phi(x) = p (the standard normal quantile): -inf at 0, inf at 1, nan outside [0, 1]."""
     p = p.astype(xp.float64)
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with backend.xp.errstate(divide="ignore", invalid="ignore"):
         tail = xp.minimum(p, 1 - p)  # the tails use sqrt(-2 log p), by symmetry
         q = xp.sqrt(-2 * xp.log(tail))
         x_tail = _polynomial(_ACKLAM_C, q) / (_polynomial(_ACKLAM_D, q) * q + 1)
@@ -160,7 +160,7 @@ def betainc_array(xp, a, b, x, iterations=300):
     flip = x > (a + 1) / (a + b + 2)
     a, b, x = xp.where(flip, b, a), xp.where(flip, a, b), xp.where(flip, 1 - x, x)
     tiny = 1e-300
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with backend.xp.errstate(divide="ignore", invalid="ignore"):
         front = xp.exp(a * xp.log(x) + b * xp.log1p(-x) - lgamma_array(xp, a) - lgamma_array(xp, b)
                        + lgamma_array(xp, a + b)) / a
         c, d = xp.ones_like(x), 1 - (a + b) * x / (a + 1)

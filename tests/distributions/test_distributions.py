@@ -318,3 +318,21 @@ def test_enumerate_support_like_torch():
             g, t = make(glasstorch).enumerate_support(expand), make(torch).enumerate_support(expand)
             np.testing.assert_array_equal(g.numpy(), t.numpy())
             assert str(g.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_on_the_device_values_stay_there_and_equal_the_cpus(name, device):
+    """The `device` fixture: on a GPU, parameters, draws, log_prob, entropy and gradients stay on it."""
+    make, ps, v, methods = _setup(name, "float32", glasstorch)
+    on = [glasstorch.tensor(p.detach().numpy(), requires_grad=True, device=device) for p in ps]
+    d_cpu, d = make(glasstorch, *ps), make(glasstorch, *on)
+    x = v.to(device)
+    lp = d.log_prob(x)
+    assert lp.device.type == device and d.sample((2,)).device.type == device
+    np.testing.assert_allclose(lp.detach().cpu().numpy(), d_cpu.log_prob(v).detach().numpy(), rtol=1e-4, atol=1e-5)
+    if d.has_rsample:
+        assert d.rsample().device.type == device
+    total = lp.sum() + (d.entropy().sum() if "entropy" in methods else 0)
+    grads = glasstorch.autograd.grad(total, on, allow_unused=True)
+    assert all(g is None or g.device.type == device for g in grads)
+    assert glasstorch.distributions.kl_divergence(d, d).device.type == device
