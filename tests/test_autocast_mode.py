@@ -37,6 +37,10 @@ OPS = {
     "sum": lambda L, F, x, w: (x @ w).sum(),
     "exp": lambda L, F, x, w: (x @ w).exp(),
     "layer_norm": lambda L, F, x, w: F.layer_norm(x @ w, (4,)),
+    "layer_norm_affine": lambda L, F, x, w: F.layer_norm(x @ w, (4,), w[0], w[1]),  # (float32 weights)
+    "group_norm_affine": lambda L, F, x, w: F.group_norm((x @ w)[None], 3, w[0, :3], w[1, :3]),
+    "batch_norm": lambda L, F, x, w: F.batch_norm(x @ w, L.zeros(4), L.ones(4), w[0], w[1], training=True),
+    "batch_norm_eval": lambda L, F, x, w: F.batch_norm(x @ w, w[2], w[3].abs(), w[0], w[1]),
     "prod": lambda L, F, x, w: (x @ w).prod(),
     "inv": lambda L, F, x, w: L.linalg.inv((x @ w)[:3, :3] + 3 * L.eye(3)),
     "pad_reflect": lambda L, F, x, w: F.pad((x @ w)[None], (1, 1), mode="reflect"),
