@@ -5,7 +5,8 @@
 Floors (each imports only from the ones below it): backend -> tensor -> autograd -> ops -> nn, optim,
 utils.data -> vision, datasets, metrics -> train, serialization -> viz -> experiments, cli.
 """
-from . import accelerator, autograd, backend, backends, cuda, linalg, ops, special
+from . import accelerator, autograd, backend, backends, cuda, linalg, ops
+from . import special
 from .autograd import functional as _autograd_functional  # noqa: F401  (torch.autograd.functional.jacobian ...)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled
 from ._tensor_str import set_printoptions
@@ -17,16 +18,17 @@ from .ops import (abs, add, addbmm, addmm, addmv, all, allclose, amax, amin, ami
                   atleast_1d, atleast_2d, baddbmm, bincount, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm,
                   broadcast_shapes,
                   broadcast_tensors, broadcast_to, cat, ceil, chunk, clamp, clip, clone, concat, concatenate, cos,
-                  cosh, count_nonzero, cov, cumprod, cumsum, diag, diagonal, digamma, dist, erfinv, div, dot, einsum, eq, equal, exp, expm1,
+                  cosh, count_nonzero, cumprod, cumsum, diag, diagonal, dist, div, dot, einsum, eq, equal, exp, expm1,
                   flatten, flip, fliplr, flipud, floor, floor_divide, fmod, gather, ge, gt, hstack, index_select, inner,
-                  isclose, isfinite, isinf, isnan, kthvalue, le, lgamma, log, log1p, log2, log10, log_softmax, logical_and,
+                  isclose, isfinite, isinf, isnan, kthvalue, le, log, log1p, log2, log10, log_softmax, logical_and,
                   logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, masked_select, matmul, max,
                   maximum, mean, median, meshgrid, min, minimum, mm, movedim, mul, mv, nan_to_num, narrow, ne, neg,
-                  nonzero, norm, outer, permute, polygamma, pow, prod, reciprocal, relu, remainder, repeat_interleave, reshape,
+                  nonzero, norm, outer, permute, pow, prod, reciprocal, relu, remainder, repeat_interleave, reshape,
                   roll, round, rsqrt, scatter, scatter_add, select, sigmoid, sign, sin, sinh, softmax, sort, split,
                   sqrt, square, squeeze, stack, std, std_mean, sub, sum, t, take, take_along_dim, tan, tanh, tile,
                   topk, transpose, tril, triu, trunc, unbind, unflatten, unique, unsqueeze, var, var_mean, vstack,
                   where)
+from .ops import cov, digamma, erfinv, lgamma, polygamma  # noqa: E402  (torch.cov, the gamma family)
 # torch's out= forms (the same functions, writing into out= when it is given)
 from .ops.out import (add, bmm, cat, clamp, div, exp, log, matmul, max, mean, min, mm, mul, stack,  # noqa: F811
                       sqrt, sub, sum, where)
@@ -36,7 +38,8 @@ from .tensor import (Size, Tensor, arange, as_tensor, bernoulli, empty, empty_li
                      rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 
 # the floors above the engine (each package owns its own __init__ and exports)
-from . import distributions, nn, optim, utils  # noqa: E402
+from . import nn, optim, utils  # noqa: E402
+from . import distributions  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.data works after `import glasstorch`)
 from . import datasets, metrics, vision  # noqa: E402
 from . import interop, train, viz  # noqa: E402

@@ -1,5 +1,6 @@
-"""`torch.special`: the gamma family (gammaln, digamma/psi, polygamma), erfinv and ndtri, and the special functions glasstorch
-already has under other names (expit is sigmoid, ndtr the normal CDF ...). Gradients: see ops/special.py."""
+"""`torch.special`: the gamma family (gammaln, digamma/psi, polygamma), erfinv and ndtri, and the special
+functions glasstorch already has under other names (expit is sigmoid, ndtr the normal CDF ...). Gradients: see
+ops/special.py."""
 from .ops.activation import NormalCdf
 from .ops.elementwise import expm1, log1p, log_softmax, sigmoid, softmax
 from .ops.reduce import logsumexp
@@ -20,5 +21,5 @@ def ndtri(input):
     return erfinv(2 * input - 1) * 1.4142135623730951
 
 
-__all__ = ["digamma", "erfinv", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logsumexp", "ndtr", "ndtri", "polygamma", "psi",
-           "softmax"]
+__all__ = ["digamma", "erfinv", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logsumexp", "ndtr", "ndtri",
+           "polygamma", "psi", "softmax"]

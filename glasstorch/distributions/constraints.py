@@ -231,6 +231,7 @@ lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
 
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
-           "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky",
+           "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",
+           "lower_cholesky",
            "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite", "positive_integer",
            "real", "real_vector", "simplex", "unit_interval"]

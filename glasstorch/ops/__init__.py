@@ -41,7 +41,8 @@ from .elementwise import (abs, ceil, clamp, clip, cos, cosh, exp, expm1, floor, 
 from .indexing import (gather, getitem, index_add, index_put, index_select, masked_select, scatter, scatter_add,
                        take, take_along_dim)
 from .inplace import add_, copy_, div_, fill_, fill_random_, index_put_, inplace, mul_, setitem, sub_
-from .matmul import addbmm, addmm, addmv, baddbmm, bmm, cov, dot, inner, linear, matmul, mm, mv, outer
+from .matmul import addbmm, addmm, addmv, baddbmm, bmm, dot, inner, linear, matmul, mm, mv, outer
+from .matmul import cov
 from .einsum import einsum
 from .special import digamma, erfinv, lgamma, polygamma
 from .reduce import (all, amax, amin, aminmax, any, argmax, argmin, argsort, bincount, count_nonzero, cumprod,

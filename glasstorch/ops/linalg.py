@@ -1,4 +1,5 @@
-"""Linear algebra: inv, det, slogdet, solve, solve_triangular, cholesky, qr, eigh, svd, lstsq, pinv and the norms (`torch.linalg`).
+"""Linear algebra: inv, det, slogdet, solve, solve_triangular, cholesky, qr, eigh, svd, lstsq, pinv and the norms
+(`torch.linalg`).
 
 Every factorisation is one LAPACK call of `ctx.xp.linalg` (NumPy or CuPy) in forward, and its backward is
 the matrix-calculus formula written with glasstorch ops (so it is differentiable again). All of them take

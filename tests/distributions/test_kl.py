@@ -37,7 +37,8 @@ PAIRS = {
     "MultivariateNormal": (
         lambda L, m, c: L.distributions.MultivariateNormal(m, covariance_matrix=(c + c.mT) / 2),
         lambda L, m, t: L.distributions.MultivariateNormal(m, scale_tril=t.tril()),
-        [R.standard_normal((2, 3)), _spd()], [R.standard_normal(3), np.tril(R.standard_normal((3, 3))) + 2 * np.eye(3)]),
+        [R.standard_normal((2, 3)), _spd()],
+        [R.standard_normal(3), np.tril(R.standard_normal((3, 3))) + 2 * np.eye(3)]),
     "Independent": (lambda L, m, s: L.distributions.Independent(L.distributions.Normal(m, s), 1),
                     lambda L, m, s: L.distributions.Independent(L.distributions.Normal(m, s), 1),
                     [R.standard_normal((2, 3)), R.uniform(0.5, 2, (2, 3))],

@@ -72,6 +72,7 @@ with torch.no_grad():
     # the generator's draws: only their statistics can agree between the two libraries
     z = q.rsample((4000,))
     print("rsample shape:", list(z.shape))
-    print("draws centred on the mean:", bool(((z.mean(0) - q.mean).abs() < 4 * q.stddev / math.sqrt(4000) + 1e-3).all()))
+    close = (z.mean(0) - q.mean).abs() < 4 * q.stddev / math.sqrt(4000) + 1e-3
+    print("draws centred on the mean:", bool(close.all()))
     samples = torch.sigmoid(model.decode(prior.sample((5,))))
     print("decoded samples in (0, 1):", bool(((samples > 0) & (samples < 1)).all()), list(samples.shape))

@@ -55,8 +55,9 @@ x_new = torch.tensor([1.0, 0.5, 0.25])
 mean_pred = x_new @ posterior_w.mean
 var_pred = 1 / beta + x_new @ posterior_w.covariance_matrix @ x_new
 predictive = Normal(mean_pred, var_pred.sqrt())
+zero = torch.tensor(0.0)
 print(f"predictive at x=0.5: {mean_pred.item():.5f} +- {var_pred.sqrt().item():.5f}  "
-      f"log p(y=0) {predictive.log_prob(torch.tensor(0.0)).item():.4f}  P(y<0) {predictive.cdf(torch.tensor(0.0)).item():.5f}")
+      f"log p(y=0) {predictive.log_prob(zero).item():.4f}  P(y<0) {predictive.cdf(zero).item():.5f}")
 w_draws = posterior_w.sample((20000,))
 print("draws have the posterior covariance:",
       bool((torch.cov(w_draws.T) - posterior_w.covariance_matrix).abs().max() < 0.01))
