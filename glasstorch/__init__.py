@@ -44,13 +44,14 @@ from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.d
 from . import datasets, metrics, vision  # noqa: E402
 from . import interop, train, viz  # noqa: E402
 from . import distributed  # noqa: E402  (imports no MPI: init_process_group starts it)
+from .nn import parallel as _parallel  # noqa: E402,F401  (glasstorch.nn.parallel, floor 7, after `import glasstorch`)
+from .serialization import load, save  # noqa: E402
+# mixed precision: torch.amp, torch.autocast, torch.cpu.amp / torch.cuda.amp (their deprecated spellings)
 from . import amp, cpu  # noqa: E402
 from .autocast_mode import (autocast, get_autocast_dtype, is_autocast_available,  # noqa: E402
                             is_autocast_enabled, set_autocast_dtype, set_autocast_enabled)
 from .cpu import amp as _cpu_amp  # noqa: E402,F401  (torch.cpu.amp after `import glasstorch`)
 from .cuda import amp as _cuda_amp  # noqa: E402,F401  (torch.cuda.amp after `import glasstorch`)
-from .nn import parallel as _parallel  # noqa: E402,F401  (glasstorch.nn.parallel, floor 7, after `import glasstorch`)
-from .serialization import load, save  # noqa: E402
 # torch also offers these functional ops at the top level (same signatures as nn.functional's)
 from .nn.functional import (adaptive_avg_pool1d, avg_pool1d, celu, conv1d, conv2d, conv_transpose1d,  # noqa: E402
                             conv_transpose2d, cosine_similarity, group_norm, layer_norm, max_pool1d, max_pool2d,
