@@ -6,6 +6,7 @@ Floors (each imports only from the ones below it): backend -> tensor -> autograd
 utils.data -> vision, datasets, metrics -> train, serialization -> viz -> experiments, cli.
 """
 from . import accelerator, autograd, backend, backends, cuda, linalg, ops
+from . import special
 from .autograd import functional as _autograd_functional  # noqa: F401  (torch.autograd.functional.jacobian ...)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled
 from ._tensor_str import set_printoptions
@@ -27,6 +28,7 @@ from .ops import (abs, add, addbmm, addmm, addmv, all, allclose, amax, amin, ami
                   sqrt, square, squeeze, stack, std, std_mean, sub, sum, t, take, take_along_dim, tan, tanh, tile,
                   topk, transpose, tril, triu, trunc, unbind, unflatten, unique, unsqueeze, var, var_mean, vstack,
                   where)
+from .ops import cov, digamma, erfinv, lgamma, polygamma  # noqa: E402  (torch.cov, the gamma family)
 # torch's out= forms (the same functions, writing into out= when it is given)
 from .ops.out import (add, bmm, cat, clamp, div, exp, log, matmul, max, mean, min, mm, mul, stack,  # noqa: F811
                       sqrt, sub, sum, where)
@@ -37,12 +39,19 @@ from .tensor import (Size, Tensor, arange, as_tensor, bernoulli, empty, empty_li
 
 # the floors above the engine (each package owns its own __init__ and exports)
 from . import nn, optim, utils  # noqa: E402
+from . import distributions  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.data works after `import glasstorch`)
 from . import datasets, metrics, vision  # noqa: E402
 from . import interop, train, viz  # noqa: E402
 from . import distributed  # noqa: E402  (imports no MPI: init_process_group starts it)
 from .nn import parallel as _parallel  # noqa: E402,F401  (glasstorch.nn.parallel, floor 7, after `import glasstorch`)
 from .serialization import load, save  # noqa: E402
+# mixed precision: torch.amp, torch.autocast, torch.cpu.amp / torch.cuda.amp (their deprecated spellings)
+from . import amp, cpu  # noqa: E402
+from .autocast_mode import (autocast, get_autocast_dtype, is_autocast_available,  # noqa: E402
+                            is_autocast_enabled, set_autocast_dtype, set_autocast_enabled)
+from .cpu import amp as _cpu_amp  # noqa: E402,F401  (torch.cpu.amp after `import glasstorch`)
+from .cuda import amp as _cuda_amp  # noqa: E402,F401  (torch.cuda.amp after `import glasstorch`)
 # torch also offers these functional ops at the top level (same signatures as nn.functional's)
 from .nn.functional import (adaptive_avg_pool1d, avg_pool1d, celu, conv1d, conv2d, conv_transpose1d,  # noqa: E402
                             conv_transpose2d, cosine_similarity, group_norm, layer_norm, max_pool1d, max_pool2d,

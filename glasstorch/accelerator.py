@@ -2,7 +2,7 @@
 
     device = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else torch.device("cpu")
 
-glasstorch's one accelerator is an NVIDIA GPU through CuPy (see cuda.py); without one, `is_available()` is
+glasstorch's one accelerator is an NVIDIA GPU through CuPy (see cuda/__init__.py); without one, `is_available()` is
 False and `current_accelerator()` is None, as in torch.
 """
 from . import backend, cuda

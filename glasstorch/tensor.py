@@ -598,6 +598,21 @@ class Tensor:
     def log1p(self):
         return _lazy_ops().log1p(self)
 
+    def lgamma(self):
+        return _lazy_ops().lgamma(self)
+
+    def digamma(self):
+        return _lazy_ops().digamma(self)
+
+    def erfinv(self):
+        return _lazy_ops().erfinv(self)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return _lazy_ops().cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def polygamma(self, n):
+        return _lazy_ops().polygamma(n, self)
+
     def sin(self):
         return _lazy_ops().sin(self)
 

@@ -61,6 +61,18 @@ def test_solve_matches_torch(b_shape):
           lambda x, y: torch.linalg.solve(x, y.mT, left=False) if y.ndim > 1 else torch.linalg.solve(x, y), [a, b])
 
 
+@pytest.mark.parametrize("upper,left,unit", [(False, True, False), (True, True, False), (False, False, False),
+                                             (True, True, True)])
+def test_solve_triangular_matches_torch(upper, left, unit):
+    """Only A's triangle is read: the other triangle's gradient is zero (a full random A shows that)."""
+    a, b = well_conditioned(2), RNG.standard_normal((2, 4, 3) if left else (2, 3, 4))
+    check(lambda x, y: glasstorch.linalg.solve_triangular(x, y, upper=upper, left=left, unitriangular=unit),
+          lambda x, y: torch.linalg.solve_triangular(x, y, upper=upper, left=left, unitriangular=unit), [a, b])
+    g = [glasstorch.tensor(v, requires_grad=True) for v in (well_conditioned(), RNG.standard_normal((4, 2)))]
+    assert gradcheck(lambda x, y: glasstorch.linalg.solve_triangular(x, y, upper=upper), g)
+    assert gradgradcheck(lambda x, y: glasstorch.linalg.solve_triangular(x, y, upper=upper), g)
+
+
 def test_cholesky_matches_torch_through_a_symmetric_input():
     x = RNG.standard_normal((2, 4, 4))
     sym = lambda lib: (lambda m: lib.linalg.cholesky(m @ m.mT + 4 * lib.eye(4, dtype=lib.float64)))  # noqa: E731

@@ -42,12 +42,16 @@ FIGURES = LESSONS / "figures"
 # (page, title, intro, module paths relative to glasstorch/: a folder stands for every public module inside it)
 API_PAGES = [
     ("tensor", "Tensor and backend", "Floors 0-1: the NumPy/CuPy switch, dtypes and devices; the Tensor and its "
-     "creation functions.", ["__init__.py", "backend.py", "cuda.py", "errors.py", "tensor.py"]),
+     "creation functions.", ["__init__.py", "backend.py", "cuda", "cpu", "errors.py", "tensor.py"]),
     ("autograd", "autograd", "Floor 2: `Function` (the graph node), the backward walk, grad modes and `gradcheck`.",
      ["autograd"]),
     ("ops", "ops", "Floor 3: every differentiable primitive, forward and backward side by side. Each op's docstring "
-     "starts with its math.", ["ops"]),
+     "starts with its math.", ["ops", "special.py"]),
     ("nn", "nn", "Floor 4: Module, Parameter, the layers, `functional`, `init` and the losses.", ["nn"]),
+    ("distributions", "distributions", "Floor 4: probability distributions (sample, rsample, log_prob, entropy), "
+     "their constraints and `kl_divergence`.", ["distributions"]),
+    ("amp", "amp: mixed precision", "Floors 2 and 5: `autocast` (which ops run in float16) and `GradScaler`.",
+     ["autocast_mode.py", "amp"]),
     ("optim", "optim", "Floor 5: the optimizers and `lr_scheduler`.", ["optim"]),
     ("data", "utils.data", "Floor 5: Dataset, DataLoader, samplers, K-fold.", ["utils/__init__.py", "utils/data", "utils/hooks.py"]),
     ("vision", "vision, datasets, metrics", "Floor 6: MNIST/FashionMNIST/Digits and transforms, toy data sets, "

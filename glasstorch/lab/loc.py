@@ -17,7 +17,7 @@ BEGIN, END = "<!-- loc table: begin (make loc) -->", "<!-- loc table: end -->"
 
 # (floor, label, paths relative to glasstorch/) in STYLE.md's order; a folder counts with everything inside it
 FLOORS = [
-    (0, "backend.py + cuda.py", ["backend.py", "cuda.py"]),
+    (0, "backend.py + cuda.py", ["backend.py", "cuda/__init__.py"]),
     (1, "tensor.py", ["tensor.py"]),
     (2, "autograd/", ["autograd"]),
     (3, "ops/", ["ops"]),

@@ -19,7 +19,7 @@ from ..ops import padding as _padding
 from ..ops import pool as _pool
 from ..ops import shape as _shape
 from ..ops.arithmetic import where
-from ..ops.common import TORCH_NAMES, as_tensor
+from ..ops.common import TORCH_NAMES, as_tensor, autocast_inputs
 from ..ops.inplace import inplace as _inplace
 from ..ops.matmul import linear as _linear
 from ..ops.reduce import norm as _vector_norm
@@ -172,6 +172,8 @@ def pad(input, pad, mode="constant", value=None):
         return _padding.pad(input, tuple(pad), "constant", 0.0 if value is None else value)
     if value not in (None, 0, 0.0):
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    if mode in ("reflect", "replicate"):
+        (input,) = autocast_inputs(f"{mode}ion_pad" if mode == "reflect" else "replication_pad", input)
     return _padding.pad(input, tuple(pad), mode)
 
 
@@ -331,6 +333,7 @@ def threshold(input, threshold, value, inplace=False):
 
 def prelu(input, weight):
     """y = x where x > 0, else a * x with a learnable slope per channel (dim 1) or a single one."""
+    input, weight = autocast_inputs("prelu", input, weight)
     a = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if input.ndim >= 2 and weight.numel() > 1 else weight
     return where(input > 0, input, input * a)
 
@@ -357,6 +360,7 @@ def tanh(input):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    (input,) = autocast_inputs("softplus", input)
     return _act.softplus(input, beta, threshold)
 
 
@@ -434,12 +438,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    input, weight, bias = autocast_inputs("layer_norm", input, weight, bias)
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (normalized_shape,)
     return _norm.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    input, weight, bias = autocast_inputs("group_norm", input, weight, bias)
     return _norm.group_norm(input, num_groups, weight, bias, eps)
 
 
@@ -506,6 +512,7 @@ def _pointwise_pair(input, target, name):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean((input - target)^2)."""
+    input, target = autocast_inputs("mse_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _pointwise_pair(input, target, "mse_loss")
@@ -523,6 +530,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean(|input - target|)."""
+    input, target = autocast_inputs("l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _pointwise_pair(input, target, "l1_loss")
@@ -532,6 +540,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - delta/2),  d = input - target."""
+    input, target = autocast_inputs("huber_loss", input, target)
     _check_reduction(reduction)
     input, target = _pointwise_pair(input, target, "huber_loss")
     d = input - target
@@ -542,6 +551,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - beta/2 (beta = 0: plain L1)."""
+    input, target = autocast_inputs("smooth_l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _pointwise_pair(input, target, "smooth_l1_loss")
@@ -586,6 +596,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     Class indices go through one fused, stable node (log-softmax + NLL; backward softmax - target).
     `weight` rescales classes; 'mean' then divides by the total weight of the non-ignored targets.
     """
+    input, target = autocast_inputs("cross_entropy", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = as_tensor(target)
@@ -618,6 +629,7 @@ def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothi
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-input[n, target[n]] (input holds log-probabilities), averaged over the target weights."""
+    input, target = autocast_inputs("nll_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = as_tensor(target)
@@ -630,6 +642,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w (t log x + (1 - t) log(1 - x)) for probabilities x; the logs are clamped at -100 as torch."""
+    input, target = autocast_inputs("binary_cross_entropy", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = as_tensor(target)
@@ -646,6 +659,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target) computed stably from the logits; pos_weight scales positives."""
+    input, target = autocast_inputs("binary_cross_entropy_with_logits", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = as_tensor(target)
@@ -657,6 +671,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """sum target * (log target - input) with input = log-probabilities ('batchmean' divides by the batch size)."""
+    input, target = autocast_inputs("kl_div", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -679,6 +694,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 * x2) / (max(||x1||, eps) max(||x2||, eps)) along dim."""
+    x1, x2 = autocast_inputs("cosine_similarity", x1, x2)
     n1 = _vector_norm(x1, 2, dim, keepdim=True).clamp(min=eps)
     n2 = _vector_norm(x2, 2, dim, keepdim=True).clamp(min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
@@ -696,6 +712,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -y (x1 - x2) + margin)."""
+    input1, input2 = autocast_inputs("margin_ranking_loss", input1, input2)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     return _loss.reduce_loss(_elementwise.relu(-target * (input1 - input2) + margin), reduction)
@@ -703,6 +720,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y x))."""
+    input, target = autocast_inputs("soft_margin_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     return _loss.reduce_loss(_act.softplus(-target * input), reduction)
@@ -710,6 +728,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where y = 1;  max(0, cos(x1, x2) - margin) where y = -1."""
+    input1, input2 = autocast_inputs("cosine_embedding_loss", input1, input2)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     eps = 1e-12
@@ -723,6 +742,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """exp(x) - t x (log_input) or x - t log(x + eps); full adds Stirling's t log t - t + log(2 pi t)/2 for t > 1."""
+    input, target = autocast_inputs("poisson_nll_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = as_tensor(target)

@@ -7,9 +7,10 @@
     elementwise.py    exp log sqrt trig tanh sigmoid relu clamp softmax log_softmax
     inplace.py        add_ mul_ fill_ copy_ normal_ x[key] = v ... with torch's in-place rules
     reduce.py         sum mean var std prod max min amax logsumexp norm cumsum argmax sort
-    matmul.py         matmul mm mv dot bmm linear addmm addmv baddbmm addbmm
+    matmul.py         matmul mm mv dot bmm linear addmm addmv baddbmm addbmm cov
     einsum.py         einsum, as diagonals, sums and one batched matmul per pair of operands
     activation.py     leaky_relu hardtanh elu gelu softplus logsigmoid
+    special.py        lgamma digamma polygamma erfinv (for distributions.Beta and Normal.icdf)
     normalization.py  batch_norm layer_norm group_norm
     dropout.py        dropout (one masked scale)
     embedding.py      embedding (row lookup; scatter-add backward)
@@ -41,7 +42,9 @@ from .indexing import (gather, getitem, index_add, index_put, index_select, mask
                        take, take_along_dim)
 from .inplace import add_, copy_, div_, fill_, fill_random_, index_put_, inplace, mul_, setitem, sub_
 from .matmul import addbmm, addmm, addmv, baddbmm, bmm, dot, inner, linear, matmul, mm, mv, outer
+from .matmul import cov
 from .einsum import einsum
+from .special import digamma, erfinv, lgamma, polygamma
 from .reduce import (all, amax, amin, aminmax, any, argmax, argmin, argsort, bincount, count_nonzero, cumprod,
                      cumsum, dist, kthvalue, logsumexp, max, mean, median, min, nonzero, norm, prod, sort, std,
                      std_mean, sum, topk, unique, var, var_mean)

@@ -27,7 +27,7 @@ def erf_array(xp, a):
         if not a.size:
             return a.copy()
         host = backend.to_host(a)  # (math.erf runs on the CPU: a GPU array goes there and back)
-        return backend.like(a, _erf(host).astype(a.dtype))
+        return backend.like(a, backend.xp.asarray(_erf(host), dtype=a.dtype))  # (a 0-dim input gives a float)
     z = xp.abs(a)
     t = 1 / (1 + 0.3275911 * z)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))

@@ -3,7 +3,7 @@
 Python numbers become 0-dim host (NumPy) tensors here, also next to GPU tensors: Function.apply passes them to a
 CuPy forward as NumPy scalars, and `same_device` does the same for array code outside a forward.
 """
-from .. import backend
+from .. import autocast_mode, backend
 from ..autograd.function import Function
 from ..tensor import Tensor, tensor, wrap_dim  # noqa: F401  (wrap_dim: used across ops)
 
@@ -114,11 +114,29 @@ def as_tensor(value, dtype=None):
     return Tensor._make(xp.asarray(value, dtype=dtype.np))
 
 
-def float_operand(x):
-    """Integer/bool inputs of float functions (exp, sqrt, mean ...) are promoted to the default float."""
-    if x._array.dtype.kind in "fc":
-        return x
-    return to_dtype(x, backend.get_default_dtype())
+def float_operand(x, autocast_op=None):
+    """Integer/bool inputs of float functions (exp, sqrt, mean ...) are promoted to the default float.
+    `autocast_op`: the op's name in the autocast policy (under torch.autocast it may run in float32)."""
+    if x._array.dtype.kind not in "fc":
+        x = to_dtype(x, backend.get_default_dtype())
+    if autocast_op is not None and autocast_mode._state.active:
+        (x,) = autocast_inputs(autocast_op, x)
+    return x
+
+
+def autocast_inputs(op_name, *xs):
+    """Under torch.autocast: the op's float16/float32 tensors cast to the dtype its policy gives it
+    (autocast_mode.POLICY: low precision for products, float32 for the fragile ops); else unchanged."""
+    if not autocast_mode._state.active:  # the common path: one attribute read
+        return xs
+    first = next((x for x in xs if isinstance(x, Tensor)), None)
+    if first is None:
+        return xs
+    target = autocast_mode.target_dtype(op_name, "cuda" if backend.on_device(first._array) else "cpu")
+    if target is None:
+        return xs
+    eligible = (backend.float16, backend.float32)  # (float64 is never cast, as in torch)
+    return tuple(to_dtype(x, target) if isinstance(x, Tensor) and x.dtype in eligible else x for x in xs)
 
 
 def reduction_dims(dim, ndim, axis=None):

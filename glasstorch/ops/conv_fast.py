@@ -26,7 +26,8 @@ gradient. In exchange every copy and every col2im add moves long contiguous runs
 """
 from .. import backend
 from ..tensor import Tensor
-from .common import NamedFunction
+from .common import NamedFunction, autocast_inputs
+from .matmul import product
 from .conv import conv_out_size
 
 xp = backend.xp
@@ -142,8 +143,8 @@ def _grouped(matrix, groups):
 def _gemm(a, b, groups):
     """a (R, K) @ b (K, M) block-diagonally over groups: group g multiplies a's g-th row block by b's."""
     if groups == 1:
-        return a @ b
-    out = _grouped(a, groups) @ _grouped(b, groups)
+        return product(a, b)
+    out = product(_grouped(a, groups), _grouped(b, groups))
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
@@ -283,12 +284,14 @@ class FastConvTranspose2dFunction(NamedFunction):
 
 def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
     """Batched 2-D convolution on normalised arguments (tuples; padding as ((top, bottom), (left, right)))."""
+    x, weight, bias = autocast_inputs("conv2d", x, weight, bias)
     args = (x, weight) if bias is None else (x, weight, bias)
     return FastConv2dFunction.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
                      dilation=(1, 1)):
+    x, weight, bias = autocast_inputs("conv_transpose2d", x, weight, bias)
     args = (x, weight) if bias is None else (x, weight, bias)
     return FastConvTranspose2dFunction.apply(*args, stride=stride, padding=padding, output_padding=output_padding,
                                  groups=groups, dilation=dilation)

@@ -357,27 +357,27 @@ class LogSoftmaxFunction(NamedFunction):
 
 # ----------------------------------------------------------------------------- wrappers
 def exp(x):
-    return Exp.apply(float_operand(x))
+    return Exp.apply(float_operand(x, "exp"))
 
 
 def expm1(x):
-    return Expm1.apply(float_operand(x))
+    return Expm1.apply(float_operand(x, "expm1"))
 
 
 def log(x):
-    return Log.apply(float_operand(x))
+    return Log.apply(float_operand(x, "log"))
 
 
 def log2(x):
-    return Log2.apply(float_operand(x))
+    return Log2.apply(float_operand(x, "log2"))
 
 
 def log10(x):
-    return Log10.apply(float_operand(x))
+    return Log10.apply(float_operand(x, "log10"))
 
 
 def log1p(x):
-    return Log1p.apply(float_operand(x))
+    return Log1p.apply(float_operand(x, "log1p"))
 
 
 def sqrt(x):
@@ -385,11 +385,11 @@ def sqrt(x):
 
 
 def rsqrt(x):
-    return Rsqrt.apply(float_operand(x))
+    return Rsqrt.apply(float_operand(x, "rsqrt"))
 
 
 def reciprocal(x):
-    return Reciprocal.apply(float_operand(x))
+    return Reciprocal.apply(float_operand(x, "reciprocal"))
 
 
 def square(x):
@@ -405,15 +405,15 @@ def cos(x):
 
 
 def tan(x):
-    return Tan.apply(float_operand(x))
+    return Tan.apply(float_operand(x, "tan"))
 
 
 def sinh(x):
-    return Sinh.apply(float_operand(x))
+    return Sinh.apply(float_operand(x, "sinh"))
 
 
 def cosh(x):
-    return Cosh.apply(float_operand(x))
+    return Cosh.apply(float_operand(x, "cosh"))
 
 
 def tanh(x):
@@ -496,7 +496,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 
 def softmax(x, dim=None, dtype=None):
     """exp(x) / sum(exp(x)) along `dim` (stable: the max is subtracted first)."""
-    x = float_operand(x)
+    x = float_operand(x, "softmax")
     if dtype is not None:
         x = x.to(dtype)
     return SoftmaxFunction.apply(x, dim=_softmax_dim(x, dim))
@@ -504,7 +504,7 @@ def softmax(x, dim=None, dtype=None):
 
 def log_softmax(x, dim=None, dtype=None):
     """log(softmax(x)) computed as x - logsumexp(x): finite even for logits of 1e4."""
-    x = float_operand(x)
+    x = float_operand(x, "log_softmax")
     if dtype is not None:
         x = x.to(dtype)
     return LogSoftmaxFunction.apply(x, dim=_softmax_dim(x, dim))

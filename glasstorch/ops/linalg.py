@@ -1,4 +1,5 @@
-"""Linear algebra: inv, det, slogdet, solve, cholesky, qr, eigh, svd, lstsq, pinv and the norms (`torch.linalg`).
+"""Linear algebra: inv, det, slogdet, solve, solve_triangular, cholesky, qr, eigh, svd, lstsq, pinv and the norms
+(`torch.linalg`).
 
 Every factorisation is one LAPACK call of `ctx.xp.linalg` (NumPy or CuPy) in forward, and its backward is
 the matrix-calculus formula written with glasstorch ops (so it is differentiable again). All of them take
@@ -11,7 +12,7 @@ from collections import namedtuple
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import as_tensor, float_operand
+from .common import as_tensor, autocast_inputs, float_operand
 from .elementwise import abs as abs_
 from .reduce import amax, amin, sum
 
@@ -114,6 +115,26 @@ class SolveFunction(Function):
         a, b = ctx.inputs
         gb = solve(a.mT, grad)
         return -(gb @ ctx.output.mT), gb
+
+
+class SolveTriangularFunction(Function):
+    """X = T^-1 B, T = tril(A) (or triu);  dL/dB = T^-T dL/dX,  dL/dA = tril(-dL/dB X^T) (A's other triangle is
+    never read, so its gradient is zero)"""
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b, upper):
+        ctx.upper = upper
+        xp = ctx.xp
+        t = xp.triu(a) if upper else xp.tril(a)  # (NumPy has no triangular solver: the general one, on T)
+        return xp.linalg.solve(t, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        gb = solve_triangular(a.mT, grad, upper=not ctx.upper)
+        ga = -(gb @ ctx.output.mT)
+        return (ga.triu() if ctx.upper else ga.tril()), gb
 
 
 class CholeskyFunction(Function):
@@ -265,6 +286,7 @@ class PinvFunction(Function):
 # ----------------------------------------------------------------------------- the functions torch.linalg has
 def inv(A):
     """The inverse of each square matrix of A (`torch.linalg.inv`)."""
+    (A,) = autocast_inputs("inv", A)
     return InvFunction.apply(_square(A, "inv"))
 
 
@@ -293,6 +315,18 @@ def solve(A, B, *, left=True):
     if B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]) or B.ndim == 1:
         return SolveFunction.apply(A, B.unsqueeze(-1)).squeeze(-1)
     return SolveFunction.apply(A, B)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with T X = B for the upper (upper=True) or lower triangle T of A; B a batch of matrices."""
+    A, B = _square(A, "solve_triangular"), float_operand(as_tensor(B))
+    if B.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    if unitriangular:  # the diagonal is taken to be ones
+        A = A - _diag_embed(A.diagonal(0, -2, -1)) + _eye(A, A.shape[-1])
+    if not left:  # X T = B  <=>  T^T X^T = B^T
+        return solve_triangular(A.mT, B.mT, upper=not upper).mT
+    return SolveTriangularFunction.apply(A, B, upper=bool(upper))
 
 
 def cholesky(A, *, upper=False):

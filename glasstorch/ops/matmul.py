@@ -1,14 +1,25 @@
-"""Matrix products: matmul (all 1-D/2-D/batched cases), mm, mv, dot, bmm, outer, and linear.
+"""Matrix products: matmul (all 1-D/2-D/batched cases), mm, mv, dot, bmm, outer, linear, and cov.
 
-One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for it).
+One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for it). float16 operands
+(autocast) are multiplied in float32 and rounded once (`product`).
 """
 from .. import backend
 from ..autograd.function import Function
-from .common import NamedFunction, as_tensor, binary_operands
+from ..tensor import Tensor
+from .common import NamedFunction, as_tensor, autocast_inputs, binary_operands
 from .elementwise import ZeroGrad
 from .reduce import Sum
 
 xp = backend.xp
+
+
+def product(a, b):
+    """a @ b of arrays. float16 on the CPU: in float32, then rounded to float16 once, as torch's CPU kernels
+    accumulate (NumPy's own float16 matmul rounds every partial sum, and is 100x slower). CuPy's float16
+    matmul already accumulates in float32 (cuBLAS, tensor cores)."""
+    if a.dtype == xp.float16 and b.dtype == xp.float16 and not backend.on_device(a):
+        return (a.astype(xp.float32) @ b.astype(xp.float32)).astype(xp.float16)
+    return a @ b
 
 
 class MatMul(Function):
@@ -16,7 +27,7 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a @ b
+        return product(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -33,7 +44,7 @@ class MatMulTransA(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a.T @ b
+        return product(a.T, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -52,9 +63,9 @@ class LinearFunction(NamedFunction):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         if x.ndim > 2:  # (N, L, in): one (N*L, in) product is one BLAS call, a 3-D one is N small ones
-            out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            out = product(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         else:
-            out = x @ weight.T
+            out = product(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -102,6 +113,11 @@ def _mismatch(a, b):
 
 def matmul(a, b):
     """torch.matmul: 1-D operands are promoted (and the added dim removed), batch dims broadcast."""
+    return _matmul(*autocast_inputs("matmul", *binary_operands(a, b)))
+
+
+def _matmul(a, b):
+    """matmul without autocast's cast (mv, dot and outer run in their inputs' dtype under autocast, as torch)."""
     a, b = binary_operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -141,7 +157,7 @@ def mv(a, v):
         raise RuntimeError(f"vector + matrix @ vector expected, got {a.ndim}, {v.ndim}")
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_dims(a.shape)}), vec ({v.shape[0]})")
-    return matmul(a, v)
+    return _matmul(a, v)
 
 
 def dot(a, b):
@@ -149,7 +165,7 @@ def dot(a, b):
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.dtype != b.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {a.dtype.name} and {b.dtype.name}")
-    return matmul(a, b)
+    return _matmul(a, b)
 
 
 inner = dot
@@ -166,7 +182,7 @@ def bmm(a, b):
 
 
 def outer(a, b):
-    return matmul(a.reshape(-1, 1), b.reshape(1, -1))
+    return _matmul(a.reshape(-1, 1), b.reshape(1, -1))
 
 
 ger = outer
@@ -174,7 +190,7 @@ ger = outer
 
 def linear(x, weight, bias=None):
     """y = x W^T + b, the Linear layer's math, as one graph node."""
-    x = as_tensor(x)
+    x, weight, bias = autocast_inputs("linear", as_tensor(x), weight, bias)
     if not x._array.ndim or x._array.shape[-1] != weight._array.shape[-1]:
         lead = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead.shape)} and "
@@ -206,6 +222,7 @@ def _beta_input_plus_alpha_product(input, product, beta, alpha, name):
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2): mat1 (n x k), mat2 (k x m), input broadcastable to (n x m)."""
+    input, mat1, mat2 = autocast_inputs("addmm", input, mat1, mat2)
     return _beta_input_plus_alpha_product(input, mm(mat1, mat2), beta, alpha, "addmm")
 
 
@@ -216,10 +233,45 @@ def addmv(input, mat, vec, beta=1, alpha=1):
 
 def baddbmm(input, batch1, batch2, beta=1, alpha=1):
     """beta * input + alpha * (batch1 @ batch2) per batch: batch1 (b x n x k), batch2 (b x k x m)."""
+    input, batch1, batch2 = autocast_inputs("baddbmm", input, batch1, batch2)
     return _beta_input_plus_alpha_product(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
 
 
 def addbmm(input, batch1, batch2, beta=1, alpha=1):
     """beta * input + alpha * sum_b (batch1[b] @ batch2[b]): the batch's products summed to one (n x m)."""
+    input, batch1, batch2 = autocast_inputs("addbmm", input, batch1, batch2)
     product = Sum.apply(bmm(batch1, batch2), dims=(0,), keepdim=False)
     return _beta_input_plus_alpha_product(input, product, beta, alpha, "addbmm")
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of `input` (observations in the columns):
+    C = (X - mean) W (X - mean)^T / (sum w - correction), with w = fweights * aweights (both optional).
+    A 1-D input is one variable: its variance (0-dim)."""
+    x = as_tensor(input)
+    if x.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} "
+                         f"dimensions")
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    if x._array.dtype.kind != "f":
+        x = x.to(backend.get_default_dtype())
+    n = x.shape[1]
+    w = None
+    for name, weights in (("fweights", fweights), ("aweights", aweights)):
+        if weights is not None:
+            if weights.ndim > 1 or weights.numel() != n:
+                raise RuntimeError(f"cov(): expected {name} to have one dimension and the same number of "
+                                   f"elements as the number of observations ({n}), but got {tuple(weights.shape)}")
+            weights = weights.to(x.dtype)
+            w = weights if w is None else w * weights
+    if w is None:
+        avg = x.mean(1, keepdim=True)
+        norm = n - correction
+    else:
+        w_sum = w.sum()
+        avg = (x * w).sum(1, keepdim=True) / w_sum
+        norm = w_sum - (correction * (w * aweights.to(x.dtype)).sum() / w_sum if aweights is not None else correction)
+    xm = x - avg
+    c = _matmul(xm * w if w is not None else xm, xm.mT) / (norm.clamp(min=0) if isinstance(norm, Tensor)
+                                                            else max(norm, 0))
+    return c.squeeze() if c.shape == (1, 1) else c

@@ -5,6 +5,7 @@ their double backward, come from the ops' own: x_hat = (x - mean) / sqrt(var + e
 """
 from .. import backend
 from ..autograd.grad_mode import no_grad
+from .common import to_dtype
 from .elementwise import rsqrt
 
 xp = backend.xp
@@ -16,6 +17,14 @@ def _normalize(x, dims, eps):
     centered = x - mean
     var = (centered * centered).mean(dims, keepdim=True)
     return centered * rsqrt(var + eps), mean, var
+
+
+def _compute_dtype(x, *params):
+    """float16 input with float32 weights or statistics (a model under autocast): torch computes in float32 and
+    returns the input's dtype. (x in the dtype to compute in, the dtype to return)."""
+    if x.dtype == backend.float16 and any(p is not None and p.dtype == backend.float32 for p in params):
+        return to_dtype(x, backend.float32), x.dtype
+    return x, x.dtype
 
 
 def _affine(out, weight, bias, shape):
@@ -33,6 +42,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance (as torch).
     Evaluation: the running statistics are used.
     """
+    x, out_dtype = _compute_dtype(x, running_mean, running_var, weight, bias)
     channels = x.shape[1]
     shape = (1, channels) + (1,) * (x.ndim - 2)
     dims = (0,) + tuple(range(2, x.ndim))
@@ -52,7 +62,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         out = (x - running_mean.reshape(shape)) * rsqrt(running_var.reshape(shape) + eps)
-    return _affine(out, weight, bias, shape)
+    return to_dtype(_affine(out, weight, bias, shape), out_dtype)
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -62,8 +72,9 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(x.shape[x.ndim - k:]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(x.shape)}")
+    x, out_dtype = _compute_dtype(x, weight, bias)
     out, _, _ = _normalize(x, tuple(range(x.ndim - k, x.ndim)), eps)
-    return _affine(out, weight, bias, normalized_shape)
+    return to_dtype(_affine(out, weight, bias, normalized_shape), out_dtype)
 
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
@@ -72,5 +83,6 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     if channels % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {list(x.shape)} and num_groups={num_groups}")
+    x, out_dtype = _compute_dtype(x, weight, bias)
     grouped, _, _ = _normalize(x.reshape(n, num_groups, -1), (2,), eps)
-    return _affine(grouped.reshape(x.shape), weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+    return to_dtype(_affine(grouped.reshape(x.shape), weight, bias, (1, channels) + (1,) * (x.ndim - 2)), out_dtype)

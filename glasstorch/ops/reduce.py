@@ -10,7 +10,7 @@ import collections
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import (as_tensor, float_operand, keepdim_shape, reduction_dims, scalar_tensor, to_dtype,
+from .common import (as_tensor, autocast_inputs, float_operand, keepdim_shape, reduction_dims, scalar_tensor, to_dtype,
                      wrap_dim)
 from .arithmetic import maximum, minimum, where
 from .elementwise import abs as abs_
@@ -168,6 +168,8 @@ def sum(x, dim=None, keepdim=False, keepdims=None, dtype=None, axis=None):
         x = to_dtype(x, backend.to_dtype(dtype))
     elif x._array.dtype.kind in "biu":  # torch sums bools and integers as int64
         x = to_dtype(x, backend.int64)
+    else:
+        (x,) = autocast_inputs("sum", x)
     return Sum.apply(x, dims=reduction_dims(dim, x.ndim, axis), keepdim=keepdim)
 
 
@@ -228,6 +230,8 @@ def prod(x, dim=None, keepdim=False, keepdims=None, dtype=None, axis=None):
         x = to_dtype(x, backend.to_dtype(dtype))
     elif x._array.dtype.kind in "biu":
         x = to_dtype(x, backend.int64)
+    else:
+        (x,) = autocast_inputs("prod", x)
     return Prod.apply(x, dim=wrap_dim(dim, x.ndim) if dim is not None else None, keepdim=keepdim)
 
 
@@ -238,6 +242,8 @@ def cumsum(x, dim=None, dtype=None, axis=None):
         x = to_dtype(x, backend.to_dtype(dtype))
     elif x._array.dtype.kind in "biu":
         x = to_dtype(x, backend.int64)
+    else:
+        (x,) = autocast_inputs("cumsum", x)
     return Cumsum.apply(x, dim=wrap_dim(dim, x.ndim))
 
 
@@ -246,6 +252,8 @@ def cumprod(x, dim=None, dtype=None, axis=None):
     x = as_tensor(x)
     if dtype is not None:
         x = to_dtype(x, backend.to_dtype(dtype))
+    else:
+        (x,) = autocast_inputs("cumprod", x)
     return Cumprod.apply(x, dim=wrap_dim(dim, x.ndim))
 
 
@@ -302,7 +310,7 @@ def aminmax(x, dim=None, keepdim=False):
 def logsumexp(x, dim, keepdim=False, keepdims=None):
     """log(sum(exp(x))) along dim, shifted by the max so that large inputs stay finite."""
     keepdim = _keep(keepdim, keepdims)
-    x = float_operand(as_tensor(x))
+    x = float_operand(as_tensor(x), "logsumexp")
     dims = reduction_dims(dim, x.ndim)
     m = x._array.max(axis=dims, keepdims=True)  # a constant shift: no gradient needed through it
     xp = backend.array_module(m)
@@ -314,7 +322,7 @@ def logsumexp(x, dim, keepdim=False, keepdims=None):
 def norm(x, p="fro", dim=None, keepdim=False, keepdims=None, dtype=None):
     """Vector p-norm (2 by default, 'fro' = 2); p = inf / -inf give max / min of |x|."""
     keepdim = _keep(keepdim, keepdims)
-    x = float_operand(as_tensor(x))
+    x = float_operand(as_tensor(x), "norm")
     dims = reduction_dims(dim, x.ndim)
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(x, dims=dims, keepdim=keepdim)

@@ -146,10 +146,8 @@ def test_gradient_free_ops_match_torch(spec, case, dtype_name, device):
         _assert_close(g, t, 1e-6, 1e-6, "forward")
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="known bug: erf_array (ops/activation.py) returns a Python float for a 0-dim float64 array")
 def test_gelu_of_a_0dim_float64_tensor():
-    """Kept out of the table's gelu spec until fixed; strict, so the fix shows up here as a failure to remove."""
+    """erf_array once returned a Python float for a 0-dim float64 array (fixed with erfinv, which needs it)."""
     x = glasstorch.tensor(0.3, dtype=glasstorch.float64)
     expected = F(torch).gelu(torch.tensor(0.3, dtype=torch.float64)).item()
     np.testing.assert_allclose(F(glasstorch).gelu(x).item(), expected, rtol=1e-12)

@@ -6,7 +6,7 @@ with `.to("cuda")` hold CuPy arrays and every op runs the same code with CuPy in
 Random numbers are drawn on the host by glasstorch's one generator and then copied over, so a seeded
 program draws the same values on either device (torch's CUDA generator differs from its CPU one).
 """
-from . import backend
+from .. import backend
 
 
 def is_available():
