@@ -79,7 +79,7 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
     kwargs = dict(kwargs or {})
     if args and isinstance(args[-1], dict) and not kwargs:  # torch's convention: a trailing dict is kwargs
         args, kwargs = tuple(args[:-1]), dict(args[-1])
-    inputs = [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
+    inputs = _flatten(list(args) + list(kwargs.values()), skip_others=True)  # (x, (h0, c0)): x, h0, c0
     graph = _Graph(onnx, model, opset)
     input_names = list(input_names or [])
     for i, t in enumerate(inputs):
@@ -109,14 +109,15 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
     return None
 
 
-def _flatten(out):
+def _flatten(out, skip_others=False):
+    """The tensors in a nest of tuples/lists/dicts, in order (torch's order of ONNX inputs and outputs)."""
     if isinstance(out, Tensor):
         return [out]
     if isinstance(out, (tuple, list)):
-        return [t for item in out for t in _flatten(item)]
+        return [t for item in out for t in _flatten(item, skip_others)]
     if isinstance(out, dict):
-        return [t for item in out.values() for t in _flatten(item)]
-    if out is None:
+        return [t for item in out.values() for t in _flatten(item, skip_others)]
+    if out is None or skip_others:
         return []
     raise ExportError(f"glasstorch.onnx.export: the model returned a {type(out).__name__}; ONNX outputs are "
                       "tensors (or tuples/lists/dicts of them)")
