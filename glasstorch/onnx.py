@@ -38,7 +38,7 @@ from .ops.conv_fast import FastConv2dFunction, FastConvTranspose2dFunction
 from .ops.elementwise import (Abs, Clamp, Cos, Cosh, Exp, Log, LogSoftmaxFunction, Reciprocal, ReLUFunction, Rsqrt,
                               SigmoidFunction, Sin, Sinh, SoftmaxFunction, Sqrt, Tan, TanhFunction)
 from .ops.embedding import EmbeddingFunction
-from .ops.indexing import Slice
+from .ops.indexing import Gather, Slice
 from .ops.matmul import LinearFunction, MatMul
 from .ops.pool import AvgPool2dFunction, MaxPool2dFunction
 from .ops.reduce import Amax, Mean, Sum
@@ -505,6 +505,17 @@ def _embedding_op(g, names, inputs, attrs, out):
     return g.node("Gather", [names[0], indices], axis=0)
 
 
+def _gather(g, names, inputs, attrs, out):
+    """torch.gather(x, dim, index) as GatherElements, when the index is a traced value (a graph input ...).
+    An index computed on raw arrays (x.max(dim)'s argmax, adaptive max pooling's windows) is data the graph
+    would have to recompute, so it is refused rather than frozen into a constant."""
+    index = g.arrays.get(id(attrs["index"]))
+    if index is None:
+        raise ExportError("glasstorch.onnx.export: no ONNX mapping for ops.Gather with an index computed outside "
+                          f"the traced ops (x.max(dim), argmax, uneven adaptive max pooling){g.location()}")
+    return g.node("GatherElements", [names[0], index], axis=int(attrs["dim"]))
+
+
 def _with_batch(g, name, t, make):
     """Run `make(name)` on an (N, C, ...) tensor: a (C, ...) input gets a batch axis of 1 around it."""
     if t.ndim == 4:
@@ -565,7 +576,7 @@ OPS = {
     Cat: _cat, Clone: _identity, ToDtype: _to_dtype,
     Sum: _reduce("ReduceSum", 13), Mean: _reduce("ReduceMean", 18),
     Amax: _reduce("ReduceMax", 18),
-    Slice: _slice, EmbeddingFunction: _embedding_op,
+    Slice: _slice, Gather: _gather, EmbeddingFunction: _embedding_op,
     Conv2dFunction: _conv2d, ConvTranspose2dFunction: _conv_transpose2d,
     FastConv2dFunction: _conv2d, FastConvTranspose2dFunction: _conv_transpose2d,  # (the tuned twins: same math)
     MaxPool2dFunction: _max_pool2d, AvgPool2dFunction: _avg_pool2d,

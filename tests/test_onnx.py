@@ -173,6 +173,24 @@ def test_multihead_attention_matches_pytorch_and_returns_weights(tmp_path):
         np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_gather_with_an_input_index_and_max_over_a_dim_refused(tmp_path):
+    class Pick(nn.Module):
+        def forward(self, x, index):
+            return gt.gather(x, 1, index) * 2
+
+    x, index = gt.randn(3, 5), gt.randint(0, 5, (3, 2))
+    _, results = export_and_run(Pick(), (x, index), [[x, index], [gt.randn(3, 5), gt.randint(0, 5, (3, 2))]],
+                                tmp_path)
+    assert_all_close(results)
+
+    class Largest(nn.Module):
+        def forward(self, x):
+            return x.max(1).values  # its index is argmax on raw arrays: data the graph would have to recompute
+
+    with pytest.raises(gt.onnx.ExportError, match=r"ops\.Gather with an index computed outside the traced ops"):
+        gt.onnx.export(Largest(), x, io.BytesIO())
+
+
 def test_writes_to_a_file_object_and_accepts_torch_flags():
     model = nn.Sequential(nn.Linear(3, 2))
     buffer = io.BytesIO()
