@@ -56,14 +56,16 @@ class ExportError(RuntimeError):
 
 def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_names=None, opset_version=None,
            dynamic_axes=None, export_params=True, verbose=False, training=None, do_constant_folding=True,
-           keep_initializers_as_inputs=False, dynamo=False, external_data=False, **ignored):
+           keep_initializers_as_inputs=False, dynamo=False, external_data=False, dynamic_shapes=None, optimize=True,
+           verify=False, report=False, operator_export_type=None, custom_opsets=None,
+           export_modules_as_functions=False, autograd_inlining=True):
     """Trace `model(*args, **kwargs)` once and write the ONNX graph to `f` (a path or a binary file).
 
     Args as torch.onnx.export: `input_names` / `output_names` name the graph's inputs and outputs (default
     `input_0 ...`, `output_0 ...`); `dynamic_axes` ({name: {axis: "batch"}} or {name: [axis]}) leaves those
     axes free; `opset_version` 13 or newer (default 17). The model runs in eval mode (restored after).
     `dynamo`, `do_constant_folding` and torch's other tuning flags are accepted and change nothing: there is
-    one exporter. Returns None (torch's TorchScript exporter's return).
+    one exporter; `verbose=True` prints the graph. Returns None (torch's TorchScript exporter's return).
     """
     import onnx  # the optional extra: only the exporter needs it
 
@@ -71,6 +73,9 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
     if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"glasstorch.onnx.export: opset_version must be between {MIN_OPSET} and "
                          f"{onnx.defs.onnx_opset_version()} (the installed onnx's newest), got {opset}")
+    if dynamic_shapes is not None:
+        raise ValueError("glasstorch.onnx.export: dynamic_shapes (torch.export's form) is not supported; name the "
+                         "free axes with dynamic_axes={'input': {0: 'batch'}}")
     if not export_params:
         raise ValueError("glasstorch.onnx.export: export_params=False is not supported (the weights are always "
                          "written as initializers)")
@@ -88,17 +93,20 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
     was_training = getattr(model, "training", False)
     if isinstance(model, nn.Module):
         model.eval()  # torch's default TrainingMode.EVAL (dropout off, batch norm on its running statistics)
-    with _Tracing(graph, model):
-        with grad_mode.enable_grad():
+    try:
+        with _Tracing(graph, model), grad_mode.enable_grad():
             out = model(*args, **kwargs)
-    if isinstance(model, nn.Module):
-        model.train(was_training)
+    finally:
+        if isinstance(model, nn.Module):
+            model.train(was_training)
     outputs = _flatten(out)
     output_names = list(output_names or [])
     for i, t in enumerate(outputs):
         graph.add_output(output_names[i] if i < len(output_names) else f"output_{i}", t)
     proto = graph.model(dynamic_axes or {})
     onnx.checker.check_model(proto)
+    if verbose:
+        print(onnx.helper.printable_graph(proto.graph))
     if f is not None:
         data = proto.SerializeToString()
         if hasattr(f, "write"):

@@ -209,6 +209,7 @@ def test_an_op_without_mapping_is_named_with_the_layer_using_it():
     with pytest.raises(gt.onnx.ExportError, match=r"no ONNX mapping for ops\.Cumsum \(used by model \(Sequential\) "
                                                   r"> 1 \(Running\)\)"):
         gt.onnx.export(model, gt.randn(2, 3), io.BytesIO())
+    assert model.training  # the mode is given back after a failed export too
     model(gt.randn(2, 3))  # the observer is gone after the error: the model runs as before
     assert gt.autograd.function.forward_observer is None
 
@@ -217,6 +218,8 @@ def test_bad_arguments_are_named():
     model = nn.Linear(2, 2)
     with pytest.raises(ValueError, match="opset_version must be between 13"):
         gt.onnx.export(model, gt.randn(1, 2), io.BytesIO(), opset_version=9)
+    with pytest.raises(TypeError):
+        gt.onnx.export(model, gt.randn(1, 2), io.BytesIO(), input_name=["x"])  # a typo is not swallowed
     with pytest.raises(ValueError, match=r"dynamic_axes names \['nope'\]"):
         gt.onnx.export(model, gt.randn(1, 2), io.BytesIO(), dynamic_axes={"nope": [0]})
     with pytest.raises(gt.onnx.ExportError, match="PackedSequence"):
