@@ -64,6 +64,10 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
                        metadata=None):
     """torch._utils._rebuild_tensor_v2: a view (offset, size, stride) of a storage, as a tensor of its own."""
     array, itemsize = storage
+    if not all(isinstance(v, int) and v >= 0 for v in (storage_offset, *size, *stride)) or len(size) != len(stride):
+        # (a negative stride or offset would make as_strided read memory outside the storage)
+        raise FileFormatError(f"a tensor of size {tuple(size)}, stride {tuple(stride)} at offset {storage_offset}: "
+                              "sizes, strides and offsets must be non-negative integers: the file is corrupt")
     count = int(np.prod(size, dtype=np.int64)) if len(size) else 1
     if count and storage_offset + sum((s - 1) * st for s, st in zip(size, stride)) >= len(array):
         raise FileFormatError(f"a tensor of size {tuple(size)}, stride {tuple(stride)} at offset {storage_offset} "
@@ -249,12 +253,12 @@ def load_zip(f, name, weights_only=True):
             stream = io.BytesIO(z.read(pickles[0]))
             check_pickle(stream, name)
             return RestrictedUnpickler(stream, name, _cached(storage), trusted=not weights_only).load()
-    except FileFormatError:
-        raise
+    except FileFormatError as error:
+        raise _named(error, name) from None
     except pickle.UnpicklingError as error:  # the C unpickler's "invalid load key" and the like
         raise FileFormatError(f"{name}: corrupt pickle in the PyTorch checkpoint ({error})") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError, OSError,
-            struct.error, AttributeError, RecursionError, MemoryError, NotImplementedError) as error:
+            struct.error, AttributeError, RecursionError, MemoryError, NotImplementedError, OverflowError) as error:
         raise FileFormatError(f"{name}: corrupt PyTorch checkpoint ({type(error).__name__}: {error})") from None
 
 
@@ -304,13 +308,20 @@ def load_legacy(f, name, weights_only=True):
         stream.seek(start)
         return RestrictedUnpickler(stream, name, lambda key, storage_type, numel: arrays[key],
                                    trusted=not weights_only).load()
-    except FileFormatError:
-        raise
+    except FileFormatError as error:
+        raise _named(error, name) from None
     except pickle.UnpicklingError as error:
         raise FileFormatError(f"{name}: corrupt pickle in the legacy PyTorch file ({error})") from None
     except (EOFError, KeyError, ValueError, TypeError, IndexError, struct.error, AttributeError,
-            RecursionError, MemoryError) as error:
+            RecursionError, MemoryError, OverflowError) as error:
         raise FileFormatError(f"{name}: corrupt legacy PyTorch file ({type(error).__name__}: {error})") from None
+
+
+def _named(error, name):
+    """The error with the file's name in front, if the code that raised it did not know the name."""
+    if name in str(error):
+        return error
+    return type(error)(f"{name}: {error}")
 
 
 _MEMO_OPCODES = {"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"}

@@ -293,3 +293,23 @@ def test_the_canary_would_see_code_run(tmp_path):
     with pytest.raises(FileFormatError, match="fuzz_canary.run"):
         load(path)
     assert not CANARY_CALLS
+
+
+def _text(s):
+    return b"\x8c" + bytes([len(s)]) + s.encode()
+
+
+@pytest.mark.parametrize("offset, stride", [(0, -5), (-3, 1), (0, 2 ** 70)])
+def test_hostile_tensor_geometry_is_refused_with_the_file_name(tmp_path, offset, stride):
+    """A storage view with a negative stride/offset would make as_strided read outside the storage; a huge
+    one overflows. Found by the fuzzer (and the message had lost the file's name)."""
+    def integer(v):
+        raw = v.to_bytes((v.bit_length() + 8) // 8, "little", signed=True)
+        return b"\x8a" + bytes([len(raw)]) + raw
+    stream = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n("
+              + b"(" + _text("storage") + b"ctorch\nFloatStorage\n" + _text("0") + _text("cpu") + b"K\x04tQ"
+              + integer(offset) + b"K\x02\x85" + integer(stride) + b"\x85\x89ccollections\nOrderedDict\n)RtR.")
+    path = tmp_path / "hostile.pt"
+    path.write_bytes(_torch_zip(stream))
+    with pytest.raises(FileFormatError, match=f"{path}.*(non-negative|corrupt)"):
+        load(path)
