@@ -4,7 +4,7 @@ onnxruntime). Needs the optional `onnx` package (`pip install glasstorch[onnx]`)
 How: the model runs once on the example `args` (in eval mode) while an observer sees every op as it runs
 (`autograd.function.forward_observer`, called by `Function.apply`). Each op is translated on the spot by
 one small function in `OPS` (glasstorch op class -> ONNX nodes). A few layers are translated whole, by
-`MODULES`, because ONNX has one node for them (LSTM, GRU, RNN, BatchNorm, LayerNorm, Embedding) or because
+`MODULES`, because ONNX has one node for them (LSTM, GRU, RNN and their cells, BatchNorm, LayerNorm, Embedding) or because
 their traced ops would freeze the batch size (MultiheadAttention, written as MatMul/Softmax nodes):
 forward hooks mark where such a layer starts and ends, and the ops inside it are not translated.
 Parameters and buffers become initializers under their state_dict names; any other tensor an op reads
@@ -655,28 +655,12 @@ def _recurrent(g, m, args, kwargs, output):
     state_names = [g.name_of(s) for s in states]
     h_n, c_n = [], []
     for layer in range(m.num_layers):
-        w, r, b = [], [], []
-        for direction in range(dirs):
-            suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            w_ih, w_hh = getattr(m, "weight_ih" + suffix), getattr(m, "weight_hh" + suffix)
-            w.append(_reorder(w_ih._array, order))
-            r.append(_reorder(w_hh._array, order))
-            if m.bias:
-                b_ih, b_hh = getattr(m, "bias_ih" + suffix), getattr(m, "bias_hh" + suffix)
-                b.append(np.concatenate([_reorder(b_ih._array, order), _reorder(b_hh._array, order)]))
-            else:
-                b.append(np.zeros(2 * len(order) * hidden, w_ih._array.dtype))
-        inputs = [name, g.const(np.stack(w), f"{kind}_W"), g.const(np.stack(r), f"{kind}_R"),
-                  g.const(np.stack(b), f"{kind}_B"), ""]
+        suffixes = [f"_l{layer}" + ("_reverse" if direction else "") for direction in range(dirs)]
+        inputs = [name] + _onnx_weights(g, m, suffixes, order, kind) + [""]
         for s in state_names:  # this layer's slice of h_0 (and c_0): rows layer*dirs .. (layer+1)*dirs
             inputs.append(g.node("Slice", [s, g.ints([layer * dirs], "starts"), g.ints([(layer + 1) * dirs], "ends"),
                                            g.ints([0], "axes")]))
-        attrs = dict(hidden_size=hidden, direction="bidirectional" if dirs == 2 else "forward")
-        if mode == "GRU":
-            attrs["linear_before_reset"] = 1  # torch: n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
-        if op == "RNN":
-            attrs["activations"] = ["Relu" if mode == "RNN_RELU" else "Tanh"] * dirs
-        outs = g.node(op, inputs, outputs=3 if op == "LSTM" else 2, **attrs)
+        outs = g.node(op, inputs, outputs=3 if op == "LSTM" else 2, **_rnn_attrs(mode, hidden, dirs))
         y = outs[0]  # (T, dirs, B, H) -> (T, B, dirs * H)
         y = g.node("Transpose", [y], perm=[0, 2, 1, 3])
         name = g.node("Reshape", [y, g.ints([0, 0, -1])])
@@ -691,6 +675,51 @@ def _recurrent(g, m, args, kwargs, output):
         g.bind(state[1], _concat0(g, c_n))
     else:
         g.bind(state, _concat0(g, h_n))
+
+
+def _onnx_weights(g, m, suffixes, order, kind):
+    """ONNX's W, R, B initializers (one row per direction) from torch's weight_ih/hh and bias_ih/hh + suffix."""
+    w, r, b = [], [], []
+    for suffix in suffixes:
+        w_ih, w_hh = getattr(m, "weight_ih" + suffix), getattr(m, "weight_hh" + suffix)
+        w.append(_reorder(w_ih._array, order))
+        r.append(_reorder(w_hh._array, order))
+        if m.bias:
+            b_ih, b_hh = getattr(m, "bias_ih" + suffix), getattr(m, "bias_hh" + suffix)
+            b.append(np.concatenate([_reorder(b_ih._array, order), _reorder(b_hh._array, order)]))
+        else:
+            b.append(np.zeros(2 * len(order) * m.hidden_size, w_ih._array.dtype))
+    return [g.const(np.stack(w), f"{kind}_W"), g.const(np.stack(r), f"{kind}_R"), g.const(np.stack(b), f"{kind}_B")]
+
+
+def _rnn_attrs(mode, hidden, dirs):
+    attrs = dict(hidden_size=hidden, direction="bidirectional" if dirs == 2 else "forward")
+    if mode == "GRU":
+        attrs["linear_before_reset"] = 1  # torch: n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+    if mode.startswith("RNN"):
+        attrs["activations"] = ["Relu" if mode == "RNN_RELU" else "Tanh"] * dirs
+    return attrs
+
+
+def _recurrent_cell(g, m, args, kwargs, output):
+    """LSTMCell / GRUCell / RNNCell as one step of ONNX's LSTM / GRU / RNN (a sequence of length 1)."""
+    x, hx = args[0], (args[1] if len(args) > 1 else kwargs.get("hx"))
+    kind = type(m).__name__
+    if x.ndim != 2:
+        raise ExportError(f"glasstorch.onnx.export: {kind} on an unbatched (1-D) input; export it with a batch "
+                          f"axis{g.location()}")
+    mode = {"LSTMCell": "LSTM", "GRUCell": "GRU"}.get(kind) or ("RNN_RELU" if m.nonlinearity == "relu" else "RNN_TANH")
+    op = {"LSTM": "LSTM", "GRU": "GRU"}.get(mode, "RNN")
+    time_axis = g.ints([0], "axes")
+    states = [] if hx is None else list(hx) if isinstance(hx, tuple) else [hx]
+    inputs = [g.node("Unsqueeze", [g.name_of(x), time_axis])] + _onnx_weights(g, m, [""], _GATES[mode], kind) + [""]
+    inputs += [g.node("Unsqueeze", [g.name_of(s), time_axis]) for s in states]  # (B, H) -> (1 direction, B, H)
+    outs = g.node(op, inputs, outputs=3 if op == "LSTM" else 2, **_rnn_attrs(mode, m.hidden_size, 1))
+    if op == "LSTM":
+        g.bind(output[0], g.node("Squeeze", [outs[1], time_axis]))
+        g.bind(output[1], g.node("Squeeze", [outs[2], time_axis]))
+    else:
+        g.bind(output, g.node("Squeeze", [outs[1], time_axis]))
 
 
 def _reorder(array, order):
@@ -757,5 +786,6 @@ MODULES = {
     nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm, nn.LayerNorm: _layer_norm,
     nn.Embedding: _embedding_module,
     nn.LSTM: _recurrent, nn.GRU: _recurrent, nn.RNN: _recurrent,
+    nn.LSTMCell: _recurrent_cell, nn.GRUCell: _recurrent_cell, nn.RNNCell: _recurrent_cell,
     nn.MultiheadAttention: _attention,
 }

@@ -132,6 +132,28 @@ def test_recurrent_layers_use_onnx_gate_order(tmp_path, kind, options):
         np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_recurrent_cells_match_pytorch_with_and_without_states(tmp_path, kind):
+    torch = pytest.importorskip("torch")
+    gt.manual_seed(5)
+    cell = getattr(nn, kind)(3, 4, **({"nonlinearity": "relu"} if kind == "RNNCell" else {}))
+    x = gt.randn(2, 3)
+    states = (gt.randn(2, 4), gt.randn(2, 4)) if kind == "LSTMCell" else gt.randn(2, 4)
+    reference = _copy_to_torch(cell, getattr(torch.nn, kind)(3, 4, **({"nonlinearity": "relu"} if kind == "RNNCell"
+                                                                      else {})))
+    for hx in (states, None):
+        path = tmp_path / f"{kind}.onnx"
+        args = (x,) if hx is None else (x, hx)
+        gt.onnx.export(cell, args, str(path), dynamic_axes={"input_0": [0]})
+        assert kind[:-len("Cell")] in {n.op_type for n in onnx.load(str(path)).graph.node}
+        flat = [x] + ([] if hx is None else list(hx) if isinstance(hx, tuple) else [hx])
+        got = ort.InferenceSession(str(path)).run(None, {f"input_{i}": t.numpy() for i, t in enumerate(flat)})
+        t_args = [torch.from_numpy(t.numpy()) for t in flat]
+        want = reference(t_args[0], None if hx is None else (tuple(t_args[1:]) if kind == "LSTMCell" else t_args[1]))
+        for g, w in zip(got, want if kind == "LSTMCell" else (want,)):
+            np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
 class TextClassifier(nn.Module):
     def __init__(self, batch_first):
         super().__init__()
