@@ -4,8 +4,9 @@ onnxruntime). Needs the optional `onnx` package (`pip install glasstorch[onnx]`)
 How: the model runs once on the example `args` (in eval mode) while an observer sees every op as it runs
 (`autograd.function.forward_observer`, called by `Function.apply`). Each op is translated on the spot by
 one small function in `OPS` (glasstorch op class -> ONNX nodes). A few layers are translated whole, by
-`MODULES`, because ONNX has one node for them (LSTM, GRU, RNN and their cells, BatchNorm, LayerNorm, Embedding) or because
-their traced ops would freeze the batch size (MultiheadAttention, written as MatMul/Softmax nodes):
+`MODULES`, because ONNX has one node for them (LSTM, GRU, RNN and their cells, BatchNorm, LayerNorm,
+Embedding) or because their traced ops would freeze the batch size (MultiheadAttention, written as
+MatMul/Softmax nodes):
 forward hooks mark where such a layer starts and ends, and the ops inside it are not translated.
 Parameters and buffers become initializers under their state_dict names; any other tensor an op reads
 that no traced op made (a Python number, a tensor made in forward) becomes a constant.

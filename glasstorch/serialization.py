@@ -256,7 +256,8 @@ _MODULE_REGISTRIES = ("_parameters", "_buffers", "_non_persistent_buffers_set", 
 
 def _own_function(fn):
     """A function of glasstorch itself, found again under its name (F.relu): safe to name in a file."""
-    return (fn.__module__ or "").startswith("glasstorch.") and _lookup(sys.modules.get(fn.__module__), fn.__qualname__) is fn
+    module = fn.__module__ or ""
+    return module.startswith("glasstorch.") and _lookup(sys.modules.get(module), fn.__qualname__) is fn
 
 
 def _lookup(module, qualname):

@@ -72,4 +72,5 @@ for i in range(3):
         print('test loss:', loss.item())
         y = pred.detach().numpy()
     print('prediction tail', np.round(y[0, -3:], 6).tolist(), y.shape)
-print('dtype', next(seq.parameters()).dtype == torch.float64, 'lbfgs state', optimizer.state_dict()['state'][0]['n_iter'])
+print('dtype', next(seq.parameters()).dtype == torch.float64,
+      'lbfgs state', optimizer.state_dict()['state'][0]['n_iter'])
