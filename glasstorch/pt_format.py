@@ -337,13 +337,15 @@ def check_pickle(stream, name, count=1):
     start = stream.tell()
     size = len(stream.getbuffer())
     try:
-        for _ in range(count):
-            if stream.tell() >= size:
-                break
-            for opcode, arg, _pos in pickletools.genops(stream):
-                if opcode.name in _MEMO_OPCODES and not (isinstance(arg, int) and 0 <= arg < size):
-                    raise FileFormatError(f"{name}: the pickle uses memo slot {str(arg)[:20]} in a "
-                                          f"{size:,}-byte stream: the file is corrupt")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # pickletools reading a STRING with odd escapes
+            for _ in range(count):
+                if stream.tell() >= size:
+                    break
+                for opcode, arg, _pos in pickletools.genops(stream):
+                    if opcode.name in _MEMO_OPCODES and not (isinstance(arg, int) and 0 <= arg < size):
+                        raise FileFormatError(f"{name}: the pickle uses memo slot {str(arg)[:20]} in a "
+                                              f"{size:,}-byte stream: the file is corrupt")
     except ValueError as error:  # pickletools' word for truncated data, bad lengths, unknown opcodes
         raise FileFormatError(f"{name}: corrupt pickle ({error})") from None
     finally:
