@@ -25,7 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-# more parser fuzzing than make test's quick profile (tests/robustness/test_fuzz.py)
+# more parser fuzzing than make test's quick profile (tests/robustness/test_fuzz.py: safetensors, npz, IDX, PyTorch .pt)
 fuzz: $(STAMP)
 	GLASSTORCH_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -p no:xdist tests/robustness/test_fuzz.py
 

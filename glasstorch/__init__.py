@@ -42,7 +42,7 @@ from . import nn, optim, utils  # noqa: E402
 from . import distributions  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.data works after `import glasstorch`)
 from . import datasets, metrics, vision  # noqa: E402
-from . import interop, train, viz  # noqa: E402
+from . import interop, onnx, train, viz  # noqa: E402
 from . import distributed  # noqa: E402  (imports no MPI: init_process_group starts it)
 from .nn import parallel as _parallel  # noqa: E402,F401  (glasstorch.nn.parallel, floor 7, after `import glasstorch`)
 from .serialization import load, save  # noqa: E402

@@ -25,6 +25,7 @@ import importlib
 import io
 import os
 import pickle
+import pickletools
 import struct
 import warnings
 import zipfile
@@ -63,6 +64,10 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
                        metadata=None):
     """torch._utils._rebuild_tensor_v2: a view (offset, size, stride) of a storage, as a tensor of its own."""
     array, itemsize = storage
+    if not all(isinstance(v, int) and v >= 0 for v in (storage_offset, *size, *stride)) or len(size) != len(stride):
+        # (a negative stride or offset would make as_strided read memory outside the storage)
+        raise FileFormatError(f"a tensor of size {tuple(size)}, stride {tuple(stride)} at offset {storage_offset}: "
+                              "sizes, strides and offsets must be non-negative integers: the file is corrupt")
     count = int(np.prod(size, dtype=np.int64)) if len(size) else 1
     if count and storage_offset + sum((s - 1) * st for s, st in zip(size, stride)) >= len(array):
         raise FileFormatError(f"a tensor of size {tuple(size)}, stride {tuple(stride)} at offset {storage_offset} "
@@ -245,12 +250,15 @@ def load_zip(f, name, weights_only=True):
 
             if not weights_only:
                 _warn_trusted(name)
-            return RestrictedUnpickler(io.BytesIO(z.read(pickles[0])), name, _cached(storage),
-                                       trusted=not weights_only).load()
-    except (FileFormatError, pickle.UnpicklingError):
-        raise
+            stream = io.BytesIO(z.read(pickles[0]))
+            check_pickle(stream, name)
+            return RestrictedUnpickler(stream, name, _cached(storage), trusted=not weights_only).load()
+    except FileFormatError as error:
+        raise _named(error, name) from None
+    except pickle.UnpicklingError as error:  # the C unpickler's "invalid load key" and the like
+        raise FileFormatError(f"{name}: corrupt pickle in the PyTorch checkpoint ({error})") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError, OSError,
-            struct.error, AttributeError, RecursionError, MemoryError, NotImplementedError) as error:
+            struct.error, AttributeError, RecursionError, MemoryError, NotImplementedError, OverflowError) as error:
         raise FileFormatError(f"{name}: corrupt PyTorch checkpoint ({type(error).__name__}: {error})") from None
 
 
@@ -272,6 +280,7 @@ def load_legacy(f, name, weights_only=True):
     it uses (tensors are not built), then, once their bytes are read, for real."""
     try:
         stream = io.BytesIO(f.read())
+        check_pickle(stream, name, count=5)  # magic, protocol, sys info, the object, the storage keys
         header = RestrictedUnpickler(stream, name, _no_storages(name))
         if header.load() != LEGACY_MAGIC:
             raise FileFormatError(f"{name}: not a PyTorch file (wrong magic number)")
@@ -299,11 +308,48 @@ def load_legacy(f, name, weights_only=True):
         stream.seek(start)
         return RestrictedUnpickler(stream, name, lambda key, storage_type, numel: arrays[key],
                                    trusted=not weights_only).load()
-    except (FileFormatError, pickle.UnpicklingError):
-        raise
+    except FileFormatError as error:
+        raise _named(error, name) from None
+    except pickle.UnpicklingError as error:
+        raise FileFormatError(f"{name}: corrupt pickle in the legacy PyTorch file ({error})") from None
     except (EOFError, KeyError, ValueError, TypeError, IndexError, struct.error, AttributeError,
-            RecursionError, MemoryError) as error:
+            RecursionError, MemoryError, OverflowError) as error:
         raise FileFormatError(f"{name}: corrupt legacy PyTorch file ({type(error).__name__}: {error})") from None
+
+
+def _named(error, name):
+    """The error with the file's name in front, if the code that raised it did not know the name."""
+    if name in str(error):
+        return error
+    return type(error)(f"{name}: {error}")
+
+
+_MEMO_OPCODES = {"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"}
+
+
+def check_pickle(stream, name, count=1):
+    """Read the next `count` pickles' opcodes (pickletools: nothing is built or resolved) before unpickling.
+
+    A well-formed pickle never uses a memo slot beyond its own length, so one that does is corrupt or hostile:
+    CPython's unpickler would grow its memo table to that index (a 20-byte file could claim gigabytes).
+    Truncated data and unknown opcodes are found here too. The stream is left where it was.
+    """
+    start = stream.tell()
+    size = len(stream.getbuffer())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # pickletools reading a STRING with odd escapes
+            for _ in range(count):
+                if stream.tell() >= size:
+                    break
+                for opcode, arg, _pos in pickletools.genops(stream):
+                    if opcode.name in _MEMO_OPCODES and not (isinstance(arg, int) and 0 <= arg < size):
+                        raise FileFormatError(f"{name}: the pickle uses memo slot {str(arg)[:20]} in a "
+                                              f"{size:,}-byte stream: the file is corrupt")
+    except ValueError as error:  # pickletools' word for truncated data, bad lengths, unknown opcodes
+        raise FileFormatError(f"{name}: corrupt pickle ({error})") from None
+    finally:
+        stream.seek(start)
 
 
 def _no_storages(name):

@@ -9,6 +9,10 @@ writes two plain formats instead, and never calls `pickle.load`:
   It stores tensors, NumPy arrays, numbers, strings, None, dtypes, devices and dicts/lists/tuples of
   these: state_dicts, optimizer and scheduler state, training checkpoints. `load` reads it back with
   `np.load(..., allow_pickle=False)`.
+  A whole module (`save(model, path)`) is stored as its class's name, its plain attributes, and its
+  parameters, buffers and child modules (hooks are not saved). `load` rebuilds it with `object.__new__` and
+  that state, so no constructor or other code runs; the class must be one of glasstorch's layers or one
+  given to `add_safe_globals`, or, with `weights_only=False`, a Module subclass the program already has.
 * safetensors (`save_safetensors`, or `save(flat_dict, "x.safetensors")`): the Hugging Face format,
   an 8-byte little-endian header length, a JSON header (dtype, shape, byte offsets per tensor) and the
   raw bytes. PyTorch reads it with `safetensors.torch.load_file`.
@@ -18,11 +22,14 @@ Files are written atomically: to a temporary file in the same directory, then `o
 target, so a crash midway leaves the previous file intact.
 """
 import glob
+import importlib
 import json
 import os
 import pickle
 import socket
 import struct
+import sys
+import types
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -32,6 +39,7 @@ import numpy as np
 from . import backend
 from . import pt_format
 from .errors import FileFormatError, UnsafeLoadError
+from .nn.module import Module
 from .pt_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from .tensor import Size, Tensor
 
@@ -168,6 +176,7 @@ class _Encoder:
     def __init__(self):
         self.arrays = {}
         self.seen = {}  # id(tensor) -> key: a tensor saved twice (tied weights) is stored once
+        self.modules = {}  # id(module) -> its number: a layer used twice is stored once
 
     def array(self, a):
         key = f"t{len(self.arrays)}"
@@ -215,17 +224,56 @@ class _Encoder:
         if isinstance(obj, (list, tuple)):
             kind = "list" if isinstance(obj, list) else "tuple"
             return {kind: [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        if isinstance(obj, Module):
+            return self.module(obj, where)
+        if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)) and _own_function(obj):
+            return {"function": f"{obj.__module__}:{obj.__qualname__}"}  # F.relu as a layer's activation
         raise TypeError(
             f"glasstorch.save can't store {where} of type {type(obj).__name__}: it saves tensors, arrays, numbers, "
             "strings, None and dicts/lists/tuples of them, never pickled objects. To save a model, save "
             "model.state_dict(); to save a training run, save a dict of state_dicts.")
 
 
+    def module(self, m, where):
+        """A whole module: its class's name, its plain attributes, and its parameters, buffers and children."""
+        if id(m) in self.modules:
+            return {"module_ref": self.modules[id(m)]}
+        self.modules[id(m)] = len(self.modules)
+        cls = type(m)
+        attributes = [[name, self.encode(value, f"{where}.{name}")] for name, value in vars(m).items()
+                      if name not in _MODULE_REGISTRIES and not name.endswith("_hooks")]
+        return {"module": {
+            "id": self.modules[id(m)], "class": f"{cls.__module__}:{cls.__qualname__}", "attributes": attributes,
+            "parameters": [[k, self.encode(v, f"{where}.{k}")] for k, v in m._parameters.items()],
+            "buffers": [[k, self.encode(v, f"{where}.{k}")] for k, v in m._buffers.items()],
+            "non_persistent": sorted(m._non_persistent_buffers_set),
+            "modules": [[k, self.encode(v, f"{where}.{k}")] for k, v in m._modules.items()]}}
+
+
+#: what Module.__init__ sets up; a saved module stores their contents, not the containers
+_MODULE_REGISTRIES = ("_parameters", "_buffers", "_non_persistent_buffers_set", "_modules")
+
+
+def _own_function(fn):
+    """A function of glasstorch itself, found again under its name (F.relu): safe to name in a file."""
+    module = fn.__module__ or ""
+    return module.startswith("glasstorch.") and _lookup(sys.modules.get(module), fn.__qualname__) is fn
+
+
+def _lookup(module, qualname):
+    obj = module
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
 class _Decoder:
-    def __init__(self, arrays, map_location):
+    def __init__(self, arrays, map_location, weights_only=True, name="<file>"):
         self.arrays = arrays
         self.map_location = map_location
         self.tensors = {}  # key -> Tensor: the same stored array comes back as the same tensor
+        self.modules = {}  # number -> module: a layer used twice comes back as one object
+        self.weights_only, self.name = weights_only, name
 
     def decode(self, node):
         if not isinstance(node, (dict, list)):
@@ -256,7 +304,37 @@ class _Decoder:
             return Size(value)
         if tag == "bytes":
             return self.arrays[value].tobytes()
+        if tag == "module":
+            return self._module(value)
+        if tag == "module_ref":
+            return self.modules[value]
+        if tag == "function":
+            return self._function(value)
         raise ValueError(f"corrupt glasstorch file: unknown tag {tag!r}")
+
+    def _module(self, node):
+        """Rebuild a saved module without running its constructor or anything named by the file: the class must
+        be a Module subclass that this program already has (see `_module_class`); its state is then set directly."""
+        cls = _module_class(node["class"], self.weights_only, self.name)
+        m = object.__new__(cls)
+        Module.__init__(m)
+        self.modules[node["id"]] = m
+        for name, value in node["attributes"]:
+            object.__setattr__(m, name, self.decode(value))
+        for registry, key in (("_parameters", "parameters"), ("_buffers", "buffers"), ("_modules", "modules")):
+            target = getattr(m, registry)
+            for name, value in node[key]:
+                target[name] = self.decode(value)
+        m._non_persistent_buffers_set.update(node["non_persistent"])
+        return m
+
+    def _function(self, path):
+        module, _, qualname = path.partition(":")
+        fn = _lookup(sys.modules.get(module), qualname) if module.startswith("glasstorch.") else None
+        if not isinstance(fn, (types.FunctionType, types.BuiltinFunctionType)):
+            raise UnsafeLoadError(f"{self.name} names the function {path!r}, which is not one of glasstorch's own; "
+                                  "nothing from the file was run")
+        return fn
 
     def _tensor(self, array, node):
         t = Tensor._make(array)
@@ -270,6 +348,38 @@ class _Decoder:
         if node.get("requires_grad"):
             t.requires_grad_(True)
         return t
+
+
+def _module_class(path, weights_only, name):
+    """The class a saved module names, from an allowlist; nothing is imported on the file's say-so.
+
+    Always allowed: glasstorch's own layers (glasstorch.nn.Linear, ...) and classes given to add_safe_globals.
+    With weights_only=False (the opt-in for a file you trust): also a Module subclass this program has already
+    defined or imported (`__main__:Net`). Either way the class is only instantiated with object.__new__ and given
+    the saved state: no constructor, __setstate__ or other code runs while loading.
+    """
+    module_name, _, qualname = path.partition(":")
+    allowed = {f"{c.__module__}:{c.__qualname__}": c for c in pt_format.get_safe_globals() if isinstance(c, type)}
+    if path in allowed:
+        cls = allowed[path]
+    elif module_name.startswith("glasstorch.") or weights_only is False:
+        if module_name.startswith("glasstorch.") and module_name not in sys.modules:
+            try:
+                importlib.import_module(module_name)  # one of glasstorch's own modules: our code, not the file's
+            except ImportError:
+                pass
+        cls = _lookup(sys.modules.get(module_name), qualname)
+    else:
+        raise UnsafeLoadError(
+            f"{name} holds a whole model of class {module_name}.{qualname}, which is not one of glasstorch's own "
+            f"layers; nothing from the file was run. If you trust the file, load it with weights_only=False (the "
+            f"class must be defined or imported in this program first), or allow the class with "
+            f"add_safe_globals([{qualname}]).")
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise UnsafeLoadError(f"{name} names {module_name}.{qualname} as a module class, but this program has no "
+                              "such nn.Module subclass (define or import it before loading); nothing from the file "
+                              "was run")
+    return cls
 
 
 def _place(t, map_location):
@@ -289,7 +399,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     """Save `obj` (tensors, state_dicts, checkpoints) to the path or binary file `f`, without pickle.
 
     Args:
-        obj: a Tensor, an ndarray, or numbers/strings/None/tensors nested in dicts, lists and tuples.
+        obj: a Tensor, an ndarray, or numbers/strings/None/tensors nested in dicts, lists and tuples; or a
+            whole nn.Module (class name + attributes + tensors; see the module docstring for how it loads).
         f: a path (written atomically; a name ending in `.safetensors` writes that format, which needs a
             flat {name: tensor} dict) or a file object opened for binary writing.
 
@@ -348,7 +459,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if head.startswith(_ZIP_MAGIC) and _is_torch_zip(f, name):
         return _place_all(_with_file(f, lambda handle: pt_format.load_zip(handle, name, weights_only)), map_location)
     if head.startswith(_ZIP_MAGIC):
-        return _load_npz(f, name, map_location)
+        return _load_npz(f, name, map_location, weights_only)
     if pt_format.looks_like_legacy(head):
         return _place_all(_with_file(f, lambda handle: pt_format.load_legacy(handle, name, weights_only)),
                           map_location)
@@ -438,7 +549,7 @@ def _read_npy(stream, name, entry, size):
     return array.reshape(shape, order="F" if fortran else "C")
 
 
-def _load_npz(f, name, map_location):
+def _load_npz(f, name, map_location, weights_only=True):
     try:
         arrays = _read_npz(f, name)
     except FileFormatError:
@@ -457,7 +568,7 @@ def _load_npz(f, name, map_location):
         found = meta.get("format") if isinstance(meta, dict) else None
         raise FileFormatError(f"{name}: unsupported glasstorch file format {found!r} (expected {FORMAT})")
     try:
-        return _Decoder(arrays, map_location).decode(meta["object"])
+        return _Decoder(arrays, map_location, weights_only, name).decode(meta["object"])
     except (KeyError, ValueError, TypeError, AttributeError) as e:
         raise FileFormatError(f"{name}: entry {_META!r} describes an object the file does not hold ({e!r}): "
                               "the file is corrupt") from None

@@ -24,7 +24,7 @@ FLOORS = {
     "train": 7, "serialization": 7, "interop": 7, "nn.parallel": 7,  # DDP: above nn and distributed
     "viz": 8,
     "experiments": 9, "lab": 9, "as_torch": 9, "teaching": 9, "exercises": 9, "cli": 9, "__main__": 9,
-    "pt_format": 7,
+    "pt_format": 7, "onnx": 7,
     # issue 14: special functions, distributions, mixed precision (autocast's state is read by the ops)
     "special": 3, "distributions": 4, "autocast_mode": 2, "amp": 5, "cpu": 0, "cpu.amp": 5, "cuda.amp": 5,
 }

@@ -1,7 +1,9 @@
 """glasstorch.save / load: round trips, atomic writes, and files that must never be unpickled."""
 import io
+import json
 import os
 import pickle
+import sys
 import zipfile
 from collections import OrderedDict
 
@@ -292,5 +294,89 @@ def test_parameters_and_module_state_dicts(tmp_path):
     fresh = nn.Linear(3, 2)
     fresh.load_state_dict(back["sd"])
     assert_tensor_equal(fresh.bias, layer.bias)
-    with pytest.raises(TypeError, match="state_dict"):
+    layer.transform = lambda x: x  # a whole module saves, unless it holds something only pickle could store
+    with pytest.raises(TypeError, match=r"can't store obj.transform of type function.*state_dict"):
         save(layer, tmp_path / "model.pt")
+
+
+# ----------------------------------------------------------------------------- whole modules
+class TiedNet(glasstorch.nn.Module):
+    """A user's model: tied weights, a buffer, a plain attribute, a glasstorch function as an attribute."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = glasstorch.nn.Embedding(7, 4)
+        self.encoder = glasstorch.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True, activation="gelu")
+        self.bn = glasstorch.nn.BatchNorm1d(4)
+        self.head = glasstorch.nn.Linear(4, 7, bias=False)
+        self.head.weight = self.embed.weight  # tied
+        self.register_buffer("scale", glasstorch.tensor(2.0), persistent=False)
+        self.act = glasstorch.nn.functional.silu
+        self.name = "tied"
+
+    def forward(self, tokens):
+        h = self.encoder(self.embed(tokens) * self.scale)
+        return self.head(self.act(self.bn(h.mean(1))))
+
+
+def test_whole_module_round_trip_rebuilds_the_same_model(tmp_path):
+    glasstorch.manual_seed(0)
+    model = TiedNet()
+    model.bn.running_mean.uniform_()
+    model.eval()
+    save(model, tmp_path / "model.pt")
+    back = load(tmp_path / "model.pt", weights_only=False)  # a class of this program: the explicit opt-in
+    assert type(back) is TiedNet and not back.training and back.name == "tied"
+    assert back.head.weight is back.embed.weight and isinstance(back.head.weight, glasstorch.nn.Parameter)
+    assert back.act is glasstorch.nn.functional.silu and "scale" not in back.state_dict()
+    assert list(back.state_dict()) == list(model.state_dict())
+    tokens = glasstorch.randint(0, 7, (3, 5))
+    np.testing.assert_array_equal(back(tokens).detach().numpy(), model(tokens).detach().numpy())
+    back.train()  # and it trains: gradients reach the rebuilt parameters
+    back(tokens).sum().backward()
+    assert back.embed.weight.grad is not None and back.encoder.linear1.weight.grad is not None
+
+
+def test_glasstorch_layers_load_by_default_and_user_classes_need_an_opt_in(tmp_path):
+    layers = glasstorch.nn.Sequential(glasstorch.nn.Conv2d(1, 2, 3), glasstorch.nn.ReLU(), glasstorch.nn.Flatten())
+    save(layers, tmp_path / "seq.pt")
+    assert str(load(tmp_path / "seq.pt")) == str(layers)  # weights_only=True: glasstorch's own classes only
+    save(TiedNet(), tmp_path / "user.pt")
+    with pytest.raises(UnsafeLoadError, match=r"class .*TiedNet, which is not one of glasstorch's own.*"
+                                              r"weights_only=False.*add_safe_globals\(\[TiedNet\]\)"):
+        load(tmp_path / "user.pt")
+    with serialization.safe_globals([TiedNet]):
+        assert type(load(tmp_path / "user.pt")) is TiedNet
+
+
+def _forged(path, node):
+    """A glasstorch file whose description names whatever `node` says (what an attacker could write)."""
+    meta = json.dumps({"format": serialization.FORMAT, "object": node}).encode()
+    with open(path, "wb") as f:
+        np.savez(f, __glasstorch__=np.frombuffer(meta, dtype=np.uint8))
+
+
+@pytest.mark.parametrize("node, message", [
+    ({"module": {"id": 0, "class": "os:_wrap_close", "attributes": [], "parameters": [], "buffers": [],
+                 "non_persistent": [], "modules": []}}, "not one of glasstorch's own"),
+    ({"module": {"id": 0, "class": "glasstorch.tensor:Tensor", "attributes": [], "parameters": [], "buffers": [],
+                 "non_persistent": [], "modules": []}}, "no such nn.Module subclass"),
+    ({"module": {"id": 0, "class": "tests_canary_never_imported:Net", "attributes": [], "parameters": [],
+                 "buffers": [], "non_persistent": [], "modules": []}}, "not one of glasstorch's own"),
+    ({"function": "os:system"}, "not one of glasstorch's own"),
+    ({"function": "glasstorch.nn.functional:Module"}, "not one of glasstorch's own"),
+])
+def test_a_forged_module_file_is_refused_and_runs_nothing(tmp_path, node, message):
+    _forged(tmp_path / "evil.pt", node)
+    for weights_only in (True, False):
+        if weights_only is False and "canary" in json.dumps(node):
+            with pytest.raises(UnsafeLoadError, match="no such nn.Module subclass"):
+                load(tmp_path / "evil.pt", weights_only=False)
+            assert "tests_canary_never_imported" not in sys.modules  # the file's module name was never imported
+            continue
+        if weights_only is False and node.get("module", {}).get("class", "").startswith("os:"):
+            message_here = "no such nn.Module subclass"  # found (os is imported) but not a Module: refused
+        else:
+            message_here = message
+        with pytest.raises(UnsafeLoadError, match=message_here):
+            load(tmp_path / "evil.pt", weights_only=weights_only)

@@ -45,6 +45,10 @@ from ..tensor import Tensor
 from . import grad_mode
 
 
+#: when set, `forward_observer(op class, input Tensors, attrs, result)` is called after every op's forward
+#: (glasstorch.onnx traces a model with it; None otherwise: one global read per op)
+forward_observer = None
+
 # attribute readers for apply(): map() with these is the quickest way to gather per-input fields
 _array_of = operator.attrgetter("_array")
 _grad_fn_of = operator.attrgetter("grad_fn")
@@ -137,6 +141,8 @@ class Function:
                 ctx.output_version = result._version_counter
                 ctx.versions_out = result._version_counter[0]
             result.grad_fn = ctx
+        if forward_observer is not None:  # onnx.export's tracer: sees each op with its inputs and attributes
+            forward_observer(cls, inputs, attrs, result)
         return result
 
     @property

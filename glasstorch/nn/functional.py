@@ -44,13 +44,21 @@ def _type_name(t):
     return TORCH_NAMES[t.dtype.name]
 
 
+def _own(t):
+    """A result torch computes into new memory that glasstorch gets by squeezing a temporary (conv1d is conv2d on
+    a height-1 image): the squeeze is a view of that temporary, which nothing else holds, so the result is made a
+    tensor of its own. In-place ops on it then work as in torch (Conv1d followed by ReLU(inplace=True))."""
+    t._base = None
+    return t
+
+
 def _with_batch(x, ndim, name, run):
     """Run a batched op on an unbatched input (one dim fewer) by adding and removing the batch dim."""
     if x.ndim == ndim:
         return run(x)
     if x.ndim == ndim - 1:
         out = run(x.unsqueeze(0))
-        return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
+        return tuple(_own(o.squeeze(0)) for o in out) if isinstance(out, tuple) else _own(out.squeeze(0))
     raise RuntimeError(f"Expected {ndim - 1}D (unbatched) or {ndim}D (batched) input to {name}, but got input of "
                        f"size: {list(x.shape)}")
 
@@ -132,7 +140,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = (1, _tuple(stride, 1)[0]), (1, _tuple(dilation, 1)[0])
 
     def run(x):
-        return conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride, pad, dilation, groups).squeeze(2)
+        return _own(conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride, pad, dilation, groups).squeeze(2))
     return _with_batch(input, 3, "conv1d", run)
 
 
@@ -157,9 +165,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     def run(x):
-        return conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, _tuple(stride, 1)[0]),
-                                (0, _tuple(padding, 1)[0]), (0, _tuple(output_padding, 1)[0]), groups,
-                                (1, _tuple(dilation, 1)[0])).squeeze(2)
+        return _own(conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, _tuple(stride, 1)[0]),
+                                     (0, _tuple(padding, 1)[0]), (0, _tuple(output_padding, 1)[0]), groups,
+                                     (1, _tuple(dilation, 1)[0])).squeeze(2))
     return _with_batch(input, 3, "conv_transpose1d", run)
 
 
@@ -202,8 +210,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     out = _pool.max_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation,
                            ceil_mode, return_indices)
     if return_indices:
-        return out[0].squeeze(-2), out[1].squeeze(-2)
-    return out.squeeze(-2)
+        return _own(out[0].squeeze(-2)), _own(out[1].squeeze(-2))
+    return _own(out.squeeze(-2))
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -217,8 +225,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1, n=1)
-    return _pool.avg_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, ceil_mode,
-                            count_include_pad, None).squeeze(-2)
+    return _own(_pool.avg_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding, ceil_mode,
+                            count_include_pad, None).squeeze(-2))
 
 
 def _adaptive_size(x, output_size, n):
@@ -240,7 +248,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _adaptive_size(input, output_size, 1)[0])).squeeze(-2)
+    return _own(adaptive_avg_pool2d(input.unsqueeze(-2), (1, _adaptive_size(input, output_size, 1)[0])).squeeze(-2))
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -269,8 +277,8 @@ def _adaptive_argmax(x, out):
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     out = adaptive_max_pool2d(input.unsqueeze(-2), (1, _adaptive_size(input, output_size, 1)[0]), return_indices)
     if return_indices:
-        return out[0].squeeze(-2), out[1].squeeze(-2)
-    return out.squeeze(-2)
+        return _own(out[0].squeeze(-2)), _own(out[1].squeeze(-2))
+    return _own(out.squeeze(-2))
 
 
 # ----------------------------------------------------------------------------- activations

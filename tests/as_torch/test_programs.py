@@ -44,8 +44,8 @@ def glasstorch_env():
     return env
 
 
-def test_there_are_at_least_fifteen_programs():
-    assert len(PROGRAMS) >= 15
+def test_there_are_at_least_thirty_programs():
+    assert len(PROGRAMS) >= 30
 
 
 def test_the_number_parser():
