@@ -5,6 +5,10 @@ and each one runs `glasstorch.distributed.worker`, which sets torchrun's environ
 WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT; OMP_NUM_THREADS=1 unless set, so that N
 processes do not each start a thread per core), installs the abort-on-exception hook and runs the script.
 
+A program written for PyTorch runs unchanged on glasstorch with `--as-torch` (its `import torch`,
+`import torch.distributed as dist` give glasstorch's modules); without it, `import torch` is PyTorch itself
+(whose gloo backend meets at MASTER_ADDR:MASTER_PORT, which the launcher sets).
+
 On several nodes, run it once (not once per node, as torchrun): `--nnodes 2 --nproc-per-node 4` starts
 8 processes, 4 per node, on the hosts of the Slurm allocation or of `--hostfile`. `mpiexec -n 8 python
 train.py` and `srun python train.py` work as well: init_process_group reads the rank from MPI.
@@ -57,6 +61,8 @@ def parser(prog="python -m glasstorch.distributed.run", add_help=True):
     p.add_argument("--hostfile", default=None, help="MPI host file for --nnodes > 1 outside Slurm")
     p.add_argument("--mpiexec", default=None, help="the mpiexec to use (default: the venv's, then PATH's)")
     p.add_argument("-m", "--module", dest="module", action="store_true", help="run the script as a module")
+    p.add_argument("--as-torch", dest="as_torch", action="store_true",
+                   help="a PyTorch program, unchanged: its `import torch` gives glasstorch (glasstorch.as_torch)")
     p.add_argument("--dry-run", action="store_true", help="print the mpiexec command line, run nothing")
     p.add_argument("script", help="the training script (or module, with -m)")
     p.add_argument("script_args", nargs=argparse.REMAINDER)
@@ -72,6 +78,10 @@ def command(args):
     if args.hostfile:
         cmd += ["-f", args.hostfile]
     cmd += [sys.executable, "-m", "glasstorch.distributed.worker"]
+    if args.as_torch:  # the worker runs glasstorch.as_torch, which runs the script with torch -> glasstorch
+        if args.module:
+            raise ValueError("--as-torch runs a script file (train.py), not a module (-m)")
+        cmd += ["-m", "glasstorch.as_torch"]
     cmd += (["-m"] if args.module else []) + [args.script] + list(args.script_args)
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -93,7 +103,12 @@ def launch(args):
 
 
 def main(argv=None):
-    return launch(parser().parse_args(argv))
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        return launch(args)
+    except ValueError as error:  # flags that cannot go together
+        p.error(str(error))
 
 
 if __name__ == "__main__":
