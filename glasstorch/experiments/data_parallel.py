@@ -104,9 +104,10 @@ def check_config(cfg):
     for n in cfg.nprocs:
         if cfg.batch_size % n:
             multiple = int(np.lcm.reduce([int(k) for k in cfg.nprocs]))
+            example = multiple * max(1, cfg.batch_size // multiple)
             raise ValueError(f"the global batch {cfg.batch_size} must divide evenly among {n} processes (equal "
                              f"shards: their mean gradients average to the global one); take a batch size that is "
-                             f"a multiple of {multiple}, e.g. --batch-size {multiple * max(1, cfg.batch_size // multiple)}")
+                             f"a multiple of {multiple}, e.g. --batch-size {example}")
     for dtype in cfg.dtypes:
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtypes: float32 or float64, got {dtype!r}")
@@ -231,10 +232,10 @@ def run(fw, cfg, lab):
     lab.say(f"\nThis machine has {cores} cores; {max(nprocs)} processes "
             f"{'oversubscribe them' if max(nprocs) > cores else 'fit on them'}.")
     for dtype in cfg.dtypes:
-        if len(nprocs) > 1:
-            row = table[dtype, max(nprocs)]
+        for n in nprocs[1:]:
+            row = table[dtype, n]
             early = row["trace_diff"][:max(1, len(row["trace_diff"]) // 10)].max()
-            lab.say(f"{dtype}: max |w_{max(nprocs)} - w_1| {early:.1e} over the first tenth of training, "
+            lab.say(f"{dtype}, {n} processes: max |w_{n} - w_1| {early:.1e} over the first tenth of training, "
                     f"{row['diff']:.1e} at the end (machine epsilon {np.finfo(dtype).eps:.1e}); test accuracy "
                     f"{row['test_acc']:.4f} vs {table[dtype, 1]['test_acc']:.4f} for one process.")
     figures(lab, cfg, table, nprocs, cores)
@@ -250,18 +251,19 @@ def run(fw, cfg, lab):
 
 
 def figures(lab, cfg, table, nprocs, cores):
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with lab.figure("throughput", "training throughput against the number of processes (one BLAS thread each)",
                     figsize=(7, 4.5)) as (_, ax):
         for dtype, marker in zip(cfg.dtypes, "os"):
             rates = [table[dtype, n]["throughput"] for n in nprocs]
             ax.plot(nprocs, rates, marker + "-", label=f"{dtype} (measured)")
-            ax.plot(nprocs, [rates[0] * n for n in nprocs], ":", color=ax.lines[-1].get_color(),
-                    label=f"{dtype}: linear scaling")
+            ax.plot(nprocs, [rates[0] * min(n, cores) for n in nprocs], ":", color=ax.lines[-1].get_color(),
+                    label=f"{dtype}: ideal (linear up to {cores} cores, free cores assumed)")
         if cores < max(nprocs):
             ax.axvspan(cores + 0.5, max(nprocs) + 0.5, color="gray", alpha=0.15,
                        label=f"more processes than cores ({cores})")
         ax.set(xlabel="processes", ylabel="training samples / s", xticks=nprocs,
-               title=f"data parallelism, global batch {cfg.batch_size}")
+               title=f"global batch {cfg.batch_size}; {cores} cores, load average {load:.1f} at the end")
         ax.legend(fontsize=8)
     with lab.figure("weight_difference", "largest difference between the weights of N processes and of one "
                     "process, during training", figsize=(7, 4.5)) as (_, ax):

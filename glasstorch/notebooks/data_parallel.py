@@ -35,10 +35,9 @@ import numpy as np
 import glasstorch as torch
 
 DATA_DIR = os.path.abspath(DATA_DIR or os.environ.get("GLASSTORCH_DATA", "../shared/data"))
-if QUICK:
-    NPROCS, DTYPES, HIDDEN, BATCH, LR, EPOCHS, TRAIN_LIMIT, TEST_LIMIT = (1, 2), ("float64",), 32, 64, 0.05, 3, 512, 200
-else:
-    NPROCS, DTYPES, HIDDEN, BATCH, LR, EPOCHS, TRAIN_LIMIT, TEST_LIMIT = (1, 2, 4), ("float64", "float32"), 256, 128, 0.1, 1, 0, 0
+NPROCS, DTYPES = ((1, 2), ("float64",)) if QUICK else ((1, 2, 4), ("float64", "float32"))
+HIDDEN, BATCH, LR, EPOCHS = (32, 64, 0.05, 3) if QUICK else (256, 128, 0.1, 1)
+TRAIN_LIMIT, TEST_LIMIT = (512, 200) if QUICK else (0, 0)  # 0: every image
 
 # %% [markdown]
 # ## 每个进程运行的程序

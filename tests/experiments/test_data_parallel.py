@@ -64,7 +64,8 @@ def test_bad_sizes_are_refused_before_any_process_starts():
 
 def test_a_failing_job_raises_with_the_ranks_traceback(mpi, tmp_path):
     cfg = data_parallel.Config.quick()
-    with pytest.raises(RuntimeError, match=r"(?s)2-process float64 job failed.*\[rank \d\]: .*FileNotFoundError"):
+    failed = r"(?s)2-process float64 job failed.*\[rank \d\]: RuntimeError: Dataset MNIST not found"
+    with pytest.raises(RuntimeError, match=failed):
         data_parallel.launch("glass", cfg, "float64", 2, tmp_path / "no-data-here", tmp_path)
 
 
