@@ -252,19 +252,20 @@ def run(fw, cfg, lab):
 
 def figures(lab, cfg, table, nprocs, cores):
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    with lab.figure("throughput", "training throughput against the number of processes (one BLAS thread each)",
-                    figsize=(7, 4.5)) as (_, ax):
+    with lab.figure("throughput", "training throughput against the number of processes (one BLAS thread each); "
+                    "ideal: linear up to the number of cores, as if they were free",
+                    figsize=(7, 5.5)) as (_, ax):
         for dtype, marker in zip(cfg.dtypes, "os"):
             rates = [table[dtype, n]["throughput"] for n in nprocs]
-            ax.plot(nprocs, rates, marker + "-", label=f"{dtype} (measured)")
+            ax.plot(nprocs, rates, marker + "-", label=f"{dtype} measured")
             ax.plot(nprocs, [rates[0] * min(n, cores) for n in nprocs], ":", color=ax.lines[-1].get_color(),
-                    label=f"{dtype}: ideal (linear up to {cores} cores, free cores assumed)")
+                    label=f"{dtype} ideal")
         if cores < max(nprocs):
             ax.axvspan(cores + 0.5, max(nprocs) + 0.5, color="gray", alpha=0.15,
-                       label=f"more processes than cores ({cores})")
+                       label=f"more processes than {cores} cores")
         ax.set(xlabel="processes", ylabel="training samples / s", xticks=nprocs,
                title=f"global batch {cfg.batch_size}; {cores} cores, load average {load:.1f} at the end")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)  # below: clear of the lines
     with lab.figure("weight_difference", "largest difference between the weights of N processes and of one "
                     "process, during training", figsize=(7, 4.5)) as (_, ax):
         for i, dtype in enumerate(cfg.dtypes):
