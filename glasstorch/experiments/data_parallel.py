@@ -1,7 +1,8 @@
 """Data parallelism: the same MNIST MLP trained by 1, 2 and 4 processes ends with the same weights.
 
 Each job is started as the learner would start it, `python -m glasstorch.distributed.run --nproc-per-node N`,
-and every process runs the loop below (`worker`): torch.distributed's API, nothing else.
+and every process runs `worker` (in glasstorch/experiments/data_parallel.py): torch.distributed's API, nothing
+else (init_process_group, DistributedSampler with set_epoch, DistributedDataParallel around the model).
 
 **The sampler.** `DistributedSampler` draws one permutation of the training set per epoch (seeded with
 `seed + epoch`, so every process draws the same one) and hands process r the positions r, r + N, r + 2N, ...
@@ -66,7 +67,7 @@ SUMMARY = "an MNIST MLP trained by 1, 2, 4 processes: identical weights (float64
 @dataclass
 class Config:
     nprocs: tuple = (1, 2, 4)            # process counts; 1 is the reference (`--nproc N` runs 1 and N)
-    dtypes: tuple = ("float64", "float32")  # float64 shows the equality, float32 the last-bit differences
+    dtypes: tuple = ("float64", "float32")  # float64 shows the equality, float32 where runs part
     hidden: int = 256
     epochs: int = 1
     batch_size: int = 128                # the global batch: each of N processes reads batch_size / N
