@@ -155,3 +155,18 @@ def test_as_torch_flag_puts_glasstorch_as_torch_before_the_script(capsys):
     with pytest.raises(SystemExit):
         run.main(["--as-torch", "-m", "mypackage.train"])
     assert "--as-torch runs a script file" in capsys.readouterr().err
+
+
+def test_torchruns_rendezvous_flags_of_the_ddp_tutorial_are_accepted(capsys):
+    """PyTorch's DDP tutorial: torchrun --nnodes=1 --nproc_per_node=2 --rdzv_id=100 --rdzv_backend=c10d
+    --rdzv_endpoint=host:29400 elastic_ddp.py (MPI connects the processes: the rendezvous flags change nothing)."""
+    flags = ["--nnodes=1:1", "--nproc_per_node=2", "--rdzv_id=100", "--rdzv_backend=c10d",
+             "--rdzv-endpoint=localhost:29400", "--max_restarts=0", "--dry-run", "elastic_ddp.py"]
+    assert run.main(flags) == 0
+    line = capsys.readouterr().out.split()
+    assert line[1:3] == ["-n", "2"] and line[-1] == "elastic_ddp.py"
+    for bad, message in ((["--nnodes=1:4"], "elastic ranges are not supported"),
+                         (["--max-restarts", "3"], "restarts nothing")):
+        with pytest.raises(SystemExit):
+            run.main(bad + ["--dry-run", "train.py"])
+        assert message in capsys.readouterr().err
