@@ -189,13 +189,27 @@ def launch(engine, cfg, dtype, nproc, data_dir, folder):
     job = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=cfg.timeout)
     if job.returncode != 0 or not (Path(folder) / "result.json").exists():
         raise RuntimeError(f"the {nproc}-process {dtype} job failed (exit status {job.returncode}):\n"
-                           f"{job.stderr[-3000:]}")
+                           f"{job.stderr[-3000:]}\n{failure_line(job.stderr)}")
     result = json.loads((Path(folder) / "result.json").read_text())
     with np.load(Path(folder) / "weights.npz") as f:
         weights = {k: f[k] for k in f.files}
     with np.load(Path(folder) / "trace.npz") as f:
         result["trace_steps"], result["trace"] = f["steps"], f["weights"]
     return result, weights
+
+
+def failure_line(stderr):
+    """The failing rank's exception line (`[rank 1]: ValueError: ...`), last in the message so that a one-line
+    summary shows it rather than MPI's closing `Abort(1) on node 0` line."""
+    lines = [line for line in stderr.splitlines() if line.startswith("[rank ")]
+    body = [line.partition("]: ")[2] for line in lines]
+    frames = [i for i, text in enumerate(body) if text.startswith("  File ")]
+    if not frames:  # no traceback (a rank's sys.exit): its last line
+        return lines[-1] if lines else "(no [rank N] line: see the output above)"
+    i = frames[-1] + 1
+    while i < len(body) - 1 and body[i].startswith("  "):  # the last frame's source lines and carets
+        i += 1
+    return lines[i]  # the exception's first line
 
 
 def max_difference(a, b):

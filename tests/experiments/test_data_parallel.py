@@ -65,8 +65,10 @@ def test_bad_sizes_are_refused_before_any_process_starts():
 def test_a_failing_job_raises_with_the_ranks_traceback(mpi, tmp_path):
     cfg = data_parallel.Config.quick()
     failed = r"(?s)2-process float64 job failed.*\[rank \d\]: RuntimeError: Dataset MNIST not found"
-    with pytest.raises(RuntimeError, match=failed):
+    with pytest.raises(RuntimeError, match=failed) as info:
         data_parallel.launch("glass", cfg, "float64", 2, tmp_path / "no-data-here", tmp_path)
+    last = str(info.value).splitlines()[-1]  # what the cli's one-line summary shows
+    assert "RuntimeError: Dataset MNIST not found" in last and last.startswith("[rank ")
 
 
 def test_cli_nproc_is_checked_before_anything_runs(tmp_path, capsys):
@@ -84,3 +86,13 @@ def test_cli_nproc_adds_the_one_process_reference():
     args = cli.build_parser().parse_args(["run", "data-parallel", "--nproc", "4", "2"])
     assert cli._overrides(args)["nprocs"] == (1, 2, 4)
     assert "nprocs" not in cli._overrides(cli.build_parser().parse_args(["run", "data-parallel"]))
+
+
+def test_failure_line_is_the_failing_ranks_exception():
+    stderr = ("[rank 1]: Traceback (most recent call last):\n[rank 1]:   File \"w.py\", line 3, in <module>\n"
+              "[rank 1]:     f(x)\n[rank 1]:     ^^^^\n[rank 1]: ValueError: bad batch:\n[rank 1]:     details\n"
+              "[rank 1]: aborting the job (MPI_Abort) after an exception on this rank\nAbort(1) on node 1\n")
+    assert data_parallel.failure_line(stderr) == "[rank 1]: ValueError: bad batch:"
+    assert data_parallel.failure_line("[rank 0]: exited with status 3; aborting the job (MPI_Abort)\nAbort(3)\n") \
+        == "[rank 0]: exited with status 3; aborting the job (MPI_Abort)"
+    assert "see the output above" in data_parallel.failure_line("Segmentation fault\n")
