@@ -46,8 +46,10 @@ def main(out):
             print(f"epoch {epoch}: mean loss {total.item() / world_size:.6f}", flush=True)
     if rank == 0:
         torch.save(ddp_model.module.state_dict(), os.path.join(out, f"model-{world_size}.pt"))
-    dist.barrier()
-    print(f"rank {rank}/{world_size} local_rank {local_rank} done on {torch.__name__}", flush=True)
+    lines = [None] * world_size  # rank 0 prints every rank's line: lines of different processes interleave
+    dist.all_gather_object(lines, f"rank {rank}/{world_size} local_rank {local_rank} done on {torch.__name__}")
+    if rank == 0:
+        print("\n".join(lines), flush=True)
     dist.destroy_process_group()
 
 
