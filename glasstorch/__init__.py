@@ -44,6 +44,7 @@ from .utils import data as _data  # noqa: E402,F401  (so that glasstorch.utils.d
 from . import datasets, metrics, vision  # noqa: E402
 from . import interop, onnx, train, viz  # noqa: E402
 from . import distributed  # noqa: E402  (imports no MPI: init_process_group starts it)
+from . import multiprocessing  # noqa: E402  (torch.multiprocessing: Python's, and spawn)
 from .nn import parallel as _parallel  # noqa: E402,F401  (glasstorch.nn.parallel, floor 7, after `import glasstorch`)
 from .serialization import load, save  # noqa: E402
 # mixed precision: torch.amp, torch.autocast, torch.cpu.amp / torch.cuda.amp (their deprecated spellings)

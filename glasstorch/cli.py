@@ -26,6 +26,7 @@ EPILOG_RUN = """examples:
   glasstorch run mlp --epochs 3 --lr 0.2 --data-dir ../shared/data --out runs/
   glasstorch run all --quick                     every experiment, quick size
   glasstorch run xor-mlp --tensorboard runs      then: tensorboard --logdir runs
+  glasstorch run data-parallel --nproc 2         1 and 2 processes (MPI) end with the same weights
 
 exit status: 0 done and every target met, 1 targets missed, 2 usage error (nothing ran),
              3 the run failed (its whole traceback is in the report)
@@ -85,6 +86,8 @@ def build_parser():
     p.add_argument("--tensorboard", metavar="DIR", default=None,
                    help="also write TensorBoard event files to DIR/NAME/ENGINE: every logged metric per epoch "
                         "(and the lr and weight/gradient histograms where the lesson trains with fit)")
+    p.add_argument("--nproc", type=int, nargs="+", metavar="N", default=None,
+                   help="data-parallel: train with N processes (several: each) besides the one-process reference")
     _add_common(p)
 
     p = sub.add_parser("compare", help="lockstep glasstorch vs PyTorch from identical weights",
@@ -182,7 +185,10 @@ def cmd_list(args):
 
 
 def _overrides(args):
-    return {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed}
+    overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed}
+    if getattr(args, "nproc", None):
+        overrides["nprocs"] = tuple(sorted({1, *args.nproc}))  # 1: the reference the others are compared with
+    return overrides
 
 
 # exit statuses of `run` and `train`, documented in --help
@@ -206,6 +212,24 @@ def _check_run_args(args):
     _prepare_out(args.out)
     if args.data_dir is not None and not os.path.isdir(args.data_dir):
         raise UsageError(f"--data-dir {args.data_dir} is not a folder")
+
+
+def _check_lesson_configs(todo, args):
+    """--nproc, and a lesson's own `check_config(config)` (sizes that cannot work), before anything runs."""
+    from .lab.registry import get
+    from .lab.runner import make_config
+    if args.nproc is not None:
+        if min(args.nproc) < 1:
+            raise UsageError(f"--nproc must be >= 1 (got {min(args.nproc)})")
+        if len(todo) == 1 and "nprocs" not in make_config(get(todo[0]))[0].__dataclass_fields__:
+            raise UsageError(f"--nproc is for lessons that start several processes (data-parallel), not {todo[0]}")
+    for name in todo:
+        module = get(name)
+        if hasattr(module, "check_config"):
+            try:
+                module.check_config(make_config(module, args.quick, **_overrides(args))[0])
+            except ValueError as error:
+                raise UsageError(f"{name}: {error}") from None
 
 
 def _check_tensorboard(folder):
@@ -259,6 +283,7 @@ def cmd_run(args):
     _check_run_args(args)
     if args.tensorboard is not None:
         _check_tensorboard(args.tensorboard)
+    _check_lesson_configs(todo, args)
     status = EXIT_DONE
     for name in todo:
         status = max(status, _finish(run_experiment(name, _engines(args.engine), args.quick, _overrides(args),
@@ -324,7 +349,10 @@ def cmd_exercise(args):
 
 def cmd_launch(args):
     from .distributed import run as distributed_run
-    return distributed_run.launch(args)
+    try:
+        return distributed_run.launch(args)
+    except ValueError as error:  # flags that cannot go together
+        raise UsageError(str(error)) from None
 
 
 def cmd_notebook(args):

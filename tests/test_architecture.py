@@ -20,6 +20,7 @@ FLOORS = {
     "ops": 3, "linalg": 3,
     "nn": 4,
     "optim": 5, "utils": 5, "utils.data": 5, "utils.tensorboard": 8, "distributed": 5,
+    "multiprocessing": 5,
     "vision": 6, "datasets": 6, "metrics": 6,
     "train": 7, "serialization": 7, "interop": 7, "nn.parallel": 7,  # DDP: above nn and distributed
     "viz": 8,

@@ -34,12 +34,30 @@ def abort_on_exception(exc_type, exc, tb):
         lines = "".join(traceback.format_exception(exc_type, exc, tb)).rstrip("\n").split("\n")
         sys.stderr.write("".join(f"{label}: {line}\n" for line in lines))
         sys.stderr.write(f"{label}: aborting the job (MPI_Abort) after an exception on this rank\n")
+    abort_job(1)
+
+
+def abort_on_failed_exit(code):
+    """`sys.exit(1)` on one rank is no exception (no excepthook runs), yet the other ranks would wait for it
+    forever, and so would its own MPI_Finalize at exit: abort the job as for an exception. The launcher's
+    worker calls this with the code of a SystemExit; 0 and None return (a normal exit)."""
+    if code is None or code == 0:
+        return
+    if not isinstance(code, int):  # sys.exit("message"): Python prints the message, status 1
+        sys.stderr.write(f"{code}\n")
+        code = 1
+    sys.stderr.write(f"[rank {rank_label()}]: exited with status {code}; aborting the job (MPI_Abort)\n")
+    abort_job(code)
+
+
+def abort_job(status):
+    """Flush what this rank printed, then MPI_Abort every rank of the job (or just exit, before MPI started)."""
     sys.stderr.flush()
     sys.stdout.flush()
     MPI = sys.modules.get("mpi4py.MPI")  # never initialise MPI here just to abort it
     if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
-        MPI.COMM_WORLD.Abort(1)
-    os._exit(1)  # MPI not started: exit non-zero, and the process manager stops the other ranks
+        MPI.COMM_WORLD.Abort(status)
+    os._exit(status)  # MPI not started: exit non-zero, and the process manager stops the other ranks
 
 
 def install_excepthook():

@@ -9,7 +9,7 @@ import os
 import runpy
 import sys
 
-from .abort import install_excepthook
+from .abort import abort_on_failed_exit, install_excepthook
 
 # (rank, local rank, size) as each process manager names them
 _MANAGERS = (("PMI_RANK", "MPI_LOCALRANKID", "PMI_SIZE"),
@@ -39,11 +39,15 @@ def main(argv=None):
                       GROUP_RANK=os.environ.get("GROUP_RANK", "0"))
     install_excepthook()
     sys.argv = argv
-    if as_module:
-        runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
-    else:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))
-        runpy.run_path(argv[0], run_name="__main__")
+    try:
+        if as_module:
+            runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+        else:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))
+            runpy.run_path(argv[0], run_name="__main__")
+    except SystemExit as exit_:
+        abort_on_failed_exit(exit_.code)
+        raise
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .registry import expected_for, get, names
 
-X_KEYS = ("epoch", "step", "iteration", "iter", "epsilon")
+X_KEYS = ("epoch", "step", "iteration", "iter", "epsilon", "processes")  # processes: data-parallel
 
 
 def _fmt(value):

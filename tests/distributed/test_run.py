@@ -108,3 +108,65 @@ def test_fit_under_ddp_prints_and_checkpoints_on_rank_0_only(launch, tmp_path):
     assert result.returncode == 0, result.report
     assert result.stdout.count("Epoch 2/2 | train loss") == 1, result.report  # one summary line per epoch, from rank 0
     assert (tmp_path / "rank0" / "checkpoint.pt").exists() and not (tmp_path / "rank1" / "checkpoint.pt").exists()
+
+
+def test_sys_exit_with_an_error_status_on_one_rank_ends_the_job(launch):
+    result = launch("exit_on_rank_1.py", 2, timeout=60)  # a hang would raise TimeoutExpired
+    assert result.returncode != 0, result.report
+    assert "[rank 1]: exited with status 3; aborting the job" in result.stderr, result.report
+    assert "unreachable" not in result.stdout
+
+
+def test_a_pytorch_ddp_program_runs_unchanged_with_as_torch(launch, tmp_path):
+    """torch_program.py imports torch, torch.distributed, DDP, DistributedSampler and calls gloo; under
+    --as-torch it runs on glasstorch, and 2 or 3 processes end with the weights of one process."""
+    import glasstorch
+    weights = {}
+    for nproc in (1, 2, 3):
+        launcher = [sys.executable, "-m", "glasstorch.distributed.run", "--as-torch", "--nproc-per-node", str(nproc)]
+        result = launch("torch_program.py", nproc, tmp_path, launcher=launcher)
+        assert result.returncode == 0, result.report
+        done = sorted(line for line in result.stdout.splitlines() if line.endswith("done on glasstorch"))
+        assert done == [f"rank {r}/{nproc} local_rank {r} done on glasstorch" for r in range(nproc)], result.report
+        assert result.stdout.count("epoch 2: mean loss") == 1, result.report
+        weights[nproc] = glasstorch.load(str(tmp_path / f"model-{nproc}.pt"))
+    assert list(weights[1]) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    for nproc in (2, 3):
+        for name, value in weights[1].items():
+            assert float((weights[nproc][name] - value).abs().max()) < 1e-12, (nproc, name)
+
+
+def test_as_torch_under_the_launcher_names_a_missing_api_and_ends_the_job(launch, tmp_path):
+    script = tmp_path / "missing.py"
+    script.write_text("import torch\nimport torch.distributed as dist\ndist.init_process_group('gloo')\n"
+                      "if dist.get_rank() == 1:\n    torch.no_such_function(3)\ndist.barrier()\nprint('unreachable')\n")
+    launcher = [sys.executable, "-m", "glasstorch", "launch", "--as-torch", "-n", "2"]
+    result = launch(script, 2, launcher=launcher, timeout=60)
+    assert result.returncode != 0, result.report
+    assert "glasstorch has no torch.no_such_function yet (missing.py:5)" in result.stderr, result.report
+    assert "[rank 1]: exited with status 1; aborting the job" in result.stderr
+    assert "unreachable" not in result.stdout
+
+
+def test_as_torch_flag_puts_glasstorch_as_torch_before_the_script(capsys):
+    args = run.parser().parse_args(["--as-torch", "-n", "2", "train.py", "--lr", "0.1"])
+    cmd, _ = run.command(args)
+    assert cmd[-7:] == ["-m", "glasstorch.distributed.worker", "-m", "glasstorch.as_torch", "train.py", "--lr", "0.1"]
+    with pytest.raises(SystemExit):
+        run.main(["--as-torch", "-m", "mypackage.train"])
+    assert "--as-torch runs a script file" in capsys.readouterr().err
+
+
+def test_torchruns_rendezvous_flags_of_the_ddp_tutorial_are_accepted(capsys):
+    """PyTorch's DDP tutorial: torchrun --nnodes=1 --nproc_per_node=2 --rdzv_id=100 --rdzv_backend=c10d
+    --rdzv_endpoint=host:29400 elastic_ddp.py (MPI connects the processes: the rendezvous flags change nothing)."""
+    flags = ["--nnodes=1:1", "--nproc_per_node=2", "--rdzv_id=100", "--rdzv_backend=c10d",
+             "--rdzv-endpoint=localhost:29400", "--max_restarts=0", "--dry-run", "elastic_ddp.py"]
+    assert run.main(flags) == 0
+    line = capsys.readouterr().out.split()
+    assert line[1:3] == ["-n", "2"] and line[-1] == "elastic_ddp.py"
+    for bad, message in ((["--nnodes=1:4"], "elastic ranges are not supported"),
+                         (["--max-restarts", "3"], "restarts nothing")):
+        with pytest.raises(SystemExit):
+            run.main(bad + ["--dry-run", "train.py"])
+        assert message in capsys.readouterr().err

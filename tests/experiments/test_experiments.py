@@ -11,7 +11,8 @@ import pytest
 from glasstorch.lab.registry import get, names
 from glasstorch.lab.runner import run_experiment
 
-NEEDS_MNIST = {"softmax-regression", "mlp", "cnn-mnist", "two-layer-net", "optimizers", "batchnorm"}
+NEEDS_MNIST = {"softmax-regression", "mlp", "cnn-mnist", "two-layer-net", "optimizers", "batchnorm",
+               "data-parallel"}
 CHEAP = ["tensors", "logic-gates", "xor-mlp", "forward-pass", "numerical-diff", "gradient-descent", "losses",
          "linear-regression", "preprocessing", "activations"]
 

@@ -250,13 +250,14 @@ class DistributedDataParallel(Module):
         replacement = None
         for bucket, flat, work in state.in_flight:
             work.wait()
-            averaged = flat._array / world
+            averaged = flat._array
+            averaged /= world  # in place: the bucket is this reducer's own array
             offset = 0
             for i in bucket:
                 p = self._named[i][1]
                 n = p._array.size
-                if used is None or used._array[i]:
-                    p.grad = Tensor._make(averaged[offset:offset + n].reshape(p._array.shape).copy())
+                if used is None or used._array[i]:  # .grad: a view of the bucket (torch's gradient_as_bucket_view)
+                    p.grad = Tensor._make(averaged[offset:offset + n].reshape(p._array.shape))
                 offset += n
                 if state.current is not None and state.current[0] == i:  # the engine adds this to .grad
                     replacement = Tensor._make(backend.array_module(p._array).zeros_like(state.current[1]._array))
