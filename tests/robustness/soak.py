@@ -151,7 +151,7 @@ def growth(peaks):
 def soak(minutes, kills, out_dir):
     from glasstorch.serialization import load
     os.makedirs(out_dir, exist_ok=True)
-    rate = calibrate(out_dir) / 2  # the two trainers share the machine
+    rate = calibrate(out_dir)  # (two trainers beside each other on an otherwise busy machine go about as fast)
     epochs = max(2, int(minutes))  # an epoch a minute: checkpoints every minute
     samples = max(640, int(rate * 60))
     epoch_seconds = samples / rate
