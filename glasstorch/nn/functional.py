@@ -12,6 +12,7 @@ from ..ops import activation as _act
 from ..ops import conv_fast as _conv
 from ..ops import dropout as _dropout
 from ..ops import elementwise as _elementwise
+from ..ops import elementwise_fast as _elementwise_fast
 from ..ops import embedding as _embedding
 from ..ops import loss as _loss
 from ..ops import normalization as _norm
@@ -277,7 +278,7 @@ def _maybe_inplace(x, inplace, fn):
 
 
 def relu(input, inplace=False):
-    return _maybe_inplace(input, inplace, _elementwise.relu)
+    return _maybe_inplace(input, inplace, _elementwise_fast.relu)
 
 
 def relu6(input, inplace=False):

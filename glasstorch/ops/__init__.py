@@ -5,6 +5,7 @@
     shape.py          reshape view permute transpose expand repeat flip cat stack split
     arithmetic.py     + - * / ** maximum minimum where, comparisons
     elementwise.py    exp log sqrt trig tanh sigmoid relu clamp softmax log_softmax
+    elementwise_fast.py  relu over the threads (backend.parallel_elementwise): what nn.functional runs
     inplace.py        add_ mul_ fill_ copy_ normal_ x[key] = v ... with torch's in-place rules
     reduce.py         sum mean var std prod max min amax logsumexp norm cumsum argmax sort
     matmul.py         matmul mm mv dot bmm linear addmm addmv baddbmm addbmm
