@@ -407,6 +407,7 @@ PARALLEL_MIN_ELEMENTS = 256 * 1024
 BLOCK_ELEMENTS = 64 * 1024
 _num_threads = None  # None: not set by set_num_threads, so one per CPU this process may use
 _pool = None  # a ThreadPoolExecutor with _num_threads - 1 workers (the caller takes one share itself)
+_pool_workers = 0
 
 
 def cpu_count():
@@ -440,7 +441,6 @@ def parallel_elementwise(fn, out, *arrays):
     call. fn must only combine elements at the same position: that is what lets the parts run apart.
     Small arrays, GPU arrays and arrays that are not C-contiguous get a single call fn(out, *arrays).
     """
-    global _pool
     size = out.size
     cut = [isinstance(a, np.ndarray) and a.shape == out.shape for a in (out, *arrays)]
     if (size < 2 * BLOCK_ELEMENTS or not cut[0]
@@ -454,15 +454,28 @@ def parallel_elementwise(fn, out, *arrays):
             stop = min(start + BLOCK_ELEMENTS, hi)
             fn(*[a[start:stop] if c else a for a, c in zip(flat, cut)])
 
-    threads = get_num_threads() if size >= PARALLEL_MIN_ELEMENTS else 1
-    if threads == 1:
-        run(0, size)
-        return out
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="glasstorch-elementwise")
-    share = -(-size // threads)
-    pending = [_pool.submit(run, lo, min(lo + share, size)) for lo in range(share, size, share)]
-    run(0, min(share, size))
-    for task in pending:
-        task.result()  # waits, and re-raises an error from a worker
+    parallel_ranges(run, size, threads=None if size >= PARALLEL_MIN_ELEMENTS else 1)
     return out
+
+
+def parallel_ranges(fn, count, threads=None):
+    """fn(lo, hi) for one share [lo, hi) of range(count) per thread, at the same time; returns when all are done.
+
+    The caller runs the first share itself. fn must release the GIL for the shares to overlap (NumPy's copies
+    and ufuncs on large arrays do) and must not write where another share writes.
+    """
+    global _pool, _pool_workers
+    threads = min(threads or get_num_threads(), count)
+    if threads <= 1:
+        fn(0, count)
+        return
+    if _pool is None or _pool_workers < threads - 1:
+        _pool_workers = get_num_threads() - 1
+        _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix="glasstorch-elementwise")
+    share = -(-count // threads)
+    pending = [_pool.submit(fn, lo, min(lo + share, count)) for lo in range(share, count, share)]
+    try:
+        fn(0, share)
+    finally:
+        for task in pending:
+            task.result()  # waits, and re-raises an error from a worker

@@ -88,7 +88,15 @@ class UnfoldViews:
         image, channel = self.c * self.hp * self.wp, self.hp * self.wp
         taps = self.as_strided(xpad, (self.c, self.kh, self.kw, self.n) + self.pos_shape,
                                tuple(e * s for s in (channel, self.dh * self.wp, self.dw, image) + self.pos_strides))
-        return self.xp.ascontiguousarray(taps).reshape(self.c * self.kh * self.kw, self.n * self.positions)
+        if not self.threaded(taps.size):
+            return self.xp.ascontiguousarray(taps).reshape(self.c * self.kh * self.kw, self.n * self.positions)
+        cols = self.xp.empty(taps.shape, dtype=taps.dtype)  # the same copy, its samples split over the threads
+        backend.parallel_ranges(lambda lo, hi: self.xp.copyto(cols[:, :, :, lo:hi], taps[:, :, :, lo:hi]), self.n)
+        return cols.reshape(self.c * self.kh * self.kw, self.n * self.positions)
+
+    def threaded(self, size):
+        """Whether a copy of `size` elements goes over the elementwise thread pool (large, on the CPU)."""
+        return self.xp is xp and size >= backend.PARALLEL_MIN_ELEMENTS and self.n > 1
 
     def image_view(self, mat, channels):
         """(channels, n*positions) matrix seen as an (n, channels, OH, OW) image (dropping garbage columns)."""
@@ -109,12 +117,15 @@ class UnfoldViews:
         image, channel = self.c * self.hp * self.wp, self.hp * self.wp
         shape = (self.n, self.c) + self.pos_shape
         cols = dcols.reshape((self.c, self.kh, self.kw, self.n) + self.pos_shape)
-        for i in range(self.kh):
-            for j in range(self.kw):
-                start = i * self.dh * self.wp + j * self.dw
-                window = self.as_strided(flat[start:], shape,
-                                         tuple(e * s for s in (image, channel) + self.pos_strides))
-                window += cols[:, i, j].swapaxes(0, 1)
+
+        def add(lo, hi):  # samples lo..hi-1: their windows never overlap another sample's
+            for i in range(self.kh):
+                for j in range(self.kw):
+                    start = i * self.dh * self.wp + j * self.dw
+                    window = self.as_strided(flat[start:], shape,
+                                             tuple(e * s for s in (image, channel) + self.pos_strides))
+                    window[lo:hi] += cols[:, i, j, lo:hi].swapaxes(0, 1)
+        backend.parallel_ranges(add, self.n, threads=None if self.threaded(dcols.size) else 1)
 
 
 def pad_zeros(x, pads_hw):
