@@ -126,3 +126,13 @@ def test_scaling_writes_its_section_figure_and_json(tmp_path, monkeypatch, capsy
     harness.main(args)  # a second run replaces the section between the markers instead of adding one
     again = doc.read_text()
     assert again.count("## Scaling") == 1 and again.count(scaling.START) == 1
+
+
+@pytest.mark.parametrize("workload, rows", [("lstm", ("embed", "lstm (2 layers)", "flatten", "decoder")),
+                                            ("transformer", ("embed", "+ positions", "encoder layer 0",
+                                                             "encoder layer 1", "head"))])
+def test_layer_table_of_the_sequence_models(workload, rows, capsys):
+    harness.main(["--quick", "--layers", workload, "--threads", "1", "--windows", "1"])
+    out = capsys.readouterr().out
+    for row in rows + ("loss CrossEntropyLoss",):
+        assert f"| {row} |" in out
