@@ -17,6 +17,7 @@
     padding.py        pad: constant, reflect, replicate, circular
     loss.py           cross_entropy (softmax - onehot), nll, binary cross-entropy (with logits), mse
     pool.py           max_pool2d avg_pool2d, adaptive pooling
+    pool_fast.py      max_pool2d with the batch split over the threads: what nn.functional runs
     conv.py           conv2d conv_transpose2d, the textbook way (im2col + one matmul): read this one
     conv_fast.py      the same, cache-blocked and tuned: what nn.functional runs (tested equal to conv.py)
     device.py         to_device
