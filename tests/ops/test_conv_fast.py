@@ -112,3 +112,19 @@ def test_fast_convs_with_im2col_and_col2im_over_threads_equal_textbook(threads, 
     transposed = [outputs_and_grads(lambda *t: module.conv_transpose2d(*t, groups=case["groups"]), [x, wt],
                                     case["seed"]) for module in (fast, textbook)]
     assert_all_close(*transposed)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=conv_cases(), dcols_bytes=st.sampled_from([1, 200, 3000]))
+def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_bytes, monkeypatch):
+    """The input gradient's columns are made and folded back in sub-blocks of a block's samples."""
+    monkeypatch.setattr(fast, "BLOCK_BYTES", 1 << 30)  # one block: the whole batch
+    monkeypatch.setattr(fast, "DCOLS_BLOCK_BYTES", dcols_bytes)  # 1: one sample per sub-block
+    case = dict(case, n=case["n"] + 2)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["c"]) + case["hw"])
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"])
+    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
+    results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), [x, w], case["seed"])
+               for module in (fast, textbook)]
+    assert_all_close(*results)
