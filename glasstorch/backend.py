@@ -408,6 +408,7 @@ BLOCK_ELEMENTS = 64 * 1024
 _num_threads = None  # None: not set by set_num_threads, so one per CPU this process may use
 _pool = None  # a ThreadPoolExecutor with _num_threads - 1 workers (the caller takes one share itself)
 _pool_workers = 0
+_pool_pid = None  # the process that made _pool
 
 
 def cpu_count():
@@ -464,13 +465,14 @@ def parallel_ranges(fn, count, threads=None):
     The caller runs the first share itself. fn must release the GIL for the shares to overlap (NumPy's copies
     and ufuncs on large arrays do) and must not write where another share writes.
     """
-    global _pool, _pool_workers
+    global _pool, _pool_workers, _pool_pid
     threads = min(threads or get_num_threads(), count)
     if threads <= 1:
         fn(0, count)
         return
-    if _pool is None or _pool_workers < threads - 1:
-        _pool_workers = get_num_threads() - 1
+    if _pool is None or _pool_workers < threads - 1 or _pool_pid != os.getpid():
+        # (a forked child, e.g. a DataLoader worker, inherits the pool object but not its threads: a new one)
+        _pool_workers, _pool_pid = get_num_threads() - 1, os.getpid()
         _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix="glasstorch-elementwise")
     share = -(-count // threads)
     pending = [_pool.submit(fn, lo, min(lo + share, count)) for lo in range(share, count, share)]

@@ -139,3 +139,20 @@ def test_set_num_threads_is_what_get_num_threads_reports_and_rejects_zero():
             backend.set_num_threads(0)
     finally:
         glasstorch.set_num_threads(before)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_parallel_elementwise_in_a_forked_child_makes_its_own_pool(small_blocks):
+    """A forked child (a DataLoader worker) inherits the pool object but not its threads: it must not hang."""
+    import multiprocessing
+    backend.set_num_threads(2)
+    x = np.arange(100.0)
+    backend.parallel_elementwise(lambda o, a: np.negative(a, out=o), np.empty_like(x), x)  # the parent's pool
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        total = pool.apply_async(_negated_sum_in_threads, (x,)).get(timeout=60)
+    assert total == -x.sum()
+
+
+def _negated_sum_in_threads(x):
+    return float(backend.parallel_elementwise(lambda o, a: np.negative(a, out=o), np.empty_like(x), x).sum())
