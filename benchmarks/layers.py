@@ -15,11 +15,34 @@ from . import workloads as W
 from .timing import copy_weights, time_alternating
 
 
+class Step:
+    """One row of the table that is not a module of its own: `fn(x)`, with `owner`'s parameters."""
+
+    def __init__(self, fn, owner):
+        self.fn, self.owner = fn, owner
+
+    def __call__(self, x):
+        return self.fn(x)
+
+    def parameters(self):
+        return iter(self.owner) if isinstance(self.owner, list) else self.owner.parameters()
+
+
 def layer_sequence(fw, model):
     """(name, module) in the order the model's forward calls them."""
+    nn = fw.nn
     if isinstance(model, fw.nn.Sequential):
         return [(f"{i} {type(m).__name__}", m) for i, m in enumerate(model)]
-    nn = fw.nn  # the notes' SimpleCNN: its forward, one call per row
+    if hasattr(model, "lstm"):  # the word-level LM: (T, B) tokens -> (T * B, vocabulary) logits
+        return [("embed", model.embed), ("lstm (2 layers)", Step(lambda x: model.lstm(x)[0], model.lstm)),
+                ("flatten", nn.Flatten(0, 1)), ("decoder", model.decoder)]
+    if hasattr(model, "encoder"):  # the causal transformer LM
+        rows = [("embed", model.embed), ("+ positions", Step(lambda h: h + model.pos[:h.shape[1]], [model.pos]))]
+        for i, layer in enumerate(model.encoder.layers):
+            rows.append((f"encoder layer {i}", Step(lambda h, layer=layer: layer(h, src_mask=model.mask, is_causal=True),
+                                                    layer)))
+        return rows + [("head", Step(lambda h: model.head(h).reshape(-1, model.head.out_features), model.head))]
+    # the notes' SimpleCNN: its forward, one call per row
     return [("conv1", model.conv1), ("relu", nn.ReLU()), ("conv2", model.conv2), ("relu", nn.ReLU()),
             ("maxpool", nn.MaxPool2d(2)), ("dropout", model.dropout), ("flatten", nn.Flatten()),
             ("fc1", model.fc1), ("relu", nn.ReLU()), ("fc2", model.fc2), ("log_softmax", nn.LogSoftmax(dim=1))]

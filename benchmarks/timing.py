@@ -4,27 +4,34 @@ Imports nothing from the rest of benchmarks/, so harness, layers and memory all 
 """
 import time
 
-_thread_limits = []  # (threadpoolctl limiter, [(torch, its previous thread count)]) per call, to undo
+_thread_limits = []  # (threadpoolctl limiter, [(framework, how to restore its thread count)]) per call, to undo
 
 
 def limit_threads(n, *frameworks):
-    """Cap NumPy's BLAS (threadpoolctl) and torch (set_num_threads) at `n` threads; None leaves them."""
+    """Cap NumPy's BLAS (threadpoolctl), glasstorch's elementwise thread pool and torch at `n` threads.
+
+    None leaves them as they are."""
     if n is None:
         return
     from threadpoolctl import threadpool_limits
-    torches = [(fw, fw.get_num_threads()) for fw in frameworks if fw.__name__ == "torch"]
-    _thread_limits.append((threadpool_limits(limits=n, user_api="blas"), torches))
-    for fw, _ in torches:
-        fw.set_num_threads(n)
+    previous = []
+    for fw in frameworks:
+        if fw.__name__ == "torch":
+            previous.append((fw.set_num_threads, fw.get_num_threads()))
+            fw.set_num_threads(n)
+        elif fw.__name__ == "glasstorch":  # its pool; its BLAS is NumPy's, capped below
+            previous.append((fw.backend.set_num_threads, fw.backend.get_num_threads()))
+            fw.backend.set_num_threads(n)
+    _thread_limits.append((threadpool_limits(limits=n, user_api="blas"), previous))
 
 
 def restore_threads():
     """Undo every limit_threads (for callers that go on in the same process, like the tests)."""
     while _thread_limits:
-        limiter, torches = _thread_limits.pop()
+        limiter, previous = _thread_limits.pop()
         limiter.restore_original_limits()
-        for fw, count in torches:
-            fw.set_num_threads(count)
+        for set_threads, count in previous:
+            set_threads(count)
 
 
 # ---------------------------------------------------------------- timing

@@ -81,7 +81,9 @@ strided = "strided"
 
 
 def get_num_threads():
-    """Threads of the BLAS that NumPy uses (what a matmul or convolution can use)."""
+    """Threads glasstorch computes with: what set_num_threads set, else the BLAS's (matmul, convolution)."""
+    if backend._num_threads is not None:
+        return backend._num_threads
     try:
         from threadpoolctl import threadpool_info
         counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
@@ -89,14 +91,17 @@ def get_num_threads():
             return counts[0]
     except ImportError:
         pass
-    import os
-    return os.cpu_count() or 1
+    return backend.cpu_count()
 
 
 def set_num_threads(n):
-    """Limit NumPy's BLAS threads (needs threadpoolctl, installed with scikit-learn)."""
-    from threadpoolctl import threadpool_limits
+    """Use n threads: NumPy's BLAS (through threadpoolctl, when installed) and the elementwise thread pool."""
     global _thread_limit
+    backend.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # the BLAS keeps its own count; the elementwise work still follows n
+        return
     _thread_limit = threadpool_limits(limits=n, user_api="blas")
 
 

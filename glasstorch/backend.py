@@ -3,6 +3,9 @@
 Everything array-level that the rest of glasstorch needs lives here: the dtype objects
 (`glasstorch.float32` ...), torch's type-promotion rules, devices, and the random generator.
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 xp = np  # the array module for the CPU device; ops get theirs through `array_module(...)`
@@ -389,3 +392,92 @@ def manual_seed(seed):
 def rng(generator=None):
     """The NumPy generator to draw from: the given glasstorch Generator's, or the default one."""
     return (generator or default_generator).bitgen
+
+
+# ---------------------------------------------------------------- threads for large elementwise work
+# NumPy's ufuncs run on one core, while torch spreads an activation or an optimizer update over all of
+# its threads. A ufunc releases the GIL while it loops, so cutting a large array into one share per thread
+# and running the shares in a small thread pool uses the other cores. Only big arrays are worth it: a
+# task hand-off costs tens of microseconds, and a small array is done before a thread wakes up.
+# Each share is worked through in blocks small enough to stay in cache, so that a function making
+# several passes (Adam's update, a mask and then a product) reads its block from memory only once.
+#: arrays with fewer elements run in the calling thread alone (256 Ki float32 = 1 MiB)
+PARALLEL_MIN_ELEMENTS = 256 * 1024
+#: elements per block (64 Ki float32 = 256 KiB: a few such arrays fit in a core's L2 cache)
+BLOCK_ELEMENTS = 64 * 1024
+_num_threads = None  # None: not set by set_num_threads, so one per CPU this process may use
+_pool = None  # a ThreadPoolExecutor with _num_threads - 1 workers (the caller takes one share itself)
+_pool_workers = 0
+_pool_pid = None  # the process that made _pool
+
+
+def cpu_count():
+    """CPUs this process may run on (its affinity mask, where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def set_num_threads(n):
+    """Threads that large elementwise work (parallel_elementwise) may use; 1 turns the pool off."""
+    global _num_threads, _pool
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"set_num_threads expects a positive number of threads, got {n}")
+    if n != _num_threads and _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+    _num_threads = n
+
+
+def get_num_threads():
+    return _num_threads if _num_threads is not None else cpu_count()
+
+
+def parallel_elementwise(fn, out, *arrays):
+    """fn(out_part, *array_parts) over cache-sized parts of the arrays, split over the threads; returns out.
+
+    The arrays shaped like `out` are cut; other arguments (numbers, 0-d arrays, None) go whole to every
+    call. fn must only combine elements at the same position: that is what lets the parts run apart.
+    Small arrays, GPU arrays and arrays that are not C-contiguous get a single call fn(out, *arrays).
+    """
+    size = out.size
+    cut = [isinstance(a, np.ndarray) and a.shape == out.shape for a in (out, *arrays)]
+    if (size < 2 * BLOCK_ELEMENTS or not cut[0]
+            or not all(a.flags.c_contiguous for a, c in zip((out, *arrays), cut) if c)):
+        fn(out, *arrays)
+        return out
+    flat = [a.reshape(-1) if c else a for a, c in zip((out, *arrays), cut)]  # views, as all are contiguous
+
+    def run(lo, hi):  # one thread's share, block by block
+        for start in range(lo, hi, BLOCK_ELEMENTS):
+            stop = min(start + BLOCK_ELEMENTS, hi)
+            fn(*[a[start:stop] if c else a for a, c in zip(flat, cut)])
+
+    parallel_ranges(run, size, threads=None if size >= PARALLEL_MIN_ELEMENTS else 1)
+    return out
+
+
+def parallel_ranges(fn, count, threads=None):
+    """fn(lo, hi) for one share [lo, hi) of range(count) per thread, at the same time; returns when all are done.
+
+    The caller runs the first share itself. fn must release the GIL for the shares to overlap (NumPy's copies
+    and ufuncs on large arrays do) and must not write where another share writes.
+    """
+    global _pool, _pool_workers, _pool_pid
+    threads = min(threads or get_num_threads(), count)
+    if threads <= 1:
+        fn(0, count)
+        return
+    if _pool is None or _pool_workers < threads - 1 or _pool_pid != os.getpid():
+        # (a forked child, e.g. a DataLoader worker, inherits the pool object but not its threads: a new one)
+        _pool_workers, _pool_pid = get_num_threads() - 1, os.getpid()
+        _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix="glasstorch-elementwise")
+    share = -(-count // threads)
+    pending = [_pool.submit(fn, lo, min(lo + share, count)) for lo in range(share, count, share)]
+    try:
+        fn(0, share)
+    finally:
+        for task in pending:
+            task.result()  # waits, and re-raises an error from a worker

@@ -68,3 +68,91 @@ def test_finfo_and_iinfo_refuse_the_other_kind_like_torch():
         glasstorch.finfo(glasstorch.int64)
     with pytest.raises(TypeError, match="integer"):
         glasstorch.iinfo(glasstorch.float32)
+
+
+# ---------------------------------------------------------------- parallel_elementwise (the elementwise thread pool)
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 7 elements and the pool from 20 elements: small arrays then take the threaded path."""
+    monkeypatch.setattr(backend, "BLOCK_ELEMENTS", 7)
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 20)
+    before = backend._num_threads
+    yield
+    backend.set_num_threads(before or backend.cpu_count())
+    backend._num_threads = before
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("size", [0, 1, 13, 14, 20, 61, 1000])
+def test_parallel_elementwise_covers_every_element_once(small_blocks, threads, size):
+    backend.set_num_threads(threads)
+    x = np.random.default_rng(size).standard_normal((size, 1)).astype(np.float32)
+    calls = []
+
+    def add_one(out, a, scale):  # records its parts: each element must be written by exactly one call
+        calls.append(out.size)
+        np.multiply(a, scale, out=out)
+        out += 1
+
+    out = backend.parallel_elementwise(add_one, np.full_like(x, np.nan), x, np.float32(2))
+    np.testing.assert_array_equal(out, x * 2 + 1)
+    assert sum(calls) == size and max(calls) <= (size if size < 14 else 7)
+
+
+def test_parallel_elementwise_passes_other_shapes_whole_and_falls_back_when_not_contiguous(small_blocks):
+    backend.set_num_threads(2)
+    x = np.arange(60, dtype=np.float64).reshape(6, 10)
+    row = np.arange(10, dtype=np.float64)
+    seen = []
+
+    def add(out, a, b):
+        seen.append(b.shape)
+        np.add(a, b if b.shape != (10,) else 0, out=out)
+
+    backend.parallel_elementwise(add, np.empty_like(x), x, row)
+    assert set(seen) == {(10,)}  # `row` is not shaped like out: every call got all of it
+    strided = x[:, ::2]  # not C-contiguous: one whole call on the views
+    calls = []
+    out = backend.parallel_elementwise(lambda o, a: (calls.append(1), np.negative(a, out=o)), np.empty((6, 5)), strided)
+    np.testing.assert_array_equal(out, -strided)
+    assert calls == [1]
+
+
+def test_parallel_elementwise_reraises_a_worker_error(small_blocks):
+    backend.set_num_threads(2)
+
+    def fail_on_second_share(out, a):
+        if a[0] >= 50:
+            raise FloatingPointError("from a worker")
+        out[...] = a
+
+    with pytest.raises(FloatingPointError, match="from a worker"):
+        backend.parallel_elementwise(fail_on_second_share, np.empty(100), np.arange(100.0))
+
+
+def test_set_num_threads_is_what_get_num_threads_reports_and_rejects_zero():
+    before = glasstorch.get_num_threads()
+    try:
+        glasstorch.set_num_threads(1)
+        assert glasstorch.get_num_threads() == 1 and backend.get_num_threads() == 1
+        with pytest.raises(ValueError, match="positive"):
+            backend.set_num_threads(0)
+    finally:
+        glasstorch.set_num_threads(before)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_parallel_elementwise_in_a_forked_child_makes_its_own_pool(small_blocks):
+    """A forked child (a DataLoader worker) inherits the pool object but not its threads: it must not hang."""
+    import multiprocessing
+    backend.set_num_threads(2)
+    x = np.arange(100.0)
+    backend.parallel_elementwise(lambda o, a: np.negative(a, out=o), np.empty_like(x), x)  # the parent's pool
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        total = pool.apply_async(_negated_sum_in_threads, (x,)).get(timeout=60)
+    assert total == -x.sum()
+
+
+def _negated_sum_in_threads(x):
+    return float(backend.parallel_elementwise(lambda o, a: np.negative(a, out=o), np.empty_like(x), x).sum())

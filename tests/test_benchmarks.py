@@ -107,3 +107,32 @@ def test_layer_table_and_profile_run(option, capsys):
             assert f"| {layer} |" in out
     else:
         assert "ranked by own time" in out and "glasstorch/" in out
+
+
+def test_scaling_writes_its_section_figure_and_json(tmp_path, monkeypatch, capsys):
+    from benchmarks import scaling
+    monkeypatch.setattr(scaling, "THREADS", (1,))  # one setting of each kind keeps the smoke run short
+    monkeypatch.setattr(scaling, "WORKLOADS", ("mlp",))
+    monkeypatch.setattr(scaling, "CONV_WORKLOADS", ("lenet",))
+    doc = tmp_path / "PERFORMANCE.md"
+    doc.write_text("# Performance\n\nbefore\n")
+    args = ["--quick", "--scaling", "--doc", str(doc), "--json", str(tmp_path / "s.json")]
+    harness.main(args)
+    text = doc.read_text()
+    assert text.startswith("# Performance\n\nbefore\n\n## Scaling\n") and (tmp_path / "scaling.png").stat().st_size
+    assert "| mlp | 1 |" in text and "| mlp | 4 |" in text and "| lenet | 3 Conv2d | 8x6x14x14 |" in text
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert set(saved["throughput"]["mlp"]["1"]) == {"1", "4"} and saved["gemm_peak"]["1"] > 0
+    harness.main(args)  # a second run replaces the section between the markers instead of adding one
+    again = doc.read_text()
+    assert again.count("## Scaling") == 1 and again.count(scaling.START) == 1
+
+
+@pytest.mark.parametrize("workload, rows", [("lstm", ("embed", "lstm (2 layers)", "flatten", "decoder")),
+                                            ("transformer", ("embed", "+ positions", "encoder layer 0",
+                                                             "encoder layer 1", "head"))])
+def test_layer_table_of_the_sequence_models(workload, rows, capsys):
+    harness.main(["--quick", "--layers", workload, "--threads", "1", "--windows", "1"])
+    out = capsys.readouterr().out
+    for row in rows + ("loss CrossEntropyLoss",):
+        assert f"| {row} |" in out

@@ -12,11 +12,13 @@ from ..ops import activation as _act
 from ..ops import conv_fast as _conv
 from ..ops import dropout as _dropout
 from ..ops import elementwise as _elementwise
+from ..ops import elementwise_fast as _elementwise_fast
 from ..ops import embedding as _embedding
 from ..ops import loss as _loss
 from ..ops import normalization as _norm
 from ..ops import padding as _padding
 from ..ops import pool as _pool
+from ..ops import pool_fast as _pool_fast
 from ..ops import shape as _shape
 from ..ops.arithmetic import where
 from ..ops.common import TORCH_NAMES, as_tensor, autocast_inputs
@@ -202,7 +204,7 @@ def _pool_args(x, kernel_size, stride, padding, dilation, n=2):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over kh x kw windows; stride defaults to the kernel size. return_indices also gives flat argmax indices."""
     kernel, stride, padding, dilation = _pool_args(input, kernel_size, stride, padding, dilation)
-    return _pool.max_pool2d(input, kernel, stride, padding, dilation, ceil_mode, return_indices)
+    return _pool_fast.max_pool2d(input, kernel, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -287,7 +289,7 @@ def _maybe_inplace(x, inplace, fn):
 
 
 def relu(input, inplace=False):
-    return _maybe_inplace(input, inplace, _elementwise.relu)
+    return _maybe_inplace(input, inplace, _elementwise_fast.relu)
 
 
 def relu6(input, inplace=False):

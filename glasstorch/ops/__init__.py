@@ -5,6 +5,7 @@
     shape.py          reshape view permute transpose expand repeat flip cat stack split
     arithmetic.py     + - * / ** maximum minimum where, comparisons
     elementwise.py    exp log sqrt trig tanh sigmoid relu clamp softmax log_softmax
+    elementwise_fast.py  relu over the threads (backend.parallel_elementwise): what nn.functional runs
     inplace.py        add_ mul_ fill_ copy_ normal_ x[key] = v ... with torch's in-place rules
     reduce.py         sum mean var std prod max min amax logsumexp norm cumsum argmax sort
     matmul.py         matmul mm mv dot bmm linear addmm addmv baddbmm addbmm cov
@@ -17,6 +18,7 @@
     padding.py        pad: constant, reflect, replicate, circular
     loss.py           cross_entropy (softmax - onehot), nll, binary cross-entropy (with logits), mse
     pool.py           max_pool2d avg_pool2d, adaptive pooling
+    pool_fast.py      max_pool2d with the batch split over the threads: what nn.functional runs
     conv.py           conv2d conv_transpose2d, the textbook way (im2col + one matmul): read this one
     conv_fast.py      the same, cache-blocked and tuned: what nn.functional runs (tested equal to conv.py)
     device.py         to_device

@@ -1,4 +1,5 @@
 """Adam: adaptive moment estimation (Kingma & Ba, 2014), optionally AMSGrad and decoupled weight decay."""
+from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_scaled, addcdiv_, addcmul_, lerp_, new_step_tensor, zeros_state
 
@@ -56,22 +57,29 @@ class Adam(Optimizer):
             else:
                 grad = add_scaled(grad, param, weight_decay, xp)
 
-        scratch = xp.empty_like(param)
-        lerp_(exp_avg, grad, 1 - beta1, scratch, xp)
-        exp_avg_sq *= beta2
-        addcmul_(exp_avg_sq, grad, grad, 1 - beta2, scratch, xp)
-
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        step_size = lr / bias_correction1
-        second_moment = exp_avg_sq
-        if group["amsgrad"]:
-            second_moment = state["max_exp_avg_sq"]._array
-            xp.maximum(second_moment, exp_avg_sq, out=second_moment)
-        denom = xp.sqrt(second_moment, out=scratch)
-        denom /= bias_correction2 ** 0.5
-        denom += group["eps"]
-        addcdiv_(param, exp_avg, denom, -step_size, xp.empty_like(param), xp)
+        max_exp_avg_sq = state["max_exp_avg_sq"]._array if group["amsgrad"] else None
+        # the whole update, block by block over the threads (torch's foreach idea: one pass per parameter)
+        backend.parallel_elementwise(adam_update_, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2,
+                                     lr / bias_correction1, bias_correction2 ** 0.5, group["eps"], xp)
+
+
+def adam_update_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, step_size, bias_correction2_sqrt,
+                 eps, xp):
+    """One Adam step on (a block of) one parameter, in place, with torch's operations in torch's order."""
+    scratch = xp.empty_like(param)
+    lerp_(exp_avg, grad, 1 - beta1, scratch, xp)  # m = m + (1 - beta1) (g - m)
+    exp_avg_sq *= beta2
+    addcmul_(exp_avg_sq, grad, grad, 1 - beta2, scratch, xp)  # v = beta2 v + (1 - beta2) g^2
+    second_moment = exp_avg_sq
+    if max_exp_avg_sq is not None:  # amsgrad
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second_moment = max_exp_avg_sq
+    denom = xp.sqrt(second_moment, out=scratch)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    addcdiv_(param, exp_avg, denom, -step_size, xp.empty_like(param), xp)  # p = p - step_size m / denom
 
 
 def check_adam_options(lr, betas, eps, weight_decay):

@@ -5,11 +5,12 @@ gradients of the input, weight and bias, in float64 so that only the summation o
 """
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import glasstorch as gt
 import glasstorch.nn.functional as F
+from glasstorch import backend
 from glasstorch.ops import conv as textbook
 from glasstorch.ops import conv_fast as fast
 
@@ -88,3 +89,42 @@ def test_textbook_conv2d_equals_what_f_conv2d_runs_in_float32(stride):
         np.testing.assert_allclose(a, b_, rtol=1e-4, atol=1e-4)
     assert type(F.conv2d(gt.tensor(x, requires_grad=True), gt.tensor(w), padding=1, groups=2).grad_fn).__name__ \
         .startswith("FastConv2d")
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=conv_cases())
+def test_fast_convs_with_im2col_and_col2im_over_threads_equal_textbook(threads, case, monkeypatch):
+    """Large columns are copied (im2col) and added back (col2im) with the batch split over the thread pool:
+    made the rule for every size here, the results are still the textbook ones."""
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
+    case = dict(case, n=case["n"] + 2)  # a few samples to split
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["c"]) + case["hw"])
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"])
+    arrays = [x, w] + ([rng.standard_normal(case["o"])] if case["bias"] else [])
+    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
+    results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), arrays, case["seed"])
+               for module in (fast, textbook)]
+    assert_all_close(*results)
+    wt = rng.standard_normal((case["c"], case["o"] // case["groups"]) + case["kernel"])
+    transposed = [outputs_and_grads(lambda *t: module.conv_transpose2d(*t, groups=case["groups"]), [x, wt],
+                                    case["seed"]) for module in (fast, textbook)]
+    assert_all_close(*transposed)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=conv_cases(), dcols_bytes=st.sampled_from([1, 200, 3000]))
+def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_bytes, monkeypatch):
+    """The input gradient's columns are made and folded back in sub-blocks of a block's samples."""
+    monkeypatch.setattr(fast, "BLOCK_BYTES", 1 << 30)  # one block: the whole batch
+    monkeypatch.setattr(fast, "DCOLS_BLOCK_BYTES", dcols_bytes)  # 1: one sample per sub-block
+    case = dict(case, n=case["n"] + 2)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["c"]) + case["hw"])
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"])
+    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
+    results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), [x, w], case["seed"])
+               for module in (fast, textbook)]
+    assert_all_close(*results)

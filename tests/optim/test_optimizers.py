@@ -339,3 +339,34 @@ def test_a_torch_style_custom_optimizer_subclass_works():
     opt.step()
     np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0, 0.0])
     assert "lr: 0.5" in repr(opt)
+
+
+ADAM_CASES = [(name, kwargs) for name, kwargs in CASES if name in ("Adam", "AdamW")]
+
+
+@pytest.mark.parametrize("name, kwargs", ADAM_CASES, ids=[IDS[CASES.index(c)] for c in ADAM_CASES])
+def test_adam_blockwise_over_threads_gives_the_same_iterates(name, kwargs, monkeypatch):
+    """Adam's update runs block by block over the elementwise thread pool for large parameters (tiny
+    blocks here, so that these small ones take that path): the iterates are bit for bit those of one
+    whole-array update, and torch's."""
+    from glasstorch import backend
+
+    def run(blocked):
+        rng = np.random.default_rng(zlib.crc32(f"{name}{kwargs}".encode()))
+        ours, theirs = make_params(rng, np.float32)
+        opt, topt = getattr(optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
+        with monkeypatch.context() as m:
+            if blocked:
+                m.setattr(backend, "BLOCK_ELEMENTS", 4)
+                m.setattr(backend, "PARALLEL_MIN_ELEMENTS", 10)
+                m.setattr(backend, "_num_threads", 2)
+                m.setattr(backend, "_pool", None)
+            for step in range(K):
+                set_grads(rng, ours, theirs, step, np.float32)
+                opt.step()
+                topt.step()
+                assert_params_close(ours, theirs, np.float32, step)
+        return [p.detach().numpy().copy() for p in ours]
+
+    for blocked, whole in zip(run(True), run(False)):
+        np.testing.assert_array_equal(blocked, whole)

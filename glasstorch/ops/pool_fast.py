@@ -1,0 +1,71 @@
+"""The max-pool F.max_pool2d and nn.MaxPool2d run: pool.py's MaxPool2dFunction, its batch split over the threads.
+
+Read pool.py first: the running maximum over the kernel taps and the backward that routes each gradient
+to its window's winner. Every sample (every leading index) is pooled on its own, so a large input is
+cut into one share of samples per thread (backend.parallel_ranges; NumPy's ufuncs release the GIL):
+the forward runs the lesson's forward on each share, the backward the lesson's routing loop on each
+share's slice of the gradient. Small inputs and GPU arrays take the lesson's code as it is.
+tests/ops/test_pool_fast.py holds the two equal.
+"""
+from .. import backend
+from ..tensor import Tensor
+from . import pool as lesson
+from .pool import MaxPool2dFunction, Windows
+
+xp = backend.xp
+
+
+class _Share:
+    """What the lesson's forward records on its ctx, for one share of the batch."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+
+class FastMaxPool2dFunction(MaxPool2dFunction):
+    """y = max over each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere   (MaxPool2dFunction, threaded)"""
+
+    @staticmethod
+    def forward(ctx, x, windows):
+        if not _threaded(ctx.xp, x):
+            return MaxPool2dFunction.forward(ctx, x, windows)
+        taps = windows.kernel[0] * windows.kernel[1]
+        best = ctx.xp.empty(x.shape[:-2] + windows.out, dtype=x.dtype)
+        arg = ctx.xp.empty(best.shape, dtype=xp.uint8 if taps <= 256 else xp.int32)  # (as the lesson's)
+
+        def pool(lo, hi):  # the lesson's forward on samples lo..hi-1
+            share = _Share(ctx.xp)
+            best[lo:hi] = MaxPool2dFunction.forward(share, x[lo:hi], windows)
+            arg[lo:hi] = share.arg
+        backend.parallel_ranges(pool, x.shape[0])
+        ctx.windows, ctx.arg = windows, arg
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not _threaded(ctx.xp, grad._array):
+            return MaxPool2dFunction.backward(ctx, grad)
+        windows, arg, g = ctx.windows, ctx.arg, grad._array
+        dxpad = ctx.xp.zeros(tuple(ctx.inputs[0].shape[:-2]) + windows.padded, dtype=g.dtype)
+
+        def route(lo, hi):  # the lesson's loop on samples lo..hi-1
+            for tap, key in windows.taps():
+                if windows.overlapping:
+                    dxpad[lo:hi][key] += g[lo:hi] * (arg[lo:hi] == tap)
+                else:
+                    ctx.xp.multiply(g[lo:hi], arg[lo:hi] == tap, out=dxpad[lo:hi][key])
+        backend.parallel_ranges(route, g.shape[0])
+        return Tensor._make(windows.crop(dxpad))
+
+
+def _threaded(array_xp, array):
+    """Worth splitting: a large host array of several samples, and more than one thread to split it over."""
+    return (array_xp is xp and array.size >= backend.PARALLEL_MIN_ELEMENTS and array.shape[0] > 1
+            and backend.get_num_threads() > 1)
+
+
+def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=False):
+    """On normalised (h, w) tuples; x is (N, C, H, W) or (C, H, W). With indices: the lesson's op."""
+    if return_indices:
+        return lesson.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices)
+    return FastMaxPool2dFunction.apply(x, windows=Windows(x.shape, kernel, stride, padding, dilation, ceil_mode))

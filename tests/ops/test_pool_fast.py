@@ -1,0 +1,62 @@
+"""The threaded max-pool (ops/pool_fast.py, what F.max_pool2d runs) equals the lesson's (ops/pool.py).
+
+Random shapes, kernels, strides, padding, dilation and ceil_mode, inputs with many ties (small integers:
+the first maximum takes the gradient), 3-d and 4-d inputs; the pool made the rule for every size, with
+1-3 threads. Values and input gradients must be identical.
+"""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import glasstorch as gt
+import glasstorch.nn.functional as F
+from glasstorch import backend
+from glasstorch.ops import pool as lesson
+from glasstorch.ops import pool_fast as fast
+
+
+@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n}threads")
+def threaded(request, monkeypatch):
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", request.param)
+    return request.param
+
+
+@st.composite
+def pool_cases(draw):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    hw = tuple(d * (k - 1) + 1 + draw(st.integers(0, 5)) for k, d in zip(kernel, dilation))
+    lead = (draw(st.integers(1, 5)),) + ((draw(st.integers(1, 3)),) if draw(st.booleans()) else ())
+    return dict(shape=lead + hw, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                ceil_mode=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 16)))
+
+
+def pooled_and_grad(module, x, upstream_seed, case):
+    t = gt.tensor(x, requires_grad=True)
+    out = module.max_pool2d(t, case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"])
+    upstream = np.random.default_rng(upstream_seed).standard_normal(out.shape).astype(x.dtype)
+    out.backward(gt.tensor(upstream))
+    return out.detach().numpy(), t.grad.numpy()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=pool_cases(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_fast_max_pool_equals_lesson(threaded, case, dtype):
+    x = np.random.default_rng(case["seed"]).integers(-3, 4, case["shape"]).astype(dtype)  # many ties
+    (y_fast, g_fast), (y_lesson, g_lesson) = (pooled_and_grad(m, x, case["seed"], case) for m in (fast, lesson))
+    np.testing.assert_array_equal(y_fast, y_lesson)
+    np.testing.assert_array_equal(g_fast, g_lesson)
+
+
+def test_f_max_pool2d_runs_the_fast_op_and_keeps_return_indices(threaded):
+    x = gt.tensor(np.random.default_rng(0).standard_normal((4, 3, 6, 6)), requires_grad=True)
+    assert type(F.max_pool2d(x, 2).grad_fn).__name__ == "FastMaxPool2dFunction"
+    assert F.max_pool2d(x, 2).grad_fn.name() == "MaxPool2dBackward0"
+    values, indices = F.max_pool2d(x, 2, return_indices=True)
+    expected = lesson.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), False, return_indices=True)
+    np.testing.assert_array_equal(values.detach().numpy(), expected[0].detach().numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected[1].numpy())
