@@ -307,7 +307,8 @@ class _Tracing:
     def observe(self, cls, inputs, attrs, result):
         if self.inside:
             return  # inside a layer that is translated whole
-        translate = OPS.get(cls)
+        # a tuned twin (ops/*_fast.py) subclasses its lesson op and computes the same math: map it the same way
+        translate = next((OPS[k] for k in cls.__mro__ if k in OPS), None)
         if translate is None:
             raise ExportError(f"glasstorch.onnx.export: no ONNX mapping for ops.{cls.__name__}"
                               f"{self.graph.location()}")
@@ -587,7 +588,7 @@ OPS = {
     Amax: _reduce("ReduceMax", 18),
     Slice: _slice, Gather: _gather, EmbeddingFunction: _embedding_op,
     Conv2dFunction: _conv2d, ConvTranspose2dFunction: _conv_transpose2d,
-    FastConv2dFunction: _conv2d, FastConvTranspose2dFunction: _conv_transpose2d,  # (the tuned twins: same math)
+    FastConv2dFunction: _conv2d, FastConvTranspose2dFunction: _conv_transpose2d,  # tuned twins that don't subclass
     MaxPool2dFunction: _max_pool2d, AvgPool2dFunction: _avg_pool2d,
 }
 
