@@ -33,12 +33,12 @@ class Config:
     embed: int = 32
     hidden: int = 128
     batch_size: int = 64
-    steps: int = 3000          # Adam steps per model
+    steps: int = 2500          # Adam steps per model
     lr: float = 2e-3
     clip: float = 1.0          # clip_grad_norm_'s max_norm
     test_per_length: int = 50  # test strings of each length
     longest: int = 5           # "the longest inputs": the last this many lengths (16 .. 20)
-    eval_every: int = 500
+    eval_every: int = 250
     seed: int = 0
 
     @classmethod
@@ -171,10 +171,10 @@ def run(fw, cfg, lab):
     lengths = range(cfg.min_len, cfg.max_len + 1)
     test_set = {n: reversal_batch(test_rng, cfg.test_per_length, n) for n in lengths}
     longest = list(lengths)[-cfg.longest:]
-    results, accuracies = {}, {}
+    results, accuracies, models = {}, {}, {}
     for attention in (False, True):
         tag = "attention" if attention else "plain"
-        model, accuracies[tag] = train_one(fw, cfg, lab, attention, test_set)
+        models[tag], accuracies[tag] = train_one(fw, cfg, lab, attention, test_set)
         results[f"{tag}_accuracy"] = float(np.mean(list(accuracies[tag].values())))
         results[f"{tag}_accuracy_longest"] = float(np.mean([accuracies[tag][n] for n in longest]))
     results["attention_gain_longest"] = results["attention_accuracy_longest"] - results["plain_accuracy_longest"]
@@ -193,6 +193,7 @@ def run(fw, cfg, lab):
 
     # where the attention model looks: one test string of the greatest length
     source, _ = test_set[cfg.max_len]
+    model = models["attention"]
     model.eval()
     with fw.no_grad():
         tokens, weights = model.greedy(fw.from_numpy(source[:1]), cfg.max_len + 1)
