@@ -62,7 +62,11 @@ class SinePredictor(nn.Module):
 
 model = SinePredictor(HIDDEN).double()
 criterion = nn.MSELoss()
-optimizer = torch.optim.LBFGS(model.parameters(), lr=0.8, max_iter=20)
+# tolerance_change: torch's default 1e-9 is an absolute bound on the slope g.d; once the MSE is ~1e-6 the slope is
+# smaller, each step() stops before moving and the loss stays frozen. 1e-12 fits this loss; strong Wolfe: every
+# iteration lowers the loss.
+optimizer = torch.optim.LBFGS(model.parameters(), lr=0.8, max_iter=20, tolerance_change=1e-12,
+                              line_search_fn="strong_wolfe")
 model
 
 # %% [markdown]
