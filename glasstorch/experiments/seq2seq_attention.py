@@ -48,7 +48,7 @@ class Config:
 
 
 EXPECTED = {"attention_accuracy": (">=", 0.95), "attention_gain_longest": (">=", 0.3)}
-QUICK_EXPECTED = {"attention_accuracy": (">=", 0.5), "attention_gain_longest": (">=", 0.0)}
+QUICK_EXPECTED = {"attention_accuracy": (">=", 0.75), "attention_gain_longest": (">=", 0.3)}
 
 
 def reversal_batch(rng, batch_size, length):
