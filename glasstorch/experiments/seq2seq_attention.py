@@ -187,6 +187,7 @@ def run(fw, cfg, lab):
             ax.plot(list(lengths), [accuracies[tag][n] for n in lengths], marker,
                     label=f"{tag} (mean {results[f'{tag}_accuracy']:.3f})")
         ax.axvspan(longest[0] - 0.5, longest[-1] + 0.5, color="gray", alpha=0.15, label="longest inputs")
+        ax.set_xticks(list(lengths))
         ax.set(xlabel="input length (digits)", ylabel="exact-sequence accuracy", ylim=(-0.02, 1.02),
                title="reversing digit strings")
         ax.legend()
