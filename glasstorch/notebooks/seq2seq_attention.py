@@ -122,6 +122,7 @@ def train(attention):
     torch.manual_seed(0)
     model = Seq2Seq(attention)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=STEPS)  # lr 沿半个余弦降到 0
     rng = np.random.default_rng(0)  # 两个模型看到同样的 batch
     losses = []
     for step in tqdm(range(STEPS), desc="attention" if attention else "plain"):
@@ -134,6 +135,7 @@ def train(attention):
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        scheduler.step()
         losses.append(loss.item())
     return model, losses
 
