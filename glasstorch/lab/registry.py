@@ -32,6 +32,7 @@ REGISTRY = {
     "digits-cnn": "digits_cnn",
     "sine-lstm": "sine_lstm",
     "char-rnn": "char_rnn",
+    "seq2seq-attention": "seq2seq_attention",
     "data-parallel": "data_parallel",
 }
 

@@ -62,11 +62,19 @@ class SinePredictor(nn.Module):
 
 model = SinePredictor(HIDDEN).double()
 criterion = nn.MSELoss()
-optimizer = torch.optim.LBFGS(model.parameters(), lr=0.8, max_iter=20)
+# tolerance_change: torch's default 1e-9 is an absolute bound on the slope g.d; once the MSE is ~1e-6 the slope is
+# smaller, each step() stops before moving and the loss stays frozen. 1e-12 fits this loss; strong Wolfe: every
+# iteration lowers the loss.
+optimizer = torch.optim.LBFGS(model.parameters(), lr=0.8, max_iter=20, tolerance_change=1e-12,
+                              line_search_fn="strong_wolfe")
 model
 
 # %% [markdown]
 # ## L-BFGS 训练
+#
+# 注意 `tolerance_change`：L-BFGS 在方向导数 $g \cdot d > -\text{tolerance\_change}$ 时不再前进。默认值 1e-9 是绝对数，
+# 这里 MSE 到了 1e-6 左右时 $g \cdot d$ 就比它小：这一步没动就停了，下一步在同一点又同样停下，损失从此冻结
+# (PyTorch 的 LBFGS 也完全一样)。所以按这个损失的量级取 1e-12，并用 strong-Wolfe 线搜索保证每次迭代都让损失下降。
 
 # %%
 def closure():
