@@ -5,8 +5,8 @@ image; the discriminator D outputs the probability that an image is real. Writte
 tutorial writes it, with MLPs instead of convolutions (the original paper's networks; NumPy convolutions
 would make an epoch ten times slower):
 
-- D step: BCELoss(D(x), 1) on a real batch plus BCELoss(D(G(z).detach()), 0) on a fake one; `detach` keeps
-  this step from reaching G's weights.
+- D step: BCELoss(D(x), 1) on a real batch plus BCELoss(D(G(z).detach()), 0) on a fake one; `detach` stops
+  this backward pass at the fake images (no gradient for G, and G's graph is kept for the G step).
 - G step: BCELoss(D(G(z)), 1) on the same fakes, the "non-saturating" loss: G maximises log D(G(z)) rather than
   minimising log(1 - D(G(z))), whose gradient vanishes while D still wins easily (early in training).
 - Adam(lr=2e-4, betas=(0.5, 0.999)) for both, as in the DCGAN paper; pixels scaled to [-1, 1] to match G's Tanh.
