@@ -15,8 +15,8 @@ LESSONS = list(notebook.available())
 
 def test_every_lesson_has_a_notebook_or_is_listed_as_missing():
     assert notebook.missing() == WITHOUT_NOTEBOOK
-    assert list(notebook.available()) + notebook.missing() == [n for n in registry.names()
-                                                              if n in notebook.available() or n in WITHOUT_NOTEBOOK]
+    # course order kept; a lesson without a notebook may sit between two that have one (char-rnn, gan-mnist)
+    assert list(notebook.available()) == [n for n in registry.names() if n not in WITHOUT_NOTEBOOK]
     assert len(LESSONS) == len(registry.names()) - len(WITHOUT_NOTEBOOK)
 
 
