@@ -51,8 +51,9 @@ class Config:
 
 
 EXPECTED = {"confident_frac": (">=", 0.80), "min_class_share": (">=", 0.03)}
-# 8x8 digits are often ambiguous even when real; after one epoch G scores 0.006 and leaves classes empty
-QUICK_EXPECTED = {"confident_frac": (">=", 0.25), "min_class_share": (">=", 0.005)}
+# 8x8 digits are often ambiguous even when real: seeds 0-2 reach 0.42-0.45 and 0.05-0.07 (torch, seed 0: 0.48 and
+# 0.035), while G after one epoch scores 0.07 and 0.006
+QUICK_EXPECTED = {"confident_frac": (">=", 0.3), "min_class_share": (">=", 0.02)}
 
 
 def build(fw, cfg, pixels):
@@ -63,8 +64,8 @@ def build(fw, cfg, pixels):
         def __init__(self):
             super().__init__()
             self.main = nn.Sequential(
-                nn.Linear(cfg.nz, cfg.hidden), nn.LeakyReLU(0.2),
-                nn.Linear(cfg.hidden, 2 * cfg.hidden), nn.LeakyReLU(0.2),
+                nn.Linear(cfg.nz, cfg.hidden), nn.BatchNorm1d(cfg.hidden), nn.LeakyReLU(0.2),
+                nn.Linear(cfg.hidden, 2 * cfg.hidden), nn.BatchNorm1d(2 * cfg.hidden), nn.LeakyReLU(0.2),
                 nn.Linear(2 * cfg.hidden, pixels), nn.Tanh())
 
         def forward(self, z):

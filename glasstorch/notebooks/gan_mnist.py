@@ -66,7 +66,8 @@ show(X_train[:32], 16, "real training digits")
 # %% [markdown]
 # ## 生成器和判别器
 #
-# $G$：$z$ (长 NZ) → 256 → 512 → 784 个像素，LeakyReLU(0.2)，最后 Tanh 把像素压到 $[-1, 1]$。
+# $G$：$z$ (长 NZ) → 256 → 512 → 784 个像素，BatchNorm1d + LeakyReLU(0.2) (DCGAN 的生成器也用 BatchNorm)，
+# 最后 Tanh 把像素压到 $[-1, 1]$。
 # $D$：784 → 512 → 256 → 1，最后 Sigmoid 给出"是真图"的概率。
 
 # %%
@@ -74,8 +75,8 @@ class Generator(nn.Module):
     def __init__(self):
         super().__init__()
         self.main = nn.Sequential(
-            nn.Linear(NZ, HIDDEN), nn.LeakyReLU(0.2),
-            nn.Linear(HIDDEN, 2 * HIDDEN), nn.LeakyReLU(0.2),
+            nn.Linear(NZ, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.LeakyReLU(0.2),
+            nn.Linear(HIDDEN, 2 * HIDDEN), nn.BatchNorm1d(2 * HIDDEN), nn.LeakyReLU(0.2),
             nn.Linear(2 * HIDDEN, PIXELS), nn.Tanh())
 
     def forward(self, z):
