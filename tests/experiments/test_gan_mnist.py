@@ -30,6 +30,11 @@ def _state(module):
     return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
 
 
+def _weights(module):
+    """The parameters only (G's BatchNorm running statistics change in every training-mode forward pass)."""
+    return {k: v.detach().numpy().copy() for k, v in module.named_parameters()}
+
+
 def test_gan_steps_match_torch():
     """Same weights, real batches and noise: three G/D iterations give torch's losses, D outputs and weights."""
     G, D, criterion, optD, optG = _pair(glasstorch)
@@ -43,10 +48,15 @@ def test_gan_steps_match_torch():
         theirs = gan_mnist.gan_step(torch, tG, tD, tcriterion, toptD, toptG, torch.from_numpy(real),
                                     torch.from_numpy(noise))
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    # G's Linear biases just before a BatchNorm1d are left out, and with them the running means they shift: BN
+    # subtracts the batch mean, so their gradient is zero up to rounding, and Adam's step (m / sqrt(v)) turns each
+    # framework's own rounding noise into a move
+    before_bn = {"main.0.bias", "main.3.bias", "main.1.running_mean", "main.4.running_mean"}
     for module, tmodule in ((G, tG), (D, tD)):
         theirs = _state(tmodule)
         for name, value in _state(module).items():
-            np.testing.assert_allclose(value, theirs[name], rtol=1e-4, atol=1e-5, err_msg=name)
+            if not (module is G and name in before_bn):
+                np.testing.assert_allclose(value, theirs[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_each_half_of_the_step_moves_only_its_own_network():
@@ -55,10 +65,10 @@ def test_each_half_of_the_step_moves_only_its_own_network():
     no_step = SimpleNamespace(step=lambda: None)
     for stepped in ("D", "G"):
         G, D, criterion, optD, optG = _pair(glasstorch)
-        before = {"G": _state(G), "D": _state(D)}
+        before = {"G": _weights(G), "D": _weights(D)}
         gan_mnist.gan_step(glasstorch, G, D, criterion, optD if stepped == "D" else no_step,
                            optG if stepped == "G" else no_step, glasstorch.randn(5, 1, 4, 4), glasstorch.randn(5, CFG.nz))
-        after = {"G": _state(G), "D": _state(D)}
+        after = {"G": _weights(G), "D": _weights(D)}
         for net in ("G", "D"):
             same = all(np.array_equal(v, before[net][k]) for k, v in after[net].items())
             assert same == (net != stepped), f"stepping {stepped} {'left' if same else 'changed'} {net}"
