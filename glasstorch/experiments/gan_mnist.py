@@ -15,6 +15,10 @@ A fixed batch of noise is drawn once, so the grid of its digits after each epoch
 small CNN (trained here on the real training digits) judges 1,000 fresh samples: a good G makes digits the
 judge is sure of (softmax confidence >= 0.9) and makes every class (no mode collapse: each >= 3% of samples).
 The quick size is the same game on the embedded 8x8 digits.
+
+Measured (glasstorch, full size, 10 epochs, about 14 s of CPU per epoch): 59.9% of the samples confident, every
+class >= 3.5%, judge 98.95%; the 80% target is not met yet. The confident share still rises epoch by epoch
+(13% after 1, 38% after 4, 60% after 10): more epochs are the next thing to try.
 """
 from dataclasses import dataclass
 
