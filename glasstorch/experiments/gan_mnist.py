@@ -1,0 +1,257 @@
+"""A generative adversarial network (GAN) that draws MNIST digits, judged by a classifier trained in the same run.
+
+Two networks play a game (Goodfellow et al. 2014). The generator G turns a noise vector z ~ N(0, I) into an
+image; the discriminator D outputs the probability that an image is real. Written the way PyTorch's DCGAN
+tutorial writes it, with MLPs instead of convolutions (the original paper's networks; NumPy convolutions
+would make an epoch ten times slower):
+
+- D step: BCELoss(D(x), 1) on a real batch plus BCELoss(D(G(z).detach()), 0) on a fake one; `detach` stops
+  this backward pass at the fake images (no gradient for G, and G's graph is kept for the G step).
+- G step: BCELoss(D(G(z)), 1) on the same fakes, the "non-saturating" loss: G maximises log D(G(z)) rather than
+  minimising log(1 - D(G(z))), whose gradient vanishes while D still wins easily (early in training).
+- Adam(lr=2e-4, betas=(0.5, 0.999)) for both, as in the DCGAN paper; pixels scaled to [-1, 1] to match G's Tanh.
+
+A fixed batch of noise is drawn once, so the grid of its digits after each epoch shows G learning. Afterwards a
+small CNN (trained here on the real training digits) judges 1,000 fresh samples: a good G makes digits the
+judge is sure of (softmax confidence >= 0.9) and makes every class (no mode collapse: each >= 3% of samples).
+The quick size is the same game on the embedded 8x8 digits.
+
+Measured (glasstorch, full size, 10 epochs, about 14 s of CPU per epoch): 59.9% of the samples confident, every
+class >= 3.5%, judge 98.95%; the 80% target is not met yet. A longer run (the same G and D, judged every epoch)
+kept rising slowly: 13% after 1 epoch, 59% after 10, 67% after 20, 73% after 30, 75% after 34 (12.5 s of CPU
+per epoch); more epochs alone may not reach 80% within the 20-minute budget.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .common import fit_and_log, image_arrays, make_loader
+
+NAME = "gan-mnist"
+NOTE = "GAN (Goodfellow 2014) in the PyTorch DCGAN tutorial's shape: G, D, BCELoss, detach, Adam(2e-4, 0.5)"
+SUMMARY = "an MLP GAN on MNIST: digits per epoch, D/G losses; >= 80% of 1,000 samples judged confidently"
+
+
+@dataclass
+class Config:
+    dataset: str = "mnist"   # "digits": the 8x8 digits that ship with glasstorch (the quick size)
+    epochs: int = 10
+    batch_size: int = 64
+    nz: int = 64             # length of the noise vector z
+    hidden: int = 256        # G: nz -> hidden -> 2 hidden -> pixels; D: pixels -> 2 hidden -> hidden -> 1
+    lr: float = 2e-4
+    beta1: float = 0.5
+    train_limit: int = None  # use only this many training images (None: all 60,000)
+    judge_epochs: int = 2
+    samples: int = 1000      # generated digits the judge classifies
+    confidence: float = 0.9  # a sample counts as a recognisable digit at this softmax probability
+    log_every: int = 50      # iterations per history row
+    seed: int = 0
+    device: str = "cpu"
+
+    @classmethod
+    def quick(cls):
+        return cls(dataset="digits", epochs=20, batch_size=32, nz=16, hidden=128, lr=1e-3, judge_epochs=10,
+                   log_every=20)
+
+
+EXPECTED = {"confident_frac": (">=", 0.80), "min_class_share": (">=", 0.03)}
+# 8x8 digits are often ambiguous even when real: seeds 0-2 reach 0.42-0.45 and 0.05-0.07 (torch, seed 0: 0.48 and
+# 0.035), while G after one epoch scores 0.07 and 0.006
+QUICK_EXPECTED = {"confident_frac": (">=", 0.3), "min_class_share": (">=", 0.02)}
+
+
+def build(fw, cfg, pixels):
+    """(G, D): G maps noise (N, nz) to images (N, pixels) in [-1, 1]; D maps images to P(real) in (0, 1)."""
+    nn = fw.nn
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.main = nn.Sequential(
+                nn.Linear(cfg.nz, cfg.hidden), nn.BatchNorm1d(cfg.hidden), nn.LeakyReLU(0.2),
+                nn.Linear(cfg.hidden, 2 * cfg.hidden), nn.BatchNorm1d(2 * cfg.hidden), nn.LeakyReLU(0.2),
+                nn.Linear(2 * cfg.hidden, pixels), nn.Tanh())
+
+        def forward(self, z):
+            return self.main(z)
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.main = nn.Sequential(
+                nn.Linear(pixels, 2 * cfg.hidden), nn.LeakyReLU(0.2),
+                nn.Linear(2 * cfg.hidden, cfg.hidden), nn.LeakyReLU(0.2),
+                nn.Linear(cfg.hidden, 1), nn.Sigmoid())
+
+        def forward(self, x):
+            return self.main(x.view(x.shape[0], -1))
+
+    return Generator(), Discriminator()
+
+
+def build_judge(fw, side):
+    """A small CNN classifier for side x side digits (log-probabilities of the 10 classes)."""
+    nn = fw.nn
+    if side == 8:  # the quick size: an MLP is as good as a CNN on 8x8 digits, and much faster
+        return nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10), nn.LogSoftmax(dim=1))
+    return nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),    # 8 x 14 x 14
+                         nn.Conv2d(8, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # 16 x 7 x 7
+                         nn.Flatten(), nn.Dropout(0.25), nn.Linear(16 * 7 * 7, 10), nn.LogSoftmax(dim=1))
+
+
+def gan_step(fw, G, D, criterion, optimizerD, optimizerG, real, noise):
+    """One iteration of the DCGAN tutorial's loop: a D step, then a G step on the same fakes.
+    Returns (loss_D, loss_G, D(x), D(G(z)) before and after D's step) as floats."""
+    real_label, fake_label = 1.0, 0.0
+    b_size = real.shape[0]
+    # (1) D: maximise log D(x) + log(1 - D(G(z)))
+    D.zero_grad()
+    label = fw.full((b_size,), real_label, dtype=fw.float, device=real.device)
+    output = D(real).view(-1)
+    errD_real = criterion(output, label)
+    errD_real.backward()
+    D_x = output.mean().item()
+    fake = G(noise)
+    label.fill_(fake_label)
+    output = D(fake.detach()).view(-1)  # detach: this step trains D only
+    errD_fake = criterion(output, label)
+    errD_fake.backward()
+    D_G_z1 = output.mean().item()
+    errD = errD_real + errD_fake
+    optimizerD.step()
+    # (2) G: maximise log D(G(z)) (the real label on fakes)
+    G.zero_grad()
+    label.fill_(real_label)
+    output = D(fake).view(-1)  # D has just been updated: a fresh forward pass through it
+    errG = criterion(output, label)
+    errG.backward()
+    D_G_z2 = output.mean().item()
+    optimizerG.step()
+    return errD.item(), errG.item(), D_x, D_G_z1, D_G_z2
+
+
+def train_gan(fw, cfg, lab, X):
+    """The GAN loop of PyTorch's DCGAN tutorial. Returns G, per-iteration (loss_D, loss_G, D(x), D(G(z)) before
+    and after D's step) and the images G draws from a fixed noise batch after each epoch."""
+    G, D = build(fw, cfg, X[0].size)
+    G, D = G.to(cfg.device), D.to(cfg.device)
+    criterion = fw.nn.BCELoss()
+    optimizerD = fw.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+    optimizerG = fw.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+    fixed_noise = fw.randn(16, cfg.nz, device=cfg.device)
+    loader = make_loader(fw, X * 2 - 1, np.zeros(len(X), np.int64), cfg.batch_size, shuffle=True, seed=cfg.seed,
+                         device=cfg.device)  # pixels in [-1, 1], like G's Tanh; the labels are not used
+    curves, snapshots = [], []
+    for epoch in range(1, cfg.epochs + 1):
+        for real, _ in lab.progress(loader, f"epoch {epoch}"):
+            noise = fw.randn(real.shape[0], cfg.nz, device=cfg.device)
+            curves.append(gan_step(fw, G, D, criterion, optimizerD, optimizerG, real, noise))
+            if len(curves) % cfg.log_every == 0:
+                lossD, lossG, dx, dgz, _ = np.mean(curves[-cfg.log_every:], axis=0)
+                lab.log(iteration=len(curves), epoch=epoch, loss_D=lossD, loss_G=lossG, D_x=dx, D_G_z=dgz)
+        with fw.no_grad():
+            snapshots.append(G(fixed_noise).detach().cpu().numpy())
+        lossD, lossG, dx, dgz1, dgz2 = np.mean(curves[-len(loader):], axis=0)
+        lab.say(f"[{epoch}/{cfg.epochs}] Loss_D: {lossD:.4f} Loss_G: {lossG:.4f} D(x): {dx:.4f} "
+                f"D(G(z)): {dgz1:.4f} / {dgz2:.4f} ({lab.elapsed():.0f} s)")
+    return G, np.array(curves), snapshots
+
+
+def train_judge(fw, cfg, lab, X_train, y_train, X_test, y_test):
+    """The judge: a small CNN trained by glasstorch.train.fit on the real digits (inputs in [-1, 1])."""
+    judge = build_judge(fw, X_train.shape[-1]).to(cfg.device)
+    train = make_loader(fw, X_train * 2 - 1, y_train, 64, shuffle=True, seed=cfg.seed, device=cfg.device)
+    test = make_loader(fw, X_test * 2 - 1, y_test, 1000, device=cfg.device)
+    optimizer = fw.optim.Adam(judge.parameters(), lr=2e-3)
+    history = fit_and_log(judge, fw.nn.NLLLoss(), optimizer, train, test, cfg.judge_epochs, lab.quiet(),
+                          device=cfg.device)
+    return judge, history.records[-1]["val_accuracy"]
+
+
+def judge_samples(fw, cfg, G, judge, side):
+    """Softmax probabilities the judge gives `cfg.samples` fresh samples of G, and those samples (N, 1, side, side)."""
+    G.eval()
+    judge.eval()
+    with fw.no_grad():
+        images = G(fw.randn(cfg.samples, cfg.nz, device=cfg.device)).view(-1, 1, side, side)
+        probs = judge(images).exp()
+    return probs.cpu().numpy(), images.cpu().numpy()
+
+
+def image_grid(images, nrow):
+    """glasstorch.vision.utils.make_grid of images in [-1, 1] as an H x W x 3 array for imshow."""
+    import glasstorch
+    from glasstorch.vision.utils import make_grid
+    grid = make_grid(glasstorch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)), nrow=nrow, padding=1,
+                     normalize=True, value_range=(-1, 1), pad_value=1.0)
+    return grid.numpy().transpose(1, 2, 0)
+
+
+def run(fw, cfg, lab):
+    if cfg.dataset == "digits":
+        X_train, y_train = image_arrays("digits", train=True)
+        X_test, y_test = image_arrays("digits", train=False)
+    else:
+        X_train, y_train = image_arrays(cfg.dataset, lab.data_dir, True, cfg.train_limit, cfg.seed)
+        X_test, y_test = image_arrays(cfg.dataset, lab.data_dir, False, None, cfg.seed)
+    side = X_train.shape[-1]
+    lab.say(f"{cfg.dataset}: {len(y_train)} training images of {side}x{side} for the GAN")
+    fw.manual_seed(cfg.seed)
+    G, curves, snapshots = train_gan(fw, cfg, lab, X_train)
+
+    fw.manual_seed(cfg.seed + 1)
+    judge, judge_acc = train_judge(fw, cfg, lab, X_train, y_train, X_test, y_test)
+    lab.say(f"judge: {100 * judge_acc:.2f}% on the {len(y_test)} real test digits")
+    probs, samples = judge_samples(fw, cfg, G, judge, side)
+    confident = probs.max(axis=1) >= cfg.confidence
+    shares = np.bincount(probs.argmax(axis=1), minlength=10) / len(probs)
+    lab.say(f"{cfg.samples} samples: {100 * confident.mean():.1f}% judged with confidence >= {cfg.confidence}; "
+            f"class shares {' '.join(f'{d}:{100 * s:.1f}%' for d, s in enumerate(shares))}")
+
+    snapshots = np.stack(snapshots).reshape(len(snapshots), -1, 1, side, side)
+    rows = np.linspace(0, len(snapshots) - 1, min(len(snapshots), 10)).round().astype(int)
+    with lab.figure("samples_per_epoch", "G(fixed noise) after each epoch: one row per epoch",
+                    figsize=(8, 0.55 * len(rows) + 0.6)) as (_, ax):
+        ax.imshow(image_grid(snapshots[rows].reshape(-1, 1, side, side), nrow=snapshots.shape[1]))
+        ax.set_yticks([(i + 0.5) * (side + 1) for i in range(len(rows))], [f"epoch {r + 1}" for r in rows])
+        ax.set_xticks([])
+        ax.set_title("the same 16 noise vectors, epoch by epoch")
+    order = np.argsort(-probs.max(axis=1))[:100]  # the 100 the judge is surest of, shown by class
+    order = order[np.argsort(probs[order].argmax(axis=1), kind="stable")]
+    with lab.figure("samples", "100 generated digits the judge is surest of, sorted by class",
+                    figsize=(6, 6.4)) as (_, ax):
+        ax.imshow(image_grid(samples[order], nrow=10))
+        ax.axis("off")
+        ax.set_title(f"{100 * confident.mean():.0f}% of {cfg.samples} judged with confidence >= {cfg.confidence}")
+    with lab.figure("random_samples", "64 generated digits, not selected", figsize=(6, 6.4)) as (_, ax):
+        ax.imshow(image_grid(samples[:64], nrow=8))
+        ax.axis("off")
+        ax.set_title("G(z) for 64 fresh z")
+    with lab.figure("losses", "D and G losses (left) and D's outputs (right) per iteration, smoothed",
+                    figsize=(11, 4), ncols=2) as (_, (ax1, ax2)):
+        window = max(1, min(cfg.log_every, len(curves) // 20))
+        smooth = np.array([np.convolve(c, np.ones(window) / window, mode="valid") for c in curves.T])
+        steps = np.arange(len(smooth[0])) + window
+        ax1.plot(steps, smooth[0], label="loss_D = BCE(D(x), 1) + BCE(D(G(z)), 0)")
+        ax1.plot(steps, smooth[1], label="loss_G = BCE(D(G(z)), 1)")
+        ax1.set(xlabel="iteration", ylabel="BCE", title="losses")
+        ax1.legend()
+        ax2.plot(steps, smooth[2], label="D(x) on real batches")
+        ax2.plot(steps, smooth[3], label="D(G(z)) on fakes")
+        ax2.axhline(0.5, color="gray", linestyle="--", linewidth=0.8)
+        ax2.set(xlabel="iteration", ylabel="probability 'real'", ylim=(0, 1), title="what D says")
+        ax2.legend()
+    with lab.figure("class_histogram", f"the judge's classes for {cfg.samples} generated digits",
+                    figsize=(6.4, 4)) as (_, ax):
+        confident_shares = np.bincount(probs.argmax(axis=1)[confident], minlength=10) / len(probs)
+        ax.bar(range(10), shares, color="lightgray", label="all samples")
+        ax.bar(range(10), confident_shares, color="tab:blue", label=f"confidence >= {cfg.confidence}")
+        ax.axhline(0.03, color="tab:red", linestyle="--", label="3% (no mode collapse)")
+        ax.axhline(0.1, color="gray", linestyle=":", linewidth=0.8)
+        ax.set(xticks=range(10), xlabel="class the judge gives", ylabel="share of samples")
+        ax.legend()
+    lab.checkpoint(G)
+    return {"confident_frac": float(confident.mean()), "min_class_share": float(shares.min()),
+            "judge_acc": float(judge_acc), "loss_D": float(curves[-len(curves) // 10:, 0].mean()),
+            "loss_G": float(curves[-len(curves) // 10:, 1].mean())}
