@@ -32,6 +32,7 @@ REGISTRY = {
     "digits-cnn": "digits_cnn",
     "sine-lstm": "sine_lstm",
     "char-rnn": "char_rnn",
+    "transformer": "char_transformer",
 }
 
 
