@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glasstorch.datasets.text import CharCorpus, batchify, get_batch, shakespeare_excerpt, tiny_shakespeare
+from glasstorch.datasets.text import batchify, get_batch
+from .common import shakespeare_corpus
 
 NAME = "char-rnn"
 NOTE = "recurrent networks (nn.RNN, nn.GRU, nn.LSTM), truncated BPTT, gradient clipping, sampling"
@@ -150,14 +151,8 @@ def sample(fw, model, corpus, prime, length, temperature, seed):
 
 
 def run(fw, cfg, lab):
-    if cfg.excerpt:
-        text = shakespeare_excerpt()
-    else:
-        if lab.data_dir is None:
-            raise FileNotFoundError("char-rnn needs --data-dir holding tinyshakespeare/input.txt (or run --quick)")
-        text = tiny_shakespeare(lab.data_dir)
-    corpus = CharCorpus(text, cfg.val_fraction)
-    lab.say(f"{len(text)} characters, {corpus.vocab_size} distinct; {len(corpus.train)} train, "
+    corpus = shakespeare_corpus(NAME, cfg, lab)
+    lab.say(f"{len(corpus.train) + len(corpus.val)} characters, {corpus.vocab_size} distinct; {len(corpus.train)} train, "
             f"{min(len(corpus.val), cfg.val_chars)} validation characters used")
     runs = [(cell, True) for cell in cfg.cells] + [(cell, False) for cell in cfg.no_clip]
     results, curves, models = {}, {}, {}

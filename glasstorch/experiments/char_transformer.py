@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glasstorch.datasets.text import CharCorpus, batchify, get_batch, shakespeare_excerpt, tiny_shakespeare
+from glasstorch.datasets.text import batchify, get_batch
+from .common import shakespeare_corpus
 
 NAME = "transformer"
 NOTE = "self-attention, causal mask, positional encoding, nn.TransformerEncoderLayer as a decoder-only model"
@@ -232,13 +233,7 @@ def sample(fw, model, corpus, prime, length, temperature, seed, context):
 
 # ----------------------------------------------------------------------------- the lesson
 def run(fw, cfg, lab):
-    if cfg.excerpt:
-        text = shakespeare_excerpt()
-    else:
-        if lab.data_dir is None:
-            raise FileNotFoundError("transformer needs --data-dir holding tinyshakespeare/input.txt (or run --quick)")
-        text = tiny_shakespeare(lab.data_dir)
-    corpus = CharCorpus(text, cfg.val_fraction)
+    corpus = shakespeare_corpus(NAME, cfg, lab)
     model, losses, vals = train(fw, cfg, lab, corpus)
     params = sum(p.numel() for p in model.parameters())
     lab.say(f"{params} parameters; val loss {vals[-1][1]:.3f} nats/char after {cfg.steps} steps "
