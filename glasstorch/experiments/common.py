@@ -2,6 +2,7 @@
 
 - image_arrays:   MNIST / Fashion-MNIST / 8x8 digits as NumPy arrays (from glasstorch.vision), so both
                   engines are fed the very same samples.
+- shakespeare_corpus: the character vocabulary and train/validation ids of the char-level lessons.
 - make_loader:    fw.utils.data.DataLoader over a TensorDataset built from those arrays.
 - fit_and_log:    glasstorch.train.fit (the one training loop of the package), its epochs logged into the lab.
 - predict, show_predictions, simple_cnn, numerical_gradient, d2l's scratch pieces: what several lessons use.
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glasstorch.datasets.text import CharCorpus, shakespeare_excerpt, tiny_shakespeare
 from glasstorch.train import evaluate, fit
 from glasstorch.viz import show_images
 
@@ -40,6 +42,18 @@ def image_arrays(name, data_dir=None, train=True, limit=None, seed=0):
         keep = np.random.default_rng(seed).permutation(len(labels))[:limit]
         images, labels = images[keep], labels[keep]
     return np.ascontiguousarray(images), labels
+
+
+def shakespeare_corpus(name, cfg, lab):
+    """The CharCorpus of the char-level lessons: the shipped excerpt when cfg.excerpt, else the whole Tiny
+    Shakespeare from --data-dir; the last cfg.val_fraction of the text is the validation part."""
+    if cfg.excerpt:
+        text = shakespeare_excerpt()
+    elif lab.data_dir is None:
+        raise FileNotFoundError(f"{name} needs --data-dir holding tinyshakespeare/input.txt (or run --quick)")
+    else:
+        text = tiny_shakespeare(lab.data_dir)
+    return CharCorpus(text, cfg.val_fraction)
 
 
 def _numpy(x):

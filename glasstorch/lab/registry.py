@@ -33,6 +33,7 @@ REGISTRY = {
     "sine-lstm": "sine_lstm",
     "char-rnn": "char_rnn",
     "seq2seq-attention": "seq2seq_attention",
+    "transformer": "char_transformer",
     "gan-mnist": "gan_mnist",
     "data-parallel": "data_parallel",
 }

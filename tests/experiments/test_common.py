@@ -1,10 +1,12 @@
 """The lesson helpers of experiments/common.py, on glasstorch and on torch."""
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import glasstorch
+from glasstorch.datasets.text import shakespeare_excerpt
 from glasstorch.experiments import common
 
 
@@ -54,3 +56,17 @@ def test_fit_and_log_keeps_the_lessons_history_columns(tmp_path):
     assert set(lab.history[0]) == {"epoch", "train_loss", "train_acc", "test_loss", "test_acc"}
     assert lab.history[-1]["test_acc"] == common.accuracy(model, loader) > 0.5
     assert "epoch  3:" in lab.printed.getvalue()
+
+
+def test_shakespeare_corpus_reads_the_excerpt_or_data_dir_and_names_a_missing_one(tmp_path):
+    excerpt = SimpleNamespace(excerpt=True, val_fraction=0.25)
+    corpus = common.shakespeare_corpus("lesson", excerpt, SimpleNamespace(data_dir=None))
+    assert corpus.decode(np.concatenate([corpus.train, corpus.val])) == shakespeare_excerpt()
+    assert len(corpus.val) == round(0.25 * len(shakespeare_excerpt()))
+    whole = SimpleNamespace(excerpt=False, val_fraction=0.5)
+    with pytest.raises(FileNotFoundError, match="lesson needs --data-dir"):
+        common.shakespeare_corpus("lesson", whole, SimpleNamespace(data_dir=None))
+    (tmp_path / "tinyshakespeare").mkdir()
+    (tmp_path / "tinyshakespeare" / "input.txt").write_text("abcdabcd")
+    corpus = common.shakespeare_corpus("lesson", whole, SimpleNamespace(data_dir=str(tmp_path)))
+    assert corpus.decode(corpus.train) == "abcd" and corpus.decode(corpus.val) == "abcd"

@@ -8,7 +8,7 @@ from glasstorch import cli
 from glasstorch.lab import notebook, registry
 
 # lessons allowed to lack a notebook (a new lesson must either get one or be listed here, knowingly)
-WITHOUT_NOTEBOOK = ["char-rnn"]  # its notebook is not written yet
+WITHOUT_NOTEBOOK = []
 
 LESSONS = list(notebook.available())
 
