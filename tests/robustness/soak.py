@@ -153,7 +153,7 @@ def soak(minutes, kills, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     rate = calibrate(out_dir)  # (two trainers beside each other on an otherwise busy machine go about as fast)
     epochs = max(2, int(minutes))  # an epoch a minute: checkpoints every minute
-    samples = max(640, int(rate * 60))
+    samples = min(60_000, max(640, int(rate * 60)))  # at most MNIST's training set
     epoch_seconds = samples / rate
     print(f"soak: {epochs} epochs of {samples:,} samples ({epoch_seconds:.0f} s each at {rate:.0f} samples/s), "
           f"{WORKERS} workers, {kills} kills", flush=True)
