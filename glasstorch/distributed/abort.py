@@ -5,6 +5,7 @@ waiting for a message that never comes. `init_process_group` and the launcher's 
 """
 import os
 import sys
+import time
 import traceback
 
 
@@ -56,6 +57,9 @@ def abort_job(status):
     sys.stdout.flush()
     MPI = sys.modules.get("mpi4py.MPI")  # never initialise MPI here just to abort it
     if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
+        # MPI_Abort makes the process manager kill every process at once, its own output forwarders
+        # included: give them a moment to pass on this rank's message (seen lost on a busy 2-core machine)
+        time.sleep(1.0)
         MPI.COMM_WORLD.Abort(status)
     os._exit(status)  # MPI not started: exit non-zero, and the process manager stops the other ranks
 
