@@ -57,6 +57,7 @@ def test_simple_cnn_forward_backward_and_adam_steps():
     data = rng.standard_normal((4, 1, 28, 28)).astype(np.float32)
     target = rng.integers(0, 10, 4)
     models, losses, devices = {}, {name: [] for name in FRAMEWORKS}, {}
+    FRAMEWORKS["torch"].manual_seed(0)  # the initial weights (copied into glasstorch) the same every run
     for name, torch in FRAMEWORKS.items():
         # the notes' line: on a machine with CuPy and a GPU, glasstorch's model and data go there
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu") if name == "glasstorch" else "cpu"
