@@ -134,7 +134,7 @@ def run_experiment(name, engines=("glass",), quick=False, overrides=None, data_d
         cfg = dataclasses.replace(cfg, device=device)
     now = datetime.now(timezone.utc)
     if folder is None:
-        folder = Path(out_root) / f"{module.NAME}-{now.strftime('%Y%m%d-%H%M%S')}"
+        folder = new_run_folder(Path(out_root), f"{module.NAME}-{now.strftime('%Y%m%d-%H%M%S')}")
     folder = Path(folder)
     both = len(engines) > 1
     load_before = load_average()
@@ -145,6 +145,20 @@ def run_experiment(name, engines=("glass",), quick=False, overrides=None, data_d
     if write:
         write_run(record)
     return record
+
+
+def new_run_folder(out_root, name):
+    """Create and return out_root/name, or name-2, name-3 ... when a run started in the same second already
+    holds it (mkdir claims a name atomically, so two runs never share, and overwrite, one folder)."""
+    out_root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        folder = out_root / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{out_root / name}: 999 run folders of this name exist already")
 
 
 def load_average():
