@@ -952,6 +952,9 @@ class Tensor:
     def diagonal(self, offset=0, dim1=0, dim2=1):
         return _lazy_ops().diagonal(self, offset, dim1, dim2)
 
+    def diag(self, diagonal=0):
+        return _lazy_ops().diag(self, diagonal)
+
     def trace(self):
         return _lazy_ops().diagonal(self, 0, 0, 1).sum()
 

@@ -371,6 +371,8 @@ def test_bad_inputs_give_clear_errors():
         glasstorch.cat([glasstorch.zeros(2, 3), glasstorch.zeros(2, 4)])
     with pytest.raises(TypeError):
         glasstorch.tensor(["a"])
+    with pytest.raises(RuntimeError, match="diag\\(\\): Supports 1D or 2D tensors. Got 3D"):
+        glasstorch.zeros(2, 2, 2).diag()
 
 
 def test_reduction_results_hold_arrays_and_support_inplace():

@@ -517,13 +517,17 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     return Diagonal.apply(x, offset=offset, dim1=wrap_dim(dim1, x.ndim), dim2=wrap_dim(dim2, x.ndim))
 
 
-def diag(x, diagonal_=0):
+def diag(x, diagonal=0):
+    """torch.diag: a 1-D x becomes the square matrix with x on its `diagonal`-th diagonal (0 the main one,
+    > 0 above it, < 0 below); a 2-D x gives back that diagonal, as a vector."""
     if x.ndim == 1:
-        n = x.shape[0] + abs(diagonal_)
-        rows = xp.arange(x.shape[0]) + max(-diagonal_, 0)  # a host key: the op moves it to x's device
-        cols = xp.arange(x.shape[0]) + max(diagonal_, 0)
+        n = x.shape[0] + abs(diagonal)
+        rows = xp.arange(x.shape[0]) + max(-diagonal, 0)  # a host key: the op moves it to x's device
+        cols = xp.arange(x.shape[0]) + max(diagonal, 0)
         return index_put_zeros(x, (n, n), (rows, cols))
-    return diagonal(x, diagonal_)
+    if x.ndim != 2:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+    return Diagonal.apply(x, offset=int(diagonal), dim1=0, dim2=1)
 
 
 def tril(x, diagonal=0):
