@@ -33,6 +33,8 @@ from .ops import cov, digamma, erfinv, lgamma, polygamma  # noqa: E402  (torch.c
 from .ops.out import (add, bmm, cat, clamp, div, exp, log, matmul, max, mean, min, mm, mul, stack,  # noqa: F811
                       sqrt, sub, sum, where)
 from .ops.linalg import det, logdet, slogdet  # noqa: E402
+from .tensor import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,  # noqa: E402
+                     IntTensor, LongTensor, ShortTensor)  # (the legacy typed constructors)
 from .tensor import (Size, Tensor, arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
                      is_floating_point, is_tensor, linspace, logspace, multinomial, normal, numel, ones, ones_like,
                      rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
@@ -76,7 +78,6 @@ half = float16
 long = int64
 int = int32
 short = int16
-FloatTensor = Tensor
 strided = "strided"
 
 

@@ -287,6 +287,8 @@ class Tensor:
             return {"float32": "glasstorch.FloatTensor", "float64": "glasstorch.DoubleTensor",
                     "int64": "glasstorch.LongTensor", "int32": "glasstorch.IntTensor",
                     "bool": "glasstorch.BoolTensor", "uint8": "glasstorch.ByteTensor"}.get(self.dtype.name, str(self.dtype))
+        if isinstance(dtype, _LegacyTensorType):  # t.type(torch.LongTensor)
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def type_as(self, other):
@@ -1065,6 +1067,18 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         return _lazy_ops().copy_(self, src)
 
+    def unsqueeze_(self, dim):
+        return _lazy_ops().restride_(self, lambda t: t.unsqueeze(dim))
+
+    def squeeze_(self, dim=None):
+        return _lazy_ops().restride_(self, lambda t: t.squeeze(dim))
+
+    def t_(self):
+        return _lazy_ops().restride_(self, lambda t: t.t())
+
+    def transpose_(self, dim0, dim1):
+        return _lazy_ops().restride_(self, lambda t: t.transpose(dim0, dim1))
+
     def normal_(self, mean=0.0, std=1.0, generator=None):
         return _lazy_ops().fill_random_(self, "normal", mean, std, generator)
 
@@ -1238,6 +1252,35 @@ def _flat_first(data):
             return [data[0]]
         data = data[0]
     return []
+
+
+class _LegacyTensorType(type):
+    """torch.FloatTensor, torch.LongTensor, ...: the legacy typed constructors that older tutorials use.
+
+    Calling one makes a CPU tensor of its dtype the way `Tensor(...)` does: `LongTensor([1, 2])` from data
+    (any list or array, cast), `LongTensor(2, 3)` a new tensor of that shape. `isinstance(t, LongTensor)`
+    asks whether t is a CPU int64 tensor, and `t.type(LongTensor)` casts, as in torch."""
+
+    def __call__(cls, *args):
+        return Tensor(*args, dtype=cls.dtype)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
+
+
+def _legacy_tensor_type(name, dtype):
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__module__": "glasstorch", "__qualname__": name})
+
+
+FloatTensor = _legacy_tensor_type("FloatTensor", backend.float32)
+DoubleTensor = _legacy_tensor_type("DoubleTensor", backend.float64)
+HalfTensor = _legacy_tensor_type("HalfTensor", backend.float16)
+LongTensor = _legacy_tensor_type("LongTensor", backend.int64)
+IntTensor = _legacy_tensor_type("IntTensor", backend.int32)
+ShortTensor = _legacy_tensor_type("ShortTensor", backend.int16)
+CharTensor = _legacy_tensor_type("CharTensor", backend.int8)
+ByteTensor = _legacy_tensor_type("ByteTensor", backend.uint8)
+BoolTensor = _legacy_tensor_type("BoolTensor", backend.bool_)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):

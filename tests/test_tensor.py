@@ -393,6 +393,8 @@ INPLACE = [
     lambda x, L: x.__setitem__(slice(0, 2), L.tensor([5.0, 6.0])), lambda x, L: x.__setitem__(x > 0, 0.0),
     lambda x, L: x.__setitem__(L.tensor([0, 2]), 1.5), lambda x, L: x.__iadd__(1), lambda x, L: x.__imul__(x),
     lambda x, L: x.neg_(), lambda x, L: x.abs_(), lambda x, L: x.pow_(2), lambda x, L: x.exp_(),
+    lambda x, L: x.unsqueeze_(-1), lambda x, L: x.unsqueeze_(0).t_(), lambda x, L: x.unsqueeze_(0).squeeze_(),
+    lambda x, L: x.unsqueeze_(1).transpose_(0, 1).squeeze_(0).mul_(2),
 ]
 
 

@@ -75,3 +75,24 @@ def test_topk_any_dim_matches_torch_with_gradient(dim, largest):
     values, indices = glasstorch.topk(a, 2, dim, largest, sorted=False)  # some order, the same set
     assert sorted(values.detach().numpy().ravel().tolist()) == sorted(
         vb.narrow(dim, 0, 2).detach().numpy().ravel().tolist())
+
+
+LEGACY = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+          "ByteTensor", "BoolTensor"]
+
+
+@pytest.mark.parametrize("name", LEGACY)
+def test_legacy_typed_constructors_match_torch(name):
+    """torch.LongTensor([...]) and friends, as older tutorials write them: data (lists, NumPy arrays of another
+    dtype) cast to the type's dtype, a shape makes a tensor of that shape, isinstance checks the dtype."""
+    data = np.array([[0, 1, 2], [1, 0, 3]], dtype=np.int32)
+    for make in (lambda L: getattr(L, name)(data.tolist()), lambda L: getattr(L, name)(data)):
+        ours, theirs = make(glasstorch), make(torch)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert tuple(getattr(glasstorch, name)(2, 3).shape) == tuple(getattr(torch, name)(2, 3).shape) == (2, 3)
+    for lib in (glasstorch, torch):
+        t = getattr(lib, name)([1, 0])
+        assert [isinstance(t, getattr(lib, other)) for other in LEGACY] == [other == name for other in LEGACY]
+        assert isinstance(t, lib.Tensor) and not isinstance(t.tolist(), getattr(lib, name))
+        assert lib.tensor([1.5, 2.5]).type(getattr(lib, name)).dtype == t.dtype

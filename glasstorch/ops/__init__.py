@@ -42,7 +42,7 @@ from .elementwise import (abs, ceil, clamp, clip, cos, cosh, exp, expm1, floor, 
                           sinh, softmax, sqrt, square, tan, tanh, trunc)
 from .indexing import (gather, getitem, index_add, index_put, index_select, masked_select, scatter, scatter_add,
                        take, take_along_dim)
-from .inplace import add_, copy_, div_, fill_, fill_random_, index_put_, inplace, mul_, setitem, sub_
+from .inplace import add_, copy_, div_, fill_, fill_random_, index_put_, inplace, mul_, restride_, setitem, sub_
 from .matmul import addbmm, addmm, addmv, baddbmm, bmm, dot, inner, linear, matmul, mm, mv, outer
 from .matmul import cov
 from .einsum import einsum

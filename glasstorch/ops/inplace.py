@@ -147,6 +147,25 @@ def copy_(target, src):
     return target
 
 
+def restride_(target, view):
+    """unsqueeze_/squeeze_/t_/transpose_: target itself takes the shape of `view(target)`, on the same memory.
+
+    In the graph (a non-leaf), the view's backward becomes target's grad_fn, taken from a stand-in that holds
+    the old node (as `inplace` does), so that the node does not point back at itself.
+    """
+    source = target
+    if grad_mode.is_grad_enabled() and target._requires_grad:
+        _check_allowed(target)
+        source = Tensor._make(target._array, True)
+        source.grad_fn = target.grad_fn
+    result = view(source)
+    target._array = result._array
+    if result.grad_fn is not None:
+        target.grad_fn = result.grad_fn
+    target._version_counter[0] += 1
+    return target
+
+
 def fill_random_(target, kind, a, b, generator):
     """normal_/uniform_/bernoulli_ ...: draw from glasstorch's generator into target's memory.
 
