@@ -41,6 +41,8 @@ def run(argv, cwd, env=None):
 def glasstorch_env():
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    # the programs' ops are small: BLAS threads only spin on a busy machine (p44: 1.6 s with one, 12 s with two)
+    env.setdefault("OMP_NUM_THREADS", "1")
     return env
 
 
@@ -64,7 +66,7 @@ def test_program_runs_unchanged_and_matches_pytorch(program, tmp_path):
     if any(importlib.util.find_spec(name) is None for name in needs):
         pytest.skip(f"{' and '.join(needs)} not installed: ran on glasstorch only")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.setdefault("OMP_NUM_THREADS", "1")  # small ops: torch's thread pool only spins on a busy machine (5 s -> 80 s)
+    env.setdefault("OMP_NUM_THREADS", "1")  # (as for glasstorch: torch's pool spun p42 from 5 s to 80 s)
     theirs = run([str(program), *args], cwd=tmp_path, env=env)
     theirs_numbers = numbers(theirs)
     assert len(ours_numbers) == len(theirs_numbers), f"glasstorch printed:\n{ours}\nPyTorch printed:\n{theirs}"
