@@ -43,6 +43,10 @@ class Tensor:
     __array_priority__ = 1000
     is_sparse = False
     is_quantized = False
+    # the devices glasstorch does not have (Intel and Apple GPUs, meta): `input.is_cuda or input.is_xpu` runs
+    is_xpu = False
+    is_mps = False
+    is_meta = False
     layout = "strided"
 
     # ------------------------------------------------------------------ construction
@@ -115,6 +119,10 @@ class Tensor:
     @property
     def is_cuda(self):
         return backend.on_device(self._array)
+
+    @property
+    def is_cpu(self):
+        return not backend.on_device(self._array)
 
     @property
     def is_leaf(self):

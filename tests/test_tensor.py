@@ -134,6 +134,9 @@ def test_properties():
     y = (glasstorch.ones(2, requires_grad=True) * 2)
     assert not y.is_leaf and y.requires_grad and type(y.grad_fn).__name__ == "Mul"
     assert glasstorch.cuda.is_available() == (glasstorch.cuda.device_count() > 0)  # True only with CuPy and a GPU
+    for lib in (glasstorch, torch):  # the device flags programs test (DCGAN: `input.is_cuda or input.is_xpu`)
+        t = lib.zeros(2)
+        assert t.is_cpu and not (t.is_cuda or t.is_xpu or t.is_mps or t.is_meta)
 
 
 # ----------------------------------------------------------------------------- repr
