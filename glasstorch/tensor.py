@@ -37,6 +37,7 @@ class Tensor:
     __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "_version_counter", "__weakref__", "__dict__")
     # rarely set per tensor: class defaults keep `_make` (run for every op result) short
     _base = None           # the tensor whose memory a view shares
+    _views = None          # of a base: its views made in grad mode (id -> weak ref), remade after an in-place write
     _hooks = None          # register_hook functions of a leaf
     _retains_grad = False
     # NumPy defers `ndarray + tensor` to Tensor.__radd__ (so the result is a Tensor)

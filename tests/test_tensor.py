@@ -554,3 +554,68 @@ def test_repr_layout_matches_torch_on_random_tensors(shape, kind):
          "int64": (a * 1000).astype(np.int64), "bool": a > 0}[kind]
     g, t = glasstorch.from_numpy(np.array(a)), torch.from_numpy(np.array(a))
     assert repr(g) == repr(t)
+
+
+# in-place writes into views in the graph: the base and its other views follow (torch's CopySlices)
+VIEW_WRITES = [
+    # d2l's masked_softmax: a reshape view of the scores, masked in place with -1e6
+    lambda L, x, w: L.softmax(_d2l_mask(L, (x * w[:3, None]).reshape(-1, 4)).reshape(3, 4), dim=-1) * w[:4],
+    # a view made before the write, overlapping it, is used after it (as is the base)
+    lambda L, x, w: _overlap(L, x * 2, w),
+    # a tensor that needs no grad takes a value that does, through a slice (the base joins the graph)
+    lambda L, x, w: _copy_into_zeros(L, x, w),
+    # a view of a view, written with an in-place arithmetic op
+    lambda L, x, w: _view_of_view(x * 1.5, w),
+]
+
+
+def _d2l_mask(L, X):
+    mask = L.arange(4, dtype=L.float32)[None, :] < L.tensor([1, 3, 2])[:, None]
+    X[~mask] = -1e6
+    return X
+
+
+def _overlap(L, y, w):
+    column = y[:, 1]
+    row = y[1]
+    row.mul_(w[:4])
+    return y * 3 + column[:, None] * w[:3, None] + row
+
+
+def _copy_into_zeros(L, x, w):
+    z = L.zeros(4, 4, dtype=x.dtype)
+    z[1:, :].copy_(x * w[:4])
+    return z.cumsum(0)
+
+
+def _view_of_view(y, w):
+    v = y.t()[1:3]
+    v[0].mul_(w[:3]).add_(1.5)
+    return y * w[:4] + v.sum()
+
+
+@pytest.mark.parametrize("i", range(len(VIEW_WRITES)))
+def test_inplace_writes_into_views_match_torch(i):
+    x0 = np.linspace(-1, 1, 12).reshape(3, 4)
+    w0 = np.array([0.5, -1.0, 2.0, 1.5])
+    outs, grads = [], []
+    for L in (glasstorch, torch):
+        x = L.tensor(x0, requires_grad=True)
+        w = L.tensor(w0, requires_grad=True)
+        out = VIEW_WRITES[i](L, x, w)
+        (out * L.tensor(np.arange(out.numel()).reshape(tuple(out.shape)) % 5 - 2.0)).sum().backward()
+        outs.append(out.detach().numpy())
+        grads.append((x.grad.numpy(), w.grad.numpy()))
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10)
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    assert glasstorch.autograd.gradcheck(lambda x, w: VIEW_WRITES[i](glasstorch, x, w),
+                                         (glasstorch.tensor(x0, requires_grad=True),
+                                          glasstorch.tensor(w0, requires_grad=True)))
+
+
+def test_inplace_into_a_detached_view_in_the_graph_is_refused():
+    y = glasstorch.ones(3, requires_grad=True) * 2
+    d = y.detach()
+    with pytest.raises(RuntimeError, match="view made by detach"):
+        d.mul_(glasstorch.ones(3, requires_grad=True))

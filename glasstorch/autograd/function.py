@@ -125,7 +125,11 @@ class Function:
         if cls.is_view:
             base = inputs[0]
             result._version_counter = base._version_counter
-            result._base = base._base if base._base is not None else base
+            root = result._base = base._base if base._base is not None else base
+            if grad_mode._state.enabled:  # an in-place write into one view remakes the others' graph (ops/inplace.py)
+                if root._views is None:
+                    root._views = weakref.WeakValueDictionary()
+                root._views[id(result)] = result
         if requires_grad:
             ctx.inputs = inputs
             # the edges are fixed now: a later in-place op may give an input a new grad_fn

@@ -6,6 +6,9 @@
 - On a non-leaf in the graph, the result is computed out of place from a copy of the old values,
   written back into the same memory, and the tensor takes the new node as its grad_fn. Every
   in-place write bumps the version counter, so a backward that needs the overwritten values raises.
+- A write into a view in the graph (`X.reshape(-1, n)[~mask] = -1e6`, as d2l's masked_softmax does) also
+  changes its base: the base's graph takes the written region from the new values (torch's CopySlices), and
+  the view and the base's other views become their region of the new base again (see `_rebase`).
 - Values written into a tensor go where it lives: random numbers are drawn on the host (the same numbers
   on the CPU and the GPU) and moved; `copy_` copies between the CPU and the GPU.
 """
@@ -27,8 +30,51 @@ def _check_allowed(target):
     if base is not None and (base._requires_grad or target._requires_grad):
         if base._requires_grad and base.grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-        raise RuntimeError("in-place modification of a view of a tensor that is part of the autograd graph is not "
-                           "supported by glasstorch; write it out of place (y = x.clone(); y[...] = ...).")
+        if not _is_graph_view(target):  # (detach()ed, or made under no_grad: its base's graph must not change)
+            raise RuntimeError("in-place modification of a view made by detach() or under no_grad, of a tensor "
+                               "that is part of the autograd graph, is not supported by glasstorch; write it out "
+                               "of place (y = x.clone(); y[...] = ...).")
+
+
+def _is_graph_view(t):
+    """A view made by a view op in grad mode (registered with its base, so its base's graph can follow a write)."""
+    views = t._base._views if t._base is not None else None
+    return views is not None and views.get(id(t)) is t
+
+
+def _positions_in_base(base, view):
+    """Where each element of `view` sits in `base`: flat (C-order) indices into base, in view's shape.
+
+    torch keeps this map as the view's strides and offset; here it is recovered from the two arrays' memory
+    layout: the byte address of every element of each, matched by sorting the base's addresses."""
+    xp_ = backend.array_module(base)
+
+    def addresses(a):
+        grid = xp_.zeros(a.shape, dtype=xp_.int64)
+        for k, (n, stride) in enumerate(zip(a.shape, a.strides)):
+            grid = grid + xp_.arange(n, dtype=xp_.int64).reshape((-1,) + (1,) * (a.ndim - k - 1)) * stride
+        pointer = a.__array_interface__["data"][0] if isinstance(a, xp.ndarray) else a.data.ptr
+        return grid + pointer
+
+    base_addresses = addresses(base).reshape(-1)
+    order = xp_.argsort(base_addresses, kind="stable")
+    return order[xp_.searchsorted(base_addresses[order], addresses(view))]
+
+
+def _rebase(view, values):
+    """After `values` were written into `view` (a view in the graph), give its base and the base's views their
+    new place in the graph: new_base = old base with view's region taken from `values` (torch's CopySlices,
+    built from index_put), and each view = its region of new_base (a gather), so gradients follow the write."""
+    base = view._base
+    old = Tensor._make(base._array, base._requires_grad)  # stand-in holding the base's old place in the graph
+    old.grad_fn = base.grad_fn
+    flat_positions = Tensor._make(_positions_in_base(base._array, view._array).reshape(-1))
+    new_base = index_put(old.reshape(-1), (flat_positions,), values.reshape(-1)).reshape(tuple(base.shape))
+    base.grad_fn, base._requires_grad = new_base.grad_fn, new_base._requires_grad
+    flat = new_base.reshape(-1)
+    for other in list(base._views.values()):
+        region = flat[Tensor._make(_positions_in_base(base._array, other._array))]
+        other.grad_fn, other._requires_grad = region.grad_fn, region._requires_grad
 
 
 def _write(target, values):
@@ -64,7 +110,9 @@ def inplace(target, compute, *operands):
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
                            f"{list(result.shape)}")
     _write(target, result._array)
-    if result._requires_grad:
+    if target._base is not None:
+        _rebase(target, result)
+    elif result._requires_grad:
         target.grad_fn = result.grad_fn
         target._requires_grad = True
     return target
