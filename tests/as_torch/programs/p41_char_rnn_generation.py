@@ -13,7 +13,8 @@ What was changed, and why:
   libraries compute the same thing; the network's dropout (p=0.1, which draws a random mask at every step)
   is set to 0 for training -- the class is as written -- and sampling runs in `rnn.eval()`, with the
   tutorial's p=0.1 put back, so it shows that eval turns dropout off.
-- n_iters 100000 -> 1000, print_every 5000 -> 200, plot_every 500 -> 200; the loss plot is printed instead.
+- n_iters 100000 -> 1000, print_every 5000 -> 200, plot_every 500 -> 200; the loss plot is printed instead,
+  and the progress line leaves out the time since the start (it differs run to run).
 """
 from io import open
 import glob
@@ -187,7 +188,7 @@ for iter in range(1, n_iters + 1):
     total_loss += loss
 
     if iter % print_every == 0:
-        print('%s (%d %d%%) %.4f' % (timeSince(start), iter, iter / n_iters * 100, loss))
+        print('(%d %d%%) %.4f' % (iter, iter / n_iters * 100, loss))  # (changed) without timeSince(start)
 
     if iter % plot_every == 0:
         all_losses.append(total_loss / plot_every)
