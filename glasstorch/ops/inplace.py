@@ -57,8 +57,12 @@ def _positions_in_base(base, view):
         return grid + pointer
 
     base_addresses = addresses(base).reshape(-1)
-    order = xp_.argsort(base_addresses, kind="stable")
-    return order[xp_.searchsorted(base_addresses[order], addresses(view))]
+    order = xp_.argsort(base_addresses)  # (the addresses are distinct: a base with overlapping elements refuses writes)
+    view_addresses = addresses(view)
+    found = xp_.minimum(xp_.searchsorted(base_addresses[order], view_addresses), base_addresses.size - 1)
+    if not bool((base_addresses[order][found] == view_addresses).all()):
+        return None  # no longer in base's memory (its .data was replaced)
+    return order[found]
 
 
 def _rebase(view, values):
@@ -68,13 +72,19 @@ def _rebase(view, values):
     base = view._base
     old = Tensor._make(base._array, base._requires_grad)  # stand-in holding the base's old place in the graph
     old.grad_fn = base.grad_fn
-    flat_positions = Tensor._make(_positions_in_base(base._array, view._array).reshape(-1))
+    positions = _positions_in_base(base._array, view._array)
+    if positions is None:  # its .data was replaced: no longer a view, it just takes the new node
+        view.grad_fn, view._requires_grad = values.grad_fn, values._requires_grad
+        return
+    flat_positions = Tensor._make(positions.reshape(-1))
     new_base = index_put(old.reshape(-1), (flat_positions,), values.reshape(-1)).reshape(tuple(base.shape))
     base.grad_fn, base._requires_grad = new_base.grad_fn, new_base._requires_grad
     flat = new_base.reshape(-1)
     for other in list(base._views.values()):
-        region = flat[Tensor._make(_positions_in_base(base._array, other._array))]
-        other.grad_fn, other._requires_grad = region.grad_fn, region._requires_grad
+        positions = _positions_in_base(base._array, other._array)
+        if positions is not None:
+            region = flat[Tensor._make(positions)]
+            other.grad_fn, other._requires_grad = region.grad_fn, region._requires_grad
 
 
 def _write(target, values):
