@@ -8,6 +8,11 @@ Unfold every kernel-sized window of the padded input into one column of a matrix
     dW    = dout (O, positions) @ cols^T               one GEMM
     dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
+Forward, sample by sample. The forward unfolds each sample on its own, into cols_s (C*kh*kw, OH*OW),
+and one batched product W @ cols_s writes sample s's output (O, OH*OW) straight into its place in the
+(N, O, OH, OW) result: no (O, N*positions) matrix to transpose back afterwards. The backward keeps the
+one-matrix layout above (its col2im adds are faster on the flat layout below).
+
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
 the array module of the data (ctx.xp): NumPy on the CPU, CuPy on the GPU, where the same views work.
@@ -36,6 +41,10 @@ xp = backend.xp
 #: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
 #: is costly when other processes share the cores: 8 MiB is the measured compromise on a 2-core machine.
 BLOCK_BYTES = 8 * 2 ** 20
+#: the forward's per-sample columns (cols_s above) in blocks of about this size: measured at one thread
+#: (CPU clock, AVX-512 GEMM kernels), the cnn's conv2 forward ran fastest with 4-8 samples a block (2.6-5.3 MiB),
+#: LeNet's with 32-64 (1.9-5 MiB); 16 MiB blocks lost 10-40%
+FORWARD_BLOCK_BYTES = 4 * 2 ** 20
 #: the input gradient's columns W^T @ dL/dout are made and folded back (col2im) in sub-blocks of this size:
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
 #: forward + backward 63.1 -> 61.8 ms, LeNet's conv1 7.6 -> 7.5 ms; a small gain, in every repeat)
@@ -59,6 +68,7 @@ class UnfoldViews:
         self.kh, self.kw = kernel
         self.dh, self.dw = dilation
         self.oh, self.ow = out_hw
+        self.sh, self.sw = stride
         if stride == (1, 1):
             self.pos_shape = ((self.oh - 1) * self.wp + self.ow,)
             self.pos_strides = (1,)
@@ -78,9 +88,11 @@ class UnfoldViews:
         block.n = n
         return block
 
-    def blocks(self, itemsize, budget=None):
-        """Slices of the batch whose columns take about BLOCK_BYTES (or `budget`) each, with their geometry."""
-        per_sample = max(1, self.c * self.kh * self.kw * self.positions * itemsize)
+    def blocks(self, itemsize, budget=None, positions=None):
+        """Slices of the batch whose columns take about BLOCK_BYTES (or `budget`) each, with their geometry.
+
+        `positions`: columns per sample (default: the layout's, garbage included)."""
+        per_sample = max(1, self.c * self.kh * self.kw * (positions or self.positions) * itemsize)
         budget = budget or (BLOCK_BYTES if self.xp is xp else GPU_BLOCK_BYTES)
         size = max(1, min(self.n, budget // per_sample))
         for start in range(0, self.n, size):
@@ -98,6 +110,20 @@ class UnfoldViews:
         cols = self.xp.empty(taps.shape, dtype=taps.dtype)  # the same copy, its samples split over the threads
         backend.parallel_ranges(lambda lo, hi: self.xp.copyto(cols[:, :, :, lo:hi], taps[:, :, :, lo:hi]), self.n)
         return cols.reshape(self.c * self.kh * self.kw, self.n * self.positions)
+
+    def sample_columns(self, xpad):
+        """im2col per sample: (n, C, Hp, Wp) contiguous -> (n, C*kh*kw, OH*OW), every position a real one.
+
+        W @ cols[s] is then sample s's output (O, OH*OW), already in (N, O, OH, OW) order."""
+        e = xpad.itemsize
+        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
+        taps = self.as_strided(xpad, (self.n, self.c, self.kh, self.kw, self.oh, self.ow),
+                               tuple(e * s for s in (image, channel, self.dh * self.wp, self.dw,
+                                                     self.sh * self.wp, self.sw)))
+        cols = self.xp.empty(taps.shape, dtype=taps.dtype)
+        backend.parallel_ranges(lambda lo, hi: self.xp.copyto(cols[lo:hi], taps[lo:hi]), self.n,
+                                threads=None if self.threaded(taps.size) else 1)
+        return cols.reshape(self.n, self.c * self.kh * self.kw, self.oh * self.ow)
 
     def threaded(self, size):
         """Whether a copy of `size` elements goes over the elementwise thread pool (large, on the CPU)."""
@@ -163,6 +189,21 @@ def _gemm(a, b, groups):
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
+def _gemm_per_sample(w, cols, groups, out):
+    """out (n, O, P) = w (O, K) @ cols (n, K, P) for every sample, block-diagonally over groups; one call.
+
+    float16 on the CPU is multiplied in float32 and rounded once, as `product` does."""
+    n, k, p = cols.shape
+    if groups > 1:  # (G, O/G, K/G) @ (n, G, K/G, P) -> (n, G, O/G, P): the same memory as (n, O, P)
+        w, cols = _grouped(w, groups), cols.reshape(n, groups, k // groups, p)
+        out = out.reshape(n, groups, w.shape[1], p)
+    xp = backend.array_module(cols)
+    if cols.dtype == xp.float16 and not backend.on_device(cols):
+        out[...] = xp.matmul(w.astype(xp.float32), cols.astype(xp.float32))
+    else:
+        xp.matmul(w, cols, out=out)
+
+
 def _gemm_nt(a, b, groups):
     """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
     if groups == 1:
@@ -213,11 +254,12 @@ class FastConv2dFunction(NamedFunction):
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
-        for block, part in unfold.blocks(x.itemsize):
-            res = _gemm(w2, part.columns(xpad[block]), groups)
+        rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
+        budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
+        for block, part in unfold.blocks(x.itemsize, budget, positions=out_hw[0] * out_hw[1]):
+            _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
             if bias is not None:
-                res += bias[:, None]
-            out[block] = part.image_view(res, o)
+                rows[block] += bias[:, None]
         return out
 
     @staticmethod
