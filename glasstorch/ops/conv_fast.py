@@ -8,10 +8,13 @@ Unfold every kernel-sized window of the padded input into one column of a matrix
     dW    = dout (O, positions) @ cols^T               one GEMM
     dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
-Forward, sample by sample. The forward unfolds each sample on its own, into cols_s (C*kh*kw, OH*OW),
-and one batched product W @ cols_s writes sample s's output (O, OH*OW) straight into its place in the
-(N, O, OH, OW) result: no (O, N*positions) matrix to transpose back afterwards. The backward keeps the
-one-matrix layout above (its col2im adds are faster on the flat layout below).
+Forward, sample by sample, when each sample's output is large (the cnn's layers: 22-37 Ki values): each
+sample is unfolded on its own, into cols_s (C*kh*kw, OH*OW), and one batched product W @ cols_s writes
+sample s's output (O, OH*OW) straight into its place in the (N, O, OH, OW) result: no (O, N*positions)
+matrix to transpose back afterwards. A small output per sample (LeNet's: 1.6-4.7 Ki values) keeps the
+one-matrix product, where a product per sample would cost more in calls than the copy it saves. The
+backward keeps the one-matrix layout (its weight gradient is one long GEMM, its col2im adds are faster on
+the flat layout below).
 
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
@@ -41,10 +44,12 @@ xp = backend.xp
 #: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
 #: is costly when other processes share the cores: 8 MiB is the measured compromise on a 2-core machine.
 BLOCK_BYTES = 8 * 2 ** 20
-#: the forward's per-sample columns (cols_s above) in blocks of about this size: measured at one thread
-#: (CPU clock, AVX-512 GEMM kernels), the cnn's conv2 forward ran fastest with 4-8 samples a block (2.6-5.3 MiB),
-#: LeNet's with 32-64 (1.9-5 MiB); 16 MiB blocks lost 10-40%
+#: the forward's columns in blocks of about this size. Measured at one thread (CPU clock, OpenBLAS's Haswell
+#: and SkylakeX kernels): the cnn's conv2 forward ran fastest with 4-16 samples a block (2.6-10 MiB), LeNet's
+#: convs with 32 (2.6-3.3 MiB); LeNet's with 8 MiB blocks (80-100 samples) took 20-50% longer
 FORWARD_BLOCK_BYTES = 4 * 2 ** 20
+#: a forward with at least this many output values per sample multiplies sample by sample (see above)
+PER_SAMPLE_MIN_OUTPUTS = 16 * 1024
 #: the input gradient's columns W^T @ dL/dout are made and folded back (col2im) in sub-blocks of this size:
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
 #: forward + backward 63.1 -> 61.8 ms, LeNet's conv1 7.6 -> 7.5 ms; a small gain, in every repeat)
@@ -254,12 +259,19 @@ class FastConv2dFunction(NamedFunction):
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
-        rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
         budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
-        for block, part in unfold.blocks(x.itemsize, budget, positions=out_hw[0] * out_hw[1]):
-            _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
+        if o * out_hw[0] * out_hw[1] >= PER_SAMPLE_MIN_OUTPUTS:
+            rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
+            for block, part in unfold.blocks(x.itemsize, budget, positions=out_hw[0] * out_hw[1]):
+                _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
+                if bias is not None:
+                    rows[block] += bias[:, None]
+            return out
+        for block, part in unfold.blocks(x.itemsize, budget):
+            res = _gemm(w2, part.columns(xpad[block]), groups)
             if bias is not None:
-                rows[block] += bias[:, None]
+                res += bias[:, None]
+            out[block] = part.image_view(res, o)
         return out
 
     @staticmethod
