@@ -8,13 +8,16 @@ Unfold every kernel-sized window of the padded input into one column of a matrix
     dW    = dout (O, positions) @ cols^T               one GEMM
     dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
-Forward, sample by sample, when each sample's output is large (the cnn's layers: 22-37 Ki values): each
-sample is unfolded on its own, into cols_s (C*kh*kw, OH*OW), and one batched product W @ cols_s writes
-sample s's output (O, OH*OW) straight into its place in the (N, O, OH, OW) result: no (O, N*positions)
-matrix to transpose back afterwards. A small output per sample (LeNet's: 1.6-4.7 Ki values) keeps the
-one-matrix product, where a product per sample would cost more in calls than the copy it saves. The
-backward keeps the one-matrix layout (its weight gradient is one long GEMM, its col2im adds are faster on
-the flat layout below).
+Forward, sample by sample, for a layer whose output per sample is large but whose product per sample is
+small (the cnn's first layer: 32 x 676 outputs from 9 taps): each sample is unfolded on its own, into
+cols_s (C*kh*kw, OH*OW), and W @ cols_s writes sample s's output (O, OH*OW) straight into its place in
+the (N, O, OH, OW) result: no (O, N*positions) matrix to transpose back afterwards. OpenBLAS runs such a
+small product on the calling thread, so the samples are split over the thread pool, each thread unfolding
+and multiplying its own share: both cores work without a fork and join inside the BLAS for every sample.
+Large products per sample (the cnn's conv2) keep the one-matrix product: a product per sample there is
+a BLAS call that wakes its threads every time, which measured up to 3x slower on the shared 2-core
+machine. The backward keeps the one-matrix layout (its weight gradient is one long GEMM, its col2im adds
+are faster on the flat layout below).
 
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
@@ -48,8 +51,11 @@ BLOCK_BYTES = 8 * 2 ** 20
 #: and SkylakeX kernels): the cnn's conv2 forward ran fastest with 4-16 samples a block (2.6-10 MiB), LeNet's
 #: convs with 32 (2.6-3.3 MiB); LeNet's with 8 MiB blocks (80-100 samples) took 20-50% longer
 FORWARD_BLOCK_BYTES = 4 * 2 ** 20
-#: a forward with at least this many output values per sample multiplies sample by sample (see above)
+#: a forward with at least this many output values per sample multiplies sample by sample (see above) ...
 PER_SAMPLE_MIN_OUTPUTS = 16 * 1024
+#: ... when OpenBLAS runs each sample's product on one thread: m*n*k below SMP_THRESHOLD_MIN (65536) *
+#: GEMM_MULTITHREAD_THRESHOLD (4), its interface/gemm.c
+PER_SAMPLE_MAX_PRODUCT = 4 * 65536
 #: the input gradient's columns W^T @ dL/dout are made and folded back (col2im) in sub-blocks of this size:
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
 #: forward + backward 63.1 -> 61.8 ms, LeNet's conv1 7.6 -> 7.5 ms; a small gain, in every repeat)
@@ -125,10 +131,7 @@ class UnfoldViews:
         taps = self.as_strided(xpad, (self.n, self.c, self.kh, self.kw, self.oh, self.ow),
                                tuple(e * s for s in (image, channel, self.dh * self.wp, self.dw,
                                                      self.sh * self.wp, self.sw)))
-        cols = self.xp.empty(taps.shape, dtype=taps.dtype)
-        backend.parallel_ranges(lambda lo, hi: self.xp.copyto(cols[lo:hi], taps[lo:hi]), self.n,
-                                threads=None if self.threaded(taps.size) else 1)
-        return cols.reshape(self.n, self.c * self.kh * self.kw, self.oh * self.ow)
+        return self.xp.ascontiguousarray(taps).reshape(self.n, self.c * self.kh * self.kw, self.oh * self.ow)
 
     def threaded(self, size):
         """Whether a copy of `size` elements goes over the elementwise thread pool (large, on the CPU)."""
@@ -260,12 +263,17 @@ class FastConv2dFunction(NamedFunction):
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
         budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
-        if o * out_hw[0] * out_hw[1] >= PER_SAMPLE_MIN_OUTPUTS:
+        positions = out_hw[0] * out_hw[1]
+        if o * positions >= PER_SAMPLE_MIN_OUTPUTS and o * w2.shape[1] * positions < PER_SAMPLE_MAX_PRODUCT:
             rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
-            for block, part in unfold.blocks(x.itemsize, budget, positions=out_hw[0] * out_hw[1]):
-                _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
-                if bias is not None:
-                    rows[block] += bias[:, None]
+
+            def share(lo, hi):  # samples lo..hi-1, block by block: unfold, multiply, add the bias
+                for block, part in unfold.with_batch(hi - lo).blocks(x.itemsize, budget, positions):
+                    block = slice(lo + block.start, lo + block.stop)
+                    _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
+                    if bias is not None:
+                        rows[block] += bias[:, None]
+            backend.parallel_ranges(share, n, threads=None if unfold.threaded(x.size * kh * kw) else 1)
             return out
         for block, part in unfold.blocks(x.itemsize, budget):
             res = _gemm(w2, part.columns(xpad[block]), groups)

@@ -137,8 +137,9 @@ def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_by
 def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(threads, case, per_sample,
                                                                                forward_bytes, dtype, monkeypatch):
     """The forward's two layouts (a product per sample into NCHW, or one matrix copied back), in blocks from one
-    sample to the whole batch, the column copies split over the threads: the textbook's values and gradients."""
+    sample to the whole batch, split over the threads: the textbook's values and gradients."""
     monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 0 if per_sample else 1 << 40)
+    monkeypatch.setattr(fast, "PER_SAMPLE_MAX_PRODUCT", 1 << 40)
     monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", forward_bytes)
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
     monkeypatch.setattr(backend, "_num_threads", threads)
@@ -157,15 +158,15 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
 
 
 @pytest.mark.parametrize("shape, out_channels, kernel, padding", [
-    ((3, 1, 28, 28), 32, 3, 0),   # the notes' SimpleCNN conv1: sample by sample
-    ((2, 32, 26, 26), 64, 3, 0),  # its conv2: sample by sample, several blocks
+    ((3, 1, 28, 28), 32, 3, 0),   # the notes' SimpleCNN conv1: sample by sample, one block per sample
+    ((2, 32, 26, 26), 64, 3, 0),  # its conv2: one matrix
     ((5, 1, 28, 28), 6, 5, 2),    # LeNet's conv1: one matrix
     ((5, 6, 14, 14), 16, 5, 0),   # LeNet's conv2: one matrix
 ])
 def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, monkeypatch):
     """The benchmark networks' layers at their real sizes (a few samples), against torch: output and gradients."""
     torch = pytest.importorskip("torch")
-    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 2 ** 20)  # conv2: a block of one sample
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 2 ** 10)  # a block of one sample
     rng = np.random.default_rng(sum(shape))
     x = rng.standard_normal(shape, dtype=np.float32)
     w = rng.standard_normal((out_channels, shape[1], kernel, kernel), dtype=np.float32) / kernel
