@@ -47,9 +47,9 @@ xp = backend.xp
 #: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
 #: is costly when other processes share the cores: 8 MiB is the measured compromise on a 2-core machine.
 BLOCK_BYTES = 8 * 2 ** 20
-#: the forward's columns in blocks of about this size. Measured at one thread (CPU clock, OpenBLAS's Haswell
-#: and SkylakeX kernels): the cnn's conv2 forward ran fastest with 4-16 samples a block (2.6-10 MiB), LeNet's
-#: convs with 32 (2.6-3.3 MiB); LeNet's with 8 MiB blocks (80-100 samples) took 20-50% longer
+#: the sample-by-sample forward's columns (cols_s above) in blocks of about this size (a whole batch of the
+#: cnn's conv1, 24 KiB a sample, is one block; measured without the thread split, the cnn's conv2 forward ran
+#: fastest with 4-16 samples a block, 2.6-10 MiB)
 FORWARD_BLOCK_BYTES = 4 * 2 ** 20
 #: a forward with at least this many output values per sample multiplies sample by sample (see above) ...
 PER_SAMPLE_MIN_OUTPUTS = 16 * 1024
@@ -224,14 +224,30 @@ def _long_product(a, b, chunk=2048):
     """a @ b.T where the shared dim (positions) is long and the result small (a weight gradient).
 
     Measured with OpenBLAS: b @ a.T (transposed back) runs up to 2x faster than a @ b.T for these
-    shapes, and a tiny result (LeNet's 6 x 25) is fastest summed over chunks of the long dim.
+    shapes, and a tiny result (LeNet's 6 x 25) is fastest summed over chunks of the long dim. The
+    chunks are made small enough for OpenBLAS to run each on the calling thread, and on the CPU the
+    chunks are split over the thread pool (a partial sum per thread, added at the end): a chunk that
+    woke the BLAS's threads would pay a fork and join for a few microseconds of work.
     """
-    if a.shape[0] * b.shape[0] <= 1024 and a.shape[1] > 2 * chunk:
-        out = a[:, :chunk] @ b[:, :chunk].T
-        for start in range(chunk, a.shape[1], chunk):
-            out += a[:, start:start + chunk] @ b[:, start:start + chunk].T
-        return out
-    return (b @ a.T).T
+    rows = a.shape[0] * b.shape[0]
+    if rows > 1024 or a.shape[1] <= 2 * chunk:
+        return (b @ a.T).T
+    chunk = max(256, min(chunk, (PER_SAMPLE_MAX_PRODUCT - 1) // rows))
+    starts = list(range(0, a.shape[1], chunk))
+    partial = {}
+
+    def add_chunks(lo, hi):  # chunks lo..hi-1 summed into this share's own partial sum
+        out = None
+        for start in starts[lo:hi]:
+            term = a[:, start:start + chunk] @ b[:, start:start + chunk].T
+            out = term if out is None else backend.array_module(out).add(out, term, out=out)
+        partial[lo] = out
+    threaded = backend.array_module(a) is xp and a.size + b.size >= backend.PARALLEL_MIN_ELEMENTS
+    backend.parallel_ranges(add_chunks, len(starts), threads=None if threaded else 1)
+    total = partial.pop(0)
+    for lo in sorted(partial):  # in a fixed order: the same sum, bit for bit, whichever thread finished first
+        total += partial[lo]
+    return total
 
 
 def _gemm_tn(a, b, groups):
@@ -275,7 +291,7 @@ class FastConv2dFunction(NamedFunction):
                         rows[block] += bias[:, None]
             backend.parallel_ranges(share, n, threads=None if unfold.threaded(x.size * kh * kw) else 1)
             return out
-        for block, part in unfold.blocks(x.itemsize, budget):
+        for block, part in unfold.blocks(x.itemsize):
             res = _gemm(w2, part.columns(xpad[block]), groups)
             if bias is not None:
                 res += bias[:, None]

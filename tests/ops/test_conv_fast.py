@@ -180,3 +180,15 @@ def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_ch
     for mine, theirs in zip(*results):
         assert mine.dtype == np.float32
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(theirs).max())))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("rows, cols, length", [(6, 25, 20000), (32, 9, 46464), (16, 150, 9000), (3, 2, 4097)])
+def test_weight_gradient_product_in_chunks_over_threads_is_a_times_b_transposed(threads, rows, cols, length,
+                                                                                monkeypatch):
+    """_long_product (the weight gradient's a @ b.T over a long positions dim): chunked, split over the threads."""
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
+    rng = np.random.default_rng(length)
+    a, b = rng.standard_normal((rows, length)), rng.standard_normal((cols, length))
+    np.testing.assert_allclose(fast._long_product(a, b), a @ b.T, rtol=1e-10, atol=1e-9)
