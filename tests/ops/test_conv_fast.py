@@ -160,7 +160,7 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
 @pytest.mark.parametrize("shape, out_channels, kernel, padding", [
     ((3, 1, 28, 28), 32, 3, 0),   # the notes' SimpleCNN conv1: sample by sample, one block per sample
     ((2, 32, 26, 26), 64, 3, 0),  # its conv2: one matrix
-    ((5, 1, 28, 28), 6, 5, 2),    # LeNet's conv1: one matrix
+    ((5, 1, 28, 28), 6, 5, 2),    # LeNet's conv1: sample by sample
     ((5, 6, 14, 14), 16, 5, 0),   # LeNet's conv2: one matrix
 ])
 def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, monkeypatch):
