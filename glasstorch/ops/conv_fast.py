@@ -9,8 +9,8 @@ Unfold every kernel-sized window of the padded input into one column of a matrix
     dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
 Forward, sample by sample, for a layer whose output per sample is large but whose product per sample is
-small (the first layers: the cnn's 32 x 676 outputs from 9 taps, LeNet's 6 x 784 from 25): each sample is unfolded on its own, into
-cols_s (C*kh*kw, OH*OW), and W @ cols_s writes sample s's output (O, OH*OW) straight into its place in
+small (the first layers: the cnn's 32 x 676 outputs from 9 taps, LeNet's 6 x 784 from 25): each sample
+is unfolded on its own, into cols_s (C*kh*kw, OH*OW), and W @ cols_s writes sample s's output (O, OH*OW) straight into its place in
 the (N, O, OH, OW) result: no (O, N*positions) matrix to transpose back afterwards. OpenBLAS runs such a
 small product on the calling thread, so the samples are split over the thread pool, each thread unfolding
 and multiplying its own share: both cores work without a fork and join inside the BLAS for every sample.
