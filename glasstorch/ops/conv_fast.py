@@ -9,15 +9,15 @@ Unfold every kernel-sized window of the padded input into one column of a matrix
     dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
 Forward, sample by sample, for a layer whose output per sample is large but whose product per sample is
-small (the first layers: the cnn's 32 x 676 outputs from 9 taps, LeNet's 6 x 784 from 25): each sample
-is unfolded on its own, into cols_s (C*kh*kw, OH*OW), and W @ cols_s writes sample s's output (O, OH*OW) straight into its place in
-the (N, O, OH, OW) result: no (O, N*positions) matrix to transpose back afterwards. OpenBLAS runs such a
-small product on the calling thread, so the samples are split over the thread pool, each thread unfolding
-and multiplying its own share: both cores work without a fork and join inside the BLAS for every sample.
-Large products per sample (the cnn's conv2) keep the one-matrix product: a product per sample there is
-a BLAS call that wakes its threads every time, which measured up to 3x slower on the shared 2-core
-machine. The backward keeps the one-matrix layout (its weight gradient is one long GEMM, its col2im adds
-are faster on the flat layout below).
+small (the first layers: the cnn's 32 x 676 outputs from 9 taps, LeNet's 6 x 784 from 25): each sample is
+unfolded on its own, into cols_s (C*kh*kw, OH*OW), and W @ cols_s writes sample s's output (O, OH*OW)
+straight into its place in the (N, O, OH, OW) result: no (O, N*positions) matrix to transpose back
+afterwards. OpenBLAS runs such a small product on the calling thread, so the samples are split over the
+thread pool, each thread unfolding and multiplying its own share: both cores work without a fork and join
+inside the BLAS for every sample. Large products per sample (the cnn's conv2) keep the one-matrix
+product: a product per sample there is a BLAS call that wakes its threads every time, which measured up
+to 3x slower on the shared 2-core machine. The backward keeps the one-matrix layout (its weight gradient
+is one long GEMM, its col2im adds are faster on the flat layout below).
 
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
