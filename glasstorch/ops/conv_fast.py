@@ -8,6 +8,17 @@ Unfold every kernel-sized window of the padded input into one column of a matrix
     dW    = dout (O, positions) @ cols^T               one GEMM
     dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
+Forward, sample by sample, for a layer whose output per sample is large but whose product per sample is
+small (the first layers: the cnn's 32 x 676 outputs from 9 taps, LeNet's 6 x 784 from 25): each sample is
+unfolded on its own, into cols_s (C*kh*kw, OH*OW), and W @ cols_s writes sample s's output (O, OH*OW)
+straight into its place in the (N, O, OH, OW) result: no (O, N*positions) matrix to transpose back
+afterwards. OpenBLAS runs such a small product on the calling thread, so the samples are split over the
+thread pool, each thread unfolding and multiplying its own share: both cores work without a fork and join
+inside the BLAS for every sample. Large products per sample (the cnn's conv2) keep the one-matrix
+product: a product per sample there is a BLAS call that wakes its threads every time, which measured up
+to 3x slower on the shared 2-core machine. The backward keeps the one-matrix layout (its weight gradient
+is one long GEMM, its col2im adds are faster on the flat layout below).
+
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
 the array module of the data (ctx.xp): NumPy on the CPU, CuPy on the GPU, where the same views work.
@@ -36,6 +47,17 @@ xp = backend.xp
 #: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
 #: is costly when other processes share the cores: 8 MiB is the measured compromise on a 2-core machine.
 BLOCK_BYTES = 8 * 2 ** 20
+#: the sample-by-sample forward's columns (cols_s above) in blocks of about this size (a whole batch of the
+#: cnn's conv1, 24 KiB a sample, is one block; measured without the thread split, the cnn's conv2 forward ran
+#: fastest with 4-16 samples a block, 2.6-10 MiB)
+FORWARD_BLOCK_BYTES = 4 * 2 ** 20
+#: a forward with at least this many output values per sample multiplies sample by sample (see above) ...
+#: (one thread, CPU clock: LeNet's conv1, 4.7 Ki outputs, 2.1 ms against 2.5-2.8 as one matrix; its conv2,
+#: 1.6 Ki outputs, 2.8 ms against 2.4: there the product per sample is too small for its call)
+PER_SAMPLE_MIN_OUTPUTS = 4 * 1024
+#: ... when OpenBLAS runs each sample's product on one thread: m*n*k below SMP_THRESHOLD_MIN (65536) *
+#: GEMM_MULTITHREAD_THRESHOLD (4), its interface/gemm.c
+PER_SAMPLE_MAX_PRODUCT = 4 * 65536
 #: the input gradient's columns W^T @ dL/dout are made and folded back (col2im) in sub-blocks of this size:
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
 #: forward + backward 63.1 -> 61.8 ms, LeNet's conv1 7.6 -> 7.5 ms; a small gain, in every repeat)
@@ -59,6 +81,7 @@ class UnfoldViews:
         self.kh, self.kw = kernel
         self.dh, self.dw = dilation
         self.oh, self.ow = out_hw
+        self.sh, self.sw = stride
         if stride == (1, 1):
             self.pos_shape = ((self.oh - 1) * self.wp + self.ow,)
             self.pos_strides = (1,)
@@ -78,9 +101,11 @@ class UnfoldViews:
         block.n = n
         return block
 
-    def blocks(self, itemsize, budget=None):
-        """Slices of the batch whose columns take about BLOCK_BYTES (or `budget`) each, with their geometry."""
-        per_sample = max(1, self.c * self.kh * self.kw * self.positions * itemsize)
+    def blocks(self, itemsize, budget=None, positions=None):
+        """Slices of the batch whose columns take about BLOCK_BYTES (or `budget`) each, with their geometry.
+
+        `positions`: columns per sample (default: the layout's, garbage included)."""
+        per_sample = max(1, self.c * self.kh * self.kw * (positions or self.positions) * itemsize)
         budget = budget or (BLOCK_BYTES if self.xp is xp else GPU_BLOCK_BYTES)
         size = max(1, min(self.n, budget // per_sample))
         for start in range(0, self.n, size):
@@ -98,6 +123,17 @@ class UnfoldViews:
         cols = self.xp.empty(taps.shape, dtype=taps.dtype)  # the same copy, its samples split over the threads
         backend.parallel_ranges(lambda lo, hi: self.xp.copyto(cols[:, :, :, lo:hi], taps[:, :, :, lo:hi]), self.n)
         return cols.reshape(self.c * self.kh * self.kw, self.n * self.positions)
+
+    def sample_columns(self, xpad):
+        """im2col per sample: (n, C, Hp, Wp) contiguous -> (n, C*kh*kw, OH*OW), every position a real one.
+
+        W @ cols[s] is then sample s's output (O, OH*OW), already in (N, O, OH, OW) order."""
+        e = xpad.itemsize
+        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
+        taps = self.as_strided(xpad, (self.n, self.c, self.kh, self.kw, self.oh, self.ow),
+                               tuple(e * s for s in (image, channel, self.dh * self.wp, self.dw,
+                                                     self.sh * self.wp, self.sw)))
+        return self.xp.ascontiguousarray(taps).reshape(self.n, self.c * self.kh * self.kw, self.oh * self.ow)
 
     def threaded(self, size):
         """Whether a copy of `size` elements goes over the elementwise thread pool (large, on the CPU)."""
@@ -163,6 +199,21 @@ def _gemm(a, b, groups):
     return out.reshape(groups * out.shape[1], out.shape[2])
 
 
+def _gemm_per_sample(w, cols, groups, out):
+    """out (n, O, P) = w (O, K) @ cols (n, K, P) for every sample, block-diagonally over groups; one call.
+
+    float16 on the CPU is multiplied in float32 and rounded once, as `product` does."""
+    n, k, p = cols.shape
+    if groups > 1:  # (G, O/G, K/G) @ (n, G, K/G, P) -> (n, G, O/G, P): the same memory as (n, O, P)
+        w, cols = _grouped(w, groups), cols.reshape(n, groups, k // groups, p)
+        out = out.reshape(n, groups, w.shape[1], p)
+    xp = backend.array_module(cols)
+    if cols.dtype == xp.float16 and not backend.on_device(cols):
+        out[...] = xp.matmul(w.astype(xp.float32), cols.astype(xp.float32))
+    else:
+        xp.matmul(w, cols, out=out)
+
+
 def _gemm_nt(a, b, groups):
     """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
     if groups == 1:
@@ -175,14 +226,30 @@ def _long_product(a, b, chunk=2048):
     """a @ b.T where the shared dim (positions) is long and the result small (a weight gradient).
 
     Measured with OpenBLAS: b @ a.T (transposed back) runs up to 2x faster than a @ b.T for these
-    shapes, and a tiny result (LeNet's 6 x 25) is fastest summed over chunks of the long dim.
+    shapes, and a tiny result (LeNet's 6 x 25) is fastest summed over chunks of the long dim. The
+    chunks are made small enough for OpenBLAS to run each on the calling thread, and on the CPU the
+    chunks are split over the thread pool (a partial sum per thread, added at the end): a chunk that
+    woke the BLAS's threads would pay a fork and join for a few microseconds of work.
     """
-    if a.shape[0] * b.shape[0] <= 1024 and a.shape[1] > 2 * chunk:
-        out = a[:, :chunk] @ b[:, :chunk].T
-        for start in range(chunk, a.shape[1], chunk):
-            out += a[:, start:start + chunk] @ b[:, start:start + chunk].T
-        return out
-    return (b @ a.T).T
+    rows = a.shape[0] * b.shape[0]
+    if rows > 1024 or a.shape[1] <= 2 * chunk:
+        return (b @ a.T).T
+    chunk = max(256, min(chunk, (PER_SAMPLE_MAX_PRODUCT - 1) // rows))
+    starts = list(range(0, a.shape[1], chunk))
+    partial = {}
+
+    def add_chunks(lo, hi):  # chunks lo..hi-1 summed into this share's own partial sum
+        out = None
+        for start in starts[lo:hi]:
+            term = a[:, start:start + chunk] @ b[:, start:start + chunk].T
+            out = term if out is None else backend.array_module(out).add(out, term, out=out)
+        partial[lo] = out
+    threaded = backend.array_module(a) is xp and a.size + b.size >= backend.PARALLEL_MIN_ELEMENTS
+    backend.parallel_ranges(add_chunks, len(starts), threads=None if threaded else 1)
+    total = partial.pop(0)
+    for lo in sorted(partial):  # in a fixed order: the same sum, bit for bit, whichever thread finished first
+        total += partial[lo]
+    return total
 
 
 def _gemm_tn(a, b, groups):
@@ -213,6 +280,19 @@ class FastConv2dFunction(NamedFunction):
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
+        budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
+        positions = out_hw[0] * out_hw[1]
+        if o * positions >= PER_SAMPLE_MIN_OUTPUTS and o * w2.shape[1] * positions < PER_SAMPLE_MAX_PRODUCT:
+            rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
+
+            def share(lo, hi):  # samples lo..hi-1, block by block: unfold, multiply, add the bias
+                for block, part in unfold.with_batch(hi - lo).blocks(x.itemsize, budget, positions):
+                    block = slice(lo + block.start, lo + block.stop)
+                    _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
+                    if bias is not None:
+                        rows[block] += bias[:, None]
+            backend.parallel_ranges(share, n, threads=None if unfold.threaded(x.size * kh * kw) else 1)
+            return out
         for block, part in unfold.blocks(x.itemsize):
             res = _gemm(w2, part.columns(xpad[block]), groups)
             if bias is not None:

@@ -128,3 +128,67 @@ def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_by
     results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), [x, w], case["seed"])
                for module in (fast, textbook)]
     assert_all_close(*results)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=conv_cases(), per_sample=st.booleans(), forward_bytes=st.sampled_from([1, 3000, 1 << 30]),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(threads, case, per_sample,
+                                                                               forward_bytes, dtype, monkeypatch):
+    """The forward's two layouts (a product per sample into NCHW, or one matrix copied back), in blocks from one
+    sample to the whole batch, split over the threads: the textbook's values and gradients."""
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 0 if per_sample else 1 << 40)
+    monkeypatch.setattr(fast, "PER_SAMPLE_MAX_PRODUCT", 1 << 40)
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", forward_bytes)
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
+    case = dict(case, n=case["n"] + 2)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["c"]) + case["hw"]).astype(dtype)
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"]).astype(dtype)
+    arrays = [x, w] + ([rng.standard_normal(case["o"]).astype(dtype)] if case["bias"] else [])
+    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
+    results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), arrays, case["seed"])
+               for module in (fast, textbook)]
+    tolerance = 1e-10 if dtype == np.float64 else 1e-4
+    for a, b in zip(*results):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("shape, out_channels, kernel, padding", [
+    ((3, 1, 28, 28), 32, 3, 0),   # the notes' SimpleCNN conv1: sample by sample, one block per sample
+    ((2, 32, 26, 26), 64, 3, 0),  # its conv2: one matrix
+    ((5, 1, 28, 28), 6, 5, 2),    # LeNet's conv1: sample by sample
+    ((5, 6, 14, 14), 16, 5, 0),   # LeNet's conv2: one matrix
+])
+def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, monkeypatch):
+    """The benchmark networks' layers at their real sizes (a few samples), against torch: output and gradients."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 2 ** 10)  # a block of one sample
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape, dtype=np.float32)
+    w = rng.standard_normal((out_channels, shape[1], kernel, kernel), dtype=np.float32) / kernel
+    b = rng.standard_normal(out_channels, dtype=np.float32)
+    results = []
+    for fw in (gt, torch):
+        xt, wt, bt = (fw.from_numpy(a.copy()).requires_grad_() for a in (x, w, b))
+        out = fw.nn.functional.conv2d(xt, wt, bt, padding=padding)
+        out.backward(fw.from_numpy(np.cos(np.arange(out.numel(), dtype=np.float32)).reshape(tuple(out.shape))))
+        results.append([t.detach().numpy() for t in (out, xt.grad, wt.grad, bt.grad)])
+    for mine, theirs in zip(*results):
+        assert mine.dtype == np.float32
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(theirs).max())))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("rows, cols, length", [(6, 25, 20000), (32, 9, 46464), (16, 150, 9000), (3, 2, 4097)])
+def test_weight_gradient_product_in_chunks_over_threads_is_a_times_b_transposed(threads, rows, cols, length,
+                                                                                monkeypatch):
+    """_long_product (the weight gradient's a @ b.T over a long positions dim): chunked, split over the threads."""
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
+    rng = np.random.default_rng(length)
+    a, b = rng.standard_normal((rows, length)), rng.standard_normal((cols, length))
+    np.testing.assert_allclose(fast._long_product(a, b), a @ b.T, rtol=1e-10, atol=1e-9)
