@@ -22,8 +22,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests
 
+# NumPy's OpenBLAS picks its own kernels here: some machine images force OPENBLAS_CORETYPE=Haswell (AVX2, for old
+# OpenBLAS builds that crash on newer CPUs), which halves a current OpenBLAS's GEMM speed on an AVX-512 CPU while
+# torch's oneDNN uses AVX-512 regardless. The table's header names the kernels that ran (docs/PERFORMANCE.md).
+# Tests and CI keep the environment as it is.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks
 
 # more parser fuzzing than make test's quick profile (tests/robustness/test_fuzz.py: safetensors, npz, IDX, PyTorch .pt)
 fuzz: $(STAMP)

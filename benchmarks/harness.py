@@ -46,6 +46,14 @@ def blas_info():
             for p in threadpool_info()]
 
 
+def blas_summary():
+    """'openblas 0.3.31, SkylakeX kernels' (and whether the environment forced the kernels)."""
+    parts = [f"{p['internal_api']} {p['version']}, {p['architecture']} kernels" for p in blas_info()
+             if p.get("internal_api") in ("openblas", "mkl", "blis")]
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return "; ".join(parts or ["unknown"]) + (f" (forced by OPENBLAS_CORETYPE={forced})" if forced else "")
+
+
 def summarise(seconds, samples_per_call, flops_per_call):
     """Median rates, achieved GFLOP/s, the median per-window ratio and the disturbance flag."""
     out = {}
@@ -369,7 +377,7 @@ def main(argv=None):
     results = {"meta": meta(args, engines), "workloads": {}}
     print(f"glasstorch vs torch {engines['torch'].__version__} on {args.device}, {args.threads} thread(s) each, "
           f"median of {args.windows} alternating windows ({args.clock} clock); "
-          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+          f"load average {os.getloadavg()[0]:.2f}; NumPy's BLAS: {blas_summary()}", flush=True)
     for name in args.names:
         started = time.perf_counter()
         if name == "epoch":
