@@ -1,38 +1,42 @@
 """The LSTM layer nn.LSTM runs: rnn.py's RecurrentScanFunction in "lstm" mode, tuned.
 
 Read rnn.py first (lstm_step, lstm_step_backward, RecurrentScanFunction): the same math, written plainly;
-tests/ops/test_rnn_fast.py holds the two equal (the same values, bit for bit, and the same gradients).
-The difference is only where the numbers live. A word-level LM step is 35 time steps of 20 rows per
-layer: each step's arrays are small (20 x 1024 gates), so NumPy's cost per call and per fresh temporary
-array matters as much as the arithmetic. Here
+tests/ops/test_rnn_fast.py holds the two equal (values and gradients, to rounding). A word-level LM step
+is 35 time steps of 20 rows per layer: every step is one small GEMM (h W_hh^T) and a dozen elementwise
+passes over a (20, 1024) block, one after the other. Two things make that faster:
 
-- the whole sequence's buffers are made once: the flat output (outputs, h_n, c_n joined: one node has one
-  output) is allocated first and every step writes its outputs straight into it (no concatenation at the
-  end); the gate activations (N, 4H), c_{t-1} and tanh(c_t) (N, H) for backward are rows of buffers too;
-- a step computes its gates in place in its rows of the activation buffer: h W_hh^T with `out=`, then
-  += gx, then the sigmoids and the tanh act in place on their column blocks (no gate-sized temporaries);
-- backward writes each step's gate gradients into its rows of one (N, 4H) buffer, with one (B, H) scratch
-  array for the factors; the products run in lstm_step_backward's order, so the numbers are the same.
-  W_hh's gradient is one GEMM over all rows after the loop, sum_t d_gates_t^T h_{t-1} (as in rnn.py).
+Fewer, in-place passes. The whole sequence's buffers are made once: the flat output (outputs, h_n, c_n
+joined: one node has one output) is allocated first and every step writes its outputs straight into it;
+the gate activations (N, 4H), c_{t-1} and tanh(c_t) (N, H) that backward reads are rows of buffers too.
+A step computes its gates in place in its rows of the activation buffer: h W_hh^T with `out=`, + gx,
+then sigma(x) = 0.5 + 0.5 tanh(0.5 x) for i, f, o and tanh for g as ONE tanh over the whole block,
+after halving the sigmoid columns (multiplying by 1 leaves g's exactly as they were). Backward writes each
+step's gate gradients into its rows of one (N, 4H) buffer, in lstm_step_backward's order of products,
+and W_hh's gradient is one GEMM over all rows after the loop: sum_t d_gates_t^T h_{t-1} (as in rnn.py).
 
-Packed sequences work as in rnn.py (step t owns rows offsets[t] : offsets[t] + batch_sizes[t]); projections
-(proj_size) take rnn.py's scan.
+The batch split over the threads. The sequences of a batch never meet: sequence j's recurrence reads
+only row j of h and c. So with more than one thread (backend.get_num_threads()) the batch is cut into
+one share of sequences per thread and each thread runs the whole scan (every time step) for its share,
+on its own rows of the buffers (backend.parallel_ranges; NumPy releases the GIL in its GEMMs and ufuncs).
+Meanwhile the BLAS runs on one thread (`one_blas_thread`, a context the caller passes: threadpoolctl's
+limit in nn.LSTM), or its own threads would fight ours; the big GEMM after the loop gets them all back.
+Small problems (MIN_SHARE_FLOPS) and GPU arrays run in one piece.
+
+Packed sequences work as in rnn.py (step t owns rows offsets[t] : offsets[t] + batch_sizes[t], and
+sequence j is the j-th of them while it lasts); projections (proj_size) take rnn.py's scan.
 """
+from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .rnn import _offsets
 
-
-def _sigmoid_(xp, a):
-    """a = sigma(a) in place, as rnn._sigmoid computes it: 0.5 + 0.5 tanh(0.5 a), the same operations in order"""
-    xp.multiply(a, 0.5, out=a)
-    xp.tanh(a, out=a)
-    xp.multiply(a, 0.5, out=a)
-    xp.add(a, 0.5, out=a)
+#: a thread takes a share of the batch only when its per-step GEMM (rows x H x 4H multiply-adds) is at least
+#: this large: below it, handing the work to a thread costs more than the thread saves
+MIN_SHARE_FLOPS = 2 ** 18
 
 
 class LSTMScanFunction(Function):
-    """h_t, c_t = lstm(gx_t + h_{t-1} W_hh^T, c_{t-1}) over the packed steps (RecurrentScanFunction "lstm", in place)
+    """h_t, c_t = lstm(gx_t + h_{t-1} W_hh^T, c_{t-1}) over the packed steps (RecurrentScanFunction "lstm", tuned)
 
     Inputs: gx (N, 4H) = x W_ih^T + b_ih + b_hh for every packed row, w_hh (4H, H), h0 (B, H), c0 (B, H).
     Output, flat: [outputs (N, H), h_n (B, H), c_n (B, H)] raveled and joined; lstm_scan splits it.
@@ -40,64 +44,95 @@ class LSTMScanFunction(Function):
     once_differentiable = True  # (inputs are version-checked: backward reads W_hh)
 
     @staticmethod
-    def forward(ctx, gx, w_hh, h0, c0, *, batch_sizes, reverse):
+    def forward(ctx, gx, w_hh, h0, c0, *, batch_sizes, reverse, one_blas_thread=None):
         xp = ctx.xp
         n_rows, batch, hidden = gx.shape[0], h0.shape[0], h0.shape[1]
-        offsets = _offsets(batch_sizes)
-        steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
         flat = xp.empty((n_rows + 2 * batch) * hidden, dtype=gx.dtype)
-        out = flat[:n_rows * hidden].reshape(n_rows, hidden)
+        s = _Scan(xp, batch_sizes, reverse, hidden)
+        s.out = flat[:n_rows * hidden].reshape(n_rows, hidden)
         # the states live in the output: h and c are updated in place, row block by row block
-        h = flat[n_rows * hidden:(n_rows + batch) * hidden].reshape(batch, hidden)
-        c = flat[(n_rows + batch) * hidden:].reshape(batch, hidden)
-        h[...], c[...] = h0, c0
-        w_hh_t = xp.ascontiguousarray(w_hh.T)  # h W^T with W^T contiguous: BLAS is faster on few rows (rnn.py)
-        act = xp.empty((n_rows, 4 * hidden), dtype=gx.dtype)   # i, f, g, o of every row
-        h_prev = xp.empty((n_rows, hidden), dtype=gx.dtype)    # what each step's W_hh product read
-        c_prev = xp.empty_like(h_prev)
-        tanh_c = xp.empty_like(h_prev)
-        scratch = xp.empty((batch, hidden), dtype=gx.dtype)
-        for t in steps:
-            n, start = batch_sizes[t], offsets[t]
-            rows = slice(start, start + n)
-            gates = act[rows]
-            xp.matmul(h[:n], w_hh_t, out=gates)
-            gates += gx[rows]
-            i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
-            _sigmoid_(xp, gates[:, :2 * hidden])  # i and f: adjacent column blocks, one pass
-            xp.tanh(g, out=g)
-            _sigmoid_(xp, o)
-            h_prev[rows], c_prev[rows] = h[:n], c[:n]
-            c_t, ig = c[:n], scratch[:n]
-            xp.multiply(f, c_prev[rows], out=c_t)       # c = f c_prev + i g
-            xp.multiply(i, g, out=ig)
-            c_t += ig
-            xp.tanh(c_t, out=tanh_c[rows])
-            xp.multiply(o, tanh_c[rows], out=out[rows])  # h = o tanh(c)
-            h[:n] = out[rows]
-        ctx.batch_sizes, ctx.steps, ctx.offsets = batch_sizes, steps, offsets
-        ctx.act, ctx.h_prev, ctx.c_prev, ctx.tanh_c, ctx.shape_h0 = act, h_prev, c_prev, tanh_c, h0.shape
+        s.h = flat[n_rows * hidden:(n_rows + batch) * hidden].reshape(batch, hidden)
+        s.c = flat[(n_rows + batch) * hidden:].reshape(batch, hidden)
+        s.h[...], s.c[...] = h0, c0
+        s.gx, s.w_hh = gx, w_hh
+        s.act = xp.empty((n_rows, 4 * hidden), dtype=gx.dtype)   # i, f, g, o of every row
+        s.h_prev = xp.empty((n_rows, hidden), dtype=gx.dtype)    # what each step's W_hh product read
+        s.c_prev = xp.empty_like(s.h_prev)
+        s.tanh_c = xp.empty_like(s.h_prev)
+        # sigma(x) = 0.5 + 0.5 tanh(0.5 x): halve the i, f, o columns, then one tanh serves all four gates
+        s.scale = xp.full(4 * hidden, 0.5, dtype=gx.dtype)
+        s.scale[2 * hidden:3 * hidden] = 1
+        _over_sequences(s.forward_share, s, one_blas_thread)
+        ctx.scan, ctx.one_blas_thread = s, one_blas_thread
         return flat
 
     @staticmethod
     def backward(ctx, grad):
-        xp, act, c_prev, tanh_c = ctx.xp, ctx.act, ctx.c_prev, ctx.tanh_c
-        w_hh = ctx.inputs[1]._array
-        g = grad._array
-        n_rows, (batch, hidden) = act.shape[0], ctx.shape_h0
-        d_out = g[:n_rows * hidden].reshape(n_rows, hidden)
-        dh = g[n_rows * hidden:(n_rows + batch) * hidden].reshape(batch, hidden).copy()
-        dc = g[(n_rows + batch) * hidden:].reshape(batch, hidden).copy()
-        d_gates = xp.empty_like(act)
-        scratch = xp.empty((batch, hidden), dtype=g.dtype)
-        for t in reversed(ctx.steps):
-            n, start = ctx.batch_sizes[t], ctx.offsets[t]
-            rows = slice(start, start + n)
-            dh_t, dc_t, x = dh[:n], dc[:n], scratch[:n]
-            dh_t += d_out[rows]
-            i, f, g_, o = (act[rows, k * hidden:(k + 1) * hidden] for k in range(4))
-            d_i, d_f, d_g, d_o = (d_gates[rows, k * hidden:(k + 1) * hidden] for k in range(4))
-            tc = tanh_c[rows]
+        s, g = ctx.scan, grad._array
+        n_rows, batch, hidden = s.act.shape[0], s.h.shape[0], s.hidden
+        s.d_out = g[:n_rows * hidden].reshape(n_rows, hidden)
+        s.dh = g[n_rows * hidden:(n_rows + batch) * hidden].reshape(batch, hidden).copy()
+        s.dc = g[(n_rows + batch) * hidden:].reshape(batch, hidden).copy()
+        s.d_gates = s.xp.empty_like(s.act)
+        _over_sequences(s.backward_share, s, ctx.one_blas_thread)
+        d_w_hh = s.d_gates.T @ s.h_prev  # every step's contribution in one GEMM, on all the BLAS's threads
+        return Tensor._make(s.d_gates), Tensor._make(d_w_hh), Tensor._make(s.dh), Tensor._make(s.dc)
+
+
+class _Scan:
+    """One layer-direction's buffers and the two loops over time, for the sequences lo..hi-1 of the batch."""
+
+    def __init__(self, xp, batch_sizes, reverse, hidden):
+        self.xp, self.batch_sizes, self.hidden = xp, batch_sizes, hidden
+        self.offsets = _offsets(batch_sizes)
+        self.steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
+
+    def rows(self, t, lo, hi):
+        """The packed rows of sequences lo..hi-1 at step t and their state rows (fewer, or none, once some ended)."""
+        n = min(self.batch_sizes[t], hi) - lo
+        return slice(self.offsets[t] + lo, self.offsets[t] + lo + n), slice(lo, lo + n)
+
+    def forward_share(self, lo, hi):
+        xp, H, scale = self.xp, self.hidden, self.scale
+        # W_hh^T as a transposed view: OpenBLAS multiplies a few rows by it faster than by a contiguous copy
+        w_hh_t = self.w_hh.T
+        h, c, act, out, tanh_c = self.h, self.c, self.act, self.out, self.tanh_c
+        scratch = xp.empty((hi - lo, H), dtype=act.dtype)
+        for t in self.steps:
+            rows, live = self.rows(t, lo, hi)
+            if rows.start >= rows.stop:
+                continue
+            gates = act[rows]
+            xp.matmul(h[live], w_hh_t, out=gates)
+            gates += self.gx[rows]
+            gates *= scale                              # i, f, o halved: sigma(x) = 0.5 + 0.5 tanh(x / 2)
+            xp.tanh(gates, out=gates)
+            for sig in (gates[:, :2 * H], gates[:, 3 * H:]):
+                sig *= 0.5
+                sig += 0.5
+            i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
+            self.h_prev[rows], self.c_prev[rows] = h[live], c[live]
+            c_t, ig = c[live], scratch[:rows.stop - rows.start]
+            xp.multiply(f, self.c_prev[rows], out=c_t)  # c = f c_prev + i g
+            xp.multiply(i, g, out=ig)
+            c_t += ig
+            xp.tanh(c_t, out=tanh_c[rows])
+            xp.multiply(o, tanh_c[rows], out=out[rows])  # h = o tanh(c)
+            h[live] = out[rows]
+
+    def backward_share(self, lo, hi):
+        xp, H, w_hh = self.xp, self.hidden, self.w_hh
+        act, d_gates, dh, dc = self.act, self.d_gates, self.dh, self.dc
+        scratch = xp.empty((hi - lo, H), dtype=act.dtype)
+        for t in reversed(self.steps):
+            rows, live = self.rows(t, lo, hi)
+            if rows.start >= rows.stop:
+                continue
+            dh_t, dc_t, x = dh[live], dc[live], scratch[:rows.stop - rows.start]
+            dh_t += self.d_out[rows]
+            i, f, g, o = (act[rows, k * H:(k + 1) * H] for k in range(4))
+            d_i, d_f, d_g, d_o = (d_gates[rows, k * H:(k + 1) * H] for k in range(4))
+            tc = self.tanh_c[rows]
             # dc_total = dc + dh o (1 - tanh(c)^2)   (d_o's block holds the product for a moment)
             xp.multiply(tc, tc, out=x)
             xp.subtract(1, x, out=x)
@@ -110,32 +145,44 @@ class LSTMScanFunction(Function):
             xp.subtract(1, o, out=x)
             d_o *= x
             # d_i = dc_total g i (1 - i)
-            xp.multiply(dc_t, g_, out=d_i)
+            xp.multiply(dc_t, g, out=d_i)
             d_i *= i
             xp.subtract(1, i, out=x)
             d_i *= x
             # d_f = dc_total c_prev f (1 - f)
-            xp.multiply(dc_t, c_prev[rows], out=d_f)
+            xp.multiply(dc_t, self.c_prev[rows], out=d_f)
             d_f *= f
             xp.subtract(1, f, out=x)
             d_f *= x
             # d_g = dc_total i (1 - g^2)
-            xp.multiply(g_, g_, out=x)
+            xp.multiply(g, g, out=x)
             xp.subtract(1, x, out=x)
             xp.multiply(dc_t, i, out=d_g)
             d_g *= x
             dc_t *= f                                   # dc_prev = dc_total f
             xp.matmul(d_gates[rows], w_hh, out=dh_t)    # dh_prev = d_gates W_hh
-        return Tensor._make(d_gates), Tensor._make(d_gates.T @ ctx.h_prev), Tensor._make(dh), Tensor._make(dc)
 
 
-def lstm_scan(gx, w_hh, h0, c0, *, batch_sizes, reverse=False):
+def _over_sequences(share_fn, scan, one_blas_thread):
+    """share_fn(lo, hi) over the batch: in one piece, or one share of sequences per thread on a one-thread BLAS."""
+    batch, hidden = scan.h.shape[0], scan.hidden
+    threads = min(backend.get_num_threads(), batch * hidden * 4 * hidden // MIN_SHARE_FLOPS)
+    if threads <= 1 or one_blas_thread is None or scan.xp is not backend.xp:
+        share_fn(0, batch)
+        return
+    with one_blas_thread():
+        backend.parallel_ranges(share_fn, batch, threads)
+
+
+def lstm_scan(gx, w_hh, h0, c0, *, batch_sizes, reverse=False, one_blas_thread=None):
     """One direction of one LSTM layer (no projection) over packed rows: returns (outputs (N, H), h_n, c_n).
 
     gx already holds x W_ih^T + b_ih + b_hh. Same contract as rnn.recurrent_scan(..., mode="lstm").
+    one_blas_thread: a function returning a context in which NumPy's BLAS uses one thread; with it, and more
+    than one thread (backend.set_num_threads), the batch is split over the threads (see the module docstring).
     """
     flat = LSTMScanFunction.apply(gx, w_hh, h0, c0, batch_sizes=tuple(int(b) for b in batch_sizes),
-                                  reverse=reverse)
+                                  reverse=reverse, one_blas_thread=one_blas_thread)
     n_rows, batch, hidden = gx.shape[0], h0.shape[0], h0.shape[1]
     out = flat[:n_rows * hidden].reshape(n_rows, hidden)
     h_n = flat[n_rows * hidden:(n_rows + batch) * hidden].reshape(batch, hidden)
