@@ -166,7 +166,7 @@ class _Scan:
 def _over_sequences(share_fn, scan, one_blas_thread):
     """share_fn(lo, hi) over the batch: in one piece, or one share of sequences per thread on a one-thread BLAS."""
     batch, hidden = scan.h.shape[0], scan.hidden
-    threads = min(backend.get_num_threads(), batch * hidden * 4 * hidden // MIN_SHARE_FLOPS)
+    threads = min(backend.get_num_threads(), batch, batch * hidden * 4 * hidden // MIN_SHARE_FLOPS)
     if threads <= 1 or one_blas_thread is None or scan.xp is not backend.xp:
         share_fn(0, batch)
         return
