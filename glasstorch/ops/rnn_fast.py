@@ -73,7 +73,9 @@ class LSTMScanFunction(Function):
         s.d_out = g[:n_rows * hidden].reshape(n_rows, hidden)
         s.dh = g[n_rows * hidden:(n_rows + batch) * hidden].reshape(batch, hidden).copy()
         s.dc = g[(n_rows + batch) * hidden:].reshape(batch, hidden).copy()
-        s.d_gates = s.xp.empty_like(s.act)
+        s.d_gates, s.dc_gain = s.xp.empty_like(s.act), s.xp.empty_like(s.tanh_c)
+        # the factors need no recurrence: over all rows in a few large passes, split over the threads by rows
+        _over_rows(s.local_factors, s)
         _over_sequences(s.backward_share, s, ctx.one_blas_thread)
         d_w_hh = s.d_gates.T @ s.h_prev  # every step's contribution in one GEMM, on all the BLAS's threads
         return Tensor._make(s.d_gates), Tensor._make(d_w_hh), Tensor._make(s.dh), Tensor._make(s.dc)
@@ -120,58 +122,70 @@ class _Scan:
             xp.multiply(o, tanh_c[rows], out=out[rows])  # h = o tanh(c)
             h[live] = out[rows]
 
+    def local_factors(self, lo, hi):
+        """Rows lo..hi-1 of what backward multiplies by, from the saved activations (no recurrence: all rows at once).
+
+        d_gates holds g i(1-i), c_prev f(1-f), i (1-g^2), tanh(c) o(1-o) (lstm_step_backward's d_i, d_f, d_g per unit
+        of dc_total and d_o per unit of dh), and dc_gain o (1 - tanh(c)^2): dc_total = dc + dh dc_gain."""
+        xp, H = self.xp, self.hidden
+        act, d = self.act[lo:hi], self.d_gates[lo:hi]
+        i, f, g, o = (act[:, k * H:(k + 1) * H] for k in range(4))
+        d_i, d_f, d_g, d_o = (d[:, k * H:(k + 1) * H] for k in range(4))
+        xp.subtract(1, act, out=d)
+        d *= act                                    # s (1 - s): the sigmoids' slopes (g's block is replaced next)
+        xp.multiply(g, g, out=d_g)
+        xp.subtract(1, d_g, out=d_g)                # 1 - g^2: tanh's slope
+        d_i *= g
+        d_f *= self.c_prev[lo:hi]
+        d_g *= i
+        d_o *= self.tanh_c[lo:hi]
+        gain, tc = self.dc_gain[lo:hi], self.tanh_c[lo:hi]
+        xp.multiply(tc, tc, out=gain)
+        xp.subtract(1, gain, out=gain)
+        gain *= o
+
     def backward_share(self, lo, hi):
         xp, H, w_hh = self.xp, self.hidden, self.w_hh
         act, d_gates, dh, dc = self.act, self.d_gates, self.dh, self.dc
         scratch = xp.empty((hi - lo, H), dtype=act.dtype)
         for t in reversed(self.steps):
             rows, live = self.rows(t, lo, hi)
-            if rows.start >= rows.stop:
+            n = rows.stop - rows.start
+            if n <= 0:
                 continue
-            dh_t, dc_t, x = dh[live], dc[live], scratch[:rows.stop - rows.start]
-            dh_t += self.d_out[rows]
-            i, f, g, o = (act[rows, k * H:(k + 1) * H] for k in range(4))
-            d_i, d_f, d_g, d_o = (d_gates[rows, k * H:(k + 1) * H] for k in range(4))
-            tc = self.tanh_c[rows]
-            # dc_total = dc + dh o (1 - tanh(c)^2)   (d_o's block holds the product for a moment)
-            xp.multiply(tc, tc, out=x)
-            xp.subtract(1, x, out=x)
-            xp.multiply(dh_t, o, out=d_o)
-            d_o *= x
-            dc_t += d_o
-            # d_o = dh tanh(c) o (1 - o)
-            xp.multiply(dh_t, tc, out=d_o)
-            d_o *= o
-            xp.subtract(1, o, out=x)
-            d_o *= x
-            # d_i = dc_total g i (1 - i)
-            xp.multiply(dc_t, g, out=d_i)
-            d_i *= i
-            xp.subtract(1, i, out=x)
-            d_i *= x
-            # d_f = dc_total c_prev f (1 - f)
-            xp.multiply(dc_t, self.c_prev[rows], out=d_f)
-            d_f *= f
-            xp.subtract(1, f, out=x)
-            d_f *= x
-            # d_g = dc_total i (1 - g^2)
-            xp.multiply(g, g, out=x)
-            xp.subtract(1, x, out=x)
-            xp.multiply(dc_t, i, out=d_g)
-            d_g *= x
-            dc_t *= f                                   # dc_prev = dc_total f
-            xp.matmul(d_gates[rows], w_hh, out=dh_t)    # dh_prev = d_gates W_hh
+            dh_t, dc_t, x = dh[live], dc[live], scratch[:n]
+            dh_t += self.d_out[rows]                    # dh = dL/dout_t + what came back from step t+1
+            xp.multiply(dh_t, self.dc_gain[rows], out=x)
+            dc_t += x                                   # dc_total = dc + dh o (1 - tanh(c)^2)
+            d = d_gates[rows]
+            d4 = d.reshape(n, 4, H)
+            d4[:, :3] *= dc_t[:, None, :]               # d_i, d_f, d_g = dc_total * their factors
+            d4[:, 3] *= dh_t                            # d_o = dh tanh(c) o (1 - o)
+            dc_t *= act[rows, H:2 * H]                  # dc_prev = dc_total f
+            xp.matmul(d, w_hh, out=dh_t)                # dh_prev = d_gates W_hh
+
+
+def _threads(scan):
+    """How many threads share the batch: each share's per-step GEMM must be worth a thread (MIN_SHARE_FLOPS)."""
+    batch, hidden = scan.h.shape[0], scan.hidden
+    if scan.xp is not backend.xp:  # (GPU arrays: one piece)
+        return 1
+    return max(1, min(backend.get_num_threads(), batch, batch * hidden * 4 * hidden // MIN_SHARE_FLOPS))
 
 
 def _over_sequences(share_fn, scan, one_blas_thread):
     """share_fn(lo, hi) over the batch: in one piece, or one share of sequences per thread on a one-thread BLAS."""
-    batch, hidden = scan.h.shape[0], scan.hidden
-    threads = min(backend.get_num_threads(), batch, batch * hidden * 4 * hidden // MIN_SHARE_FLOPS)
-    if threads <= 1 or one_blas_thread is None or scan.xp is not backend.xp:
+    threads, batch = _threads(scan), scan.h.shape[0]
+    if threads <= 1 or one_blas_thread is None:
         share_fn(0, batch)
         return
     with one_blas_thread():
         backend.parallel_ranges(share_fn, batch, threads)
+
+
+def _over_rows(fn, scan):
+    """fn(lo, hi) over all packed rows, one block of rows per thread (elementwise work: the BLAS is not involved)."""
+    backend.parallel_ranges(fn, scan.act.shape[0], _threads(scan))
 
 
 def lstm_scan(gx, w_hh, h0, c0, *, batch_sizes, reverse=False, one_blas_thread=None):
