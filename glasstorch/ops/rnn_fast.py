@@ -1,7 +1,8 @@
 """The LSTM layer nn.LSTM runs: rnn.py's RecurrentScanFunction in "lstm" mode, tuned.
 
 Read rnn.py first (lstm_step, lstm_step_backward, RecurrentScanFunction): the same math, written plainly;
-tests/ops/test_rnn_fast.py holds the two equal (values and gradients, to rounding). A word-level LM step
+tests/ops/test_rnn_fast.py holds the two equal (values and gradients, to rounding: W_hh^T is multiplied as
+a transposed view and the gradient factors are grouped differently). A word-level LM step
 is 35 time steps of 20 rows per layer: every step is one small GEMM (h W_hh^T) and a dozen elementwise
 passes over a (20, 1024) block, one after the other. Two things make that faster:
 
@@ -10,9 +11,11 @@ joined: one node has one output) is allocated first and every step writes its ou
 the gate activations (N, 4H), c_{t-1} and tanh(c_t) (N, H) that backward reads are rows of buffers too.
 A step computes its gates in place in its rows of the activation buffer: h W_hh^T with `out=`, + gx,
 then sigma(x) = 0.5 + 0.5 tanh(0.5 x) for i, f, o and tanh for g as ONE tanh over the whole block,
-after halving the sigmoid columns (multiplying by 1 leaves g's exactly as they were). Backward writes each
-step's gate gradients into its rows of one (N, 4H) buffer, in lstm_step_backward's order of products,
-and W_hh's gradient is one GEMM over all rows after the loop: sum_t d_gates_t^T h_{t-1} (as in rnn.py).
+after halving the sigmoid columns (multiplying by 1 leaves g's exactly as they were). Backward first
+computes, for all rows at once, what lstm_step_backward multiplies dc_total and dh by (g i(1-i), c_prev f(1-f),
+i (1-g^2), tanh(c) o(1-o), o (1 - tanh(c)^2): none of it depends on the recurrence), so a step is left with
+7 small operations on its rows of one (N, 4H) gradient buffer; W_hh's gradient is one GEMM over all rows
+after the loop: sum_t d_gates_t^T h_{t-1} (as in rnn.py).
 
 The batch split over the threads. The sequences of a batch never meet: sequence j's recurrence reads
 only row j of h and c. So with more than one thread (backend.get_num_threads()) the batch is cut into
