@@ -113,3 +113,17 @@ def test_lstm_runs_the_fast_scan_and_matches_torch(threads):
         assert p.grad.dtype == gt.float32, name
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=2e-4, atol=2e-5, err_msg=name)
     assert [p["num_threads"] for p in threadpoolctl.threadpool_info()] == blas_threads
+
+
+def test_backward_twice_with_retain_graph_gives_the_same_gradients(threads):
+    """Backward reads the saved activations and never writes them: a second pass (retain_graph) matches the first."""
+    rng = np.random.default_rng(4)
+    batch_sizes, hidden = [4, 3, 3, 1], 5
+    inputs = [gt.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in
+              [(sum(batch_sizes), 4 * hidden), (4 * hidden, hidden), (4, hidden), (4, hidden)]]
+    out, h_n, c_n = fast.lstm_scan(*inputs, batch_sizes=batch_sizes, one_blas_thread=OneBlasThread())
+    loss = (out * out).sum() + h_n.sum() + (c_n * 2).sum()
+    first = gt.autograd.grad(loss, inputs, retain_graph=True)
+    second = gt.autograd.grad(loss, inputs)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
