@@ -11,7 +11,8 @@ joined: one node has one output) is allocated first and every step writes its ou
 the gate activations (N, 4H), c_{t-1} and tanh(c_t) (N, H) that backward reads are rows of buffers too.
 A step computes its gates in place in its rows of the activation buffer: h W_hh^T with `out=`, + gx,
 then sigma(x) = 0.5 + 0.5 tanh(0.5 x) for i, f, o and tanh for g as ONE tanh over the whole block,
-after halving the sigmoid columns (multiplying by 1 leaves g's exactly as they were). Backward first
+between two whole-row multiplies by (0.5, 0.5, 1, 0.5) and a shift by (0.5, 0.5, 0, 0.5) per column block
+(times 1 plus 0 leaves g's exactly as they are). Backward first
 computes, for all rows at once, what lstm_step_backward multiplies dc_total and dh by (g i(1-i), c_prev f(1-f),
 i (1-g^2), tanh(c) o(1-o), o (1 - tanh(c)^2): none of it depends on the recurrence), so a step is left with
 7 small operations on its rows of one (N, 4H) gradient buffer; W_hh's gradient is one GEMM over all rows
@@ -62,9 +63,12 @@ class LSTMScanFunction(Function):
         s.h_prev = xp.empty((n_rows, hidden), dtype=gx.dtype)    # what each step's W_hh product read
         s.c_prev = xp.empty_like(s.h_prev)
         s.tanh_c = xp.empty_like(s.h_prev)
-        # sigma(x) = 0.5 + 0.5 tanh(0.5 x): halve the i, f, o columns, then one tanh serves all four gates
+        # sigma(x) = 0.5 + 0.5 tanh(0.5 x): halve the i, f, o columns, one tanh serves all four gates, then halve
+        # and add 0.5 to those columns again (g's columns: times 1 plus 0, exactly tanh)
         s.scale = xp.full(4 * hidden, 0.5, dtype=gx.dtype)
         s.scale[2 * hidden:3 * hidden] = 1
+        s.shift = xp.full(4 * hidden, 0.5, dtype=gx.dtype)
+        s.shift[2 * hidden:3 * hidden] = 0
         _over_sequences(s.forward_share, s, one_blas_thread)
         ctx.scan, ctx.one_blas_thread = s, one_blas_thread
         return flat
@@ -98,7 +102,7 @@ class _Scan:
         return slice(self.offsets[t] + lo, self.offsets[t] + lo + n), slice(lo, lo + n)
 
     def forward_share(self, lo, hi):
-        xp, H, scale = self.xp, self.hidden, self.scale
+        xp, H, scale, shift = self.xp, self.hidden, self.scale, self.shift
         # W_hh^T as a transposed view: OpenBLAS multiplies a few rows by it faster than by a contiguous copy
         w_hh_t = self.w_hh.T
         h, c, act, out, tanh_c = self.h, self.c, self.act, self.out, self.tanh_c
@@ -112,9 +116,8 @@ class _Scan:
             gates += self.gx[rows]
             gates *= scale                              # i, f, o halved: sigma(x) = 0.5 + 0.5 tanh(x / 2)
             xp.tanh(gates, out=gates)
-            for sig in (gates[:, :2 * H], gates[:, 3 * H:]):
-                sig *= 0.5
-                sig += 0.5
+            gates *= scale
+            gates += shift                              # i, f, o: 0.5 tanh(x / 2) + 0.5; g: tanh(x)
             i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
             self.h_prev[rows], self.c_prev[rows] = h[live], c[live]
             c_t, ig = c[live], scratch[:rows.stop - rows.start]
