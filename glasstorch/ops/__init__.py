@@ -21,6 +21,8 @@
     pool_fast.py      max_pool2d with the batch split over the threads: what nn.functional runs
     conv.py           conv2d conv_transpose2d, the textbook way (im2col + one matmul): read this one
     conv_fast.py      the same, cache-blocked and tuned: what nn.functional runs (tested equal to conv.py)
+    rnn.py            the LSTM/GRU/RNN cells (the lesson, fused) and the whole-sequence scan: read this one
+    rnn_fast.py       the LSTM scan in place, its batch split over the threads: what nn.LSTM runs
     device.py         to_device
 
 Import order: the files are listed in it. A file imports (at the top, never inside a function) only

@@ -2,7 +2,7 @@
 
 A layer runs, for each layer and direction: the input projection of the whole sequence as one matrix
 product (x W_ih^T + b_ih), then the recurrence as one RecurrentScanFunction node (ops/rnn.py), whose
-loop calls the fused step kernels. Parameters are named and ordered as torch's (weight_ih_l0,
+loop calls the fused step kernels (an LSTM without projection runs ops/rnn_fast.py's tuned copy of it). Parameters are named and ordered as torch's (weight_ih_l0,
 weight_hh_l0, bias_ih_l0, bias_hh_l0, weight_hr_l0, then *_reverse, then layer 1 ...), so state_dicts
 load both ways. The gates written with ordinary ops (the lesson) are ops/rnn.py's *_cell_reference.
 """
@@ -11,6 +11,7 @@ import numbers
 import warnings
 
 from ...ops import rnn as _rnn
+from ...ops import rnn_fast as _rnn_fast
 from ...ops.shape import cat, stack
 from ...tensor import empty, zeros
 from .. import functional as F
@@ -182,9 +183,13 @@ class RNNBase(Module):
                 if mode != "gru" and b_ih is not None:  # both biases simply add to the gates: fold them
                     b_ih, b_hh = b_ih + b_hh, None
                 gx = F.linear(layer_input, weights["w_ih"], b_ih)  # the whole sequence in one product
-                out, h, c = _rnn.recurrent_scan(gx, weights["w_hh"], h0[k], c0[k] if c0 is not None else None,
-                                                b_hh, weights.get("w_hr"), mode=mode, batch_sizes=batch_sizes,
-                                                reverse=direction == 1)
+                if mode == "lstm" and not self.proj_size:  # the tuned scan (ops/rnn_fast.py), tested equal
+                    out, h, c = _rnn_fast.lstm_scan(gx, weights["w_hh"], h0[k], c0[k], batch_sizes=batch_sizes,
+                                                    reverse=direction == 1, one_blas_thread=_one_blas_thread())
+                else:
+                    out, h, c = _rnn.recurrent_scan(gx, weights["w_hh"], h0[k], c0[k] if c0 is not None else None,
+                                                    b_hh, weights.get("w_hr"), mode=mode, batch_sizes=batch_sizes,
+                                                    reverse=direction == 1)
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -207,6 +212,25 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, h_n, c_n
+
+
+_blas_controller = []  # threadpoolctl's controller of NumPy's BLAS, made on first use ([] until then)
+
+
+def _one_blas_thread():
+    """A function giving a context in which the BLAS runs on one thread, or None without threadpoolctl.
+
+    The tuned LSTM scan splits the batch over glasstorch's threads and wants one BLAS thread meanwhile
+    (ops/rnn_fast.py). threadpoolctl is optional, so it is imported here, on first use; without it the scan
+    runs in one piece on the BLAS's own threads."""
+    if not _blas_controller:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas_controller.append(ThreadpoolController())
+        except ImportError:
+            _blas_controller.append(None)
+    controller = _blas_controller[0]
+    return None if controller is None else lambda: controller.limit(limits=1, user_api="blas")
 
 
 def _check_hidden(hx, expected, message):
