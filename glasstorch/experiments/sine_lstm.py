@@ -9,13 +9,15 @@ Why the drawing drifts: run alone, the model is an oscillator with a period and 
 teacher forcing (the true value as every input) barely sees them. A period 0.3% too short moves each one-step
 prediction by about 1e-4 (an MSE near 1e-8, far below the 1e-6 training loss), yet over 1,000 free-running steps
 (8 periods of 126 steps) the phase slips by 0.15 rad, an MSE of about 4e-3 on its own; an amplitude 3% too large
-adds 5e-4. So the free-running MSE swings from 2e-3 to 0.2 between consecutive L-BFGS steps while the training
+adds 5e-4. So the free-running MSE swings between 1e-3 and 0.1 from one L-BFGS step to the next while the training
 loss falls steadily. Two remedies, both in this lesson:
 - train on the model's own rollouts: after `steps` teacher-forced L-BFGS steps, `rollout_steps` more minimise a
   loss whose last `rollout` steps of each wave are free-running (backpropagated through the rollout), so a phase
   slip now costs training loss;
 - early stopping: after every L-BFGS step the free-running MSE on `val_sequences` validation waves (never trained
   on, not the test waves) is measured, and the weights of the best step are the ones tested.
+At the full size the teacher-forced steps leave the test MSE near 3e-3 (and 0.09 one step earlier); the first
+rollout steps bring it to 2e-4 (validation 2e-5), after which L-BFGS stops moving. About 7 minutes of CPU time.
 """
 from dataclasses import dataclass
 

@@ -30,7 +30,7 @@ if QUICK:  # the ~12 KB excerpt that ships with glasstorch
     text = shakespeare_excerpt()
 else:
     EMBED, HIDDEN, BPTT, BATCH, STEPS, LR, VAL_CHARS, EVAL_EVERY = 64, 256, 64, 64, 1200, 3e-3, 40000, 200
-    EXPLODE_STEPS, EXPLODE_LR = 300, 1.0
+    EXPLODE_STEPS, EXPLODE_LR = 300, 2.0
     text = tiny_shakespeare(DATA_DIR or os.environ.get("GLASSTORCH_DATA", "../shared/data"))
 CLIP = 0.25
 
