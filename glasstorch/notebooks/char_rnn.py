@@ -26,9 +26,11 @@ from tqdm.auto import tqdm
 
 if QUICK:  # the ~12 KB excerpt that ships with glasstorch
     EMBED, HIDDEN, BPTT, BATCH, STEPS, LR, VAL_CHARS, EVAL_EVERY = 16, 48, 32, 16, 60, 1e-2, 2000, 30
+    EXPLODE_STEPS, EXPLODE_LR = 60, 8.0
     text = shakespeare_excerpt()
 else:
     EMBED, HIDDEN, BPTT, BATCH, STEPS, LR, VAL_CHARS, EVAL_EVERY = 64, 256, 64, 64, 1200, 3e-3, 40000, 200
+    EXPLODE_STEPS, EXPLODE_LR = 300, 2.0
     text = tiny_shakespeare(DATA_DIR or os.environ.get("GLASSTORCH_DATA", "../shared/data"))
 CLIP = 0.25
 
@@ -74,12 +76,13 @@ def evaluate(model, source):
 # ## 训练：Adam + 截断 BPTT，记录每一步裁剪前的梯度范数
 
 # %%
-def train(cell, clip):
+def train(cell, clip, sgd_lr=None, steps=STEPS):
+    """Adam (or plain SGD at sgd_lr); returns the model, losses, grad norms before clipping, val losses, W_hh radii."""
     torch.manual_seed(0)
     model = CharModel(cell)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    losses, norms, vals, hidden, i = [], [], [], None, 0
-    for step in tqdm(range(1, STEPS + 1), desc=f"{cell} clip={clip}"):
+    optimizer = torch.optim.SGD(model.parameters(), lr=sgd_lr) if sgd_lr else torch.optim.Adam(model.parameters(), lr=LR)
+    losses, norms, vals, radii, hidden, i = [], [], [], [], None, 0
+    for step in tqdm(range(1, steps + 1), desc=f"{cell} clip={clip}" + (f" SGD lr={sgd_lr}" if sgd_lr else "")):
         if i >= len(train_data) - 1:
             i, hidden = 0, None
         data, target = get_batch(train_data, i, BPTT)
@@ -93,25 +96,46 @@ def train(cell, clip):
             nn.utils.clip_grad_norm_(model.parameters(), CLIP)
         optimizer.step()
         losses.append(loss.item())
-        if step % EVAL_EVERY == 0 or step == STEPS:
+        if cell == "rnn" and (step % 10 == 0 or step == 1):  # the largest |eigenvalue| of the recurrent matrix
+            radii.append((step, np.abs(np.linalg.eigvals(model.rnn.weight_hh_l0.detach().numpy())).max()))
+        if step % EVAL_EVERY == 0 or step == steps:
             vals.append((step, evaluate(model, val_data)))
-    print(f"{cell:4s} clip={clip}: val loss {vals[-1][1]:.3f}, grad norm median {np.median(norms):.2f}, max {max(norms):.1f}")
-    return model, losses, norms, vals
+    print(f"{cell:4s} clip={clip}: val loss {vals[-1][1]:.3f}, grad norm median {np.median(norms):.2f}, max {max(norms):.3g}")
+    return model, losses, norms, vals, radii
 
-runs = {(cell, True): train(cell, True) for cell in ("rnn", "gru", "lstm")}
-runs[("rnn", False)] = train("rnn", False)
+runs = {cell: train(cell, True) for cell in ("rnn", "gru", "lstm")}
 
 # %%
 colors = {"rnn": "tab:red", "gru": "tab:green", "lstm": "tab:blue"}
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
-for (cell, clip), (_, losses, norms, vals) in runs.items():
-    style, name = ("-", cell) if clip else (":", f"{cell} no clip")
-    left.plot(losses, style, color=colors[cell], alpha=0.4, linewidth=0.8)
-    left.plot(*zip(*vals), "o" + style, color=colors[cell], label=f"{name} (val {vals[-1][1]:.2f})")
-    right.semilogy(norms, style, color=colors[cell], linewidth=0.8, label=name)
-right.axhline(CLIP, color="gray", linestyle="--", label=f"clip max_norm {CLIP}")
-left.set(xlabel="step", ylabel="cross-entropy (nats/char)"); right.set(xlabel="step", ylabel="‖grad‖₂ before clipping")
-left.legend(); right.legend()
+plt.figure(figsize=(8, 4.5))
+for cell, (_, losses, norms, vals, _) in runs.items():
+    plt.plot(losses, color=colors[cell], alpha=0.4, linewidth=0.8)
+    plt.plot(*zip(*vals), "o-", color=colors[cell], label=f"{cell} (val {vals[-1][1]:.2f})")
+plt.xlabel("step"); plt.ylabel("cross-entropy (nats/char)"); plt.legend()
+plt.show()
+
+# %% [markdown]
+# ## 梯度爆炸：普通 SGD，裁剪与不裁剪
+#
+# 用 Adam 时梯度范数一直很小，裁不裁剪几乎一样：Adam 用梯度的滑动均方根去除每一步，一个很长的梯度不会变成一大步。
+# word_language_model 用的是普通 SGD，每一步就是 lr × 梯度。往回传一个时间步，梯度要乘一次雅可比矩阵
+# $\partial h_t / \partial h_{t-1} = \mathrm{diag}(1 - h_t^2)\, W_{hh}$ (的转置)；传 `BPTT` 步就是 `BPTT` 个这样的矩阵相乘。
+# $W_{hh}$ 的谱半径 $\rho$ (最大的 |特征值|) 大于 1 时，这个乘积可以像 $\rho^{\text{BPTT}}$ 那样变大。
+# 不裁剪时它自己喂自己：梯度长 → 一步大 → $W_{hh}$ 变大 → 下一个乘积更长。同一个起点训练两次，只差裁剪：
+
+# %%
+explode = {clip: train("rnn", clip, sgd_lr=EXPLODE_LR, steps=EXPLODE_STEPS) for clip in (True, False)}
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+for clip, (_, losses, norms, _, radii) in explode.items():
+    color, label = ("tab:blue", "clipped") if clip else ("tab:red", "not clipped")
+    axes[0].semilogy(norms, color=color, linewidth=0.8, label=label)
+    axes[1].semilogy(losses, color=color, linewidth=0.8, label=label)
+    axes[2].semilogy(*zip(*radii), "o-", color=color, markersize=3, label=label)
+axes[0].axhline(CLIP, color="gray", linestyle="--", label=f"clip max_norm {CLIP}")
+axes[1].axhline(math.log(corpus.vocab_size), color="gray", linestyle="--", label="uniform guess")
+axes[2].axhline(1.0, color="gray", linestyle="--")
+for ax, ylabel in zip(axes, ["‖grad‖₂ before clipping", "cross-entropy (nats/char)", "max |eigenvalue| of W_hh"]):
+    ax.set(xlabel="step", ylabel=ylabel); ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -131,7 +155,7 @@ def sample(model, prime, length, temperature):
             ids = next_id.reshape(1, 1)
     return "".join(out)
 
-lstm = runs[("lstm", True)][0]
+lstm = runs["lstm"][0]
 for temperature in (0.5, 1.0):
     print(f"--- temperature {temperature} ---{sample(lstm, chr(10), 120 if QUICK else 400, temperature)}")
 
@@ -140,7 +164,10 @@ for temperature in (0.5, 1.0):
 
 # %%
 from glasstorch.experiments import char_rnn as lesson
-results = {f"{cell}_val_loss": runs[(cell, True)][3][-1][1] for cell in ("rnn", "gru", "lstm")}
+results = {f"{cell}_val_loss": runs[cell][3][-1][1] for cell in ("rnn", "gru", "lstm")}
+tail = EXPLODE_STEPS // 10  # the mean training loss of the last 10% steps
+results["explosion_ratio"] = max(explode[False][2]) / max(explode[True][2])
+results["clipping_gain"] = np.mean(explode[False][1][-tail:]) - np.mean(explode[True][1][-tail:])
 targets = lesson.QUICK_EXPECTED if QUICK else lesson.EXPECTED
 checks = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "==": lambda a, b: a == b}
 for metric, (op, target) in targets.items():
