@@ -52,7 +52,7 @@ SUMMARY = "a small DCGAN on MNIST: digits per epoch, D/G losses; >= 80% of 1,000
 @dataclass
 class Config:
     dataset: str = "mnist"   # "digits": the 8x8 digits that ship with glasstorch (the quick size)
-    epochs: int = 5
+    epochs: int = 12
     batch_size: int = 64
     nz: int = 64             # length of the noise vector z
     ngf: int = 32            # G's feature maps: 2*ngf at side/4, ngf at side/2
@@ -197,18 +197,20 @@ def gan_step(fw, G, D, criterion, optimizerD, optimizerG, real, noise):
     return errD.item(), errG.item(), D_x, D_G_z1, D_G_z2
 
 
-def train_gan(fw, cfg, lab, X):
-    """The GAN loop of PyTorch's DCGAN tutorial. Returns G, per-iteration (loss_D, loss_G, D(x), D(G(z)) before
-    and after D's step) and the images G draws from a fixed noise batch after each epoch."""
+def train_gan(fw, cfg, lab, X, judge):
+    """The GAN loop of PyTorch's DCGAN tutorial, with the judge's verdict on fresh samples after every epoch.
+    Returns G, per-iteration (loss_D, loss_G, D(x), D(G(z)) before and after D's step), the images G draws from a
+    fixed noise batch after each epoch, the judge's probabilities for each epoch's samples, and the last samples."""
     G, D = build(fw, cfg, X.shape[-1])
     G, D = G.to(cfg.device), D.to(cfg.device)
     criterion = fw.nn.BCELoss()
     optimizerD = fw.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     optimizerG = fw.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     fixed_noise = fw.randn(16, cfg.nz, device=cfg.device)
+    judge_noise = fw.Generator().manual_seed(cfg.seed + 2)  # its own stream: judging leaves training's draws alone
     loader = make_loader(fw, X * 2 - 1, np.zeros(len(X), np.int64), cfg.batch_size, shuffle=True, seed=cfg.seed,
                          device=cfg.device)  # pixels in [-1, 1], like G's Tanh; the labels are not used
-    curves, snapshots = [], []
+    curves, snapshots, judged = [], [], []
     for epoch in range(1, cfg.epochs + 1):
         for real, _ in lab.progress(loader, f"epoch {epoch}"):
             noise = fw.randn(real.shape[0], cfg.nz, device=cfg.device)
@@ -218,10 +220,15 @@ def train_gan(fw, cfg, lab, X):
                 lab.log(iteration=len(curves), epoch=epoch, loss_D=lossD, loss_G=lossG, D_x=dx, D_G_z=dgz)
         with fw.no_grad():
             snapshots.append(G(fixed_noise).detach().cpu().numpy())
+        probs, samples = judge_samples(fw, cfg, G, judge, judge_noise)
+        judged.append(probs)
+        confident, shares = verdict(probs, cfg.confidence)
+        lab.log(epoch=epoch, confident_frac=confident.mean(), min_class_share=shares.min())
         lossD, lossG, dx, dgz1, dgz2 = np.mean(curves[-len(loader):], axis=0)
         lab.say(f"[{epoch}/{cfg.epochs}] Loss_D: {lossD:.4f} Loss_G: {lossG:.4f} D(x): {dx:.4f} "
-                f"D(G(z)): {dgz1:.4f} / {dgz2:.4f} ({lab.elapsed():.0f} s)")
-    return G, np.array(curves), snapshots
+                f"D(G(z)): {dgz1:.4f} / {dgz2:.4f}; judged confident {100 * confident.mean():.1f}%, "
+                f"smallest class {100 * shares.min():.1f}% ({lab.elapsed():.0f} s)")
+    return G, np.array(curves), snapshots, judged, samples
 
 
 def train_judge(fw, cfg, lab, X_train, y_train, X_test, y_test):
@@ -235,14 +242,21 @@ def train_judge(fw, cfg, lab, X_train, y_train, X_test, y_test):
     return judge, history.records[-1]["val_accuracy"]
 
 
-def judge_samples(fw, cfg, G, judge, side):
-    """Softmax probabilities the judge gives `cfg.samples` fresh samples of G, and those samples (N, 1, side, side)."""
+def judge_samples(fw, cfg, G, judge, generator):
+    """Softmax probabilities the judge gives `cfg.samples` fresh samples of G (noise drawn from `generator`), and
+    those samples (N, 1, side, side). G is sampled in eval mode (BatchNorm's running statistics), then set back."""
     G.eval()
     judge.eval()
     with fw.no_grad():
-        images = G(fw.randn(cfg.samples, cfg.nz, device=cfg.device))
+        images = G(fw.randn(cfg.samples, cfg.nz, generator=generator).to(cfg.device))
         probs = judge(images).exp()
+    G.train()
     return probs.cpu().numpy(), images.cpu().numpy()
+
+
+def verdict(probs, confidence):
+    """(which samples the judge gives probability >= confidence, the share of samples in each of the 10 classes)."""
+    return probs.max(axis=1) >= confidence, np.bincount(probs.argmax(axis=1), minlength=10) / len(probs)
 
 
 def image_grid(images, nrow):
@@ -263,15 +277,13 @@ def run(fw, cfg, lab):
         X_test, y_test = image_arrays(cfg.dataset, lab.data_dir, False, None, cfg.seed)
     side = X_train.shape[-1]
     lab.say(f"{cfg.dataset}: {len(y_train)} training images of {side}x{side} for the GAN")
-    fw.manual_seed(cfg.seed)
-    G, curves, snapshots = train_gan(fw, cfg, lab, X_train)
-
-    fw.manual_seed(cfg.seed + 1)
+    fw.manual_seed(cfg.seed + 1)  # the judge first: trained on real digits only, before G exists
     judge, judge_acc = train_judge(fw, cfg, lab, X_train, y_train, X_test, y_test)
     lab.say(f"judge: {100 * judge_acc:.2f}% on the {len(y_test)} real test digits")
-    probs, samples = judge_samples(fw, cfg, G, judge, side)
-    confident = probs.max(axis=1) >= cfg.confidence
-    shares = np.bincount(probs.argmax(axis=1), minlength=10) / len(probs)
+    fw.manual_seed(cfg.seed)
+    G, curves, snapshots, judged, samples = train_gan(fw, cfg, lab, X_train, judge)
+    probs = judged[-1]  # the verdict on the last epoch's samples
+    confident, shares = verdict(probs, cfg.confidence)
     lab.say(f"{cfg.samples} samples: {100 * confident.mean():.1f}% judged with confidence >= {cfg.confidence}; "
             f"class shares {' '.join(f'{d}:{100 * s:.1f}%' for d, s in enumerate(shares))}")
 
@@ -308,6 +320,16 @@ def run(fw, cfg, lab):
         ax2.axhline(0.5, color="gray", linestyle="--", linewidth=0.8)
         ax2.set(xlabel="iteration", ylabel="probability 'real'", ylim=(0, 1), title="what D says")
         ax2.legend()
+    with lab.figure("judged_per_epoch", "the judge's verdict on 1,000 fresh samples after each epoch",
+                    figsize=(6.4, 4)) as (_, ax):
+        epochs = np.arange(1, len(judged) + 1)
+        ax.plot(epochs, [(p.max(axis=1) >= cfg.confidence).mean() for p in judged], "o-",
+                label=f"share judged with confidence >= {cfg.confidence}")
+        ax.plot(epochs, [verdict(p, cfg.confidence)[1].min() for p in judged], "s-", label="smallest class share")
+        target = (QUICK_EXPECTED if cfg.dataset == "digits" else EXPECTED)["confident_frac"][1]
+        ax.axhline(target, color="tab:red", linestyle="--", linewidth=0.8, label=f"target {target:g}")
+        ax.set(xlabel="epoch", ylabel="share of samples", ylim=(0, 1), xticks=epochs[::max(1, len(epochs) // 10)])
+        ax.legend()
     with lab.figure("class_histogram", f"the judge's classes for {cfg.samples} generated digits",
                     figsize=(6.4, 4)) as (_, ax):
         confident_shares = np.bincount(probs.argmax(axis=1)[confident], minlength=10) / len(probs)

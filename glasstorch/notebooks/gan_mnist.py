@@ -34,7 +34,7 @@ if QUICK:
     EPOCHS, BATCH_SIZE, NZ, LR, JUDGE_EPOCHS = 20, 32, 16, 1e-3, 10
     HIDDEN = 128  # 8x8: MLPs (the networks of the original GAN paper)
 else:
-    EPOCHS, BATCH_SIZE, NZ, LR, JUDGE_EPOCHS = 5, 64, 64, 2e-4, 2
+    EPOCHS, BATCH_SIZE, NZ, LR, JUDGE_EPOCHS = 12, 64, 64, 2e-4, 2
     NGF, NDF = 32, 32  # feature maps of G and D
 torch.manual_seed(0)
 
