@@ -127,7 +127,8 @@ def build(fw, cfg, side):
 
 def build_mlp(fw, cfg, side):
     """The quick size's (G, D): MLPs. At 8x8 a DCGAN's G would start from 2x2 maps, too few pixels for shared
-    kernels to pay: measured, it drew blotchy digits (25% confident after 20 epochs) three times slower than this."""
+    kernels to pay: measured (quick size, seed 0), it drew blotchy digits, 25% of them confident after 20 epochs
+    against 44% for these MLPs, in no less time."""
     nn = fw.nn
     pixels = side * side
 

@@ -107,4 +107,12 @@ def test_quick_size_meets_its_targets_on_torch(tmp_path):
     results = metrics["engines"]["torch"]["results"]
     assert 0 <= results["min_class_share"] <= 0.1 <= results["judge_acc"] <= 1
     figures = {p.name for p in (tmp_path / "gan").glob("*.png")}
-    assert {"samples_per_epoch.png", "losses.png", "class_histogram.png", "samples.png"} <= figures
+    assert {"samples_per_epoch.png", "losses.png", "class_histogram.png", "samples.png", "judged_per_epoch.png"} <= figures
+
+
+def test_verdict_counts_confident_samples_and_class_shares():
+    probs = np.full((4, 10), 0.01)
+    probs[[0, 1, 2, 3], [3, 3, 7, 0]] = [0.91, 0.5, 0.9, 0.2]  # the row sums do not matter to the verdict
+    confident, shares = gan_mnist.verdict(probs, 0.9)
+    assert confident.tolist() == [True, False, True, False]
+    assert shares.shape == (10,) and shares[3] == 0.5 and shares[7] == 0.25 and shares[0] == 0.25 and shares.sum() == 1
