@@ -45,7 +45,7 @@ glasstorch the first epoch gave 31.0% (judge 98.95%; the run was stopped in epoc
 quiet 12-epoch glasstorch run is about 15 minutes. Note that this judge is sure (>= 0.9) of only 94.1% of the
 first 1,000 real test digits (PyTorch's judge), so 80% asks for samples nearly as clean as real ones. The MLP GAN this lesson used before
 reached 59.9% after 10 epochs and about 75% after 34. Tried on PyTorch (one thread, the same judge), confident share
-by epoch: one-sided label smoothing (real label 0.9) 30, 43, 52, 52, 54, 58, 58, 55, 57% (epochs 1-9); twice the
+by epoch: one-sided label smoothing (real label 0.9) 31, 43, 52, 52, 54, 58, 58, 55, 57% (epochs 1-9); twice the
 feature maps (ngf = ndf = 64, 2.6x the CPU) 37, 53, 54, 55, 62, 59, 61, 59, 59, 65% (epochs 1-10). Sampling G in
 training mode (batch statistics) instead of eval mode changed the share by less than 1%.
 """
