@@ -297,7 +297,7 @@ def relu6(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _maybe_inplace(input, inplace, lambda x: _act.leaky_relu(x, negative_slope))
+    return _maybe_inplace(input, inplace, lambda x: _elementwise_fast.leaky_relu(x, negative_slope))
 
 
 def elu(input, alpha=1.0, inplace=False):

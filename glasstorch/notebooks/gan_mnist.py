@@ -8,7 +8,8 @@
 #
 # 写法照 PyTorch 的 DCGAN 教程：`nn.BCELoss`，真标签 1、假标签 0，训练 $D$ 时用 `fake.detach()`
 # (这一步不更新 $G$)，训练 $G$ 时把假图配上真标签 (non-saturating loss：最大化 $\log D(G(z))$)，
-# 两个 `Adam(lr=2e-4, betas=(0.5, 0.999))`。网络用 MLP (原论文的做法)。
+# 两个 `Adam(lr=2e-4, betas=(0.5, 0.999))`。网络是一个小 DCGAN (Radford et al. 2015)：
+# $G$ 用 `ConvTranspose2d` 把 7×7 的特征图放大到 14×14 再到 28×28，$D$ 用步长 2 的 `Conv2d` 缩回去。
 # 最后训练一个小 CNN 当裁判：1000 张生成的数字里，裁判有把握 (softmax 概率 ≥ 0.9) 的要多，
 # 每一类都要有 (没有 mode collapse)。
 
@@ -30,9 +31,11 @@ from glasstorch.vision.utils import make_grid
 
 DATA_DIR = DATA_DIR or os.environ.get("GLASSTORCH_DATA", "../shared/data")
 if QUICK:
-    EPOCHS, BATCH_SIZE, NZ, HIDDEN, LR, JUDGE_EPOCHS = 20, 32, 16, 128, 1e-3, 10
+    EPOCHS, BATCH_SIZE, NZ, LR, JUDGE_EPOCHS = 20, 32, 16, 1e-3, 10
+    HIDDEN = 128  # 8x8: MLPs (the networks of the original GAN paper)
 else:
-    EPOCHS, BATCH_SIZE, NZ, HIDDEN, LR, JUDGE_EPOCHS = 10, 64, 64, 256, 2e-4, 2
+    EPOCHS, BATCH_SIZE, NZ, LR, JUDGE_EPOCHS = 12, 64, 64, 2e-4, 2
+    NGF, NDF = 32, 32  # feature maps of G and D
 torch.manual_seed(0)
 
 def load(train):
@@ -64,20 +67,44 @@ def show(images, nrow, title=""):
 show(X_train[:32], 16, "real training digits")
 
 # %% [markdown]
-# ## 生成器和判别器
+# ## 生成器和判别器 (DCGAN)
 #
-# $G$：$z$ (长 NZ) → 256 → 512 → 784 个像素，BatchNorm1d + LeakyReLU(0.2) (DCGAN 的生成器也用 BatchNorm)，
-# 最后 Tanh 把像素压到 $[-1, 1]$。
-# $D$：784 → 512 → 256 → 1，最后 Sigmoid 给出"是真图"的概率。
+# $G$：$z$ (长 NZ) → `Linear` → 2·NGF 个 7×7 特征图 → `ConvTranspose2d(4, stride=2, padding=1)` → NGF 个 14×14
+# → `ConvTranspose2d(4, 2, 1)` → 1 个 28×28，最后 Tanh 把像素压到 $[-1, 1]$。
+#
+# - **转置卷积为什么能放大**：输入的每个像素把 4×4 的卷积核 (乘上自己的值) "盖印" 到输出上，印与印之间隔 2 个像素，
+#   重叠的地方相加，所以 7×7 变成 14×14。它正是步长 2 的 `Conv2d` (14×14 → 7×7) 的反向传播：$G$ 把 $D$ 的层倒过来用。
+#   卷积核在所有位置共享：在一处学会的笔画可以画在任何地方，MLP 却要为每个像素重新学。
+# - **BatchNorm 对 $G$ 的作用**：把每个通道在 batch 上归一化成均值 0、方差 1，信号穿过 $G$ 时既不消失也不爆炸；
+#   DCGAN 论文发现没有它 $G$ 学不起来。$G$ 的输出层和 $D$ 的第一层不用 BatchNorm。BatchNorm 前的层不要 bias
+#   (减去 batch 均值会把它抵消)。
+#
+# $D$：28×28 → `Conv2d(4, 2, 1)` → NDF 个 14×14 → `Conv2d(4, 2, 1)` → 2·NDF 个 7×7 → `Linear` → Sigmoid 给出
+# "是真图"的概率。$D$ 用 LeakyReLU(0.2)：负的输入也有斜率 0.2，梯度能穿过每个单元流回 $G$。
+# 权重按教程的 `weights_init` 从 $\mathcal N(0, 0.02)$ 开始 (BatchNorm 的缩放从 $\mathcal N(1, 0.02)$)。
+#
+# 快速版 (QUICK，8×8 的小数字) 用 MLP：$G$ 要从 2×2 的特征图开始放大，像素太少，卷积的共享核帮不上忙。
 
 # %%
+S = SIDE // 4  # G starts from S x S maps: 7 for MNIST
+
+
 class Generator(nn.Module):
     def __init__(self):
         super().__init__()
-        self.main = nn.Sequential(
-            nn.Linear(NZ, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.LeakyReLU(0.2),
-            nn.Linear(HIDDEN, 2 * HIDDEN), nn.BatchNorm1d(2 * HIDDEN), nn.LeakyReLU(0.2),
-            nn.Linear(2 * HIDDEN, PIXELS), nn.Tanh())
+        if QUICK:
+            self.main = nn.Sequential(
+                nn.Linear(NZ, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.LeakyReLU(0.2),
+                nn.Linear(HIDDEN, 2 * HIDDEN), nn.BatchNorm1d(2 * HIDDEN), nn.LeakyReLU(0.2),
+                nn.Linear(2 * HIDDEN, PIXELS), nn.Tanh(), nn.Unflatten(1, (1, SIDE, SIDE)))
+        else:
+            self.main = nn.Sequential(
+                nn.Linear(NZ, 2 * NGF * S * S, bias=False), nn.Unflatten(1, (2 * NGF, S, S)),
+                nn.BatchNorm2d(2 * NGF), nn.ReLU(True),
+                nn.ConvTranspose2d(2 * NGF, NGF, 4, 2, 1, bias=False),  # 7x7 -> 14x14
+                nn.BatchNorm2d(NGF), nn.ReLU(True),
+                nn.ConvTranspose2d(NGF, 1, 4, 2, 1, bias=False),  # 14x14 -> 28x28
+                nn.Tanh())
 
     def forward(self, z):
         return self.main(z)
@@ -86,16 +113,34 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     def __init__(self):
         super().__init__()
-        self.main = nn.Sequential(
-            nn.Linear(PIXELS, 2 * HIDDEN), nn.LeakyReLU(0.2),
-            nn.Linear(2 * HIDDEN, HIDDEN), nn.LeakyReLU(0.2),
-            nn.Linear(HIDDEN, 1), nn.Sigmoid())
+        if QUICK:
+            self.main = nn.Sequential(
+                nn.Flatten(), nn.Linear(PIXELS, 2 * HIDDEN), nn.LeakyReLU(0.2),
+                nn.Linear(2 * HIDDEN, HIDDEN), nn.LeakyReLU(0.2),
+                nn.Linear(HIDDEN, 1), nn.Sigmoid())
+        else:
+            self.main = nn.Sequential(
+                nn.Conv2d(1, NDF, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),  # 28x28 -> 14x14
+                nn.Conv2d(NDF, 2 * NDF, 4, 2, 1, bias=False),  # 14x14 -> 7x7
+                nn.BatchNorm2d(2 * NDF), nn.LeakyReLU(0.2, inplace=True),
+                nn.Flatten(), nn.Linear(2 * NDF * S * S, 1), nn.Sigmoid())
 
     def forward(self, x):
-        return self.main(x.view(x.shape[0], -1))
+        return self.main(x)
+
+
+def weights_init(m):  # the DCGAN tutorial's initialisation
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(m.weight.data, 0.0, 0.02)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight.data, 1.0, 0.02)
+        nn.init.constant_(m.bias.data, 0)
 
 
 netG, netD = Generator(), Discriminator()
+if not QUICK:
+    netG.apply(weights_init)
+    netD.apply(weights_init)
 criterion = nn.BCELoss()
 optimizerD = torch.optim.Adam(netD.parameters(), lr=LR, betas=(0.5, 0.999))
 optimizerG = torch.optim.Adam(netG.parameters(), lr=LR, betas=(0.5, 0.999))
@@ -184,7 +229,7 @@ print(f"judge: {100 * history.records[-1]['val_accuracy']:.2f}% on the real test
 
 netG.eval(); judge.eval()
 with torch.no_grad():
-    samples = netG(torch.randn(1000, NZ)).view(-1, 1, SIDE, SIDE)
+    samples = netG(torch.randn(1000, NZ))
     probs = judge(samples).exp()
 confidence, classes = probs.max(dim=1)
 confident_frac = (confidence >= 0.9).float().mean().item()
