@@ -24,7 +24,7 @@ one share of sequences per thread and each thread runs the whole scan (every tim
 on its own rows of the buffers (backend.parallel_ranges; NumPy releases the GIL in its GEMMs and ufuncs).
 Meanwhile the BLAS runs on one thread (`one_blas_thread`, a context the caller passes: threadpoolctl's
 limit in nn.LSTM), or its own threads would fight ours; the big GEMM after the loop gets them all back.
-Small problems (MIN_SHARE_FLOPS) and GPU arrays run in one piece.
+Small problems (MIN_SHARE_FLOPS, which keeps the split off by default) and GPU arrays run in one piece.
 
 Packed sequences work as in rnn.py (step t owns rows offsets[t] : offsets[t] + batch_sizes[t], and
 sequence j is the j-th of them while it lasts); projections (proj_size) take rnn.py's scan.
@@ -35,8 +35,11 @@ from ..tensor import Tensor
 from .rnn import _offsets
 
 #: a thread takes a share of the batch only when its per-step GEMM (rows x H x 4H multiply-adds) is at least
-#: this large: below it, handing the work to a thread costs more than the thread saves
-MIN_SHARE_FLOPS = 2 ** 18
+#: this large: below it, handing the work to a thread costs more than the thread saves. Off by default (2**62):
+#: on the quiet 2-core machine the split made the benchmark's LSTM step slower, not faster (train 0.46x torch
+#: with it, 0.78x without; one 20 x 256 x 1024 product per step is too little to share). Lower it to try the
+#: split on a machine with more cores or larger batches; the tests run it at 1-3 threads.
+MIN_SHARE_FLOPS = 2 ** 62
 
 
 class LSTMScanFunction(Function):
