@@ -40,9 +40,8 @@ Measured (full size, 12 epochs, 2026-12-06, 2-core machine at load 7-11): the 80
 PyTorch (`--engine torch`, one thread) the judge (98.66% on real digits) found 30.7% of the samples confident
 after epoch 1, 47.9% after 2, 57.5% after 4, then a plateau: 54-60% up to epoch 12, which ended at 59.8% with
 every class >= 5.5% (8.4 min wall, 324 s CPU). The strokes are crisp but many digits are malformed. On
-glasstorch the first epoch gave 31.0% (judge 98.95%; the run was stopped in epoch 2: at that load one epoch took
-9 to 13 minutes). One thread, uncontended: 82 ms of CPU per iteration on glasstorch, 32 ms on PyTorch, so a
-quiet 12-epoch glasstorch run is about 15 minutes. Note that this judge is sure (>= 0.9) of only 94.1% of the
+glasstorch (2 threads, quiet machine but for the first epoch): the judge 98.89%, then 31.8, 49.3, ..., 59.1 (epoch
+6), 63.0 (8), 63.5% after epoch 12, every class >= 6.1%; 15 min 22 s of wall time, about 47 s per epoch. Note that this judge is sure (>= 0.9) of only 94.1% of the
 first 1,000 real test digits (PyTorch's judge), so 80% asks for samples nearly as clean as real ones. The MLP GAN this lesson used before
 reached 59.9% after 10 epochs and about 75% after 34. Tried on PyTorch (one thread, the same judge), confident share
 by epoch: one-sided label smoothing (real label 0.9) 31, 43, 52, 52, 54, 58, 58, 55, 57% (epochs 1-9); twice the
