@@ -2,9 +2,9 @@
 
 A layer runs, for each layer and direction: the input projection of the whole sequence as one matrix
 product (x W_ih^T + b_ih), then the recurrence as one RecurrentScanFunction node (ops/rnn.py), whose
-loop calls the fused step kernels (an LSTM without projection runs ops/rnn_fast.py's tuned copy of it). Parameters are named and ordered as torch's (weight_ih_l0,
-weight_hh_l0, bias_ih_l0, bias_hh_l0, weight_hr_l0, then *_reverse, then layer 1 ...), so state_dicts
-load both ways. The gates written with ordinary ops (the lesson) are ops/rnn.py's *_cell_reference.
+loop calls the fused step kernels (an LSTM without projection runs ops/rnn_fast.py's tuned copy of it).
+Parameters are named and ordered as torch's (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
+weight_hr_l0, then *_reverse, then layer 1 ...), so state_dicts load both ways. The gates written with ordinary ops (the lesson) are ops/rnn.py's *_cell_reference.
 """
 import math
 import numbers
