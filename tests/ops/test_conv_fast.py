@@ -45,9 +45,8 @@ def conv_cases(draw):
                 dilation=dilation, groups=groups, bias=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 16)))
 
 
-@settings(max_examples=60, deadline=None)
-@given(conv_cases())
-def test_fast_conv2d_equals_textbook(case):
+def check_conv2d_against_textbook(case):
+    """The fast conv2d's output and gradients equal the textbook's on `case`; returns (rng, x) for more checks."""
     rng = np.random.default_rng(case["seed"])
     x = rng.standard_normal((case["n"], case["c"]) + case["hw"])
     w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"])
@@ -56,6 +55,13 @@ def test_fast_conv2d_equals_textbook(case):
     results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), arrays, case["seed"])
                for module in (fast, textbook)]
     assert_all_close(*results)
+    return rng, x
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_cases())
+def test_fast_conv2d_equals_textbook(case):
+    check_conv2d_against_textbook(case)
 
 
 @settings(max_examples=60, deadline=None)
@@ -100,14 +106,7 @@ def test_fast_convs_with_im2col_and_col2im_over_threads_equal_textbook(threads, 
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
     monkeypatch.setattr(backend, "_num_threads", threads)
     case = dict(case, n=case["n"] + 2)  # a few samples to split
-    rng = np.random.default_rng(case["seed"])
-    x = rng.standard_normal((case["n"], case["c"]) + case["hw"])
-    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"])
-    arrays = [x, w] + ([rng.standard_normal(case["o"])] if case["bias"] else [])
-    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
-    results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), arrays, case["seed"])
-               for module in (fast, textbook)]
-    assert_all_close(*results)
+    rng, x = check_conv2d_against_textbook(case)
     wt = rng.standard_normal((case["c"], case["o"] // case["groups"]) + case["kernel"])
     transposed = [outputs_and_grads(lambda *t: module.conv_transpose2d(*t, groups=case["groups"]), [x, wt],
                                     case["seed"]) for module in (fast, textbook)]
