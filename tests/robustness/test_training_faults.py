@@ -32,24 +32,42 @@ TRAINER = textwrap.dedent("""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True, num_workers=workers,
                         generator=torch.Generator().manual_seed(1))
+    cross_entropy = nn.CrossEntropyLoss()
+
+    def loss_fn(logits, labels):  # one line per training step, so that the test can kill at a chosen step
+        print("step", flush=True)
+        return cross_entropy(logits, labels)
+
     print("ready", flush=True)
-    fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=epochs, checkpoint_dir=run_dir, resume=True,
-        progress=False)
+    fit(model, loss_fn, optimizer, loader, epochs=epochs, checkpoint_dir=run_dir, resume=True, progress=False)
     torch.save(model.state_dict(), run_dir + "/final.pt")
     print("done", flush=True)
 """)
 
 
-def train(script, run_dir, workers, epochs, kill_after=None):
+STEPS_PER_EPOCH = 12000 // 16
+
+
+def train(script, run_dir, workers, epochs, kill_at_step=None, linger=0.0):
+    """Run the trainer; with `kill_at_step`, SIGKILL it (and its workers, as an OOM kill or a power cut
+    would) `linger` seconds after its kill_at_step-th training step began."""
     proc = subprocess.Popen([sys.executable, str(script), str(run_dir), str(workers), str(epochs)], cwd=REPO,
                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert proc.stdout.readline().strip() == "ready"
-    began = time.monotonic()
-    if kill_after is not None:
-        time.sleep(kill_after)
-        os.killpg(proc.pid, signal.SIGKILL)  # the trainer and its workers, as an OOM kill or power cut would
+    if kill_at_step is not None:
+        steps = 0
+        while steps < kill_at_step and proc.stdout.readline().strip() == "step":
+            steps += 1
+        assert steps == kill_at_step, f"the trainer stopped after {steps} steps: {proc.communicate()[1]}"
+        time.sleep(linger)
+        os.killpg(proc.pid, signal.SIGKILL)
     out, err = proc.communicate(timeout=120)
-    return proc.returncode, out, err, time.monotonic() - began
+    return proc.returncode, out, err
+
+
+def epochs_done(run_dir):
+    checkpoint = run_dir / "checkpoint.pt"
+    return load(checkpoint)["epoch"] if checkpoint.exists() else 0
 
 
 @pytest.mark.parametrize("workers", [0, 2])
@@ -57,25 +75,23 @@ def test_killed_and_resumed_training_ends_bit_identical_to_an_uninterrupted_run(
     script = tmp_path / "trainer.py"
     script.write_text(TRAINER)
     epochs = 6
-    code, _, err, seconds = train(script, tmp_path / "straight", workers, epochs)
-    assert code == 0, err
+    code, out, err = train(script, tmp_path / "straight", workers, epochs)
+    assert code == 0 and out.count("step") == epochs * STEPS_PER_EPOCH, err
     expected = load(tmp_path / "straight" / "final.pt")
 
-    # kill times scale with this machine's speed: 30-70% of an uninterrupted run, so that every
-    # attempt lands before the end and still gets past at least one epoch's checkpoint
-    run_dir, rng, kills = tmp_path / "killed", random.Random(workers), 0
-    for _ in range(12):
-        code, out, err, _ = train(script, run_dir, workers, epochs, kill_after=rng.uniform(0.3, 0.7) * seconds)
-        if "done" in out:
-            break
-        kills += 1
-        assert code == -signal.SIGKILL, err
-        if (run_dir / "checkpoint.pt").exists():
-            assert load(run_dir / "checkpoint.pt")["epoch"] >= 1  # the previous checkpoint is whole
-    else:
-        code, out, err, _ = train(script, run_dir, workers, epochs)
-        assert code == 0, err
-    assert kills >= 1, "no kill landed before the end: the test did not test anything"
+    # kills land at chosen steps, not after chosen times, so that a slow or busy machine cannot let the
+    # run finish first; the short linger sometimes catches a checkpoint being written
+    run_dir, rng = tmp_path / "killed", random.Random(workers)
+    for _ in range(4):
+        done = epochs_done(run_dir)
+        remaining = (epochs - done) * STEPS_PER_EPOCH
+        code, out, err = train(script, run_dir, workers, epochs, kill_at_step=rng.randint(1, remaining // 2),
+                               linger=rng.uniform(0.0, 0.02))
+        assert code == -signal.SIGKILL and "done" not in out, err
+        assert epochs_done(run_dir) >= done  # a checkpoint is never lost nor left half-written
+    assert 0 < epochs_done(run_dir) < epochs, "the kills should land on both sides of a checkpoint"
+    code, out, err = train(script, run_dir, workers, epochs)
+    assert code == 0 and "done" in out, err
     got = load(run_dir / "final.pt")
     for name in expected:
         np.testing.assert_array_equal(got[name].numpy(), expected[name].numpy(), err_msg=name)
