@@ -8,6 +8,12 @@
    back to the input's shape.
 4. Unless `retain_graph`, each node drops its saved values once used.
 
+Two kinds of walk: with `create_graph=True` gradients are Tensors and every backward is recorded (so it
+can be differentiated again). Otherwise (every ordinary training step) nothing is recorded, and gradients
+travel between nodes as raw arrays: an op that declares `array_backward` runs its one backward formula
+on them directly, any other op gets its gradient wrapped in a Tensor. User code (hooks, `retain_grad`,
+`.grad`, `autograd.grad`'s results, the trace's observer) always sees Tensors.
+
 `_run` is that loop (micrograd's, made iterative); what it leaves out (sums of incoming gradients, hooks
 and retain_grad, where results go, freeing) lives in the named helpers below it.
 """
@@ -111,9 +117,11 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
             g = walk.take(node)  # the sum of everything its output received (None: unreached)
             if g is None:
                 continue
+            if not create_graph and not node.array_backward:  # this op's backward is written for Tensors
+                g = Tensor._make(g)
             input_grads = _backward_of(node, g, create_graph)  # one gradient per input (None: not needed)
             if observer is not None:
-                observer(node, g, input_grads)
+                observer(node, _as_tensor(g), tuple(map(_as_tensor, input_grads)))
             for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
                 if ig is not None and needed:
                     walk.receive(inp, fn, _fit_to_input(ig, inp))
@@ -154,16 +162,38 @@ def _call_backward(node, g):
 
 
 def _fit_to_input(g, inp):
-    """Undo broadcasting (sum over the broadcast dims) and match the input's dtype: the one central place."""
+    """Undo broadcasting (sum over the broadcast dims) and match the input's dtype: the one central place.
+
+    A Tensor gradient is reduced and cast by ops (recorded when create_graph); an array by the same
+    reduction on the array."""
     if type(inp) is InputMeta:
         shape, dtype = inp.shape, inp.np_dtype
     else:
         shape, dtype = inp._array.shape, inp._array.dtype
-    if g._array.shape != shape:
-        g = g.sum_to_size(shape)
-    if g._array.dtype != dtype:
-        g = g.to(backend.from_numpy_dtype(dtype))
+    if isinstance(g, Tensor):
+        if g._array.shape != shape:
+            g = g.sum_to_size(shape)
+        if g._array.dtype != dtype:
+            g = g.to(backend.from_numpy_dtype(dtype))
+        return g
+    if g.shape != shape:
+        g = sum_to_shape(g, shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
     return g
+
+
+def sum_to_shape(array, shape):
+    """`array` summed over the dims broadcasting added to `shape` (leading dims, and dims of size 1)."""
+    lead = array.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and array.shape[lead + i] != 1)
+    out = array.sum(axis=axes, keepdims=True) if axes else array
+    return out.reshape(shape) if lead else out
+
+
+def _as_tensor(g):
+    """A gradient as user code sees it: a Tensor (the plain walk carries raw arrays)."""
+    return g if g is None or isinstance(g, Tensor) else Tensor._make(g)
 
 
 class _Walk:
@@ -188,6 +218,8 @@ class _Walk:
 
     def receive(self, tensor, node, g):
         """Add g to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
+        if not self.create_graph and isinstance(g, Tensor):  # the plain walk carries arrays
+            g = g._array
         if node is not None:
             previous = self.grads.get(node)
             self.grads[node] = g if previous is None else previous + g
@@ -212,6 +244,7 @@ class _Walk:
 
     def at_node(self, node, g):
         """A non-leaf's gradient is complete: run its hooks, retain_grad, capture for autograd.grad."""
+        g = _as_tensor(g)
         if node.tensor_hooks:
             for hook in list(node.tensor_hooks.values()):
                 replaced = hook(g)
@@ -225,9 +258,10 @@ class _Walk:
         i = self.target_of_node.get(id(node))
         if i is not None:
             self.captured[i] = g if self.captured[i] is None else self.captured[i] + g
-        return g
+        return g if self.create_graph else g._array
 
     def deliver_to_leaf(self, leaf, g):
+        g = _as_tensor(g)
         if leaf._hooks:
             for hook in list(leaf._hooks.values()):
                 replaced = hook(g)

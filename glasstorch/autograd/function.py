@@ -67,6 +67,10 @@ class Function:
     is_view = False
     #: double backward is not supported (heavy ops: conv, pooling); see STYLE.md
     once_differentiable = False
+    #: backward's formula also runs on raw arrays: on the plain walk (no create_graph: every ordinary training
+    #: step) the engine hands it the gradient as an array, skipping the Tensor and node of every op inside
+    #: (see `inputs_as`)
+    array_backward = False
     #: the array module forward computes with (CuPy's for GPU arrays; set per node only then)
     xp = np
     # per-node state that is rarely set: class defaults keep apply() short
@@ -148,6 +152,19 @@ class Function:
         if forward_observer is not None:  # onnx.export's tracer: sees each op with its inputs and attributes
             forward_observer(cls, inputs, attrs, result)
         return result
+
+    def inputs_as(self, grad):
+        """The inputs in `grad`'s form: Tensors when backward is recorded, their arrays on the plain walk.
+
+        An `array_backward` op reads its inputs with this, so one formula written with what arrays and
+        Tensors share (`grad @ w`, `grad.T`, `grad.sum(0)`, `grad * (1 - y * y)`) serves both walks."""
+        if isinstance(grad, Tensor):
+            return self.inputs
+        return tuple([t._array for t in self.inputs])
+
+    def output_as(self, grad):
+        """The output in `grad`'s form (see `inputs_as`)."""
+        return self.output if isinstance(grad, Tensor) else self.output_array
 
     @property
     def output(self):
@@ -292,8 +309,9 @@ def _check_finite(op, phase, array, inputs):
 def check_finite_grad(node, grads):
     """Anomaly mode, backward side: name the node whose backward produced NaN/Inf."""
     for g in grads:
-        if g is not None and g.dtype.is_floating_point and not np.isfinite(backend.to_host(g._array)).all():
-            _check_finite(node.name(), "backward", g._array, node.inputs if not node.freed else ())
+        a = g._array if isinstance(g, Tensor) else g  # (the plain walk's gradients are arrays)
+        if a is not None and a.dtype.kind == "f" and not np.isfinite(backend.to_host(a)).all():
+            _check_finite(node.name(), "backward", a, node.inputs if not node.freed else ())
 
 
 # ----------------------------------------------------------------------------- torch-style user Functions
