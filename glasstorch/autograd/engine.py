@@ -117,15 +117,18 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
             g = walk.take(node)  # the sum of everything its output received (None: unreached)
             if g is None:
                 continue
-            if not create_graph and not node.array_backward:  # this op's backward is written for Tensors
+            if not create_graph and (not node.array_backward or g.dtype.char == "e"):
+                # a backward written for Tensors; or float16, whose products the ops compute in float32
+                # (NumPy's own float16 matmul rounds every partial sum)
                 g = Tensor._make(g)
             input_grads = _backward_of(node, g, create_graph)  # one gradient per input (None: not needed)
             if observer is not None:
                 observer(node, _as_tensor(g), tuple(map(_as_tensor, input_grads)))
             for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
                 if ig is not None and needed:
-                    walk.receive(inp, fn, _fit_to_input(ig, inp))
-            _release_graph(node, retain_graph)
+                    walk.receive(inp, fn, ig)
+            if not retain_graph:  # drop the saved values now, so the activations can be freed at once
+                node.free()
         walk.deliver_to_leaves()
     return walk.captured
 
@@ -134,20 +137,13 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
 
 def _backward_of(node, g, create_graph):
     """node.backward(g) as a tuple, after checking that the values it reads are still saved and unchanged."""
-    cls = type(node)
-    if cls.needs_inputs or cls.saves_output:  # backward reads saved values: they must still be there, unchanged
+    if node.needs_inputs or node.saves_output:  # backward reads saved values: they must still be there, unchanged
         node.check_saved()
-    if create_graph and cls.once_differentiable:
+    if create_graph and node.once_differentiable:
         raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
                            f"supported (create_graph=True over a convolution or pooling).")
     input_grads = _call_backward(node, g) if grad_mode._anomaly.enabled else node.backward(node, g)
     return input_grads if type(input_grads) is tuple else (input_grads,)
-
-
-def _release_graph(node, retain_graph):
-    """Unless retain_graph, a used node drops its saved values so the activations can be freed at once."""
-    if not retain_graph:
-        node.free()
 
 
 def _call_backward(node, g):
@@ -217,7 +213,8 @@ class _Walk:
         self.sees_nodes = bool(self.target_of_node)
 
     def receive(self, tensor, node, g):
-        """Add g to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
+        """Add g, fitted to `tensor`, to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
+        g = _fit_to_input(g, tensor)
         if not self.create_graph and isinstance(g, Tensor):  # the plain walk carries arrays
             g = g._array
         if node is not None:
@@ -261,8 +258,8 @@ class _Walk:
         return g if self.create_graph else g._array
 
     def deliver_to_leaf(self, leaf, g):
-        g = _as_tensor(g)
         if leaf._hooks:
+            g = _as_tensor(g)
             for hook in list(leaf._hooks.values()):
                 replaced = hook(g)
                 if replaced is not None:
@@ -272,6 +269,7 @@ class _Walk:
             if i is None:
                 return
             if not self.accumulate:
+                g = _as_tensor(g)
                 self.captured[i] = g if self.captured[i] is None else self.captured[i] + g
                 return
         leaf.grad = self._stored(g) if leaf.grad is None else self._added(leaf.grad, g)
@@ -280,22 +278,24 @@ class _Walk:
         if self.create_graph or old._requires_grad:
             return old + g
         a = old._array
+        g = g._array if isinstance(g, Tensor) else g
         owner = a.base if a.base is not None else a
         if id(owner) in self.claimed:  # taken in this walk: the memory may still feed a pending node
-            old._array = a + g._array
+            old._array = a + g
         else:  # from an earlier backward: `.grad` owns it, add in place
-            a += g._array
+            a += g
         return old
 
     def _stored(self, g):
         """A gradient to keep in `.grad`: with graph when create_graph, else an array nobody else holds."""
         if self.create_graph:
             return g
-        a = g._array
+        a = g._array if isinstance(g, Tensor) else g
         owner = a.base if a.base is not None else a
-        if a.flags.c_contiguous and getattr(a.flags, "writeable", True) and id(owner) not in self.claimed:
+        flags = a.flags
+        if flags.c_contiguous and getattr(flags, "writeable", True) and id(owner) not in self.claimed:
             self.claimed.add(id(owner))
-            return g if g.grad_fn is None else Tensor._make(a)
+            return g if type(g) is Tensor and g.grad_fn is None else Tensor._make(a)
         copy = a.copy()
         self.claimed.add(id(copy))
         return Tensor._make(copy)

@@ -147,7 +147,7 @@ class Function:
                 ctx.output_array = out
                 ctx.output_ref = weakref.ref(result)
                 ctx.output_version = result._version_counter
-                ctx.versions_out = result._version_counter[0]
+                ctx.versions_out = 0  # (a new tensor)
             result.grad_fn = ctx
         if forward_observer is not None:  # onnx.export's tracer: sees each op with its inputs and attributes
             forward_observer(cls, inputs, attrs, result)

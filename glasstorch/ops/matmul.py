@@ -17,7 +17,7 @@ def product(a, b):
     """a @ b of arrays. float16 on the CPU: in float32, then rounded to float16 once, as torch's CPU kernels
     accumulate (NumPy's own float16 matmul rounds every partial sum, and is 100x slower). CuPy's float16
     matmul already accumulates in float32 (cuBLAS, tensor cores)."""
-    if a.dtype == xp.float16 and b.dtype == xp.float16 and not backend.on_device(a):
+    if a.dtype.char == "e" and b.dtype.char == "e" and not backend.on_device(a):  # "e": float16
         return (a.astype(xp.float32) @ b.astype(xp.float32)).astype(xp.float16)
     return a @ b
 
