@@ -121,10 +121,8 @@ class Function:
             _check_finite(cls.__name__, "forward", out, inputs)
         requires_grad = False
         if grad_mode._state.enabled:
-            for t in inputs:
-                if t._requires_grad:
-                    requires_grad = True
-                    break
+            needs_input_grad = tuple(map(_requires_grad_of, inputs))
+            requires_grad = True in needs_input_grad
         result = Tensor._make(out, requires_grad)
         if cls.is_view:
             base = inputs[0]
@@ -138,7 +136,7 @@ class Function:
             ctx.inputs = inputs
             # the edges are fixed now: a later in-place op may give an input a new grad_fn
             ctx.edges = tuple(map(_grad_fn_of, inputs))
-            ctx.needs_input_grad = tuple(map(_requires_grad_of, inputs))
+            ctx.needs_input_grad = needs_input_grad
             if cls.needs_inputs:
                 ctx.versions = tuple([t._version_counter[0] for t in inputs])
             if cls.saves_output:
@@ -160,7 +158,7 @@ class Function:
         Tensors share (`grad @ w`, `grad.T`, `grad.sum(0)`, `grad * (1 - y * y)`) serves both walks."""
         if isinstance(grad, Tensor):
             return self.inputs
-        return tuple([t._array for t in self.inputs])
+        return tuple(map(_array_of, self.inputs))
 
     def output_as(self, grad):
         """The output in `grad`'s form (see `inputs_as`)."""

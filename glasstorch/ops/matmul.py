@@ -19,6 +19,8 @@ def product(a, b):
     matmul already accumulates in float32 (cuBLAS, tensor cores)."""
     if a.dtype.char == "e" and b.dtype.char == "e" and not backend.on_device(a):  # "e": float16
         return (a.astype(xp.float32) @ b.astype(xp.float32)).astype(xp.float16)
+    if a.ndim == 2 and b.ndim == 2:  # the same BLAS product (bit for bit) with half of matmul's per-call cost
+        return a.dot(b)
     return a @ b
 
 
