@@ -117,9 +117,7 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
             g = walk.take(node)  # the sum of everything its output received (None: unreached)
             if g is None:
                 continue
-            if not create_graph and (not node.array_backward or g.dtype.char == "e"):
-                # a backward written for Tensors; or float16, whose products the ops compute in float32
-                # (NumPy's own float16 matmul rounds every partial sum)
+            if not create_graph and not node.array_backward:  # this op's backward is written for Tensors
                 g = Tensor._make(g)
             input_grads = _backward_of(node, g, create_graph)  # one gradient per input (None: not needed)
             if observer is not None:
@@ -211,6 +209,8 @@ class _Walk:
         self.grads = {}       # node -> the sum of the gradients its output received so far
         self.leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]: hooks and .grad see the total, like torch
         self.sees_nodes = bool(self.target_of_node)
+        # loss.backward() with no graph recorded: a leaf without hooks takes each gradient into .grad at once
+        self.straight_to_grad = accumulate and targets is None and not create_graph
 
     def receive(self, tensor, node, g):
         """Add g, fitted to `tensor`, to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
@@ -220,6 +220,9 @@ class _Walk:
         if node is not None:
             previous = self.grads.get(node)
             self.grads[node] = g if previous is None else previous + g
+            return
+        if self.straight_to_grad and not tensor._hooks:
+            tensor.grad = self._stored(g) if tensor.grad is None else self._added(tensor.grad, g)
             return
         entry = self.leaf_grads.get(id(tensor))
         if entry is None:
@@ -291,9 +294,11 @@ class _Walk:
         if self.create_graph:
             return g
         a = g._array if isinstance(g, Tensor) else g
-        owner = a.base if a.base is not None else a
+        owner = a.base
+        if owner is None:
+            owner = a
         flags = a.flags
-        if flags.c_contiguous and getattr(flags, "writeable", True) and id(owner) not in self.claimed:
+        if id(owner) not in self.claimed and flags.c_contiguous and getattr(flags, "writeable", True):
             self.claimed.add(id(owner))
             return g if type(g) is Tensor and g.grad_fn is None else Tensor._make(a)
         copy = a.copy()

@@ -24,6 +24,12 @@ def product(a, b):
     return a @ b
 
 
+def matrix_product(a, b):
+    """a @ b of two matrices in a backward formula, which runs on arrays (the plain walk) or Tensors (recorded):
+    `product` for arrays (float16 accumulated in float32), the MatMul op for Tensors."""
+    return MatMul.apply(a, b) if isinstance(a, Tensor) else product(a, b)
+
+
 class MatMul(Function):
     """Y = A @ B (A: ...xnxk, B: ...xkxm);  dL/dA = dL/dY @ B^T,  dL/dB = A^T @ dL/dY"""
 
@@ -61,8 +67,8 @@ class LinearFunction(NamedFunction):
         x, weight = ctx.inputs_as(grad)[:2]
         need = ctx.needs_input_grad
         grad2 = grad.reshape(-1, weight.shape[0])  # one row per sample: x may be 1-D, 2-D or (N, L, in)
-        grad_x = (grad2 @ weight).reshape(x.shape) if need[0] else None
-        grad_w = grad2.T @ x.reshape(-1, weight.shape[1]) if need[1] else None
+        grad_x = matrix_product(grad2, weight).reshape(x.shape) if need[0] else None
+        grad_w = matrix_product(grad2.T, x.reshape(-1, weight.shape[1])) if need[1] else None
         if len(need) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, (grad2.sum(0) if need[2] else None)

@@ -395,7 +395,7 @@ def test_plain_walk_hands_tensors_to_hooks_retain_grad_and_trace():
 
 
 def test_plain_walk_keeps_float16_products_in_float32():
-    """float16 gradients take the ops' path: products accumulate in float32 and are rounded once."""
+    """Linear's array backward multiplies float16 as its forward does: in float32, rounded once."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((64, 300)).astype(np.float16)
     w = rng.standard_normal((8, 300)).astype(np.float16)
