@@ -53,6 +53,8 @@ forward_observer = None
 _array_of = operator.attrgetter("_array")
 _grad_fn_of = operator.attrgetter("grad_fn")
 _requires_grad_of = operator.attrgetter("_requires_grad")
+_version_counter_of = operator.attrgetter("_version_counter")
+_first = operator.itemgetter(0)
 
 
 class Function:
@@ -138,7 +140,7 @@ class Function:
             ctx.edges = tuple(map(_grad_fn_of, inputs))
             ctx.needs_input_grad = needs_input_grad
             if cls.needs_inputs:
-                ctx.versions = tuple([t._version_counter[0] for t in inputs])
+                ctx.versions = tuple(map(_first, map(_version_counter_of, inputs)))  # each input's version now
             if cls.saves_output:
                 # the output's array, not the Tensor: a Tensor would point back here (a reference cycle that
                 # keeps activations alive until the garbage collector runs when backward never comes)
