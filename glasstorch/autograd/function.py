@@ -208,7 +208,8 @@ class Function:
                 "they have already been freed). Saved intermediate values of the graph are freed when you call "
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward.")
-        if cls.needs_inputs:
+        # all versions compared at once first (the common case: nothing changed); then find which one
+        if cls.needs_inputs and tuple(map(_first, map(_version_counter_of, self.inputs))) != self.versions:
             for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
                 if t._version_counter[0] != v and self.reads_input(i):
                     raise RuntimeError(
