@@ -135,9 +135,10 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
 
 def _backward_of(node, g, create_graph):
     """node.backward(g) as a tuple, after checking that the values it reads are still saved and unchanged."""
-    if node.needs_inputs or node.saves_output:  # backward reads saved values: they must still be there, unchanged
+    cls = type(node)
+    if cls.needs_inputs or cls.saves_output:  # backward reads saved values: they must still be there, unchanged
         node.check_saved()
-    if create_graph and node.once_differentiable:
+    if create_graph and cls.once_differentiable:
         raise RuntimeError(f"{node.name()} is once-differentiable: double backward through it is not "
                            f"supported (create_graph=True over a convolution or pooling).")
     input_grads = _call_backward(node, g) if grad_mode._anomaly.enabled else node.backward(node, g)

@@ -16,6 +16,18 @@ An op subclasses Function and writes two static methods side by side:
 higher-order gradients come for free. Inputs are reachable as `ctx.inputs` (Tensors) and, when
 `saves_output` is set, the result as `ctx.output`.
 
+A hot op whose formula reads the same on raw arrays sets `array_backward = True` and reads its saved
+values in grad's form. Every ordinary `backward()` (no `create_graph`) then runs the formula on arrays,
+with no op and no node inside, and `create_graph=True` runs the very same lines on Tensors:
+
+    class TanhFunction(NamedFunction):
+        array_backward = True
+        ...
+        @staticmethod
+        def backward(ctx, grad):          # an array on the plain walk, a Tensor when recorded
+            y = ctx.output_as(grad)
+            return grad * (1 - y * y)
+
 User code written for PyTorch subclasses the same class the torch way, with Tensors in forward and a
 separate `ctx` (a `FunctionCtx`: `save_for_backward`, `saved_tensors`, `needs_input_grad`, `mark_dirty`,
 `mark_non_differentiable`, `set_materialize_grads`, any attribute):
@@ -157,7 +169,8 @@ class Function:
         """The inputs in `grad`'s form: Tensors when backward is recorded, their arrays on the plain walk.
 
         An `array_backward` op reads its inputs with this, so one formula written with what arrays and
-        Tensors share (`grad @ w`, `grad.T`, `grad.sum(0)`, `grad * (1 - y * y)`) serves both walks."""
+        Tensors share (`grad.T`, `grad.sum(0)`, `grad * (1 - y * y)`; products through `ops.matmul.matrix_product`)
+        serves both walks."""
         if isinstance(grad, Tensor):
             return self.inputs
         return tuple(map(_array_of, self.inputs))
