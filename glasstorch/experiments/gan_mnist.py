@@ -82,7 +82,8 @@ class Config:
     nz: int = 64             # length of the noise vector z
     ngf: int = 32            # G's feature maps: 2*ngf at side/4, ngf at side/2
     ndf: int = 32            # D's feature maps: ndf at side/2, 2*ndf at side/4
-    hidden: int = 128        # the 8x8 quick size's MLPs: G nz -> hidden -> 2 hidden -> 64, D the reverse
+    arch: str = "dcgan"      # "mlp": the MLP pair at any size (the 8x8 quick size always uses it)
+    hidden: int = 128        # the MLPs: G nz -> hidden -> 2 hidden -> pixels, D the reverse
     lr: float = 2e-4
     beta1: float = 0.5
     train_limit: int = None  # use only this many training images (None: all 60,000)
@@ -107,8 +108,9 @@ QUICK_EXPECTED = {"confident_frac": (">=", 0.3), "min_class_share": (">=", 0.02)
 
 def build(fw, cfg, side):
     """(G, D) for side x side images: G maps noise (N, nz) to images (N, 1, side, side) in [-1, 1]; D maps images
-    to P(real) in (0, 1), shape (N, 1). The DCGAN of the docstring (side divisible by 4), or at side 8 an MLP pair."""
-    if side == 8:
+    to P(real) in (0, 1), shape (N, 1). The DCGAN of the docstring (side divisible by 4), or an MLP pair at side 8
+    or when cfg.arch is "mlp"."""
+    if side == 8 or cfg.arch == "mlp":
         return build_mlp(fw, cfg, side)
     nn = fw.nn
     s = side // 4  # G starts from s x s maps and doubles them twice; D halves twice down to s x s

@@ -12,7 +12,7 @@ from glasstorch.lab.runner import run_experiment
 
 torch = pytest.importorskip("torch")
 
-CFG = SimpleNamespace(nz=4, hidden=8, ngf=4, ndf=4)
+CFG = SimpleNamespace(nz=4, hidden=8, ngf=4, ndf=4, arch="dcgan")
 SIDES = [12, 8]  # 12: the DCGAN (from 3x3 maps up to 12x12); 8: the quick size's MLPs
 
 
@@ -54,6 +54,16 @@ def test_dcgan_upsamples_7_14_28_and_starts_from_the_tutorials_init():
     scale = G.main[2].weight.detach().numpy()
     assert abs(conv.std() - 0.02) < 0.002 and abs(conv.mean()) < 0.002
     assert abs(scale.mean() - 1) < 0.01 and 0.01 < scale.std() < 0.03
+
+
+def test_arch_mlp_builds_the_mlp_pair_at_full_size():
+    cfg = gan_mnist.Config(arch="mlp", hidden=16)
+    G, D = gan_mnist.build(glasstorch, cfg, 28)
+    layers = list(G.main) + list(D.main)
+    assert not any(isinstance(m, (glasstorch.nn.Conv2d, glasstorch.nn.ConvTranspose2d)) for m in layers)
+    assert [m.out_features for m in G.main if isinstance(m, glasstorch.nn.Linear)] == [16, 32, 28 * 28]
+    images = G(glasstorch.randn(3, cfg.nz))
+    assert images.shape == (3, 1, 28, 28) and D(images).shape == (3, 1)
 
 
 @pytest.mark.parametrize("side", SIDES)
