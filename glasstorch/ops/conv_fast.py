@@ -62,6 +62,11 @@ PER_SAMPLE_MAX_PRODUCT = 4 * 65536
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
 #: forward + backward 63.1 -> 61.8 ms, LeNet's conv1 7.6 -> 7.5 ms; a small gain, in every repeat)
 DCOLS_BLOCK_BYTES = 4 * 2 ** 20
+#: convolutions split their batch over the threads, each thread running the whole pipeline on its share with the
+#: BLAS on one thread (see the module docstring); False: one pipeline, the BLAS and the copies threaded inside it
+SAMPLE_SPLIT = True
+#: the blocks of one thread's share when the batch is split (both threads' blocks are in cache at once)
+SPLIT_BLOCK_BYTES = 4 * 2 ** 20
 #: on the GPU there is no cache to fit and every block costs kernel launches: far larger blocks
 GPU_BLOCK_BYTES = 512 * 2 ** 20
 
@@ -280,24 +285,26 @@ class FastConv2dFunction(NamedFunction):
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
-        budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
         positions = out_hw[0] * out_hw[1]
         if o * positions >= PER_SAMPLE_MIN_OUTPUTS and o * w2.shape[1] * positions < PER_SAMPLE_MAX_PRODUCT:
             rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
+            budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
 
             def share(lo, hi):  # samples lo..hi-1, block by block: unfold, multiply, add the bias
-                for block, part in unfold.with_batch(hi - lo).blocks(x.itemsize, budget, positions):
-                    block = slice(lo + block.start, lo + block.stop)
+                for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget, positions):
                     _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
                     if bias is not None:
                         rows[block] += bias[:, None]
             backend.parallel_ranges(share, n, threads=None if unfold.threaded(x.size * kh * kw) else 1)
             return out
-        for block, part in unfold.blocks(x.itemsize):
-            res = _gemm(w2, part.columns(xpad[block]), groups)
-            if bias is not None:
-                res += bias[:, None]
-            out[block] = part.image_view(res, o)
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block: unfold, one product, add the bias, copy out
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                res = _gemm(w2, part.columns(xpad[block]), groups)
+                if bias is not None:
+                    res += bias[:, None]
+                out[block] = part.image_view(res, o)
+        _over_samples(share, unfold, x.size * kh * kw)
         return out
 
     @staticmethod
@@ -309,21 +316,53 @@ class FastConv2dFunction(NamedFunction):
         o = weight.shape[0]
         w2 = weight.reshape(o, -1)
         xpad = pad_zeros(x, ctx.padding) if need[1] else None
-        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
         dxpad = ctx.xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
-        for block, part in unfold.blocks(x.itemsize):
-            gmat = part.to_matrix(g[block])  # (O, n*positions)
+        sub_budget = DCOLS_BLOCK_BYTES if ctx.xp is xp else None
+        grad_w = {}  # the first sample of a share -> that share's weight gradient (a partial sum)
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block
             if need[1]:
-                grad_w += _gemm_nt(gmat, part.columns(xpad[block]), groups)
-            if need[0]:
-                sub_budget = DCOLS_BLOCK_BYTES if ctx.xp is xp else None
-                for sub, piece in part.blocks(x.itemsize, sub_budget):
-                    positions = slice(sub.start * part.positions, sub.stop * part.positions)
-                    piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
+                grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                gmat = part.to_matrix(g[block])  # (O, n*positions)
+                if need[1]:
+                    grad_w[lo] += _gemm_nt(gmat, part.columns(xpad[block]), groups)
+                if need[0]:
+                    for sub, piece in part.blocks(x.itemsize, sub_budget):
+                        positions = slice(sub.start * part.positions, sub.stop * part.positions)
+                        piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
+        _over_samples(share, unfold, x.size * unfold.kh * unfold.kw)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
-                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
+                Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
                 grad_b)
+
+
+def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):
+    """(slice of the batch, geometry) for the cache-sized blocks of samples lo..hi-1 (UnfoldViews.blocks)."""
+    for block, part in unfold.with_batch(hi - lo).blocks(itemsize, budget, positions):
+        yield slice(lo + block.start, lo + block.stop), part
+
+
+def _over_samples(share, unfold, column_elements):
+    """share(lo, hi, budget) over the batch: with more than one thread each thread runs the whole pipeline
+    (unfold, GEMMs, copies) on its own share of the samples in blocks of SPLIT_BLOCK_BYTES, the BLAS on one
+    thread meanwhile (see the module docstring). A small problem (`column_elements`: the columns of the whole
+    batch), one thread, the GPU, or SAMPLE_SPLIT off: one share of all samples in blocks of BLOCK_BYTES
+    (budget None), the BLAS and the copies threaded inside it."""
+    split = SAMPLE_SPLIT and unfold.threaded(column_elements) and backend.get_num_threads() > 1
+    budget = SPLIT_BLOCK_BYTES if split else None
+    backend.parallel_ranges(lambda lo, hi: share(lo, hi, budget), unfold.n, threads=None if split else 1,
+                            one_blas_thread=True)
+
+
+def _sum_in_order(partials):
+    """The shares' partial sums added in the order of their samples: the same result whichever finished first."""
+    keys = sorted(partials)
+    total = partials[keys[0]]
+    for key in keys[1:]:
+        total += partials[key]
+    return total
 
 
 class FastConvTranspose2dFunction(NamedFunction):
