@@ -1,16 +1,17 @@
-"""The max-pool F.max_pool2d and nn.MaxPool2d run: pool.py's MaxPool2dFunction, its batch split over the threads.
+"""The pools F.max_pool2d / F.avg_pool2d (nn.MaxPool2d, nn.AvgPool2d) run: pool.py's MaxPool2dFunction and
+AvgPool2dFunction, their batch split over the threads.
 
-Read pool.py first: the running maximum over the kernel taps and the backward that routes each gradient
-to its window's winner. Every sample (every leading index) is pooled on its own, so a large input is
-cut into one share of samples per thread (backend.parallel_ranges; NumPy's ufuncs release the GIL):
-the forward runs the lesson's forward on each share, the backward the lesson's routing loop on each
-share's slice of the gradient. Small inputs and GPU arrays take the lesson's code as it is.
-tests/ops/test_pool_fast.py holds the two equal.
+Read pool.py first: the running maximum (or sum) over the kernel taps, the backward that routes each
+gradient to its window's winner (or spreads it over the window). Every sample (every leading index) is
+pooled on its own, so a large input is cut into one share of samples per thread (backend.parallel_ranges;
+NumPy's ufuncs release the GIL): the forward runs the lesson's forward on each share, the backward the
+lesson's loop on each share's slice of the gradient. Small inputs and GPU arrays take the lesson's code
+as it is. tests/ops/test_pool_fast.py holds each pair equal.
 """
 from .. import backend
 from ..tensor import Tensor
 from . import pool as lesson
-from .pool import MaxPool2dFunction, Windows
+from .pool import AvgPool2dFunction, MaxPool2dFunction, Windows
 
 xp = backend.xp
 
@@ -58,6 +59,41 @@ class FastMaxPool2dFunction(MaxPool2dFunction):
         return Tensor._make(windows.crop(dxpad))
 
 
+class FastAvgPool2dFunction(AvgPool2dFunction):
+    """y = sum over each window / divisor;  dL/dx = dL/dy / divisor spread over the window   (AvgPool2dFunction, threaded)"""
+
+    @staticmethod
+    def forward(ctx, x, windows, count_include_pad, divisor_override):
+        if not _threaded(ctx.xp, x) or x.dtype.kind != "f" or windows.tiles_with_large_kernel():
+            return AvgPool2dFunction.forward(ctx, x, windows, count_include_pad, divisor_override)
+        out = ctx.xp.empty(x.shape[:-2] + windows.out, dtype=x.dtype)
+        shares = {}
+
+        def pool(lo, hi):  # the lesson's forward on samples lo..hi-1
+            shares[lo] = _Share(ctx.xp)
+            out[lo:hi] = AvgPool2dFunction.forward(shares[lo], x[lo:hi], windows, count_include_pad, divisor_override)
+        backend.parallel_ranges(pool, x.shape[0])
+        ctx.windows, ctx.divisor = windows, shares[0].divisor  # (the divisor depends on the geometry alone)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        windows, g = ctx.windows, grad._array
+        if not _threaded(ctx.xp, g) or windows.tiles_with_large_kernel():
+            return AvgPool2dFunction.backward(ctx, grad)
+        dxpad = ctx.xp.zeros(tuple(ctx.inputs[0].shape[:-2]) + windows.padded, dtype=g.dtype)
+
+        def spread(lo, hi):  # the lesson's loop on samples lo..hi-1
+            share = g[lo:hi] / ctx.divisor
+            for _, key in windows.taps():
+                if windows.overlapping:
+                    dxpad[lo:hi][key] += share
+                else:  # every input element is in at most one window: write instead of add
+                    dxpad[lo:hi][key] = share
+        backend.parallel_ranges(spread, g.shape[0])
+        return Tensor._make(windows.crop(dxpad))
+
+
 def _threaded(array_xp, array):
     """Worth splitting: a large host array of several samples, and more than one thread to split it over."""
     return (array_xp is xp and array.size >= backend.PARALLEL_MIN_ELEMENTS and array.shape[0] > 1
@@ -69,3 +105,10 @@ def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=F
     if return_indices:
         return lesson.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices)
     return FastMaxPool2dFunction.apply(x, windows=Windows(x.shape, kernel, stride, padding, dilation, ceil_mode))
+
+
+def avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """On normalised (h, w) tuples; x is (N, C, H, W) or (C, H, W)."""
+    windows = Windows(x.shape, kernel, stride, padding, (1, 1), ceil_mode)
+    return FastAvgPool2dFunction.apply(x, windows=windows, count_include_pad=count_include_pad,
+                                       divisor_override=divisor_override)
