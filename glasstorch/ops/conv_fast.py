@@ -19,6 +19,18 @@ product: a product per sample there is a BLAS call that wakes its threads every 
 to 3x slower on the shared 2-core machine. The backward keeps the one-matrix layout (its weight gradient
 is one long GEMM, its col2im adds are faster on the flat layout below).
 
+The batch split over the threads. Samples never meet in a convolution except in the weight gradient, a
+sum over them. So with more than one thread (backend.get_num_threads()) a large batch is cut into one
+share of samples per thread, and each thread runs the whole pipeline on its share, block by block: im2col,
+the GEMM and the copy of the output in forward; in backward the weight gradient's GEMM into its own
+partial sum, the input gradient's GEMM and the col2im adds. The partial sums are added at the end, in the
+order of the samples (the same result whichever thread finished first). Meanwhile NumPy's BLAS runs on
+one thread (backend.parallel_ranges(..., one_blas_thread=True)): each GEMM runs on its share's core, and
+no BLAS call forks and joins threads per block (on the 2-core machine each fork and join woke a thread
+for a few milliseconds of work, and a busy second core made it wait far longer). One thread, small
+batches and the GPU take one share of all samples; a nested split inside a share (the threaded copies,
+_long_product) then runs in its thread alone.
+
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
 the array module of the data (ctx.xp): NumPy on the CPU, CuPy on the GPU, where the same views work.
@@ -304,7 +316,7 @@ class FastConv2dFunction(NamedFunction):
                 if bias is not None:
                     res += bias[:, None]
                 out[block] = part.image_view(res, o)
-        _over_samples(share, unfold, x.size * kh * kw)
+        _over_samples(share, unfold)
         return out
 
     @staticmethod
@@ -331,7 +343,7 @@ class FastConv2dFunction(NamedFunction):
                     for sub, piece in part.blocks(x.itemsize, sub_budget):
                         positions = slice(sub.start * part.positions, sub.stop * part.positions)
                         piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
-        _over_samples(share, unfold, x.size * unfold.kh * unfold.kw)
+        _over_samples(share, unfold)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
                 Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
@@ -344,13 +356,14 @@ def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):
         yield slice(lo + block.start, lo + block.stop), part
 
 
-def _over_samples(share, unfold, column_elements):
+def _over_samples(share, unfold):
     """share(lo, hi, budget) over the batch: with more than one thread each thread runs the whole pipeline
     (unfold, GEMMs, copies) on its own share of the samples in blocks of SPLIT_BLOCK_BYTES, the BLAS on one
-    thread meanwhile (see the module docstring). A small problem (`column_elements`: the columns of the whole
-    batch), one thread, the GPU, or SAMPLE_SPLIT off: one share of all samples in blocks of BLOCK_BYTES
-    (budget None), the BLAS and the copies threaded inside it."""
-    split = SAMPLE_SPLIT and unfold.threaded(column_elements) and backend.get_num_threads() > 1
+    thread meanwhile (see the module docstring). Small columns (the whole batch's), one thread, the GPU, or
+    SAMPLE_SPLIT off: one share of all samples in blocks of BLOCK_BYTES (budget None), the BLAS and the
+    copies threaded inside it."""
+    columns = unfold.c * unfold.kh * unfold.kw * unfold.n * unfold.positions
+    split = SAMPLE_SPLIT and unfold.threaded(columns) and backend.get_num_threads() > 1
     budget = SPLIT_BLOCK_BYTES if split else None
     backend.parallel_ranges(lambda lo, hi: share(lo, hi, budget), unfold.n, threads=None if split else 1,
                             one_blas_thread=True)
@@ -389,8 +402,11 @@ class FastConvTranspose2dFunction(NamedFunction):
         ctx.pads = ((padding[0], full[0] - padding[0] - out_hw[0]), (padding[1], full[1] - padding[1] - out_hw[1]))
         w2 = weight.reshape(cin, -1)
         outpad = ctx.xp.zeros((n, cout) + full, dtype=x.dtype)
-        for block, part in unfold.blocks(x.itemsize):
-            part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
+        _over_samples(share, unfold)
         out = ctx.xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
         if bias is not None:
             out += bias[:, None, None]
@@ -406,16 +422,21 @@ class FastConvTranspose2dFunction(NamedFunction):
         w2 = weight.reshape(cin, -1)
         gpad = pad_zeros(g, ctx.pads)  # dL/dout on the full grid, unfolded onto x's grid
         grad_x = ctx.xp.empty(x.shape, dtype=g.dtype) if need[0] else None
-        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
-        for block, part in unfold.blocks(x.itemsize):
-            cols = part.columns(gpad[block])
-            if need[0]:
-                grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
+        grad_w = {}  # the first sample of a share -> that share's weight gradient (a partial sum)
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block
             if need[1]:
-                grad_w += _gemm_nt(part.to_matrix(x[block]), cols, groups)
+                grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                cols = part.columns(gpad[block])
+                if need[0]:
+                    grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
+                if need[1]:
+                    grad_w[lo] += _gemm_nt(part.to_matrix(x[block]), cols, groups)
+        _over_samples(share, unfold)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(grad_x) if need[0] else None,
-                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
+                Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
                 grad_b)
 
 
