@@ -94,3 +94,19 @@ def test_f_avg_pool2d_runs_the_fast_op(threaded):
     x = gt.tensor(np.random.default_rng(0).standard_normal((4, 3, 6, 6)), requires_grad=True)
     out = F.avg_pool2d(x, 2)
     assert type(out.grad_fn).__name__ == "FastAvgPool2dFunction" and out.grad_fn.name() == "AvgPool2dBackward0"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=pool_cases(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_fast_max_pool_with_nan_and_infinities_equals_lesson_and_torch(threaded, case, dtype):
+    """NaN wins the max (its gradient to the window's last tap, as the lesson decides); -inf/+inf ties."""
+    rng = np.random.default_rng(case["seed"])
+    x = rng.choice(np.array([-np.inf, np.inf, np.nan, 0.0, 1.0, -1.0]), size=case["shape"],
+                   p=[0.1, 0.1, 0.05, 0.25, 0.25, 0.25]).astype(dtype)
+    (y_fast, g_fast), (y_lesson, g_lesson) = (pooled_and_grad(m, x, case["seed"], case) for m in (fast, lesson))
+    np.testing.assert_array_equal(y_fast, y_lesson)
+    np.testing.assert_array_equal(g_fast, g_lesson)
+    t = torch.tensor(x)
+    expected = torch.nn.functional.max_pool2d(t, case["kernel"], case["stride"], case["padding"], case["dilation"],
+                                              case["ceil_mode"])
+    np.testing.assert_array_equal(y_fast, expected.numpy())
