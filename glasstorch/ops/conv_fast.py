@@ -231,6 +231,21 @@ def _gemm_per_sample(w, cols, groups, out):
         xp.matmul(w, cols, out=out)
 
 
+def _weight_grad_per_sample(g, cols, groups):
+    """sum over samples s of g_s (O, P) @ cols_s^T (P, K), block-diagonally over groups: (O, K/groups).
+
+    g (n, O, OH, OW) as it comes, cols (n, K, P) from sample_columns: no transposing copy of g (a first
+    layer's gradient is as large as its output). float16 on the CPU is multiplied in float32, as `product`."""
+    n, k, p = cols.shape
+    o = g.shape[1]
+    g, cols = g.reshape(n, groups, o // groups, p), cols.reshape(n, groups, k // groups, p)
+    xp = backend.array_module(cols)
+    if cols.dtype == xp.float16 and not backend.on_device(cols):
+        return xp.matmul(g.astype(xp.float32), cols.astype(xp.float32).swapaxes(-1, -2)).sum(axis=0) \
+            .reshape(o, k // groups).astype(cols.dtype)
+    return xp.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(o, k // groups)
+
+
 def _gemm_nt(a, b, groups):
     """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
     if groups == 1:
@@ -298,7 +313,9 @@ class FastConv2dFunction(NamedFunction):
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
         positions = out_hw[0] * out_hw[1]
-        if o * positions >= PER_SAMPLE_MIN_OUTPUTS and o * w2.shape[1] * positions < PER_SAMPLE_MAX_PRODUCT:
+        ctx.per_sample = (o * positions >= PER_SAMPLE_MIN_OUTPUTS
+                          and o * w2.shape[1] * positions < PER_SAMPLE_MAX_PRODUCT)
+        if ctx.per_sample:
             rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
             budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
 
@@ -329,12 +346,17 @@ class FastConv2dFunction(NamedFunction):
         w2 = weight.reshape(o, -1)
         xpad = pad_zeros(x, ctx.padding) if need[1] else None
         dxpad = ctx.xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
-        sub_budget = DCOLS_BLOCK_BYTES if ctx.xp is xp else None
+        sub_budget, forward_budget = (DCOLS_BLOCK_BYTES, FORWARD_BLOCK_BYTES) if ctx.xp is xp else (None, None)
         grad_w = {}  # the first sample of a share -> that share's weight gradient (a partial sum)
 
         def share(lo, hi, budget):  # samples lo..hi-1, block by block
             if need[1]:
                 grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
+            if ctx.per_sample and not need[0]:  # a first layer: sum_s dL/dout_s @ cols_s^T, sample by sample
+                for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, forward_budget, unfold.oh * unfold.ow):
+                    if need[1]:
+                        grad_w[lo] += _weight_grad_per_sample(g[block], part.sample_columns(xpad[block]), groups)
+                return
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 gmat = part.to_matrix(g[block])  # (O, n*positions)
                 if need[1]:

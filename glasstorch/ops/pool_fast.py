@@ -58,7 +58,7 @@ class FastMaxPool2dFunction(MaxPool2dFunction):
 
 
 class FastAvgPool2dFunction(AvgPool2dFunction):
-    """y = sum over each window / divisor;  dL/dx = dL/dy / divisor spread over the window   (AvgPool2dFunction, threaded)"""
+    """y = sum over each window / divisor;  dL/dx = dL/dy / divisor over the window   (AvgPool2dFunction, threaded)"""
 
     @staticmethod
     def forward(ctx, x, windows, count_include_pad, divisor_override):

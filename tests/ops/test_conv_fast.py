@@ -266,3 +266,63 @@ def test_conv2d_split_runs_every_share_on_its_own_thread_with_one_blas_thread(mo
         monkeypatch.setattr(backend, "_num_threads", 1)
         outputs_and_grads(lambda *t: fast.conv2d(*t), arrays, 0)
         assert {thread for thread, _ in seen} == {threading.get_ident()} and {blas for _, blas in seen} == {2}
+
+
+def weight_and_bias_grads(fn, x, w, b, upstream_seed):
+    """fn's output and the gradients of w and b (x needs none: a first layer) for a random upstream gradient."""
+    wt, bt = gt.tensor(w, requires_grad=True), None if b is None else gt.tensor(b, requires_grad=True)
+    out = fn(gt.tensor(x), wt, bt)
+    upstream = np.random.default_rng(upstream_seed).standard_normal(out.shape).astype(x.dtype)
+    out.backward(gt.tensor(upstream))
+    return [out.detach().numpy(), wt.grad.numpy()] + ([] if b is None else [bt.grad.numpy()])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=conv_cases(), extra=st.sampled_from([0, 1, 4]), forward_bytes=st.sampled_from([1, 3000, 1 << 30]),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_first_layer_weight_gradient_sample_by_sample_equals_textbook(threads, case, extra, forward_bytes, dtype,
+                                                                      monkeypatch):
+    """An input that needs no gradient (a first layer) in the sample-by-sample layout: the weight gradient is
+    summed product by product over the samples, in blocks, split over the threads."""
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 0)
+    monkeypatch.setattr(fast, "PER_SAMPLE_MAX_PRODUCT", 1 << 40)
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", forward_bytes)
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"] + extra, case["c"]) + case["hw"]).astype(dtype)
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"]).astype(dtype)
+    b = rng.standard_normal(case["o"]).astype(dtype) if case["bias"] else None
+    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
+    results = [weight_and_bias_grads(lambda *t: module.conv2d(*t, **args), x, w, b, case["seed"])
+               for module in (fast, textbook)]
+    tolerance = 1e-10 if dtype == np.float64 else 1e-4
+    for a, b_ in zip(*results):
+        assert a.dtype == b_.dtype == dtype
+        np.testing.assert_allclose(a, b_, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape, out_channels, kernel, padding", [((7, 1, 28, 28), 32, 3, 0), ((9, 1, 28, 28), 6, 5, 2)])
+def test_first_layers_weight_gradient_matches_torch_in_float32(shape, out_channels, kernel, padding, threads,
+                                                               monkeypatch):
+    """The cnn's and LeNet's first layers as the benchmarks train them (the images need no gradient): torch's
+    weight and bias gradients, with the batch split over two threads in blocks of a few samples."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 2 ** 16)
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape, dtype=np.float32)
+    w = rng.standard_normal((out_channels, 1, kernel, kernel), dtype=np.float32) / kernel
+    b = rng.standard_normal(out_channels, dtype=np.float32)
+    results = []
+    for fw in (gt, torch):
+        wt, bt = (fw.from_numpy(a.copy()).requires_grad_() for a in (w, b))
+        out = fw.nn.functional.conv2d(fw.from_numpy(x), wt, bt, padding=padding)
+        out.backward(fw.from_numpy(np.cos(np.arange(out.numel(), dtype=np.float32)).reshape(tuple(out.shape))))
+        results.append([t.detach().numpy() for t in (out, wt.grad, bt.grad)])
+    for mine, theirs in zip(*results):
+        assert mine.dtype == np.float32
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(theirs).max())))
