@@ -11,6 +11,7 @@ max-pool's forward keeps its arithmetic argmax on the CPU at any size). tests/op
 each pair equal.
 """
 from .. import backend
+from ..autograd import grad_mode
 from ..tensor import Tensor
 from . import pool as lesson
 from .pool import AvgPool2dFunction, MaxPool2dFunction, Windows
@@ -29,14 +30,17 @@ class FastMaxPool2dFunction(MaxPool2dFunction):
     """y = max over each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere   (MaxPool2dFunction, threaded)"""
 
     @staticmethod
-    def forward(ctx, x, windows):
+    def forward(ctx, x, windows, find_argmax=True):
+        """find_argmax=False: no backward will come (no_grad, or an input without grad): the maximum alone."""
         if ctx.xp is not xp:
             return MaxPool2dFunction.forward(ctx, x, windows)
         taps = windows.kernel[0] * windows.kernel[1]
         best = ctx.xp.empty(x.shape[:-2] + windows.out, dtype=x.dtype)
-        arg = ctx.xp.empty(best.shape, dtype=xp.uint8 if taps <= 256 else xp.int32)  # (as the lesson's)
-        backend.parallel_ranges(lambda lo, hi: _max_and_argmax(x[lo:hi], windows, best[lo:hi], arg[lo:hi]),
-                                x.shape[0], threads=None if _threaded(ctx.xp, x) else 1)
+        arg = ctx.xp.empty(best.shape, dtype=xp.uint8 if taps <= 256 else xp.int32) if find_argmax else None
+
+        def pool(lo, hi):  # samples lo..hi-1
+            _max_and_argmax(x[lo:hi], windows, best[lo:hi], None if arg is None else arg[lo:hi])
+        backend.parallel_ranges(pool, x.shape[0], threads=None if _threaded(ctx.xp, x) else 1)
         ctx.windows, ctx.arg = windows, arg
         return best
 
@@ -93,7 +97,7 @@ class FastAvgPool2dFunction(AvgPool2dFunction):
 
 
 def _max_and_argmax(x, windows, best, arg):
-    """The lesson's running maximum into `best`, and into `arg` the first tap (row-major) that holds it.
+    """The lesson's running maximum into `best`, and into `arg` (unless None) the first tap (row-major) holding it.
 
     The lesson finds the argmax with `where(tap == best, k, arg)` per tap; where's choice between two arrays
     follows a mask that changes at random, and costs 5.7x this (the cnn's max-pool, one thread: 3.9 against
@@ -105,6 +109,8 @@ def _max_and_argmax(x, windows, best, arg):
     best[...] = taps[0]
     for v in taps[1:]:
         xp.maximum(best, v, out=best)
+    if arg is None:
+        return
     arg[...] = 0
     for v in reversed(taps[:-1]):  # from the inside out: arg = (1 + arg) * ne_k
         arg += 1
@@ -121,7 +127,9 @@ def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=F
     """On normalised (h, w) tuples; x is (N, C, H, W) or (C, H, W). With indices: the lesson's op."""
     if return_indices:
         return lesson.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices)
-    return FastMaxPool2dFunction.apply(x, windows=Windows(x.shape, kernel, stride, padding, dilation, ceil_mode))
+    find_argmax = grad_mode.is_grad_enabled() and x.requires_grad  # (the argmax is for backward alone)
+    return FastMaxPool2dFunction.apply(x, windows=Windows(x.shape, kernel, stride, padding, dilation, ceil_mode),
+                                       find_argmax=find_argmax)
 
 
 def avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):

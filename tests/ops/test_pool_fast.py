@@ -110,3 +110,19 @@ def test_fast_max_pool_with_nan_and_infinities_equals_lesson_and_torch(threaded,
     expected = torch.nn.functional.max_pool2d(t, case["kernel"], case["stride"], case["padding"], case["dilation"],
                                               case["ceil_mode"])
     np.testing.assert_array_equal(y_fast, expected.numpy())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=pool_cases(), no_grad=st.booleans())
+def test_fast_max_pool_without_backward_gives_the_lesson_values(threaded, case, no_grad):
+    """Under no_grad, or for an input that needs no gradient, the forward skips the argmax: same values."""
+    x = np.random.default_rng(case["seed"]).integers(-3, 4, case["shape"]).astype(np.float32)
+    args = (case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"])
+    t = gt.tensor(x, requires_grad=no_grad)
+    if no_grad:
+        with gt.no_grad():
+            out = fast.max_pool2d(t, *args)
+    else:
+        out = fast.max_pool2d(t, *args)
+    assert out.grad_fn is None
+    np.testing.assert_array_equal(out.numpy(), lesson.max_pool2d(gt.tensor(x), *args).numpy())
