@@ -77,6 +77,10 @@ DCOLS_BLOCK_BYTES = 4 * 2 ** 20
 #: convolutions split their batch over the threads, each thread running the whole pipeline on its share with the
 #: BLAS on one thread (see the module docstring); False: one pipeline, the BLAS and the copies threaded inside it
 SAMPLE_SPLIT = True
+#: ... for weights (out x in x kh x kw) smaller than this: their GEMMs are short, and OpenBLAS's fork and join per
+#: block costs more than they do (LeNet's conv2, 2,400 values); a larger weight's GEMMs run well on the BLAS's
+#: threads, and the split measured slower there (the cnn's conv2, 18,432 values; see docs/PERFORMANCE.md, round 4)
+SPLIT_MAX_WEIGHT = 8 * 1024
 #: the blocks of one thread's share when the batch is split (both threads' blocks are in cache at once)
 SPLIT_BLOCK_BYTES = 4 * 2 ** 20
 #: on the GPU there is no cache to fit and every block costs kernel launches: far larger blocks
@@ -333,7 +337,7 @@ class FastConv2dFunction(NamedFunction):
                 if bias is not None:
                     res += bias[:, None]
                 out[block] = part.image_view(res, o)
-        _over_samples(share, unfold)
+        _over_samples(share, unfold, w2.size)
         return out
 
     @staticmethod
@@ -365,7 +369,7 @@ class FastConv2dFunction(NamedFunction):
                     for sub, piece in part.blocks(x.itemsize, sub_budget):
                         positions = slice(sub.start * part.positions, sub.stop * part.positions)
                         piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
-        _over_samples(share, unfold)
+        _over_samples(share, unfold, w2.size)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
                 Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
@@ -378,14 +382,15 @@ def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):
         yield slice(lo + block.start, lo + block.stop), part
 
 
-def _over_samples(share, unfold):
+def _over_samples(share, unfold, weight_size):
     """share(lo, hi, budget) over the batch: with more than one thread each thread runs the whole pipeline
     (unfold, GEMMs, copies) on its own share of the samples in blocks of SPLIT_BLOCK_BYTES, the BLAS on one
-    thread meanwhile (see the module docstring). Small columns (the whole batch's), one thread, the GPU, or
-    SAMPLE_SPLIT off: one share of all samples in blocks of BLOCK_BYTES (budget None), the BLAS and the
-    copies threaded inside it."""
+    thread meanwhile (see the module docstring). Small columns (the whole batch's), a large weight
+    (SPLIT_MAX_WEIGHT), one thread, the GPU, or SAMPLE_SPLIT off: one share of all samples in blocks of
+    BLOCK_BYTES (budget None), the BLAS and the copies threaded inside it."""
     columns = unfold.c * unfold.kh * unfold.kw * unfold.n * unfold.positions
-    split = SAMPLE_SPLIT and unfold.threaded(columns) and backend.get_num_threads() > 1
+    split = (SAMPLE_SPLIT and weight_size < SPLIT_MAX_WEIGHT and unfold.threaded(columns)
+             and backend.get_num_threads() > 1)
     budget = SPLIT_BLOCK_BYTES if split else None
     backend.parallel_ranges(lambda lo, hi: share(lo, hi, budget), unfold.n, threads=None if split else 1,
                             one_blas_thread=True)
@@ -428,7 +433,7 @@ class FastConvTranspose2dFunction(NamedFunction):
         def share(lo, hi, budget):  # samples lo..hi-1, block by block
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
-        _over_samples(share, unfold)
+        _over_samples(share, unfold, w2.size)
         out = ctx.xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
         if bias is not None:
             out += bias[:, None, None]
@@ -455,7 +460,7 @@ class FastConvTranspose2dFunction(NamedFunction):
                     grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
                 if need[1]:
                     grad_w[lo] += _gemm_nt(part.to_matrix(x[block]), cols, groups)
-        _over_samples(share, unfold)
+        _over_samples(share, unfold, w2.size)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(grad_x) if need[0] else None,
                 Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
