@@ -27,9 +27,11 @@ partial sum, the input gradient's GEMM and the col2im adds. The partial sums are
 order of the samples (the same result whichever thread finished first). Meanwhile NumPy's BLAS runs on
 one thread (backend.parallel_ranges(..., one_blas_thread=True)): each GEMM runs on its share's core, and
 no BLAS call forks and joins threads per block (on the 2-core machine each fork and join woke a thread
-for a few milliseconds of work, and a busy second core made it wait far longer). One thread, small
+for a few milliseconds of work, and a busy second core made it wait far longer). That pays for small
+weights, whose GEMMs are short (LeNet's conv2, the first layers' backward); a large weight's GEMMs run well
+on the BLAS's threads and measured faster there (the cnn's conv2: SPLIT_MAX_WEIGHT). One thread, small
 batches and the GPU take one share of all samples; a nested split inside a share (the threaded copies,
-_long_product) then runs in its thread alone.
+_long_product) runs in its thread alone.
 
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
