@@ -471,8 +471,8 @@ def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
 
     one_blas_thread: the shares make BLAS calls (GEMMs) of their own. NumPy's BLAS then runs on one thread
     while they run (its thread count is process-wide; set back afterwards), so each share's GEMMs run on the
-    share's own core, without the BLAS's fork and join. Without threadpoolctl, which can set that count,
-    fn(0, count) runs alone on the BLAS's threads.
+    share's own core, without the BLAS's fork and join. Without threadpoolctl, which can set that count, or
+    when it cannot set it from this thread, fn(0, count) runs alone on the BLAS's threads.
     """
     global _pool, _pool_workers, _pool_pid
     threads = min(threads or get_num_threads(), count)
@@ -489,6 +489,11 @@ def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
         _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix="glasstorch-elementwise")
     share = -(-count // threads)
     with blas.limit(limits=1, user_api="blas") if blas is not None else contextlib.nullcontext():
+        if blas is not None and any(lib.num_threads != 1 for lib in blas.lib_controllers if lib.user_api == "blas"):
+            # (threadpoolctl lets only one Python thread set OpenBLAS's count: from any other the limit does
+            # nothing, and two shares on the BLAS's threads would fight over the cores)
+            fn(0, count)
+            return
         pending = [_pool.submit(_run_share, fn, lo, min(lo + share, count)) for lo in range(share, count, share)]
         try:
             _run_share(fn, 0, share)

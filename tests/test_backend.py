@@ -207,3 +207,28 @@ def test_parallel_ranges_with_one_blas_thread_runs_in_one_piece_without_threadpo
     assert calls == [(0, 9)]
     backend.parallel_ranges(lambda lo, hi: calls.append((lo, hi)), 9)
     assert sorted(calls[1:]) == [(0, 5), (5, 9)]
+
+
+def test_one_blas_thread_from_a_thread_that_cannot_set_the_blas_runs_in_one_piece():
+    """threadpoolctl lets one Python thread set OpenBLAS's count (here: the test's, which set it first); a split
+    asked for from another thread would run its shares on the BLAS's threads: it runs in one piece instead."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = backend.get_num_threads()
+    calls = []
+    try:
+        backend.set_num_threads(2)
+        with threadpoolctl.threadpool_limits(2, user_api="blas"):  # this thread now controls the BLAS's count
+            backend.parallel_ranges(lambda lo, hi: calls.append(("main", lo, hi, blas_threads())), 4,
+                                    one_blas_thread=True)
+            other = threading.Thread(target=backend.parallel_ranges, args=(
+                lambda lo, hi: calls.append(("other", lo, hi, blas_threads())), 4), kwargs={"one_blas_thread": True})
+            other.start()
+            other.join(10)
+            assert blas_threads() == 2
+    finally:
+        backend.set_num_threads(before)
+    layers = [lib.get("threading_layer") for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    controlled = layers[0] != "openmp"  # (an OpenMP BLAS has per-thread counts: any thread may set its own)
+    assert sorted(c for c in calls if c[0] == "main") == [("main", 0, 2, 1), ("main", 2, 4, 1)]
+    if controlled:
+        assert [c for c in calls if c[0] == "other"] == [("other", 0, 4, 2)]
