@@ -178,7 +178,7 @@ class _Graph:
         if id(t) in self.params:
             name = self.params[id(t)]
             self.used.add(name)
-            self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(t._array), name))
+            self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(t._array, order="C"), name))
             return self.bind(t, name)
         if t.grad_fn is not None:
             raise ExportError(f"glasstorch.onnx.export: {op or 'an op'} reads a tensor of shape {list(t.shape)} "
@@ -191,7 +191,7 @@ class _Graph:
         if array.dtype == np.float64 and dtype is None and not isinstance(value, np.ndarray):
             array = array.astype(np.float32)  # Python floats: float32, torch's default dtype
         name = self.fresh(hint)
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array, order="C"), name))
         return name
 
     def ints(self, values, hint="shape"):

@@ -8,6 +8,12 @@
    back to the input's shape.
 4. Unless `retain_graph`, each node drops its saved values once used.
 
+Two kinds of walk: with `create_graph=True` gradients are Tensors and every backward is recorded (so it
+can be differentiated again). Otherwise (every ordinary training step) nothing is recorded, and gradients
+travel between nodes as raw arrays: an op that declares `array_backward` runs its one backward formula
+on them directly, any other op gets its gradient wrapped in a Tensor. User code (hooks, `retain_grad`,
+`.grad`, `autograd.grad`'s results, the trace's observer) always sees Tensors.
+
 `_run` is that loop (micrograd's, made iterative); what it leaves out (sums of incoming gradients, hooks
 and retain_grad, where results go, freeing) lives in the named helpers below it.
 """
@@ -111,13 +117,16 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
             g = walk.take(node)  # the sum of everything its output received (None: unreached)
             if g is None:
                 continue
+            if not create_graph and not node.array_backward:  # this op's backward is written for Tensors
+                g = Tensor._make(g)
             input_grads = _backward_of(node, g, create_graph)  # one gradient per input (None: not needed)
             if observer is not None:
-                observer(node, g, input_grads)
+                observer(node, _as_tensor(g), tuple(map(_as_tensor, input_grads)))
             for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
                 if ig is not None and needed:
-                    walk.receive(inp, fn, _fit_to_input(ig, inp))
-            _release_graph(node, retain_graph)
+                    walk.receive(inp, fn, ig)
+            if not retain_graph:  # drop the saved values now, so the activations can be freed at once
+                node.free()
         walk.deliver_to_leaves()
     return walk.captured
 
@@ -136,12 +145,6 @@ def _backward_of(node, g, create_graph):
     return input_grads if type(input_grads) is tuple else (input_grads,)
 
 
-def _release_graph(node, retain_graph):
-    """Unless retain_graph, a used node drops its saved values so the activations can be freed at once."""
-    if not retain_graph:
-        node.free()
-
-
 def _call_backward(node, g):
     """Anomaly mode: run backward with the per-op forward check off, then name this node if it made NaN/Inf."""
     grad_mode._anomaly.enabled = False
@@ -154,16 +157,38 @@ def _call_backward(node, g):
 
 
 def _fit_to_input(g, inp):
-    """Undo broadcasting (sum over the broadcast dims) and match the input's dtype: the one central place."""
+    """Undo broadcasting (sum over the broadcast dims) and match the input's dtype: the one central place.
+
+    A Tensor gradient is reduced and cast by ops (recorded when create_graph); an array by the same
+    reduction on the array."""
     if type(inp) is InputMeta:
         shape, dtype = inp.shape, inp.np_dtype
     else:
         shape, dtype = inp._array.shape, inp._array.dtype
-    if g._array.shape != shape:
-        g = g.sum_to_size(shape)
-    if g._array.dtype != dtype:
-        g = g.to(backend.from_numpy_dtype(dtype))
+    if isinstance(g, Tensor):
+        if g._array.shape != shape:
+            g = g.sum_to_size(shape)
+        if g._array.dtype != dtype:
+            g = g.to(backend.from_numpy_dtype(dtype))
+        return g
+    if g.shape != shape:
+        g = sum_to_shape(g, shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
     return g
+
+
+def sum_to_shape(array, shape):
+    """`array` summed over the dims broadcasting added to `shape` (leading dims, and dims of size 1)."""
+    lead = array.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and array.shape[lead + i] != 1)
+    out = array.sum(axis=axes, keepdims=True) if axes else array
+    return out.reshape(shape) if lead else out
+
+
+def _as_tensor(g):
+    """A gradient as user code sees it: a Tensor (the plain walk carries raw arrays)."""
+    return g if g is None or isinstance(g, Tensor) else Tensor._make(g)
 
 
 class _Walk:
@@ -185,12 +210,20 @@ class _Walk:
         self.grads = {}       # node -> the sum of the gradients its output received so far
         self.leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]: hooks and .grad see the total, like torch
         self.sees_nodes = bool(self.target_of_node)
+        # loss.backward() with no graph recorded: a leaf without hooks takes each gradient into .grad at once
+        self.straight_to_grad = accumulate and targets is None and not create_graph
 
     def receive(self, tensor, node, g):
-        """Add g to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
+        """Add g, fitted to `tensor`, to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
+        g = _fit_to_input(g, tensor)
+        if not self.create_graph and isinstance(g, Tensor):  # the plain walk carries arrays
+            g = g._array
         if node is not None:
             previous = self.grads.get(node)
             self.grads[node] = g if previous is None else previous + g
+            return
+        if self.straight_to_grad and not tensor._hooks:
+            tensor.grad = self._stored(g) if tensor.grad is None else self._added(tensor.grad, g)
             return
         entry = self.leaf_grads.get(id(tensor))
         if entry is None:
@@ -212,6 +245,7 @@ class _Walk:
 
     def at_node(self, node, g):
         """A non-leaf's gradient is complete: run its hooks, retain_grad, capture for autograd.grad."""
+        g = _as_tensor(g)
         if node.tensor_hooks:
             for hook in list(node.tensor_hooks.values()):
                 replaced = hook(g)
@@ -225,10 +259,11 @@ class _Walk:
         i = self.target_of_node.get(id(node))
         if i is not None:
             self.captured[i] = g if self.captured[i] is None else self.captured[i] + g
-        return g
+        return g if self.create_graph else g._array
 
     def deliver_to_leaf(self, leaf, g):
         if leaf._hooks:
+            g = _as_tensor(g)
             for hook in list(leaf._hooks.values()):
                 replaced = hook(g)
                 if replaced is not None:
@@ -238,6 +273,7 @@ class _Walk:
             if i is None:
                 return
             if not self.accumulate:
+                g = _as_tensor(g)
                 self.captured[i] = g if self.captured[i] is None else self.captured[i] + g
                 return
         leaf.grad = self._stored(g) if leaf.grad is None else self._added(leaf.grad, g)
@@ -246,22 +282,26 @@ class _Walk:
         if self.create_graph or old._requires_grad:
             return old + g
         a = old._array
+        g = g._array if isinstance(g, Tensor) else g
         owner = a.base if a.base is not None else a
         if id(owner) in self.claimed:  # taken in this walk: the memory may still feed a pending node
-            old._array = a + g._array
+            old._array = a + g
         else:  # from an earlier backward: `.grad` owns it, add in place
-            a += g._array
+            a += g
         return old
 
     def _stored(self, g):
         """A gradient to keep in `.grad`: with graph when create_graph, else an array nobody else holds."""
         if self.create_graph:
             return g
-        a = g._array
-        owner = a.base if a.base is not None else a
-        if a.flags.c_contiguous and getattr(a.flags, "writeable", True) and id(owner) not in self.claimed:
+        a = g._array if isinstance(g, Tensor) else g
+        owner = a.base
+        if owner is None:
+            owner = a
+        flags = a.flags
+        if id(owner) not in self.claimed and flags.c_contiguous and getattr(flags, "writeable", True):
             self.claimed.add(id(owner))
-            return g if g.grad_fn is None else Tensor._make(a)
+            return g if type(g) is Tensor and g.grad_fn is None else Tensor._make(a)
         copy = a.copy()
         self.claimed.add(id(copy))
         return Tensor._make(copy)

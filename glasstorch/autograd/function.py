@@ -16,6 +16,18 @@ An op subclasses Function and writes two static methods side by side:
 higher-order gradients come for free. Inputs are reachable as `ctx.inputs` (Tensors) and, when
 `saves_output` is set, the result as `ctx.output`.
 
+A hot op whose formula reads the same on raw arrays sets `array_backward = True` and reads its saved
+values in grad's form. Every ordinary `backward()` (no `create_graph`) then runs the formula on arrays,
+with no op and no node inside, and `create_graph=True` runs the very same lines on Tensors:
+
+    class TanhFunction(NamedFunction):
+        array_backward = True
+        ...
+        @staticmethod
+        def backward(ctx, grad):          # an array on the plain walk, a Tensor when recorded
+            y = ctx.output_as(grad)
+            return grad * (1 - y * y)
+
 User code written for PyTorch subclasses the same class the torch way, with Tensors in forward and a
 separate `ctx` (a `FunctionCtx`: `save_for_backward`, `saved_tensors`, `needs_input_grad`, `mark_dirty`,
 `mark_non_differentiable`, `set_materialize_grads`, any attribute):
@@ -53,6 +65,8 @@ forward_observer = None
 _array_of = operator.attrgetter("_array")
 _grad_fn_of = operator.attrgetter("grad_fn")
 _requires_grad_of = operator.attrgetter("_requires_grad")
+_version_counter_of = operator.attrgetter("_version_counter")
+_first = operator.itemgetter(0)
 
 
 class Function:
@@ -67,6 +81,10 @@ class Function:
     is_view = False
     #: double backward is not supported (heavy ops: conv, pooling); see STYLE.md
     once_differentiable = False
+    #: backward's formula also runs on raw arrays: on the plain walk (no create_graph: every ordinary training
+    #: step) the engine hands it the gradient as an array, skipping the Tensor and node of every op inside
+    #: (see `inputs_as`)
+    array_backward = False
     #: the array module forward computes with (CuPy's for GPU arrays; set per node only then)
     xp = np
     # per-node state that is rarely set: class defaults keep apply() short
@@ -117,10 +135,8 @@ class Function:
             _check_finite(cls.__name__, "forward", out, inputs)
         requires_grad = False
         if grad_mode._state.enabled:
-            for t in inputs:
-                if t._requires_grad:
-                    requires_grad = True
-                    break
+            needs_input_grad = tuple(map(_requires_grad_of, inputs))
+            requires_grad = True in needs_input_grad
         result = Tensor._make(out, requires_grad)
         if cls.is_view:
             base = inputs[0]
@@ -134,20 +150,34 @@ class Function:
             ctx.inputs = inputs
             # the edges are fixed now: a later in-place op may give an input a new grad_fn
             ctx.edges = tuple(map(_grad_fn_of, inputs))
-            ctx.needs_input_grad = tuple(map(_requires_grad_of, inputs))
+            ctx.needs_input_grad = needs_input_grad
             if cls.needs_inputs:
-                ctx.versions = tuple([t._version_counter[0] for t in inputs])
+                ctx.versions = tuple(map(_first, map(_version_counter_of, inputs)))  # each input's version now
             if cls.saves_output:
                 # the output's array, not the Tensor: a Tensor would point back here (a reference cycle that
                 # keeps activations alive until the garbage collector runs when backward never comes)
                 ctx.output_array = out
                 ctx.output_ref = weakref.ref(result)
                 ctx.output_version = result._version_counter
-                ctx.versions_out = result._version_counter[0]
+                ctx.versions_out = 0  # (a new tensor)
             result.grad_fn = ctx
         if forward_observer is not None:  # onnx.export's tracer: sees each op with its inputs and attributes
             forward_observer(cls, inputs, attrs, result)
         return result
+
+    def inputs_as(self, grad):
+        """The inputs in `grad`'s form: Tensors when backward is recorded, their arrays on the plain walk.
+
+        An `array_backward` op reads its inputs with this, so one formula written with what arrays and
+        Tensors share (`grad.T`, `grad.sum(0)`, `grad * (1 - y * y)`; products through `ops.matmul.matrix_product`)
+        serves both walks."""
+        if isinstance(grad, Tensor):
+            return self.inputs
+        return tuple(map(_array_of, self.inputs))
+
+    def output_as(self, grad):
+        """The output in `grad`'s form (see `inputs_as`)."""
+        return self.output if isinstance(grad, Tensor) else self.output_array
 
     @property
     def output(self):
@@ -191,7 +221,8 @@ class Function:
                 "they have already been freed). Saved intermediate values of the graph are freed when you call "
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward.")
-        if cls.needs_inputs:
+        # all versions compared at once first (the common case: nothing changed); then find which one
+        if cls.needs_inputs and tuple(map(_first, map(_version_counter_of, self.inputs))) != self.versions:
             for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
                 if t._version_counter[0] != v and self.reads_input(i):
                     raise RuntimeError(
@@ -292,8 +323,9 @@ def _check_finite(op, phase, array, inputs):
 def check_finite_grad(node, grads):
     """Anomaly mode, backward side: name the node whose backward produced NaN/Inf."""
     for g in grads:
-        if g is not None and g.dtype.is_floating_point and not np.isfinite(backend.to_host(g._array)).all():
-            _check_finite(node.name(), "backward", g._array, node.inputs if not node.freed else ())
+        a = g._array if isinstance(g, Tensor) else g  # (the plain walk's gradients are arrays)
+        if a is not None and a.dtype.kind == "f" and not np.isfinite(backend.to_host(a)).all():
+            _check_finite(node.name(), "backward", a, node.inputs if not node.freed else ())
 
 
 # ----------------------------------------------------------------------------- torch-style user Functions

@@ -136,7 +136,7 @@ class Lab:
             save = None
         if save is not None:
             path = self.out / f"model{self.suffix}.pt"
-            save({k: glasstorch.from_numpy(np.ascontiguousarray(a)) for k, a in arrays.items()}, str(path))
+            save({k: glasstorch.from_numpy(np.asarray(a, order="C")) for k, a in arrays.items()}, str(path))
         else:
             path = self.out / f"model{self.suffix}.npz"
             np.savez(path, **arrays)

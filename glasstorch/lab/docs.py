@@ -349,15 +349,17 @@ def collect_figures(out_root="out", data_dir=None, only=None):
 def torch_style(docstring, math_first_line=False, module=False):
     """A docstring (dedented, as griffe holds it) as mkdocstrings should read it: torch's `Example:` section is
     griffe's `Examples:` (so its `>>>` lines render as code); an op's first line, its math, is code (`y[i][j]`
-    is no markdown link); in a module's docstring, lines laid out in columns (a table, a usage block) stay
-    laid out (fenced as text)."""
+    is no markdown link); in a module's docstring, lines laid out in columns (a table, a usage block) or
+    indented as a block stay laid out (fenced as text)."""
     lines = ["Examples:" if line.rstrip() == "Example:" else line for line in docstring.split("\n")]
     if math_first_line and lines[0].strip() and "`" not in lines[0]:
         lines[0] = f"`{lines[0].strip()}`"
     if module:
         out, fenced = [], False
         for i, line in enumerate(lines):
-            aligned = i > 0 and bool(re.search(r"\S {2,}\S", line)) and not line.lstrip().startswith(">>>")
+            # columns (two spaces between words) or a block indented as code: one fence around the whole block
+            aligned = (i > 0 and bool(re.search(r"\S {2,}\S", line) or line.startswith("    "))
+                       and not line.lstrip().startswith(">>>"))
             if aligned and not fenced:
                 out.append("```text")
             elif fenced and not aligned:

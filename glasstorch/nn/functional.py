@@ -513,11 +513,16 @@ def _check_reduction(reduction):
 
 
 def _pointwise_pair(input, target, name):
-    if tuple(target.shape) != tuple(input.shape):
+    if _shape_tuple(target) != _shape_tuple(input):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       f"This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       f"same size.", stacklevel=3)
     return input, as_tensor(target)
+
+
+def _shape_tuple(x):
+    """x.shape as a plain tuple (a Tensor's from its array: no Size object made on every loss call)."""
+    return x._array.shape if isinstance(x, Tensor) else tuple(x.shape)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -527,10 +532,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _check_reduction(reduction)
     input, target = _pointwise_pair(input, target, "mse_loss")
     if weight is None:
-        if tuple(input.shape) != tuple(target.shape):  # torch broadcasts (after the warning above)
+        if input._array.shape != target._array.shape:  # torch broadcasts (after the warning above)
             from ..ops.shape import broadcast_tensors
             input, target = broadcast_tensors(input, target)
-        if input.dtype != target.dtype:
+        if input._array.dtype != target._array.dtype:
             target = target.to(input.dtype) if input.dtype.is_floating_point else target
             input = input.to(target.dtype)
         return _loss.mse_loss(input, target, reduction)

@@ -199,6 +199,7 @@ class TanhFunction(NamedFunction):
     node_name = "Tanh"  # the node prints as TanhBackward0
     needs_inputs = False
     saves_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -206,22 +207,8 @@ class TanhFunction(NamedFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        return TanhBackward.apply(grad, ctx.output)
-
-
-class TanhBackward(Function):
-    """z = g * (1 - y^2) (tanh's backward as one node, like torch's tanh_backward);
-    dL/dg = dL/dz * (1 - y^2),  dL/dy = -2 * dL/dz * g * y"""
-
-    @staticmethod
-    def forward(ctx, g, y):
-        return g * (1 - y * y)
-
-    @staticmethod
-    def backward(ctx, grad):
-        g, y = ctx.inputs
-        return (grad * (1 - y * y) if ctx.needs_input_grad[0] else None,
-                grad * g * y * -2 if ctx.needs_input_grad[1] else None)
+        y = ctx.output_as(grad)
+        return grad * (1 - y * y)
 
 
 class SigmoidFunction(NamedFunction):
@@ -229,6 +216,7 @@ class SigmoidFunction(NamedFunction):
     node_name = "Sigmoid"  # the node prints as SigmoidBackward0
     needs_inputs = False
     saves_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -238,22 +226,8 @@ class SigmoidFunction(NamedFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        return SigmoidBackward.apply(grad, ctx.output)
-
-
-class SigmoidBackward(Function):
-    """z = g * y * (1 - y) (sigmoid's backward as one node);
-    dL/dg = dL/dz * y * (1 - y),  dL/dy = dL/dz * g * (1 - 2y)"""
-
-    @staticmethod
-    def forward(ctx, g, y):
-        return g * y * (1 - y)
-
-    @staticmethod
-    def backward(ctx, grad):
-        g, y = ctx.inputs
-        return (grad * y * (1 - y) if ctx.needs_input_grad[0] else None,
-                grad * g * (1 - 2 * y) if ctx.needs_input_grad[1] else None)
+        y = ctx.output_as(grad)
+        return grad * y * (1 - y)
 
 
 class ReLUFunction(NamedFunction):

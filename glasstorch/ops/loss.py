@@ -56,12 +56,13 @@ def _on_device_of(x, target, weight):
 class MSELossFunction(NamedFunction):
     """L = reduce((a - b)^2);  dL/da = dL/dL * 2 (a - b) / n (n = 1 for 'sum', elementwise for 'none'),  dL/db = -dL/da"""
     node_name = "MeanSquaredError"  # the node prints as MeanSquaredErrorBackward0
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b, reduction):
         diff = a - b
-        ctx.diff, ctx.reduction = diff, reduction
         squared = diff * diff
+        ctx.scale = 2.0 / squared.size if reduction == "mean" else 2.0
         if reduction == "none":
             return squared
         total = ctx.xp.add.reduce(squared, axis=None)
@@ -69,12 +70,8 @@ class MSELossFunction(NamedFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
-        scale = 2.0 / ctx.diff.size if ctx.reduction == "mean" else 2.0
-        if grad_mode.is_grad_enabled():  # recording a double backward: the difference must stay in the graph
-            grad_a = (a - b) * (grad * scale)
-        else:  # the usual first-order backward: reuse forward's difference, one product
-            grad_a = grad * Tensor._make(ctx.diff * ctx.diff.dtype.type(scale))
+        a, b = ctx.inputs_as(grad)
+        grad_a = (a - b) * (grad * ctx.scale)
         return (grad_a if ctx.needs_input_grad[0] else None,
                 -grad_a if ctx.needs_input_grad[1] else None)
 

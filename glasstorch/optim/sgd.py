@@ -56,6 +56,17 @@ class SGD(Optimizer):
     def _init_state(self, p, group):
         return {"momentum_buffer": None} if group["momentum"] != 0 else {}
 
+    def _update_group(self, group):
+        lr = group["lr"]
+        if (type(lr) is not float and type(lr) is not int) or group["momentum"] or group["weight_decay"] \
+                or group["maximize"]:
+            return super()._update_group(group)  # the general loop below (_update), with its options
+        # plain SGD, the common case: p = p - lr * g on each array, no state, no options to read
+        for p in group["params"]:
+            if p.grad is not None:
+                p._array -= p.grad._array * lr  # the same rounding as torch's add_(g, alpha=-lr)
+                p._version_counter[0] += 1  # an in-place write: a graph that saved p will notice
+
     def _update(self, param, grad, state, group, xp):
         if group["weight_decay"] != 0:
             grad = add_scaled(grad, param, group["weight_decay"], xp)

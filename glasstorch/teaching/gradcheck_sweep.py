@@ -174,7 +174,7 @@ def _diagnose(make, np_dtype, seed, eps, tol, dtype):
 
 # ----------------------------------------------------------------------------- what the sweep checks
 def _tensor(array, requires_grad=True):
-    return glasstorch.tensor(np.ascontiguousarray(array), requires_grad=requires_grad)
+    return glasstorch.tensor(np.asarray(array, order="C"), requires_grad=requires_grad)
 
 
 def op_targets():

@@ -326,3 +326,88 @@ def test_backward_releases_intermediate_activations():
     assert alive() is None, "the graph still holds an activation after backward"
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.backward()
+
+
+# ----------------------------------------------------------------------------- the plain walk on arrays
+def _mlp_loss(L, params, x, y, sigmoid=False):
+    """Linear, tanh/sigmoid, MSE: the ops whose backward also runs on arrays (array_backward)."""
+    w1, b1, w2, b2 = params
+    h = L.nn.functional.linear(x, w1, b1)
+    h = h.sigmoid() if sigmoid else h.tanh()
+    return L.nn.functional.mse_loss(L.nn.functional.linear(h, w2, b2), y)
+
+
+@pytest.mark.parametrize("sigmoid", [False, True])
+@pytest.mark.parametrize("x_shape", [(5, 3), (2, 4, 3), (3,)])
+def test_plain_walk_matches_the_recorded_walk_and_torch(x_shape, sigmoid):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in [(4, 3), (4,), (2, 4), (2,)]]
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    y = rng.standard_normal(x_shape[:-1] + (2,)).astype(np.float32)
+
+    def grads(L, create_graph):
+        params = [L.tensor(a, requires_grad=True) for a in arrays]
+        xt = L.tensor(x, requires_grad=True)
+        loss = _mlp_loss(L, params, xt, L.tensor(y), sigmoid)
+        return L.autograd.grad(loss, params + [xt], create_graph=create_graph)
+
+    plain, recorded, reference = grads(glasstorch, False), grads(glasstorch, True), grads(torch, False)
+    for p, r, t in zip(plain, recorded, reference):
+        assert type(p) is glasstorch.Tensor and p.dtype == glasstorch.float32 and p.grad_fn is None
+        assert r.requires_grad  # recorded: it can be differentiated again
+        np.testing.assert_allclose(p.numpy(), r.detach().numpy(), rtol=1e-6, atol=1e-7)
+        close(p, t, rtol=1e-5, atol=1e-6)
+
+
+def test_plain_walk_applies_no_ops_for_array_backward_nodes(monkeypatch):
+    """On the plain walk Linear/Tanh/MSE compute their gradients on arrays: no op runs inside backward."""
+    from glasstorch.autograd import function
+    params = [glasstorch.randn(*s, requires_grad=True) for s in [(4, 3), (4,), (2, 4), (2,)]]
+    loss = _mlp_loss(glasstorch, params, glasstorch.randn(5, 3), glasstorch.randn(5, 2))
+    applied = []
+    monkeypatch.setattr(function, "forward_observer", lambda cls, *rest: applied.append(cls.__name__))
+    loss.backward()
+    assert applied == []
+    assert all(p.grad is not None for p in params)
+    loss = _mlp_loss(glasstorch, params, glasstorch.randn(5, 3), glasstorch.randn(5, 2))
+    autograd.grad(loss, params, create_graph=True)
+    assert "Mul" in applied  # recorded for a double backward: the same formulas, run as ops
+
+
+def test_plain_walk_hands_tensors_to_hooks_retain_grad_and_trace():
+    def run(L):
+        w = L.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+        h = L.nn.functional.linear(L.tensor([[1.0, 2.0]]), w).tanh()
+        h.retain_grad()
+        seen = []
+        h.register_hook(lambda g: seen.append(type(g).__name__) or g * 2)
+        w.register_hook(lambda g: seen.append(type(g).__name__))
+        (h * h).sum().backward()
+        return h.grad, w.grad, seen
+    (gh, gw, seen), (th, tw, tseen) = both(run)
+    close(gh, th)
+    close(gw, tw)
+    assert seen == ["Tensor", "Tensor"]
+    from glasstorch.autograd.trace import trace
+    w = glasstorch.tensor([[0.5, -1.0]], requires_grad=True)
+    steps = trace(glasstorch.nn.functional.linear(glasstorch.tensor([[1.0, 2.0]]), w).tanh().sum())
+    assert "Tanh" in steps.text() and "Linear" in steps.text()
+
+
+def test_plain_walk_keeps_float16_products_in_float32():
+    """Linear's array backward multiplies float16 as its forward does: in float32, rounded once."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 300)).astype(np.float16)
+    w = rng.standard_normal((8, 300)).astype(np.float16)
+    g = rng.standard_normal((64, 8)).astype(np.float16)
+    wt = glasstorch.tensor(w, requires_grad=True)
+    glasstorch.nn.functional.linear(glasstorch.tensor(x), wt).backward(glasstorch.tensor(g))
+    expected = (g.astype(np.float32).T @ x.astype(np.float32)).astype(np.float16)
+    np.testing.assert_array_equal(wt.grad.numpy(), expected)
+
+
+def test_detect_anomaly_names_an_array_backward_op():
+    x = glasstorch.tensor([100.0, 0.0], requires_grad=True)
+    with glasstorch.autograd.set_detect_anomaly(True):
+        with pytest.raises(RuntimeError, match="SigmoidBackward0"):
+            x.sigmoid().backward(glasstorch.tensor([float("inf"), 1.0]))  # inf * y (1 - y) = inf * 0

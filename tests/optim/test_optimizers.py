@@ -14,6 +14,7 @@ K = 20
 
 CASES = [
     ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=1)),  # an int learning rate takes the plain loop too
     ("SGD", dict(lr=0.1, momentum=0.9)),
     ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),

@@ -106,7 +106,7 @@ class Sequential(Module):
         return v
 
     def forward(self, input):
-        for module in self:
+        for module in self._modules.values():
             input = module(input)
         return input
 
