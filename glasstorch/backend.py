@@ -3,7 +3,9 @@
 Everything array-level that the rest of glasstorch needs lives here: the dtype objects
 (`glasstorch.float32` ...), torch's type-promotion rules, devices, and the random generator.
 """
+import contextlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -459,15 +461,26 @@ def parallel_elementwise(fn, out, *arrays):
     return out
 
 
-def parallel_ranges(fn, count, threads=None):
+def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
     """fn(lo, hi) for one share [lo, hi) of range(count) per thread, at the same time; returns when all are done.
 
     The caller runs the first share itself. fn must release the GIL for the shares to overlap (NumPy's copies
-    and ufuncs on large arrays do) and must not write where another share writes.
+    and ufuncs on large arrays do) and must not write where another share writes. Inside a share, a nested
+    call runs in that thread alone (the shares already use every thread; a worker waiting on its own pool
+    would never return).
+
+    one_blas_thread: the shares make BLAS calls (GEMMs) of their own. NumPy's BLAS then runs on one thread
+    while they run (its thread count is process-wide; set back afterwards), so each share's GEMMs run on the
+    share's own core, without the BLAS's fork and join. Without threadpoolctl, which can set that count, or
+    when it cannot set it from this thread, fn(0, count) runs alone on the BLAS's threads.
     """
     global _pool, _pool_workers, _pool_pid
     threads = min(threads or get_num_threads(), count)
-    if threads <= 1:
+    if threads <= 1 or getattr(_inside, "share", False):
+        fn(0, count)
+        return
+    blas = _blas_controller() if one_blas_thread else None
+    if one_blas_thread and blas is None:
         fn(0, count)
         return
     if _pool is None or _pool_workers < threads - 1 or _pool_pid != os.getpid():
@@ -475,9 +488,40 @@ def parallel_ranges(fn, count, threads=None):
         _pool_workers, _pool_pid = get_num_threads() - 1, os.getpid()
         _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix="glasstorch-elementwise")
     share = -(-count // threads)
-    pending = [_pool.submit(fn, lo, min(lo + share, count)) for lo in range(share, count, share)]
+    with blas.limit(limits=1, user_api="blas") if blas is not None else contextlib.nullcontext():
+        if blas is not None and any(lib.num_threads != 1 for lib in blas.lib_controllers if lib.user_api == "blas"):
+            # (threadpoolctl lets only one Python thread set OpenBLAS's count: from any other the limit does
+            # nothing, and two shares on the BLAS's threads would fight over the cores)
+            fn(0, count)
+            return
+        pending = [_pool.submit(_run_share, fn, lo, min(lo + share, count)) for lo in range(share, count, share)]
+        try:
+            _run_share(fn, 0, share)
+        finally:
+            for task in pending:
+                task.result()  # waits, and re-raises an error from a worker
+
+
+_inside = threading.local()  # .share: this thread is running a share of parallel_ranges
+
+
+def _run_share(fn, lo, hi):
+    _inside.share = True
     try:
-        fn(0, share)
+        fn(lo, hi)
     finally:
-        for task in pending:
-            task.result()  # waits, and re-raises an error from a worker
+        _inside.share = False
+
+
+_blas = []  # threadpoolctl's controller of the loaded BLAS libraries, made on first use ([None] without it)
+
+
+def _blas_controller():
+    """threadpoolctl's ThreadpoolController (it sets NumPy's BLAS threads), or None when it is not installed."""
+    if not _blas:
+        try:
+            from threadpoolctl import ThreadpoolController  # optional: imported on first use
+            _blas.append(ThreadpoolController())
+        except ImportError:
+            _blas.append(None)
+    return _blas[0]

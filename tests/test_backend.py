@@ -1,4 +1,6 @@
 """backend: dtype promotion lives in test_tensor.py; here the generator's saved state."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,77 @@ def test_parallel_elementwise_in_a_forked_child_makes_its_own_pool(small_blocks)
 
 def _negated_sum_in_threads(x):
     return float(backend.parallel_elementwise(lambda o, a: np.negative(a, out=o), np.empty_like(x), x).sum())
+
+
+def blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"][0]
+
+
+def test_parallel_ranges_with_one_blas_thread_sets_the_blas_to_one_thread_and_back():
+    """Shares that make their own GEMMs: the BLAS runs on one thread while they run, at its count again after
+    (an error in a share included); nested calls inside a share run in that share's thread."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = backend.get_num_threads()
+    try:
+        backend.set_num_threads(2)
+        with threadpoolctl.threadpool_limits(2, user_api="blas"):
+            seen = []
+
+            def share(lo, hi):
+                inner = []
+                backend.parallel_ranges(lambda a, b: inner.append((a, b, threading.get_ident())), 10)
+                seen.append((lo, hi, blas_threads(), threading.get_ident(), inner))
+            backend.parallel_ranges(share, 7, one_blas_thread=True)
+            assert sorted(s[:3] for s in seen) == [(0, 4, 1), (4, 7, 1)]
+            assert len({s[3] for s in seen}) == 2
+            assert all(inner == [(0, 10, thread)] for *_, thread, inner in seen)  # nested: inline, whole
+            assert blas_threads() == 2
+
+            def fail(lo, hi):
+                if lo:
+                    raise FloatingPointError("from a share")
+            with pytest.raises(FloatingPointError, match="from a share"):
+                backend.parallel_ranges(fail, 4, one_blas_thread=True)
+            assert blas_threads() == 2
+            seen.clear()
+            backend.parallel_ranges(share, 1, one_blas_thread=True)  # one share: the caller alone, BLAS untouched
+            assert [s[:3] for s in seen] == [(0, 1, 2)]
+    finally:
+        backend.set_num_threads(before)
+
+
+def test_parallel_ranges_with_one_blas_thread_runs_in_one_piece_without_threadpoolctl(monkeypatch):
+    """Without a way to set the BLAS's threads, the shares' GEMMs would fight over the cores: no split."""
+    monkeypatch.setattr(backend, "_blas", [None])
+    monkeypatch.setattr(backend, "_num_threads", 2)
+    calls = []
+    backend.parallel_ranges(lambda lo, hi: calls.append((lo, hi)), 9, one_blas_thread=True)
+    assert calls == [(0, 9)]
+    backend.parallel_ranges(lambda lo, hi: calls.append((lo, hi)), 9)
+    assert sorted(calls[1:]) == [(0, 5), (5, 9)]
+
+
+def test_one_blas_thread_from_a_thread_that_cannot_set_the_blas_runs_in_one_piece():
+    """threadpoolctl lets one Python thread set OpenBLAS's count (here: the test's, which set it first); a split
+    asked for from another thread would run its shares on the BLAS's threads: it runs in one piece instead."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = backend.get_num_threads()
+    calls = []
+    try:
+        backend.set_num_threads(2)
+        with threadpoolctl.threadpool_limits(2, user_api="blas"):  # this thread now controls the BLAS's count
+            backend.parallel_ranges(lambda lo, hi: calls.append(("main", lo, hi, blas_threads())), 4,
+                                    one_blas_thread=True)
+            other = threading.Thread(target=backend.parallel_ranges, args=(
+                lambda lo, hi: calls.append(("other", lo, hi, blas_threads())), 4), kwargs={"one_blas_thread": True})
+            other.start()
+            other.join(10)
+            assert blas_threads() == 2
+    finally:
+        backend.set_num_threads(before)
+    layers = [lib.get("threading_layer") for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    controlled = layers[0] != "openmp"  # (an OpenMP BLAS has per-thread counts: any thread may set its own)
+    assert sorted(c for c in calls if c[0] == "main") == [("main", 0, 2, 1), ("main", 2, 4, 1)]
+    if controlled:
+        assert [c for c in calls if c[0] == "other"] == [("other", 0, 4, 2)]

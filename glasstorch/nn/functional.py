@@ -222,7 +222,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     kernel, stride, padding, _ = _pool_args(input, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    return _pool.avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return _pool_fast.avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):

@@ -19,6 +19,20 @@ product: a product per sample there is a BLAS call that wakes its threads every 
 to 3x slower on the shared 2-core machine. The backward keeps the one-matrix layout (its weight gradient
 is one long GEMM, its col2im adds are faster on the flat layout below).
 
+The batch split over the threads. Samples never meet in a convolution except in the weight gradient, a
+sum over them. So with more than one thread (backend.get_num_threads()) a large batch is cut into one
+share of samples per thread, and each thread runs the whole pipeline on its share, block by block: im2col,
+the GEMM and the copy of the output in forward; in backward the weight gradient's GEMM into its own
+partial sum, the input gradient's GEMM and the col2im adds. The partial sums are added at the end, in the
+order of the samples (the same result whichever thread finished first). Meanwhile NumPy's BLAS runs on
+one thread (backend.parallel_ranges(..., one_blas_thread=True)): each GEMM runs on its share's core, and
+no BLAS call forks and joins threads per block (on the 2-core machine each fork and join woke a thread
+for a few milliseconds of work, and a busy second core made it wait far longer). That pays for small
+weights, whose GEMMs are short (LeNet's conv2, the first layers' backward); a large weight's GEMMs run well
+on the BLAS's threads and measured faster there (the cnn's conv2: SPLIT_MAX_WEIGHT). One thread, small
+batches and the GPU take one share of all samples; a nested split inside a share (the threaded copies,
+_long_product) runs in its thread alone.
+
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
 the array module of the data (ctx.xp): NumPy on the CPU, CuPy on the GPU, where the same views work.
@@ -62,6 +76,15 @@ PER_SAMPLE_MAX_PRODUCT = 4 * 65536
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
 #: forward + backward 63.1 -> 61.8 ms, LeNet's conv1 7.6 -> 7.5 ms; a small gain, in every repeat)
 DCOLS_BLOCK_BYTES = 4 * 2 ** 20
+#: convolutions split their batch over the threads, each thread running the whole pipeline on its share with the
+#: BLAS on one thread (see the module docstring); False: one pipeline, the BLAS and the copies threaded inside it
+SAMPLE_SPLIT = True
+#: ... for weights (out x in x kh x kw) smaller than this: their GEMMs are short, and OpenBLAS's fork and join per
+#: block costs more than they do (LeNet's conv2, 2,400 values); a larger weight's GEMMs run well on the BLAS's
+#: threads, and the split measured slower there (the cnn's conv2, 18,432 values; see docs/PERFORMANCE.md, round 4)
+SPLIT_MAX_WEIGHT = 8 * 1024
+#: the blocks of one thread's share when the batch is split (both threads' blocks are in cache at once)
+SPLIT_BLOCK_BYTES = 4 * 2 ** 20
 #: on the GPU there is no cache to fit and every block costs kernel launches: far larger blocks
 GPU_BLOCK_BYTES = 512 * 2 ** 20
 
@@ -214,6 +237,21 @@ def _gemm_per_sample(w, cols, groups, out):
         xp.matmul(w, cols, out=out)
 
 
+def _weight_grad_per_sample(g, cols, groups):
+    """sum over samples s of g_s (O, P) @ cols_s^T (P, K), block-diagonally over groups: (O, K/groups).
+
+    g (n, O, OH, OW) as it comes, cols (n, K, P) from sample_columns: no transposing copy of g (a first
+    layer's gradient is as large as its output). float16 on the CPU is multiplied in float32, as `product`."""
+    n, k, p = cols.shape
+    o = g.shape[1]
+    g, cols = g.reshape(n, groups, o // groups, p), cols.reshape(n, groups, k // groups, p)
+    xp = backend.array_module(cols)
+    if cols.dtype == xp.float16 and not backend.on_device(cols):
+        return xp.matmul(g.astype(xp.float32), cols.astype(xp.float32).swapaxes(-1, -2)).sum(axis=0) \
+            .reshape(o, k // groups).astype(cols.dtype)
+    return xp.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(o, k // groups)
+
+
 def _gemm_nt(a, b, groups):
     """a (R, M) @ b (K, M)^T block-diagonally: group g pairs a's and b's g-th row blocks (weight gradients)."""
     if groups == 1:
@@ -280,24 +318,28 @@ class FastConv2dFunction(NamedFunction):
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
-        budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
         positions = out_hw[0] * out_hw[1]
-        if o * positions >= PER_SAMPLE_MIN_OUTPUTS and o * w2.shape[1] * positions < PER_SAMPLE_MAX_PRODUCT:
+        ctx.per_sample = (o * positions >= PER_SAMPLE_MIN_OUTPUTS
+                          and o * w2.shape[1] * positions < PER_SAMPLE_MAX_PRODUCT)
+        if ctx.per_sample:
             rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
+            budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
 
             def share(lo, hi):  # samples lo..hi-1, block by block: unfold, multiply, add the bias
-                for block, part in unfold.with_batch(hi - lo).blocks(x.itemsize, budget, positions):
-                    block = slice(lo + block.start, lo + block.stop)
+                for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget, positions):
                     _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
                     if bias is not None:
                         rows[block] += bias[:, None]
             backend.parallel_ranges(share, n, threads=None if unfold.threaded(x.size * kh * kw) else 1)
             return out
-        for block, part in unfold.blocks(x.itemsize):
-            res = _gemm(w2, part.columns(xpad[block]), groups)
-            if bias is not None:
-                res += bias[:, None]
-            out[block] = part.image_view(res, o)
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block: unfold, one product, add the bias, copy out
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                res = _gemm(w2, part.columns(xpad[block]), groups)
+                if bias is not None:
+                    res += bias[:, None]
+                out[block] = part.image_view(res, o)
+        _over_samples(share, unfold, w2.size)
         return out
 
     @staticmethod
@@ -309,21 +351,60 @@ class FastConv2dFunction(NamedFunction):
         o = weight.shape[0]
         w2 = weight.reshape(o, -1)
         xpad = pad_zeros(x, ctx.padding) if need[1] else None
-        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
         dxpad = ctx.xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
-        for block, part in unfold.blocks(x.itemsize):
-            gmat = part.to_matrix(g[block])  # (O, n*positions)
+        sub_budget, forward_budget = (DCOLS_BLOCK_BYTES, FORWARD_BLOCK_BYTES) if ctx.xp is xp else (None, None)
+        grad_w = {}  # the first sample of a share -> that share's weight gradient (a partial sum)
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block
             if need[1]:
-                grad_w += _gemm_nt(gmat, part.columns(xpad[block]), groups)
-            if need[0]:
-                sub_budget = DCOLS_BLOCK_BYTES if ctx.xp is xp else None
-                for sub, piece in part.blocks(x.itemsize, sub_budget):
-                    positions = slice(sub.start * part.positions, sub.stop * part.positions)
-                    piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
+                grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
+            if ctx.per_sample and not need[0]:  # a first layer: sum_s dL/dout_s @ cols_s^T, sample by sample
+                for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, forward_budget, unfold.oh * unfold.ow):
+                    if need[1]:
+                        grad_w[lo] += _weight_grad_per_sample(g[block], part.sample_columns(xpad[block]), groups)
+                return
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                gmat = part.to_matrix(g[block])  # (O, n*positions)
+                if need[1]:
+                    grad_w[lo] += _gemm_nt(gmat, part.columns(xpad[block]), groups)
+                if need[0]:
+                    for sub, piece in part.blocks(x.itemsize, sub_budget):
+                        positions = slice(sub.start * part.positions, sub.stop * part.positions)
+                        piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
+        _over_samples(share, unfold, w2.size)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
-                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
+                Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
                 grad_b)
+
+
+def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):
+    """(slice of the batch, geometry) for the cache-sized blocks of samples lo..hi-1 (UnfoldViews.blocks)."""
+    for block, part in unfold.with_batch(hi - lo).blocks(itemsize, budget, positions):
+        yield slice(lo + block.start, lo + block.stop), part
+
+
+def _over_samples(share, unfold, weight_size):
+    """share(lo, hi, budget) over the batch: with more than one thread each thread runs the whole pipeline
+    (unfold, GEMMs, copies) on its own share of the samples in blocks of SPLIT_BLOCK_BYTES, the BLAS on one
+    thread meanwhile (see the module docstring). Small columns (the whole batch's), a large weight
+    (SPLIT_MAX_WEIGHT), one thread, the GPU, or SAMPLE_SPLIT off: one share of all samples in blocks of
+    BLOCK_BYTES (budget None), the BLAS and the copies threaded inside it."""
+    columns = unfold.c * unfold.kh * unfold.kw * unfold.n * unfold.positions
+    split = (SAMPLE_SPLIT and weight_size < SPLIT_MAX_WEIGHT and unfold.threaded(columns)
+             and backend.get_num_threads() > 1)
+    budget = SPLIT_BLOCK_BYTES if split else None
+    backend.parallel_ranges(lambda lo, hi: share(lo, hi, budget), unfold.n, threads=None if split else 1,
+                            one_blas_thread=True)
+
+
+def _sum_in_order(partials):
+    """The shares' partial sums added in the order of their samples: the same result whichever finished first."""
+    keys = sorted(partials)
+    total = partials[keys[0]]
+    for key in keys[1:]:
+        total += partials[key]
+    return total
 
 
 class FastConvTranspose2dFunction(NamedFunction):
@@ -350,8 +431,11 @@ class FastConvTranspose2dFunction(NamedFunction):
         ctx.pads = ((padding[0], full[0] - padding[0] - out_hw[0]), (padding[1], full[1] - padding[1] - out_hw[1]))
         w2 = weight.reshape(cin, -1)
         outpad = ctx.xp.zeros((n, cout) + full, dtype=x.dtype)
-        for block, part in unfold.blocks(x.itemsize):
-            part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
+        _over_samples(share, unfold, w2.size)
         out = ctx.xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
         if bias is not None:
             out += bias[:, None, None]
@@ -367,16 +451,21 @@ class FastConvTranspose2dFunction(NamedFunction):
         w2 = weight.reshape(cin, -1)
         gpad = pad_zeros(g, ctx.pads)  # dL/dout on the full grid, unfolded onto x's grid
         grad_x = ctx.xp.empty(x.shape, dtype=g.dtype) if need[0] else None
-        grad_w = ctx.xp.zeros(w2.shape, dtype=g.dtype) if need[1] else None
-        for block, part in unfold.blocks(x.itemsize):
-            cols = part.columns(gpad[block])
-            if need[0]:
-                grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
+        grad_w = {}  # the first sample of a share -> that share's weight gradient (a partial sum)
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block
             if need[1]:
-                grad_w += _gemm_nt(part.to_matrix(x[block]), cols, groups)
+                grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                cols = part.columns(gpad[block])
+                if need[0]:
+                    grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
+                if need[1]:
+                    grad_w[lo] += _gemm_nt(part.to_matrix(x[block]), cols, groups)
+        _over_samples(share, unfold, w2.size)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(grad_x) if need[0] else None,
-                Tensor._make(grad_w.reshape(weight.shape)) if need[1] else None,
+                Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
                 grad_b)
 
 

@@ -1,22 +1,26 @@
-"""The max-pool F.max_pool2d and nn.MaxPool2d run: pool.py's MaxPool2dFunction, its batch split over the threads.
+"""The pools F.max_pool2d / F.avg_pool2d (nn.MaxPool2d, nn.AvgPool2d) run: pool.py's MaxPool2dFunction and
+AvgPool2dFunction, their batch split over the threads.
 
-Read pool.py first: the running maximum over the kernel taps and the backward that routes each gradient
-to its window's winner. Every sample (every leading index) is pooled on its own, so a large input is
-cut into one share of samples per thread (backend.parallel_ranges; NumPy's ufuncs release the GIL):
-the forward runs the lesson's forward on each share, the backward the lesson's routing loop on each
-share's slice of the gradient. Small inputs and GPU arrays take the lesson's code as it is.
-tests/ops/test_pool_fast.py holds the two equal.
+Read pool.py first: the running maximum (or sum) over the kernel taps, the backward that routes each
+gradient to its window's winner (or spreads it over the window). Every sample (every leading index) is
+pooled on its own, so a large input is cut into one share of samples per thread (backend.parallel_ranges;
+NumPy's ufuncs release the GIL): the forward runs the lesson's forward on each share (the max-pool finds
+its argmax with arithmetic instead of `where`: see _max_and_argmax), the backward the lesson's loop on
+each share's slice of the gradient. Small inputs and GPU arrays take the lesson's code as it is (the
+max-pool's forward keeps its arithmetic argmax on the CPU at any size). tests/ops/test_pool_fast.py holds
+each pair equal.
 """
 from .. import backend
+from ..autograd import grad_mode
 from ..tensor import Tensor
 from . import pool as lesson
-from .pool import MaxPool2dFunction, Windows
+from .pool import AvgPool2dFunction, MaxPool2dFunction, Windows
 
 xp = backend.xp
 
 
 class _Share:
-    """What the lesson's forward records on its ctx, for one share of the batch."""
+    """What the lesson's forward records on its ctx, for one share of the batch (the average pool's)."""
 
     def __init__(self, xp):
         self.xp = xp
@@ -26,18 +30,17 @@ class FastMaxPool2dFunction(MaxPool2dFunction):
     """y = max over each window;  dL/dx = dL/dy at the window's argmax, 0 elsewhere   (MaxPool2dFunction, threaded)"""
 
     @staticmethod
-    def forward(ctx, x, windows):
-        if not _threaded(ctx.xp, x):
+    def forward(ctx, x, windows, find_argmax=True):
+        """find_argmax=False: no backward will come (no_grad, or an input without grad): the maximum alone."""
+        if ctx.xp is not xp:
             return MaxPool2dFunction.forward(ctx, x, windows)
         taps = windows.kernel[0] * windows.kernel[1]
         best = ctx.xp.empty(x.shape[:-2] + windows.out, dtype=x.dtype)
-        arg = ctx.xp.empty(best.shape, dtype=xp.uint8 if taps <= 256 else xp.int32)  # (as the lesson's)
+        arg = ctx.xp.empty(best.shape, dtype=xp.uint8 if taps <= 256 else xp.int32) if find_argmax else None
 
-        def pool(lo, hi):  # the lesson's forward on samples lo..hi-1
-            share = _Share(ctx.xp)
-            best[lo:hi] = MaxPool2dFunction.forward(share, x[lo:hi], windows)
-            arg[lo:hi] = share.arg
-        backend.parallel_ranges(pool, x.shape[0])
+        def pool(lo, hi):  # samples lo..hi-1
+            _max_and_argmax(x[lo:hi], windows, best[lo:hi], None if arg is None else arg[lo:hi])
+        backend.parallel_ranges(pool, x.shape[0], threads=None if _threaded(ctx.xp, x) else 1)
         ctx.windows, ctx.arg = windows, arg
         return best
 
@@ -58,6 +61,62 @@ class FastMaxPool2dFunction(MaxPool2dFunction):
         return Tensor._make(windows.crop(dxpad))
 
 
+class FastAvgPool2dFunction(AvgPool2dFunction):
+    """y = sum over each window / divisor;  dL/dx = dL/dy / divisor over the window   (AvgPool2dFunction, threaded)"""
+
+    @staticmethod
+    def forward(ctx, x, windows, count_include_pad, divisor_override):
+        if not _threaded(ctx.xp, x) or x.dtype.kind != "f" or windows.tiles_with_large_kernel():
+            return AvgPool2dFunction.forward(ctx, x, windows, count_include_pad, divisor_override)
+        out = ctx.xp.empty(x.shape[:-2] + windows.out, dtype=x.dtype)
+        shares = {}
+
+        def pool(lo, hi):  # the lesson's forward on samples lo..hi-1
+            shares[lo] = _Share(ctx.xp)
+            out[lo:hi] = AvgPool2dFunction.forward(shares[lo], x[lo:hi], windows, count_include_pad, divisor_override)
+        backend.parallel_ranges(pool, x.shape[0])
+        ctx.windows, ctx.divisor = windows, shares[0].divisor  # (the divisor depends on the geometry alone)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        windows, g = ctx.windows, grad._array
+        if not _threaded(ctx.xp, g) or windows.tiles_with_large_kernel():
+            return AvgPool2dFunction.backward(ctx, grad)
+        dxpad = ctx.xp.zeros(tuple(ctx.inputs[0].shape[:-2]) + windows.padded, dtype=g.dtype)
+
+        def spread(lo, hi):  # the lesson's loop on samples lo..hi-1
+            share = g[lo:hi] / ctx.divisor
+            for _, key in windows.taps():
+                if windows.overlapping:
+                    dxpad[lo:hi][key] += share
+                else:  # every input element is in at most one window: write instead of add
+                    dxpad[lo:hi][key] = share
+        backend.parallel_ranges(spread, g.shape[0])
+        return Tensor._make(windows.crop(dxpad))
+
+
+def _max_and_argmax(x, windows, best, arg):
+    """The lesson's running maximum into `best`, and into `arg` (unless None) the first tap (row-major) holding it.
+
+    The lesson finds the argmax with `where(tap == best, k, arg)` per tap; where's choice between two arrays
+    follows a mask that changes at random, and costs 5.7x this (the cnn's max-pool, one thread: 3.9 against
+    0.69 ms). Here the same index is arithmetic: with ne_k = (tap_k != best), the first equal tap is
+    ne_0 * (1 + ne_1 * (1 + ... * (1 + ne_{K-2}))): 0 when tap 0 holds the max, K-1 when no tap before the
+    last does (a NaN maximum included, which no tap equals: the lesson's choice too)."""
+    xpad = windows.pad(x, -xp.inf)  # a -inf border never wins the max
+    taps = [xpad[key] for _, key in windows.taps()]
+    best[...] = taps[0]
+    for v in taps[1:]:
+        xp.maximum(best, v, out=best)
+    if arg is None:
+        return
+    arg[...] = 0
+    for v in reversed(taps[:-1]):  # from the inside out: arg = (1 + arg) * ne_k
+        arg += 1
+        arg *= v != best
+
+
 def _threaded(array_xp, array):
     """Worth splitting: a large host array of several samples, and more than one thread to split it over."""
     return (array_xp is xp and array.size >= backend.PARALLEL_MIN_ELEMENTS and array.shape[0] > 1
@@ -68,4 +127,13 @@ def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=F
     """On normalised (h, w) tuples; x is (N, C, H, W) or (C, H, W). With indices: the lesson's op."""
     if return_indices:
         return lesson.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices)
-    return FastMaxPool2dFunction.apply(x, windows=Windows(x.shape, kernel, stride, padding, dilation, ceil_mode))
+    find_argmax = grad_mode.is_grad_enabled() and x.requires_grad  # (the argmax is for backward alone)
+    return FastMaxPool2dFunction.apply(x, windows=Windows(x.shape, kernel, stride, padding, dilation, ceil_mode),
+                                       find_argmax=find_argmax)
+
+
+def avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """On normalised (h, w) tuples; x is (N, C, H, W) or (C, H, W)."""
+    windows = Windows(x.shape, kernel, stride, padding, (1, 1), ceil_mode)
+    return FastAvgPool2dFunction.apply(x, windows=windows, count_include_pad=count_include_pad,
+                                       divisor_override=divisor_override)

@@ -3,6 +3,8 @@
 Random shapes with stride, padding (asymmetric too), dilation, groups and bias; values and the
 gradients of the input, weight and bias, in float64 so that only the summation order may differ.
 """
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -162,10 +164,17 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
     ((5, 1, 28, 28), 6, 5, 2),    # LeNet's conv1: sample by sample
     ((5, 6, 14, 14), 16, 5, 0),   # LeNet's conv2: one matrix
 ])
-def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, monkeypatch):
-    """The benchmark networks' layers at their real sizes (a few samples), against torch: output and gradients."""
+@pytest.mark.parametrize("threads", [1, 2])
+def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, threads,
+                                                                    monkeypatch):
+    """The benchmark networks' layers at their real sizes (a few samples, odd counts split unevenly over two
+    threads, in blocks of one sample), against torch: output and gradients."""
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 2 ** 10)  # a block of one sample
+    monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", 2 ** 10)
+    monkeypatch.setattr(fast, "SPLIT_MAX_WEIGHT", 1 << 40)  # the cnn's conv2 split too
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
     rng = np.random.default_rng(sum(shape))
     x = rng.standard_normal(shape, dtype=np.float32)
     w = rng.standard_normal((out_channels, shape[1], kernel, kernel), dtype=np.float32) / kernel
@@ -191,3 +200,130 @@ def test_weight_gradient_product_in_chunks_over_threads_is_a_times_b_transposed(
     rng = np.random.default_rng(length)
     a, b = rng.standard_normal((rows, length)), rng.standard_normal((cols, length))
     np.testing.assert_allclose(fast._long_product(a, b), a @ b.T, rtol=1e-10, atol=1e-9)
+
+
+def recording_gemms(monkeypatch):
+    """Makes conv_fast's one-matrix products record (thread, BLAS threads at the time); returns the record."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+    for name in ("_gemm", "_gemm_nt", "_gemm_tn"):
+        def recorded(*args, _product=getattr(fast, name)):
+            blas = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+            seen.append((threading.get_ident(), max(blas, default=1)))
+            return _product(*args)
+        monkeypatch.setattr(fast, name, recorded)
+    return seen
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=conv_cases(), extra=st.sampled_from([0, 1, 2, 4]), split_bytes=st.sampled_from([1, 3000, 1 << 30]),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_conv2d_with_the_batch_split_over_threads_equals_textbook_and_one_thread(threads, case, extra, split_bytes,
+                                                                                  dtype, monkeypatch):
+    """The sample split (every thread unfolds, multiplies and folds back its own share of the batch, the BLAS
+    at one thread meanwhile, the weight gradient as partial sums): batch sizes 1-7 (odd ones split unevenly,
+    fewer samples than threads), blocks of one sample to the whole share. Equal to the textbook op and to
+    the same call at one thread (no split), in float32 and float64."""
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 1 << 40)  # the one-matrix layout, in both directions
+    monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", split_bytes)
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    case = dict(case, n=case["n"] + extra)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["c"]) + case["hw"]).astype(dtype)
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"]).astype(dtype)
+    arrays = [x, w] + ([rng.standard_normal(case["o"]).astype(dtype)] if case["bias"] else [])
+    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
+    results = {}
+    for count in (1, threads):
+        monkeypatch.setattr(backend, "_num_threads", count)
+        results[count] = outputs_and_grads(lambda *t: fast.conv2d(*t, **args), arrays, case["seed"])
+    expected = outputs_and_grads(lambda *t: textbook.conv2d(*t, **args), arrays, case["seed"])
+    tolerance = 1e-10 if dtype == np.float64 else 1e-4
+    for split, alone, lesson in zip(results[threads], results[1], expected):
+        assert split.dtype == alone.dtype == dtype
+        np.testing.assert_allclose(split, alone, rtol=tolerance / 10, atol=tolerance / 10)  # only sums regrouped
+        np.testing.assert_allclose(split, lesson, rtol=tolerance, atol=tolerance)
+
+
+def test_conv2d_split_runs_every_share_on_its_own_thread_with_one_blas_thread(monkeypatch):
+    """The split is real: the products of forward and backward come from two threads, the BLAS at one thread
+    while they run and back at its own count afterwards; at one thread nothing is split."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = recording_gemms(monkeypatch)
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 1 << 40)
+    monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", 1)  # a block of one sample
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((5, 3, 8, 8)), rng.standard_normal((4, 3, 3, 3))]
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        monkeypatch.setattr(backend, "_num_threads", 2)
+        outputs_and_grads(lambda *t: fast.conv2d(*t), arrays, 0)
+        threads = {thread for thread, _ in seen}  # (the pool may hold more workers, made for more threads)
+        assert threading.get_ident() in threads and len(threads) >= 2 and {blas for _, blas in seen} == {1}
+        assert len(seen) == 5 * 3  # per sample: the forward's product, the weight's and the input's gradients
+        assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"][0] == 2
+        seen.clear()
+        monkeypatch.setattr(backend, "_num_threads", 1)
+        outputs_and_grads(lambda *t: fast.conv2d(*t), arrays, 0)
+        assert {thread for thread, _ in seen} == {threading.get_ident()} and {blas for _, blas in seen} == {2}
+
+
+def weight_and_bias_grads(fn, x, w, b, upstream_seed):
+    """fn's output and the gradients of w and b (x needs none: a first layer) for a random upstream gradient."""
+    wt, bt = gt.tensor(w, requires_grad=True), None if b is None else gt.tensor(b, requires_grad=True)
+    out = fn(gt.tensor(x), wt, bt)
+    upstream = np.random.default_rng(upstream_seed).standard_normal(out.shape).astype(x.dtype)
+    out.backward(gt.tensor(upstream))
+    return [out.detach().numpy(), wt.grad.numpy()] + ([] if b is None else [bt.grad.numpy()])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=conv_cases(), extra=st.sampled_from([0, 1, 4]), forward_bytes=st.sampled_from([1, 3000, 1 << 30]),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_first_layer_weight_gradient_sample_by_sample_equals_textbook(threads, case, extra, forward_bytes, dtype,
+                                                                      monkeypatch):
+    """An input that needs no gradient (a first layer) in the sample-by-sample layout: the weight gradient is
+    summed product by product over the samples, in blocks, split over the threads."""
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 0)
+    monkeypatch.setattr(fast, "PER_SAMPLE_MAX_PRODUCT", 1 << 40)
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", forward_bytes)
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"] + extra, case["c"]) + case["hw"]).astype(dtype)
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"]).astype(dtype)
+    b = rng.standard_normal(case["o"]).astype(dtype) if case["bias"] else None
+    args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
+    results = [weight_and_bias_grads(lambda *t: module.conv2d(*t, **args), x, w, b, case["seed"])
+               for module in (fast, textbook)]
+    tolerance = 1e-10 if dtype == np.float64 else 1e-4
+    for a, b_ in zip(*results):
+        assert a.dtype == b_.dtype == dtype
+        np.testing.assert_allclose(a, b_, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape, out_channels, kernel, padding", [((7, 1, 28, 28), 32, 3, 0), ((9, 1, 28, 28), 6, 5, 2)])
+def test_first_layers_weight_gradient_matches_torch_in_float32(shape, out_channels, kernel, padding, threads,
+                                                               monkeypatch):
+    """The cnn's and LeNet's first layers as the benchmarks train them (the images need no gradient): torch's
+    weight and bias gradients, with the batch split over two threads in blocks of a few samples."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 2 ** 16)
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend, "_num_threads", threads)
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape, dtype=np.float32)
+    w = rng.standard_normal((out_channels, 1, kernel, kernel), dtype=np.float32) / kernel
+    b = rng.standard_normal(out_channels, dtype=np.float32)
+    results = []
+    for fw in (gt, torch):
+        wt, bt = (fw.from_numpy(a.copy()).requires_grad_() for a in (w, b))
+        out = fw.nn.functional.conv2d(fw.from_numpy(x), wt, bt, padding=padding)
+        out.backward(fw.from_numpy(np.cos(np.arange(out.numel(), dtype=np.float32)).reshape(tuple(out.shape))))
+        results.append([t.detach().numpy() for t in (out, wt.grad, bt.grad)])
+    for mine, theirs in zip(*results):
+        assert mine.dtype == np.float32
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(theirs).max())))

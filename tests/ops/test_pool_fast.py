@@ -1,11 +1,12 @@
-"""The threaded max-pool (ops/pool_fast.py, what F.max_pool2d runs) equals the lesson's (ops/pool.py).
+"""The threaded pools (ops/pool_fast.py, what F.max_pool2d and F.avg_pool2d run) equal the lesson's (ops/pool.py).
 
 Random shapes, kernels, strides, padding, dilation and ceil_mode, inputs with many ties (small integers:
 the first maximum takes the gradient), 3-d and 4-d inputs; the pool made the rule for every size, with
-1-3 threads. Values and input gradients must be identical.
+1-3 threads. Values and input gradients must be identical; the average pool's against torch too.
 """
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,3 +61,68 @@ def test_f_max_pool2d_runs_the_fast_op_and_keeps_return_indices(threaded):
     expected = lesson.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), False, return_indices=True)
     np.testing.assert_array_equal(values.detach().numpy(), expected[0].detach().numpy())
     np.testing.assert_array_equal(indices.numpy(), expected[1].numpy())
+
+
+def avg_pooled_and_grad(pool2d, tensor, x, upstream_seed, case, **options):
+    """pool2d's output and input gradient (tensor: the framework's tensor function) for a random upstream gradient."""
+    t = tensor(x, requires_grad=True)
+    out = pool2d(t, case["kernel"], case["stride"], case["padding"], case["ceil_mode"], **options)
+    upstream = np.random.default_rng(upstream_seed).standard_normal(tuple(out.shape)).astype(x.dtype)
+    out.backward(tensor(upstream))
+    return out.detach().numpy(), t.grad.numpy()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=pool_cases(), dtype=st.sampled_from([np.float32, np.float64]), count_include_pad=st.booleans(),
+       divisor_override=st.sampled_from([None, None, 3]))
+def test_fast_avg_pool_equals_lesson_and_torch(threaded, case, dtype, count_include_pad, divisor_override):
+    x = np.random.default_rng(case["seed"]).standard_normal(case["shape"]).astype(dtype)
+    options = dict(count_include_pad=count_include_pad, divisor_override=divisor_override)
+    results = [avg_pooled_and_grad(lambda t, k, s, p, c, **o: m.avg_pool2d(t, k, s, p, c, o["count_include_pad"],
+                                                                           o["divisor_override"]),
+                                   gt.tensor, x, case["seed"], case, **options) for m in (fast, lesson)]
+    expected = avg_pooled_and_grad(torch.nn.functional.avg_pool2d, torch.tensor, x, case["seed"], case, **options)
+    for (y, g) in results:  # the same operations in the same order on each sample: identical
+        np.testing.assert_array_equal(y, results[1][0])
+        np.testing.assert_array_equal(g, results[1][1])
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(y, expected[0], rtol=tol, atol=tol)
+        np.testing.assert_allclose(g, expected[1], rtol=tol, atol=tol)
+
+
+def test_f_avg_pool2d_runs_the_fast_op(threaded):
+    x = gt.tensor(np.random.default_rng(0).standard_normal((4, 3, 6, 6)), requires_grad=True)
+    out = F.avg_pool2d(x, 2)
+    assert type(out.grad_fn).__name__ == "FastAvgPool2dFunction" and out.grad_fn.name() == "AvgPool2dBackward0"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=pool_cases(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_fast_max_pool_with_nan_and_infinities_equals_lesson_and_torch(threaded, case, dtype):
+    """NaN wins the max (its gradient to the window's last tap, as the lesson decides); -inf/+inf ties."""
+    rng = np.random.default_rng(case["seed"])
+    x = rng.choice(np.array([-np.inf, np.inf, np.nan, 0.0, 1.0, -1.0]), size=case["shape"],
+                   p=[0.1, 0.1, 0.05, 0.25, 0.25, 0.25]).astype(dtype)
+    (y_fast, g_fast), (y_lesson, g_lesson) = (pooled_and_grad(m, x, case["seed"], case) for m in (fast, lesson))
+    np.testing.assert_array_equal(y_fast, y_lesson)
+    np.testing.assert_array_equal(g_fast, g_lesson)
+    t = torch.tensor(x)
+    expected = torch.nn.functional.max_pool2d(t, case["kernel"], case["stride"], case["padding"], case["dilation"],
+                                              case["ceil_mode"])
+    np.testing.assert_array_equal(y_fast, expected.numpy())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=pool_cases(), no_grad=st.booleans())
+def test_fast_max_pool_without_backward_gives_the_lesson_values(threaded, case, no_grad):
+    """Under no_grad, or for an input that needs no gradient, the forward skips the argmax: same values."""
+    x = np.random.default_rng(case["seed"]).integers(-3, 4, case["shape"]).astype(np.float32)
+    args = (case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"])
+    t = gt.tensor(x, requires_grad=no_grad)
+    if no_grad:
+        with gt.no_grad():
+            out = fast.max_pool2d(t, *args)
+    else:
+        out = fast.max_pool2d(t, *args)
+    assert out.grad_fn is None
+    np.testing.assert_array_equal(out.numpy(), lesson.max_pool2d(gt.tensor(x), *args).numpy())
