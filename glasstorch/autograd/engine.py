@@ -220,9 +220,13 @@ class _Walk:
 
     def receive(self, tensor, node, g):
         """Add g, fitted to `tensor`, to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
-        g = _fit_to_input(g, tensor)
-        if not self.create_graph and isinstance(g, Tensor):  # the plain walk carries arrays
-            g = g._array
+        # a NumPy gradient that already fits (the common case) is checked here, sparing a call per edge;
+        # `is` compares the dtype objects (the same for equal built-in dtypes), else _fit_to_input decides
+        if type(g) is not np.ndarray or type(tensor) is InputMeta or g.shape != tensor._array.shape \
+                or g.dtype is not tensor._array.dtype:
+            g = _fit_to_input(g, tensor)
+            if not self.create_graph and isinstance(g, Tensor):  # the plain walk carries arrays
+                g = g._array
         if node is not None:
             previous = self.grads.get(node)
             if previous is None:
