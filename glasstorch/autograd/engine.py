@@ -1,9 +1,10 @@
 """The backward walk: reverse-mode autograd over the graph of Function nodes.
 
-1. Order the nodes reachable from the roots topologically (iteratively: a 10,000-op chain is fine).
-2. Visit them outputs-first. Each node receives the sum of the gradients of everything that used
-   its output, calls its `backward`, and hands one gradient to each input: to the input's node, or,
-   for a leaf, into `.grad`.
+1. Visit the nodes outputs-first: newest first, as torch does (a node is made after its inputs' nodes,
+   so everything that used a node's output has run before it). A heap holds the nodes that have
+   received a gradient; the loop is iterative (a 10,000-op chain is fine).
+2. Each node receives the sum of the gradients of everything that used its output, calls its
+   `backward`, and hands one gradient to each input: to the input's node, or, for a leaf, into `.grad`.
 3. Broadcasting is undone in ONE place (`_fit_to_input`): a gradient larger than its input is summed
    back to the input's shape.
 4. Unless `retain_graph`, each node drops its saved values once used.
@@ -17,6 +18,8 @@ on them directly, any other op gets its gradient wrapped in a Tensor. User code 
 `_run` is that loop (micrograd's, made iterative); what it leaves out (sums of incoming gradients, hooks
 and retain_grad, where results go, freeing) lives in the named helpers below it.
 """
+from heapq import heappop, heappush
+
 import numpy as np
 
 from .. import backend
@@ -73,7 +76,9 @@ def _root_gradient(tensor, gradient, create_graph):
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return Tensor._make(backend.array_module(tensor._array).ones_like(tensor._array))
+        # a single 1 in the tensor's shape (ones_like, a Python function in NumPy, costs 4x as much)
+        one = backend.array_module(tensor._array).array(1, dtype=tensor._array.dtype)
+        return Tensor._make(one.reshape(tensor._array.shape) if tensor._array.ndim else one)
     if not isinstance(gradient, Tensor):
         gradient = Tensor._make(backend.like(tensor._array, np.asarray(gradient, dtype=tensor._array.dtype)))
     if gradient.shape != tensor.shape:
@@ -85,38 +90,37 @@ def _root_gradient(tensor, gradient, create_graph):
 
 
 def _topological_order(roots):
-    """Nodes reachable from `roots`, each after every node that consumes its output (outputs first)."""
-    post_order, visited = [], set()
-    stack = [(node, False) for node in roots]
+    """Nodes reachable from `roots`, in the order the walk runs them: newest first (see `_run`)."""
+    seen, stack = set(roots), list(roots)
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            post_order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for fn in node.edges:
-            if fn is not None and fn not in visited:
-                stack.append((fn, False))
-    post_order.reverse()
-    return post_order
+        for fn in stack.pop().edges:
+            if fn is not None and fn not in seen:
+                seen.add(fn)
+                stack.append(fn)
+    return sorted(seen, key=_newest_first)
+
+
+def _newest_first(node):
+    return -node.sequence_nr
 
 
 def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, observer=None):
     """The walk, as in micrograd: in topological order, each node calls backward and hands on gradients.
 
+    The order is torch's: newest node first. A node is made after the nodes of its inputs, so when the
+    newest node that has received a gradient runs, everything that used its output has run (its gradient
+    is complete). A heap keyed by creation number holds the nodes that have received a gradient: no
+    separate pass over the graph is needed to order it, and nodes no gradient reaches are never visited.
+
     `observer(node, g, input_grads)`, when given, sees each step (autograd.trace uses it to show the walk)."""
     walk = _Walk(create_graph, targets, accumulate)
     for tensor, g in roots:
         walk.receive(tensor, tensor.grad_fn, g)
-    order = _topological_order([t.grad_fn for t, _ in roots if t.grad_fn is not None])
+    ready, receive = walk.ready, walk.receive
     with grad_mode.set_grad_enabled(create_graph):  # backward's ops are recorded only for higher-order grads
-        for node in order:
-            g = walk.take(node)  # the sum of everything its output received (None: unreached)
-            if g is None:
-                continue
+        while ready:
+            node = heappop(ready)[1]  # the newest node that received a gradient: all its consumers have run
+            g = walk.take(node)  # the sum of everything its output received
             if not create_graph and not node.array_backward:  # this op's backward is written for Tensors
                 g = Tensor._make(g)
             input_grads = _backward_of(node, g, create_graph)  # one gradient per input (None: not needed)
@@ -124,7 +128,7 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
                 observer(node, _as_tensor(g), tuple(map(_as_tensor, input_grads)))
             for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
                 if ig is not None and needed:
-                    walk.receive(inp, fn, ig)
+                    receive(inp, fn, ig)
             if not retain_graph:  # drop the saved values now, so the activations can be freed at once
                 node.free()
         walk.deliver_to_leaves()
@@ -208,6 +212,7 @@ class _Walk:
                 self.target_of_node[id(t.grad_fn)] = i
         self.claimed = set()  # memory owners already handed to a .grad (never hand out one twice)
         self.grads = {}       # node -> the sum of the gradients its output received so far
+        self.ready = []       # (-creation number, node) of each node in `grads`: a heap, newest first
         self.leaf_grads = {}  # id(leaf) -> [leaf, summed gradient]: hooks and .grad see the total, like torch
         self.sees_nodes = bool(self.target_of_node)
         # loss.backward() with no graph recorded: a leaf without hooks takes each gradient into .grad at once
@@ -215,12 +220,20 @@ class _Walk:
 
     def receive(self, tensor, node, g):
         """Add g, fitted to `tensor`, to what `tensor` (the output of `node`, or a leaf when node is None) has received."""
-        g = _fit_to_input(g, tensor)
-        if not self.create_graph and isinstance(g, Tensor):  # the plain walk carries arrays
-            g = g._array
+        # a NumPy gradient that already fits (the common case) is checked here, sparing a call per edge;
+        # `is` compares the dtype objects (the same for equal built-in dtypes), else _fit_to_input decides
+        if type(g) is not np.ndarray or type(tensor) is InputMeta or g.shape != tensor._array.shape \
+                or g.dtype is not tensor._array.dtype:
+            g = _fit_to_input(g, tensor)
+            if not self.create_graph and isinstance(g, Tensor):  # the plain walk carries arrays
+                g = g._array
         if node is not None:
             previous = self.grads.get(node)
-            self.grads[node] = g if previous is None else previous + g
+            if previous is None:
+                self.grads[node] = g
+                heappush(self.ready, (-node.sequence_nr, node))
+            else:
+                self.grads[node] = previous + g
             return
         if self.straight_to_grad and not tensor._hooks:
             tensor.grad = self._stored(g) if tensor.grad is None else self._added(tensor.grad, g)
@@ -233,8 +246,8 @@ class _Walk:
 
     def take(self, node):
         """The node's complete gradient, popped (refcount-style: no one adds to it again, so it can be freed)."""
-        g = self.grads.pop(node, None)
-        if g is not None and (node.tensor_hooks or node.retained or self.sees_nodes):
+        g = self.grads.pop(node)
+        if node.tensor_hooks or node.retained or self.sees_nodes:
             g = self.at_node(node, g)
         return g
 

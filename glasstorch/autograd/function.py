@@ -47,6 +47,7 @@ Which contract a subclass follows is decided once, when the class is made: class
 glasstorch package are ops (arrays in forward); every other class is user code (Tensors in forward).
 A class may say so itself with `forward_takes_arrays = True / False`.
 """
+import itertools
 import operator
 import weakref
 
@@ -67,11 +68,14 @@ _grad_fn_of = operator.attrgetter("grad_fn")
 _requires_grad_of = operator.attrgetter("_requires_grad")
 _version_counter_of = operator.attrgetter("_version_counter")
 _first = operator.itemgetter(0)
+# each node's creation number: a node is always made after the nodes of its inputs, so the walk runs nodes
+# newest first (torch's sequence_nr); next() on a count is one C call
+_sequence = itertools.count()
 
 
 class Function:
     __slots__ = ("inputs", "edges", "needs_input_grad", "versions", "output_array", "output_ref",
-                 "output_version", "versions_out", "__dict__", "__weakref__")
+                 "output_version", "versions_out", "sequence_nr", "__dict__", "__weakref__")
 
     #: backward reads the input values (so they must not change in place before backward)
     needs_inputs = True
@@ -151,6 +155,7 @@ class Function:
             # the edges are fixed now: a later in-place op may give an input a new grad_fn
             ctx.edges = tuple(map(_grad_fn_of, inputs))
             ctx.needs_input_grad = needs_input_grad
+            ctx.sequence_nr = next(_sequence)
             if cls.needs_inputs:
                 ctx.versions = tuple(map(_first, map(_version_counter_of, inputs)))  # each input's version now
             if cls.saves_output:
@@ -247,15 +252,18 @@ class Function:
         """
         cls = type(self)
         if cls.needs_inputs or cls.saves_output:
-            # leaves that require grad stay (next_functions shows them); everything else is let go
-            self.inputs = tuple([t if fn is None and t._requires_grad else None
-                                 for t, fn in zip(self.inputs, self.edges)])
+            self.inputs = tuple(map(_kept_after_free, self.inputs, self.edges))  # (map: cheaper than a comprehension)
             self.output_array = self.output_ref = None
             self.__dict__.clear()  # masks, im2col columns ...
             self.freed = True
         else:
             self.inputs = tuple([t if (fn is None and t._requires_grad) or type(t) is InputMeta else InputMeta(t)
                                  for t, fn in zip(self.inputs, self.edges)])
+
+
+def _kept_after_free(tensor, fn):
+    """What a freed node keeps of an input: a leaf that requires grad (next_functions shows it); else None."""
+    return tensor if fn is None and tensor._requires_grad else None
 
 
 class InputMeta:

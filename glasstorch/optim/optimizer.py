@@ -137,7 +137,8 @@ class Optimizer:
     # ------------------------------------------------------------------ gradients and steps
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's gradient: to None (default; saves memory), or to zeros in place."""
-        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+        for group in self.param_groups:  # (group by group: a generator over all of them costs more than the work)
+            zero_grads(group["params"], set_to_none)
 
     def step(self, closure=None):
         """Perform one optimization step; `closure` (optional) re-evaluates the model and returns the loss."""

@@ -411,3 +411,55 @@ def test_detect_anomaly_names_an_array_backward_op():
     with glasstorch.autograd.set_detect_anomaly(True):
         with pytest.raises(RuntimeError, match="SigmoidBackward0"):
             x.sigmoid().backward(glasstorch.tensor([float("inf"), 1.0]))  # inf * y (1 - y) = inf * 0
+
+
+def test_walk_runs_nodes_newest_first_with_complete_gradients():
+    """Each node runs after every node that used its output (reverse creation order, as torch's engine):
+    `a` feeds a long branch and a short one, so a depth-first order from the root would reach it early."""
+    from glasstorch.autograd import engine
+    seen = []
+
+    def run(L, observe=None):
+        x = L.tensor([0.5, -1.0, 0.25], requires_grad=True)
+        a = x * 0.5
+        long_branch = a.exp().sin().tanh()
+        out = (a * 2 + long_branch + a.sigmoid()).sum()
+        if observe is None:
+            out.backward()
+        else:
+            engine._run([(out, engine._root_gradient(out, None, False))], False, False, observer=observe)
+        return x.grad
+
+    close(run(glasstorch, observe=lambda node, g, grads: seen.append(node)), run(torch))
+    numbers = [node.sequence_nr for node in seen]
+    assert numbers == sorted(numbers, reverse=True) and len(set(numbers)) == len(numbers) == 9
+    assert seen[-1].name() == "MulBackward0"  # a = x * 0.5, the first node made, runs last
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_implicit_root_gradient_is_a_one_of_the_outputs_shape_and_dtype(shape, dtype):
+    def run(L):
+        x = L.tensor(np.full(shape, 1.5), dtype=getattr(L, dtype), requires_grad=True)
+        y = x * x
+        y.backward()
+        return x.grad
+    g, t = both(run)
+    assert tuple(g.shape) == tuple(t.shape) and g.dtype.name == str(t.dtype).replace("torch.", "")
+    close(g, t)
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        (glasstorch.ones(2, requires_grad=True) * 2).backward()
+
+
+def test_gradients_of_another_dtype_or_broadcast_shape_are_fitted_to_each_input():
+    """The walk's inline check takes only a NumPy gradient of the input's exact shape and dtype as it is;
+    a float64 gradient reaching a float32 input, or one broadcast over a bias, goes through _fit_to_input."""
+    def run(L):
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)  # float32
+        w = L.tensor([0.5, -2.0], dtype=L.float64, requires_grad=True)
+        b = L.tensor([0.25], requires_grad=True)
+        ((x + b) * w).tanh().sum().backward()
+        return x.grad, w.grad, b.grad
+    for g, t in zip(*both(run)):
+        assert tuple(g.shape) == tuple(t.shape) and g.dtype.name == str(t.dtype).replace("torch.", "")
+        close(g, t, rtol=1e-6)

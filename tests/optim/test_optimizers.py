@@ -227,6 +227,17 @@ def test_zero_grad_sets_to_none_or_zeros_in_place():
     assert w.grad is None
 
 
+def test_zero_grad_reaches_every_param_group():
+    a, b, c = (glasstorch.randn(2, requires_grad=True) for _ in range(3))
+    opt = optim.SGD([{"params": [a]}, {"params": [b, c], "lr": 0.5}], lr=0.1)
+    (a * b * c).sum().backward()
+    grads = [a.grad, b.grad, c.grad]
+    opt.zero_grad(set_to_none=False)
+    assert all(p.grad is g and np.all(g.numpy() == 0) for p, g in zip((a, b, c), grads))
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None and c.grad is None
+
+
 def test_step_with_closure_returns_the_loss_and_uses_fresh_gradients():
     rng = np.random.default_rng(3)
     x, target = rng.standard_normal((8, 3)), rng.standard_normal(8)
