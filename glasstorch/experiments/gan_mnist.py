@@ -61,7 +61,12 @@ loop with BCEWithLogitsLoss reached 55.1% unchanged):
 | scaling the noise at sampling time (truncation, 0.5-0.9) | 61-66% (the trained G) |
 | sampling G in training mode (batch statistics) | within 1% |
 
-The MLP GAN this lesson used before reached 59.9% after 10 epochs and about 75% after 34.
+The MLP pair (`arch="mlp"`, `hidden=256`: G 64-256-512-784, D 784-512-256-1) learns more slowly but does not
+plateau. On glasstorch, 100 epochs (19 min, one BLAS thread: 9.4 s an epoch; its small products ran 4x slower on
+two threads while other jobs ran): 58.0% confident after 10 epochs, 66.7% after 20, 71.1% after 30, 73.6% after
+40, 77.5% after 50, 80.2% after 70, then 77-83% from epoch to epoch and 79.8% after 100. But as its confident
+share rose, its rarest class shrank: under 3% in most epochs after 80 (2.4% after 100). It draws clean digits by
+drawing fewer of one kind: neither full-size target is met at once.
 """
 from dataclasses import dataclass
 
