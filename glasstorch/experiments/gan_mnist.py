@@ -91,6 +91,7 @@ class Config:
     hidden: int = 128        # the MLPs: G nz -> hidden -> 2 hidden -> pixels, D the reverse
     lr: float = 2e-4
     beta1: float = 0.5
+    decay_epochs: int = 0    # the last this many epochs take both learning rates linearly down to 0
     train_limit: int = None  # use only this many training images (None: all 60,000)
     judge_epochs: int = 2
     samples: int = 1000      # generated digits the judge classifies
@@ -239,6 +240,9 @@ def train_gan(fw, cfg, lab, X, judge):
     criterion = fw.nn.BCELoss()
     optimizerD = fw.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     optimizerG = fw.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+    # a linear decay over the last epochs lets G settle instead of drifting with every step of the game
+    schedulers = [fw.optim.lr_scheduler.LambdaLR(o, lambda done: lr_factor(cfg, done))
+                  for o in (optimizerD, optimizerG)] if cfg.decay_epochs else []
     fixed_noise = fw.randn(16, cfg.nz, device=cfg.device)
     judge_noise = fw.Generator().manual_seed(cfg.seed + 2)  # its own stream: judging leaves training's draws alone
     loader = make_loader(fw, X * 2 - 1, np.zeros(len(X), np.int64), cfg.batch_size, shuffle=True, seed=cfg.seed,
@@ -251,6 +255,8 @@ def train_gan(fw, cfg, lab, X, judge):
             if len(curves) % cfg.log_every == 0:
                 lossD, lossG, dx, dgz, _ = np.mean(curves[-cfg.log_every:], axis=0)
                 lab.log(iteration=len(curves), epoch=epoch, loss_D=lossD, loss_G=lossG, D_x=dx, D_G_z=dgz)
+        for scheduler in schedulers:
+            scheduler.step()
         with fw.no_grad():
             snapshots.append(G(fixed_noise).detach().cpu().numpy())
         probs, samples = judge_samples(fw, cfg, G, judge, judge_noise)
@@ -262,6 +268,12 @@ def train_gan(fw, cfg, lab, X, judge):
                 f"D(G(z)): {dgz1:.4f} / {dgz2:.4f}; judged confident {100 * confident.mean():.1f}%, "
                 f"smallest class {100 * shares.min():.1f}% ({lab.elapsed():.0f} s)")
     return G, np.array(curves), snapshots, judged, samples
+
+
+def lr_factor(cfg, epochs_done):
+    """The learning rates' factor in the epoch after `epochs_done`: 1, then over the last `cfg.decay_epochs` epochs
+    linearly down (the last epoch trains at 1/decay_epochs of the rate)."""
+    return min(1.0, (cfg.epochs - epochs_done) / cfg.decay_epochs) if cfg.decay_epochs else 1.0
 
 
 def train_judge(fw, cfg, lab, X_train, y_train, X_test, y_test):

@@ -56,6 +56,19 @@ def test_dcgan_upsamples_7_14_28_and_starts_from_the_tutorials_init():
     assert abs(scale.mean() - 1) < 0.01 and 0.01 < scale.std() < 0.03
 
 
+def test_lr_decay_holds_then_falls_linearly_over_the_last_epochs():
+    cfg = gan_mnist.Config(epochs=10, decay_epochs=4)
+    assert [gan_mnist.lr_factor(cfg, done) for done in range(10)] == [1, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25]
+    assert gan_mnist.lr_factor(gan_mnist.Config(epochs=10), 9) == 1.0  # no decay by default
+    adam = glasstorch.optim.Adam([glasstorch.zeros(1, requires_grad=True)], lr=2e-4)
+    scheduler = glasstorch.optim.lr_scheduler.LambdaLR(adam, lambda done: gan_mnist.lr_factor(cfg, done))
+    rates = []
+    for _ in range(10):
+        rates.append(adam.param_groups[0]["lr"])
+        scheduler.step()
+    np.testing.assert_allclose(rates, [2e-4] * 7 + [1.5e-4, 1e-4, 5e-5])
+
+
 def test_arch_mlp_builds_the_mlp_pair_at_full_size():
     cfg = gan_mnist.Config(arch="mlp", hidden=16)
     G, D = gan_mnist.build(glasstorch, cfg, 28)
