@@ -38,7 +38,7 @@ def _weights(module):
 def test_dcgan_upsamples_7_14_28_and_starts_from_the_tutorials_init():
     """At full size G's maps grow 7 -> 14 -> 28 (each ConvTranspose2d doubles them) and D's shrink 28 -> 14 -> 7;
     conv weights start from N(0, 0.02) and BatchNorm scales from N(1, 0.02)."""
-    cfg = gan_mnist.Config()
+    cfg = gan_mnist.Config(arch="dcgan")
     glasstorch.manual_seed(0)
     G, D = gan_mnist.build(glasstorch, cfg, 28)
     sizes = []
@@ -59,7 +59,7 @@ def test_dcgan_upsamples_7_14_28_and_starts_from_the_tutorials_init():
 def test_lr_decay_holds_then_falls_linearly_over_the_last_epochs():
     cfg = gan_mnist.Config(epochs=10, decay_epochs=4)
     assert [gan_mnist.lr_factor(cfg, done) for done in range(10)] == [1, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25]
-    assert gan_mnist.lr_factor(gan_mnist.Config(epochs=10), 9) == 1.0  # no decay by default
+    assert gan_mnist.lr_factor(gan_mnist.Config(epochs=10, decay_epochs=0), 9) == 1.0  # no decay
     adam = glasstorch.optim.Adam([glasstorch.zeros(1, requires_grad=True)], lr=2e-4)
     scheduler = glasstorch.optim.lr_scheduler.LambdaLR(adam, lambda done: gan_mnist.lr_factor(cfg, done))
     rates = []
