@@ -35,6 +35,16 @@ def relu_and_grads(relu, x, upstream, create_graph=False):
     return y, g, u
 
 
+def assert_fast_equals_lesson(fast_op, lesson_op, x, upstream, node_name):
+    """Same output and input gradient, bit for bit and in the same dtype, and torch's node name."""
+    y_fast, g_fast, _ = relu_and_grads(fast_op, x, upstream)
+    y_lesson, g_lesson, _ = relu_and_grads(lesson_op, x, upstream)
+    assert y_fast.dtype == y_lesson.dtype and g_fast.dtype == g_lesson.dtype
+    np.testing.assert_array_equal(y_fast.detach().numpy(), y_lesson.detach().numpy())
+    np.testing.assert_array_equal(g_fast.numpy(), g_lesson.numpy())
+    assert y_fast.grad_fn.name() == node_name
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(shape=st.lists(st.integers(1, 7), min_size=0, max_size=4), seed=st.integers(0, 2 ** 16),
        dtype=st.sampled_from([np.float32, np.float64]))
@@ -43,12 +53,7 @@ def test_fast_relu_equals_lesson(threaded, shape, seed, dtype):
     x = rng.standard_normal(shape).astype(dtype)
     x[rng.random(shape) < 0.2] = 0  # the kink: both give gradient 0 there
     upstream = rng.standard_normal(shape).astype(dtype)
-    y_fast, g_fast, _ = relu_and_grads(fast.relu, x, upstream)
-    y_lesson, g_lesson, _ = relu_and_grads(lesson.relu, x, upstream)
-    assert y_fast.dtype == y_lesson.dtype and g_fast.dtype == g_lesson.dtype
-    np.testing.assert_array_equal(y_fast.detach().numpy(), y_lesson.detach().numpy())
-    np.testing.assert_array_equal(g_fast.numpy(), g_lesson.numpy())
-    assert y_fast.grad_fn.name() == "ReluBackward0"
+    assert_fast_equals_lesson(fast.relu, lesson.relu, x, upstream, "ReluBackward0")
 
 
 def test_fast_relu_matches_torch_on_a_conv_sized_activation(threaded):
@@ -100,12 +105,8 @@ def test_fast_leaky_relu_equals_lesson(threaded, shape, seed, dtype, slope):
     x = rng.standard_normal(shape).astype(dtype)
     x[rng.random(shape) < 0.2] = 0  # the kink: both take the slope side there (x > 0 is false)
     upstream = rng.standard_normal(shape).astype(dtype)
-    y_fast, g_fast, _ = leaky_and_grads(fast.leaky_relu, x, upstream, slope)
-    y_lesson, g_lesson, _ = leaky_and_grads(activation.leaky_relu, x, upstream, slope)
-    assert y_fast.dtype == y_lesson.dtype and g_fast.dtype == g_lesson.dtype
-    np.testing.assert_array_equal(y_fast.detach().numpy(), y_lesson.detach().numpy())
-    np.testing.assert_array_equal(g_fast.numpy(), g_lesson.numpy())
-    assert y_fast.grad_fn.name() == "LeakyReluBackward0"
+    assert_fast_equals_lesson(lambda t: fast.leaky_relu(t, slope), lambda t: activation.leaky_relu(t, slope), x,
+                              upstream, "LeakyReluBackward0")
 
 
 def test_fast_leaky_relu_matches_torch_in_place_or_not(threaded):
