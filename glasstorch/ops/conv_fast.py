@@ -82,7 +82,7 @@ SAMPLE_SPLIT = True
 #: ... for weights (out x in x kh x kw) smaller than this: their GEMMs are short, and OpenBLAS's fork and join per
 #: block costs more than they do (LeNet's conv2, 2,400 values); a larger weight's GEMMs run well on the BLAS's
 #: threads, and the split measured slower there (the cnn's conv2, 18,432 values; see docs/PERFORMANCE.md, round 4)
-SPLIT_MAX_WEIGHT = int(__import__("os").environ.get("GT_SPLIT", 8 * 1024))
+SPLIT_MAX_WEIGHT = 8 * 1024
 #: the blocks of one thread's share when the batch is split (both threads' blocks are in cache at once)
 SPLIT_BLOCK_BYTES = 4 * 2 ** 20
 #: on the GPU there is no cache to fit and every block costs kernel launches: far larger blocks
