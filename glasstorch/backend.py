@@ -6,6 +6,7 @@ Everything array-level that the rest of glasstorch needs lives here: the dtype o
 import contextlib
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -411,6 +412,10 @@ _num_threads = None  # None: not set by set_num_threads, so one per CPU this pro
 _pool = None  # a ThreadPoolExecutor with _num_threads - 1 workers (the caller takes one share itself)
 _pool_workers = 0
 _pool_pid = None  # the process that made _pool
+#: when glasstorch's pool last finished a region on more than one thread (time.monotonic()); see `pool_in_use`
+_pool_last_used = float("-inf")
+#: how long after that the pool counts as in use: longer than OpenBLAS's 0.1 s of spinning, shorter than a pause
+POOL_IN_USE_SECONDS = 0.25
 
 
 def cpu_count():
@@ -493,6 +498,17 @@ def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
         finally:
             for task in pending:
                 task.result()  # waits, and re-raises an error from a worker
+            global _pool_last_used
+            _pool_last_used = time.monotonic()
+
+
+def pool_in_use():
+    """Whether glasstorch's own threads ran a region lately (within POOL_IN_USE_SECONDS).
+
+    Then the BLAS is kept on one thread (`ops.matmul.product`): a multithreaded BLAS call would leave
+    OpenBLAS's worker spinning for 0.1 s on a core the pool's next region needs. A program whose work is
+    all products (an MLP, an LSTM) never runs the pool, and its products get the BLAS's threads."""
+    return time.monotonic() - _pool_last_used < POOL_IN_USE_SECONDS
 
 
 _inside = threading.local()  # .share: this thread is running a share of parallel_ranges
@@ -509,8 +525,8 @@ def _run_share(fn, lo, hi):
 # --- NumPy's BLAS threads
 # OpenBLAS keeps each worker thread spinning for about 0.1 s after every multithreaded call before it sleeps:
 # a full core taken from whatever runs next (glasstorch's own thread pool, or another library's threads).
-# So glasstorch runs its large products on its own pool, with the BLAS at one thread inside each share
-# (ops.matmul.product), and makes small ones on one thread: the BLAS's threads never wake, never spin.
+# So glasstorch uses one kind of threads at a time: while its pool is in use (`pool_in_use`), products run
+# on one BLAS thread (ops.matmul.product), and the convolutions split their samples over the pool.
 _openblas = []  # [(set_num_threads, get_num_threads)] of NumPy's OpenBLAS via ctypes, or [None]
 
 

@@ -61,8 +61,10 @@ class Config:
 
     @classmethod
     def quick(cls):
+        # (the unclipped run is chaotic: its largest gradient norm moves with the rounding of the products. At
+        # lr 8 it measured 14-533 over the BLAS's thread settings, at lr 6 31-897 over seeds 0-3 and 1-2 threads)
         return cls(embed=16, hidden=48, bptt=32, batch_size=16, steps=60, lr=1e-2, val_chars=2000, eval_every=30,
-                   sample_chars=120, temperatures=(0.8,), excerpt=True, explode_steps=60, explode_lr=8.0)
+                   sample_chars=120, temperatures=(0.8,), excerpt=True, explode_steps=60, explode_lr=6.0)
 
 
 # explosion_ratio: the largest gradient norm without clipping over the largest with it (before clipping);

@@ -27,11 +27,10 @@ partial sum, the input gradient's GEMM and the col2im adds. The partial sums are
 order of the samples (the same result whichever thread finished first). Meanwhile NumPy's BLAS runs on
 one thread (backend.parallel_ranges(..., one_blas_thread=True)): each GEMM runs on its share's core, and
 no BLAS call forks and joins threads per block (on the 2-core machine each fork and join woke a thread
-for a few milliseconds of work, and a busy second core made it wait far longer). That pays for small
-weights, whose GEMMs are short (LeNet's conv2, the first layers' backward); a large weight's GEMMs run well
-on the BLAS's threads and measured faster there (the cnn's conv2: SPLIT_MAX_WEIGHT). One thread, small
-batches and the GPU take one share of all samples; a nested split inside a share (the threaded copies,
-_long_product) runs in its thread alone.
+for a few milliseconds of work, and OpenBLAS's worker then spun for 0.1 s on the core the next copy needed).
+The products around the convolutions keep to one BLAS thread as well while the threads are in use
+(`backend.pool_in_use`, `matmul.product`). One thread, small batches and the GPU take one share of all
+samples; a nested split inside a share (the threaded copies, _long_product) runs in its thread alone.
 
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
@@ -79,10 +78,6 @@ DCOLS_BLOCK_BYTES = 4 * 2 ** 20
 #: convolutions split their batch over the threads, each thread running the whole pipeline on its share with the
 #: BLAS on one thread (see the module docstring); False: one pipeline, the BLAS and the copies threaded inside it
 SAMPLE_SPLIT = True
-#: ... for weights (out x in x kh x kw) smaller than this: their GEMMs are short, and OpenBLAS's fork and join per
-#: block costs more than they do (LeNet's conv2, 2,400 values); a larger weight's GEMMs run well on the BLAS's
-#: threads, and the split measured slower there (the cnn's conv2, 18,432 values; see docs/PERFORMANCE.md, round 4)
-SPLIT_MAX_WEIGHT = 8 * 1024
 #: the blocks of one thread's share when the batch is split (both threads' blocks are in cache at once)
 SPLIT_BLOCK_BYTES = 4 * 2 ** 20
 #: on the GPU there is no cache to fit and every block costs kernel launches: far larger blocks
@@ -339,7 +334,7 @@ class FastConv2dFunction(NamedFunction):
                 if bias is not None:
                     res += bias[:, None]
                 out[block] = part.image_view(res, o)
-        _over_samples(share, unfold, w2.size)
+        _over_samples(share, unfold)
         return out
 
     @staticmethod
@@ -371,7 +366,7 @@ class FastConv2dFunction(NamedFunction):
                     for sub, piece in part.blocks(x.itemsize, sub_budget):
                         positions = slice(sub.start * part.positions, sub.stop * part.positions)
                         piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
-        _over_samples(share, unfold, w2.size)
+        _over_samples(share, unfold)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
                 Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
@@ -384,15 +379,14 @@ def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):
         yield slice(lo + block.start, lo + block.stop), part
 
 
-def _over_samples(share, unfold, weight_size):
+def _over_samples(share, unfold):
     """share(lo, hi, budget) over the batch: with more than one thread each thread runs the whole pipeline
     (unfold, GEMMs, copies) on its own share of the samples in blocks of SPLIT_BLOCK_BYTES, the BLAS on one
-    thread meanwhile (see the module docstring). Small columns (the whole batch's), a large weight
-    (SPLIT_MAX_WEIGHT), one thread, the GPU, or SAMPLE_SPLIT off: one share of all samples in blocks of
-    BLOCK_BYTES (budget None), the BLAS and the copies threaded inside it."""
+    thread meanwhile (see the module docstring). Small columns (the whole batch's), one thread, the GPU, or
+    SAMPLE_SPLIT off: one share of all samples in blocks of BLOCK_BYTES (budget None), the BLAS and the
+    copies threaded inside it."""
     columns = unfold.c * unfold.kh * unfold.kw * unfold.n * unfold.positions
-    split = (SAMPLE_SPLIT and weight_size < SPLIT_MAX_WEIGHT and unfold.threaded(columns)
-             and backend.get_num_threads() > 1)
+    split = SAMPLE_SPLIT and unfold.threaded(columns) and backend.get_num_threads() > 1
     budget = SPLIT_BLOCK_BYTES if split else None
     backend.parallel_ranges(lambda lo, hi: share(lo, hi, budget), unfold.n, threads=None if split else 1,
                             one_blas_thread=True)
@@ -435,7 +429,7 @@ class FastConvTranspose2dFunction(NamedFunction):
         def share(lo, hi, budget):  # samples lo..hi-1, block by block
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 part.add_columns_(outpad[block], _gemm_tn(w2, part.to_matrix(x[block]), groups))
-        _over_samples(share, unfold, w2.size)
+        _over_samples(share, unfold)
         out = ctx.xp.ascontiguousarray(crop(outpad, ctx.pads, out_hw))
         if bias is not None:
             out += bias[:, None, None]
@@ -462,7 +456,7 @@ class FastConvTranspose2dFunction(NamedFunction):
                     grad_x[block] = part.image_view(_gemm(w2, cols, groups), cin)
                 if need[1]:
                     grad_w[lo] += _gemm_nt(part.to_matrix(x[block]), cols, groups)
-        _over_samples(share, unfold, w2.size)
+        _over_samples(share, unfold)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(grad_x) if need[0] else None,
                 Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,

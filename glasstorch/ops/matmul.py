@@ -14,8 +14,7 @@ xp = backend.xp
 
 
 #: a 2-D product of fewer multiply-adds than this (about 0.15 ms on one core) runs on one BLAS thread: a second
-#: thread would save at most half of that, and OpenBLAS then keeps it spinning on a core for 0.1 s, which
-#: glasstorch's own threads (convolutions, elementwise work) need (see `product`)
+#: thread would save at most half of that, and OpenBLAS then keeps it spinning on a core for 0.1 s (see `product`)
 BLAS_THREADS_MIN_MACS = 2 ** 24
 #: below this OpenBLAS stays on one thread by itself (its GEMM_MULTITHREAD_THRESHOLD): nothing to arrange
 BLAS_SINGLE_MACS = 2 ** 18
@@ -26,12 +25,16 @@ def product(a, b):
     accumulate (NumPy's own float16 matmul rounds every partial sum, and is 100x slower). CuPy's float16
     matmul already accumulates in float32 (cuBLAS, tensor cores).
 
-    A mid-sized 2-D product runs on one BLAS thread (BLAS_THREADS_MIN_MACS): after a multithreaded call,
-    OpenBLAS keeps its worker spinning on a core for 0.1 s, and glasstorch's own threads would fight it."""
+    The BLAS's threads: after a multithreaded call OpenBLAS keeps its worker spinning on a core for 0.1 s. So a
+    2-D product runs on one BLAS thread when it is mid-sized (BLAS_THREADS_MIN_MACS: two threads would save
+    little) or while glasstorch's own threads are in use (`backend.pool_in_use`: a convolutional network,
+    whose convolutions split their samples over those threads, which the spinning worker would slow)."""
     if a.dtype.char == "e" and b.dtype.char == "e" and not backend.on_device(a):  # "e": float16
         return (a.astype(xp.float32) @ b.astype(xp.float32)).astype(xp.float16)
     if a.ndim == 2 and b.ndim == 2:  # ndarray.dot: the same BLAS product (bit for bit) as `@` at half the call cost
-        if BLAS_SINGLE_MACS <= a.size * b.shape[1] < BLAS_THREADS_MIN_MACS and not backend.on_device(a):
+        macs = a.size * b.shape[1]
+        if macs >= BLAS_SINGLE_MACS and (macs < BLAS_THREADS_MIN_MACS or backend.pool_in_use()) \
+                and not backend.on_device(a):
             with backend.blas_on_one_thread():
                 return a.dot(b)
         return a.dot(b)

@@ -172,7 +172,6 @@ def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_ch
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 2 ** 10)  # a block of one sample
     monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", 2 ** 10)
-    monkeypatch.setattr(fast, "SPLIT_MAX_WEIGHT", 1 << 40)  # the cnn's conv2 split too
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
     monkeypatch.setattr(backend, "_num_threads", threads)
     rng = np.random.default_rng(sum(shape))

@@ -35,6 +35,7 @@ def spy_on_one_thread(monkeypatch):
     ((64, 1024, 512), False),                 # 2**25 multiply-adds: the BLAS's threads
 ])
 def test_product_runs_mid_sized_products_on_one_blas_thread(monkeypatch, shape, one_thread, dtype):
+    monkeypatch.setattr(backend, "_pool_last_used", float("-inf"))  # (glasstorch's own threads idle)
     threadpoolctl = pytest.importorskip("threadpoolctl")
     if backend._openblas_thread_functions() is None:
         pytest.skip("NumPy's BLAS is not OpenBLAS")
@@ -52,3 +53,22 @@ def test_product_runs_mid_sized_products_on_one_blas_thread(monkeypatch, shape, 
     np.testing.assert_allclose(out, exact, rtol=1e-4 if dtype == np.float32 else 1e-12,
                                atol=1e-3 if dtype == np.float32 else 1e-10)
     assert (matmul.BLAS_SINGLE_MACS <= m * k * n < matmul.BLAS_THREADS_MIN_MACS) == one_thread
+
+
+def test_product_keeps_to_one_blas_thread_while_glasstorch_threads_are_in_use(monkeypatch):
+    """Right after a region on glasstorch's own threads even a large product runs on one BLAS thread (OpenBLAS's
+    spinning worker would slow the pool's next region); once the pool has been idle a while, the BLAS's threads."""
+    pytest.importorskip("threadpoolctl")
+    if backend._openblas_thread_functions() is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS")
+    seen = spy_on_one_thread(monkeypatch)
+    monkeypatch.setattr(backend, "_num_threads", 2)
+    a, b = np.ones((64, 1024), np.float32), np.ones((1024, 512), np.float32)  # 2**25 multiply-adds: large
+    backend.parallel_ranges(lambda lo, hi: None, 2)  # a region on two threads
+    assert backend.pool_in_use()
+    np.testing.assert_array_equal(matmul.product(a, b), np.full((64, 512), 1024, np.float32))
+    assert seen == [[1]]
+    monkeypatch.setattr(backend, "_pool_last_used", backend._pool_last_used - 2 * backend.POOL_IN_USE_SECONDS)
+    assert not backend.pool_in_use()
+    matmul.product(a, b)
+    assert seen == [[1]]  # the BLAS's threads this time
