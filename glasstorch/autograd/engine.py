@@ -325,14 +325,15 @@ def zero_grads(parameters, set_to_none=True):
 
     What `Module.zero_grad` and `Optimizer.zero_grad` both do.
     """
+    if set_to_none:
+        for p in parameters:
+            p.grad = None  # (no test first: reading .grad costs what the store does)
+        return
     for p in parameters:
         if p.grad is None:
             continue
-        if set_to_none:
-            p.grad = None
+        if p.grad.grad_fn is not None:
+            p.grad.detach_()
         else:
-            if p.grad.grad_fn is not None:
-                p.grad.detach_()
-            else:
-                p.grad.requires_grad_(False)
-            p.grad.zero_()
+            p.grad.requires_grad_(False)
+        p.grad.zero_()

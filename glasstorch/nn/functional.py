@@ -23,7 +23,7 @@ from ..ops import shape as _shape
 from ..ops.arithmetic import where
 from ..ops.common import TORCH_NAMES, as_tensor, autocast_inputs
 from ..ops.inplace import inplace as _inplace
-from ..ops.matmul import linear as _linear
+from ..ops.matmul import linear  # noqa: F401  (F.linear is the op itself: a wrapper would add a call per layer)
 from ..ops.reduce import norm as _vector_norm
 from ..tensor import Tensor
 
@@ -66,9 +66,7 @@ def _with_batch(x, ndim, name, run):
 
 
 # ----------------------------------------------------------------------------- linear and convolution
-def linear(input, weight, bias=None):
-    """y = x W^T + b."""
-    return _linear(input, weight, bias)
+# (linear, y = x W^T + b, is imported above from ops.matmul)
 
 
 def bilinear(input1, input2, weight, bias=None):

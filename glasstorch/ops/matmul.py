@@ -3,7 +3,7 @@
 One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for it). float16 operands
 (autocast) are multiplied in float32 and rounded once (`product`).
 """
-from .. import backend
+from .. import autocast_mode, backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import NamedFunction, as_tensor, autocast_inputs, binary_operands
@@ -171,9 +171,12 @@ def outer(a, b):
 ger = outer
 
 
-def linear(x, weight, bias=None):
+def linear(input, weight, bias=None):
     """y = x W^T + b, the Linear layer's math, as one graph node."""
-    x, weight, bias = autocast_inputs("linear", as_tensor(x), weight, bias)
+    # (each layer of every step comes here: the common case, Tensors and no autocast, costs two tests)
+    x = input if type(input) is Tensor else as_tensor(input)
+    if autocast_mode._state.active:
+        x, weight, bias = autocast_inputs("linear", x, weight, bias)
     if not x._array.ndim or x._array.shape[-1] != weight._array.shape[-1]:
         lead = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead.shape)} and "
