@@ -115,7 +115,7 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
     `observer(node, g, input_grads)`, when given, sees each step (autograd.trace uses it to show the walk)."""
     walk = _Walk(create_graph, targets, accumulate)
     for tensor, g in roots:
-        walk.receive(tensor, tensor.grad_fn, g)
+        walk.receive(tensor, tensor.grad_fn, g if create_graph else g._array)  # (the plain walk carries arrays)
     ready, receive = walk.ready, walk.receive
     with grad_mode.set_grad_enabled(create_graph):  # backward's ops are recorded only for higher-order grads
         while ready:

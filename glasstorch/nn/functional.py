@@ -7,7 +7,7 @@ import math
 import numbers
 import warnings
 
-from .. import backend
+from .. import autocast_mode, backend
 from ..ops import activation as _act
 from ..ops import conv_fast as _conv
 from ..ops import dropout as _dropout
@@ -525,10 +525,15 @@ def _shape_tuple(x):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean((input - target)^2)."""
-    input, target = autocast_inputs("mse_loss", input, target)
-    reduction = _reduction(size_average, reduce, reduction)
+    # the common case (Tensors of one shape, no autocast, no legacy arguments) calls no helper: every step of a
+    # regression comes here
+    if autocast_mode._state.active:
+        input, target = autocast_inputs("mse_loss", input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    input, target = _pointwise_pair(input, target, "mse_loss")
+    if type(target) is not Tensor or target._array.shape != input._array.shape:
+        input, target = _pointwise_pair(input, target, "mse_loss")
     if weight is None:
         if input._array.shape != target._array.shape:  # torch broadcasts (after the warning above)
             from ..ops.shape import broadcast_tensors

@@ -66,9 +66,16 @@ class LinearFunction(NamedFunction):
     def backward(ctx, grad):
         x, weight = ctx.inputs_as(grad)[:2]
         need = ctx.needs_input_grad
-        grad2 = grad.reshape(-1, weight.shape[0])  # one row per sample: x may be 1-D, 2-D or (N, L, in)
-        grad_x = matrix_product(grad2, weight).reshape(x.shape) if need[0] else None
-        grad_w = matrix_product(grad2.T, x.reshape(-1, weight.shape[1])) if need[1] else None
+        # one row per sample: x may be 1-D, 2-D or (N, L, in); a 2-D x (the common case) is used as it is
+        # (three reshapes fewer: 0.1 us each)
+        rows = x.ndim == 2
+        grad2 = grad if rows else grad.reshape(-1, weight.shape[0])
+        x2 = x if rows else x.reshape(-1, weight.shape[1])
+        grad_x = None
+        if need[0]:
+            grad_x = matrix_product(grad2, weight)
+            grad_x = grad_x if rows else grad_x.reshape(x.shape)
+        grad_w = matrix_product(grad2.T, x2) if need[1] else None
         if len(need) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, (grad2.sum(0) if need[2] else None)
