@@ -71,14 +71,15 @@ def _as_list(x):
 
 
 def _root_gradient(tensor, gradient, create_graph):
-    if not tensor.requires_grad:
+    if not tensor._requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
-        if tensor.numel() != 1:
+        a = tensor._array
+        if a.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         # a single 1 in the tensor's shape (ones_like, a Python function in NumPy, costs 4x as much)
-        one = backend.array_module(tensor._array).array(1, dtype=tensor._array.dtype)
-        return Tensor._make(one.reshape(tensor._array.shape) if tensor._array.ndim else one)
+        one = backend.array_module(a).array(1, dtype=a.dtype)
+        return Tensor._make(one.reshape(a.shape) if a.ndim else one)
     if not isinstance(gradient, Tensor):
         gradient = Tensor._make(backend.like(tensor._array, np.asarray(gradient, dtype=tensor._array.dtype)))
     if gradient.shape != tensor.shape:
