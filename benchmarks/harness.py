@@ -117,7 +117,8 @@ def run_workload(workload, engines, args):
                 calls[name] = fn
             except Exception as e:
                 result["errors"][name] = f"{mode}: {type(e).__name__}: {e}"
-        seconds = time_alternating(calls, args.windows, args.window_seconds, args.warmup_seconds, args.clock_fn)
+        seconds = time_alternating(calls, args.windows, args.window_seconds, args.warmup_seconds, args.clock_fn,
+                                   args.settle_seconds)
         result[mode] = summarise(seconds, samples_per_call, flops_per_call)
         if mode == "train" and "glasstorch" in calls:
             result["float32_throughout"] = float32_throughout(instances["glasstorch"])
@@ -288,6 +289,8 @@ def parse_args(argv=None):
     p.add_argument("--windows", type=int, help="timed windows per engine (default 5; --quick 2)")
     p.add_argument("--window-seconds", type=float, help="length of one window (default 1.0; --quick 0.01)")
     p.add_argument("--warmup-seconds", type=float, help="warm-up per engine (default 0.5; --quick 0)")
+    p.add_argument("--settle-seconds", type=float, help="pause before each window, so that the other engine's "
+                   "spinning threads are asleep (default 0.2; --quick 0)")
     p.add_argument("--epochs", type=int, default=3, help="MNIST epochs per engine for the epoch figure")
     p.add_argument("--threads", type=int, help="threads for both engines (default: glasstorch.get_num_threads())")
     p.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
@@ -306,9 +309,9 @@ def parse_args(argv=None):
                         "against the GEMM peak: written into --doc's Scaling section, the figure beside it")
     p.add_argument("--doc", default=str(PERFORMANCE_DOC), help="the page --scaling writes (default docs/PERFORMANCE.md)")
     args = p.parse_args(argv)
-    scaling = (3, 0.3, 0.1)  # --scaling: 2 x 2 x 20 settings, so shorter windows
+    scaling = (3, 0.3, 0.1, 0.2)  # --scaling: 2 x 2 x 20 settings, so shorter windows
     for (name, default, quick), short in zip((("windows", 5, 2), ("window_seconds", 1.0, 0.01),
-                                              ("warmup_seconds", 0.5, 0.0)), scaling):
+                                              ("warmup_seconds", 0.5, 0.0), ("settle_seconds", 0.2, 0.0)), scaling):
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else short if args.scaling else default)
     names = [n for n in args.only.split(",") if n] or [*W.WORKLOADS, "epoch"]

@@ -29,7 +29,7 @@ def throughput(engines, workload, batch, args):
     built = {name: W.build(fw, workload, batch) for name, fw in engines.items()}
     copy_weights(built["torch"].model, engines["glasstorch"], built["glasstorch"].model)
     seconds = time_alternating({name: inst.train for name, inst in built.items()}, args.windows, args.window_seconds,
-                               args.warmup_seconds, args.clock_fn)
+                               args.warmup_seconds, args.clock_fn, getattr(args, "settle_seconds", 0.0))
     return {name: batch / float(np.median(s)) for name, s in seconds.items()}
 
 

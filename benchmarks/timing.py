@@ -52,13 +52,18 @@ def _calibrate(fn, warmup_s, window_s, clock):
             return max(1, round(window_s / max(elapsed / calls, 1e-9)))
 
 
-def time_alternating(calls, windows, window_s, warmup_s, clock=time.perf_counter):
-    """{engine: fn} -> {engine: [seconds per call, one per window]}, windows run A B A B ..."""
+def time_alternating(calls, windows, window_s, warmup_s, clock=time.perf_counter, settle_s=0.0):
+    """{engine: fn} -> {engine: [seconds per call, one per window]}, windows run A B A B ...
+
+    settle_s: a pause before each window. After a multithreaded call OpenBLAS keeps its worker spinning on a
+    core for about 0.1 s (OpenMP runtimes spin-wait a while too): without the pause, one engine's idle threads
+    would take a core from the start of the other engine's window."""
     iterations = {name: _calibrate(fn, warmup_s, window_s, clock) for name, fn in calls.items()}
     seconds = {name: [] for name in calls}
     for _ in range(windows):
         for name, fn in calls.items():
             n = iterations[name]
+            time.sleep(settle_s)
             start = clock()
             for _ in range(n):
                 fn()

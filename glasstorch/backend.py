@@ -464,23 +464,21 @@ def parallel_elementwise(fn, out, *arrays):
 def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
     """fn(lo, hi) for one share [lo, hi) of range(count) per thread, at the same time; returns when all are done.
 
-    The caller runs the first share itself. fn must release the GIL for the shares to overlap (NumPy's copies
-    and ufuncs on large arrays do) and must not write where another share writes. Inside a share, a nested
-    call runs in that thread alone (the shares already use every thread; a worker waiting on its own pool
-    would never return).
+    The caller runs the first share itself. fn must release the GIL for the shares to overlap (NumPy's copies,
+    ufuncs and BLAS calls on large arrays do) and must not write where another share writes. Inside a share,
+    a nested call runs in that thread alone (the shares already use every thread; a worker waiting on its own
+    pool would never return).
 
     one_blas_thread: the shares make BLAS calls (GEMMs) of their own. NumPy's BLAS then runs on one thread
-    while they run (its thread count is process-wide; set back afterwards), so each share's GEMMs run on the
-    share's own core, without the BLAS's fork and join. Without threadpoolctl, which can set that count, or
-    when it cannot set it from this thread, fn(0, count) runs alone on the BLAS's threads.
+    while they run (`blas_on_one_thread`), so each share's GEMMs run on the share's own core. Where the
+    BLAS's count cannot be set, fn(0, count) runs alone on the BLAS's threads.
     """
     global _pool, _pool_workers, _pool_pid
     threads = min(threads or get_num_threads(), count)
     if threads <= 1 or getattr(_inside, "share", False):
         fn(0, count)
         return
-    blas = _blas_controller() if one_blas_thread else None
-    if one_blas_thread and blas is None:
+    if one_blas_thread and not blas_threads_settable():
         fn(0, count)
         return
     if _pool is None or _pool_workers < threads - 1 or _pool_pid != os.getpid():
@@ -488,12 +486,7 @@ def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
         _pool_workers, _pool_pid = get_num_threads() - 1, os.getpid()
         _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix="glasstorch-elementwise")
     share = -(-count // threads)
-    with blas.limit(limits=1, user_api="blas") if blas is not None else contextlib.nullcontext():
-        if blas is not None and any(lib.num_threads != 1 for lib in blas.lib_controllers if lib.user_api == "blas"):
-            # (threadpoolctl lets only one Python thread set OpenBLAS's count: from any other the limit does
-            # nothing, and two shares on the BLAS's threads would fight over the cores)
-            fn(0, count)
-            return
+    with blas_on_one_thread() if one_blas_thread else contextlib.nullcontext():
         pending = [_pool.submit(_run_share, fn, lo, min(lo + share, count)) for lo in range(share, count, share)]
         try:
             _run_share(fn, 0, share)
@@ -511,6 +504,71 @@ def _run_share(fn, lo, hi):
         fn(lo, hi)
     finally:
         _inside.share = False
+
+
+# --- NumPy's BLAS threads
+# OpenBLAS keeps each worker thread spinning for about 0.1 s after every multithreaded call before it sleeps:
+# a full core taken from whatever runs next (glasstorch's own thread pool, or another library's threads).
+# So glasstorch runs its large products on its own pool, with the BLAS at one thread inside each share
+# (ops.matmul.product), and makes small ones on one thread: the BLAS's threads never wake, never spin.
+_openblas = []  # [(set_num_threads, get_num_threads)] of NumPy's OpenBLAS via ctypes, or [None]
+
+
+def _openblas_thread_functions():
+    """OpenBLAS's own `openblas_set_num_threads` / `openblas_get_num_threads` (found through threadpoolctl)."""
+    if not _openblas:
+        _openblas.append(None)
+        try:
+            import ctypes  # optional path: only with threadpoolctl, which finds the library NumPy loaded
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return None
+        for lib in ThreadpoolController().lib_controllers:
+            if lib.internal_api != "openblas":
+                continue
+            for prefix in ("", "scipy_"):  # NumPy's wheels ship OpenBLAS with renamed symbols
+                for suffix in ("", "64_", "_64"):
+                    setter = getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+                    getter = getattr(lib.dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+                    if setter is not None and getter is not None:
+                        setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
+                        _openblas[0] = (setter, getter)
+                        return _openblas[0]
+    return _openblas[0]
+
+
+def blas_threads_settable():
+    """Whether `blas_on_one_thread` can set the BLAS's thread count (OpenBLAS, or threadpoolctl for others)."""
+    return _openblas_thread_functions() is not None or _blas_controller() is not None
+
+
+_one_thread_users = [0, None]  # [blocks inside blas_on_one_thread now, the count to set back after the last]
+_one_thread_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def blas_on_one_thread():
+    """NumPy's BLAS on one thread inside the block. The count is process-wide, so blocks entered from several
+    Python threads at once share one setting: the first sets 1, the last sets the earlier count back."""
+    functions = _openblas_thread_functions()
+    if functions is None:  # another BLAS: threadpoolctl (which sets it from one Python thread only)
+        blas = _blas_controller()
+        with blas.limit(limits=1, user_api="blas") if blas is not None else contextlib.nullcontext():
+            yield
+        return
+    set_threads, get_threads = functions
+    with _one_thread_lock:
+        if _one_thread_users[0] == 0:
+            _one_thread_users[1] = get_threads()
+            set_threads(1)
+        _one_thread_users[0] += 1
+    try:
+        yield
+    finally:
+        with _one_thread_lock:
+            _one_thread_users[0] -= 1
+            if _one_thread_users[0] == 0:
+                set_threads(_one_thread_users[1])
 
 
 _blas = []  # threadpoolctl's controller of the loaded BLAS libraries, made on first use ([None] without it)

@@ -201,6 +201,7 @@ def test_parallel_ranges_with_one_blas_thread_sets_the_blas_to_one_thread_and_ba
 def test_parallel_ranges_with_one_blas_thread_runs_in_one_piece_without_threadpoolctl(monkeypatch):
     """Without a way to set the BLAS's threads, the shares' GEMMs would fight over the cores: no split."""
     monkeypatch.setattr(backend, "_blas", [None])
+    monkeypatch.setattr(backend, "_openblas", [None])
     monkeypatch.setattr(backend, "_num_threads", 2)
     calls = []
     backend.parallel_ranges(lambda lo, hi: calls.append((lo, hi)), 9, one_blas_thread=True)
@@ -209,26 +210,31 @@ def test_parallel_ranges_with_one_blas_thread_runs_in_one_piece_without_threadpo
     assert sorted(calls[1:]) == [(0, 5), (5, 9)]
 
 
-def test_one_blas_thread_from_a_thread_that_cannot_set_the_blas_runs_in_one_piece():
-    """threadpoolctl lets one Python thread set OpenBLAS's count (here: the test's, which set it first); a split
-    asked for from another thread would run its shares on the BLAS's threads: it runs in one piece instead."""
+def test_blas_on_one_thread_from_several_python_threads_sets_the_count_back_after_the_last():
+    """OpenBLAS's count is process-wide: two threads inside at once share the setting; the first to leave does
+    not give the BLAS its threads back under the other, the last one does, and it restores the earlier count."""
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    before = backend.get_num_threads()
-    calls = []
-    try:
-        backend.set_num_threads(2)
-        with threadpoolctl.threadpool_limits(2, user_api="blas"):  # this thread now controls the BLAS's count
-            backend.parallel_ranges(lambda lo, hi: calls.append(("main", lo, hi, blas_threads())), 4,
-                                    one_blas_thread=True)
-            other = threading.Thread(target=backend.parallel_ranges, args=(
-                lambda lo, hi: calls.append(("other", lo, hi, blas_threads())), 4), kwargs={"one_blas_thread": True})
-            other.start()
-            other.join(10)
-            assert blas_threads() == 2
-    finally:
-        backend.set_num_threads(before)
-    layers = [lib.get("threading_layer") for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
-    controlled = layers[0] != "openmp"  # (an OpenMP BLAS has per-thread counts: any thread may set its own)
-    assert sorted(c for c in calls if c[0] == "main") == [("main", 0, 2, 1), ("main", 2, 4, 1)]
-    if controlled:
-        assert [c for c in calls if c[0] == "other"] == [("other", 0, 4, 2)]
+    if backend._openblas_thread_functions() is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS")
+    seen, inside, leave_first = [], threading.Barrier(2), threading.Event()
+
+    def first():
+        with backend.blas_on_one_thread():
+            inside.wait(10)
+            seen.append(("first inside", blas_threads()))
+        leave_first.set()
+
+    def second():
+        with backend.blas_on_one_thread():
+            inside.wait(10)
+            leave_first.wait(10)
+            seen.append(("second, after the first left", blas_threads()))
+
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        workers = [threading.Thread(target=first), threading.Thread(target=second)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(10)
+        assert seen == [("first inside", 1), ("second, after the first left", 1)]
+        assert blas_threads() == 2

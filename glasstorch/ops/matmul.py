@@ -13,13 +13,27 @@ from .reduce import Sum
 xp = backend.xp
 
 
+#: a 2-D product of fewer multiply-adds than this (about 0.15 ms on one core) runs on one BLAS thread: a second
+#: thread would save at most half of that, and OpenBLAS then keeps it spinning on a core for 0.1 s, which
+#: glasstorch's own threads (convolutions, elementwise work) need (see `product`)
+BLAS_THREADS_MIN_MACS = 2 ** 24
+#: below this OpenBLAS stays on one thread by itself (its GEMM_MULTITHREAD_THRESHOLD): nothing to arrange
+BLAS_SINGLE_MACS = 2 ** 18
+
+
 def product(a, b):
     """a @ b of arrays. float16 on the CPU: in float32, then rounded to float16 once, as torch's CPU kernels
     accumulate (NumPy's own float16 matmul rounds every partial sum, and is 100x slower). CuPy's float16
-    matmul already accumulates in float32 (cuBLAS, tensor cores)."""
+    matmul already accumulates in float32 (cuBLAS, tensor cores).
+
+    A mid-sized 2-D product runs on one BLAS thread (BLAS_THREADS_MIN_MACS): after a multithreaded call,
+    OpenBLAS keeps its worker spinning on a core for 0.1 s, and glasstorch's own threads would fight it."""
     if a.dtype.char == "e" and b.dtype.char == "e" and not backend.on_device(a):  # "e": float16
         return (a.astype(xp.float32) @ b.astype(xp.float32)).astype(xp.float16)
-    if a.ndim == 2 and b.ndim == 2:  # the same BLAS product (bit for bit) with half of matmul's per-call cost
+    if a.ndim == 2 and b.ndim == 2:  # ndarray.dot: the same BLAS product (bit for bit) as `@` at half the call cost
+        if BLAS_SINGLE_MACS <= a.size * b.shape[1] < BLAS_THREADS_MIN_MACS and not backend.on_device(a):
+            with backend.blas_on_one_thread():
+                return a.dot(b)
         return a.dot(b)
     return a @ b
 

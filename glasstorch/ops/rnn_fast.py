@@ -22,8 +22,10 @@ The batch split over the threads. The sequences of a batch never meet: sequence 
 only row j of h and c. So with more than one thread (backend.get_num_threads()) the batch is cut into
 one share of sequences per thread and each thread runs the whole scan (every time step) for its share,
 on its own rows of the buffers (backend.parallel_ranges; NumPy releases the GIL in its GEMMs and ufuncs).
-Meanwhile the BLAS runs on one thread (`one_blas_thread`, a context the caller passes: threadpoolctl's
-limit in nn.LSTM), or its own threads would fight ours; the big GEMM after the loop gets them all back.
+Meanwhile the BLAS runs on one thread (`backend.parallel_ranges(..., one_blas_thread=True)`), or its own
+threads would fight ours; the big GEMM after the loop gets them all back. Without the split, the scan's
+back-to-back small products keep the BLAS's threads: OpenBLAS's worker spins between them rather than
+sleeping, which is what such a loop wants (see `matmul.product` for where that spinning costs).
 Small problems (MIN_SHARE_FLOPS, which keeps the split off by default) and GPU arrays run in one piece.
 
 Packed sequences work as in rnn.py (step t owns rows offsets[t] : offsets[t] + batch_sizes[t], and
@@ -32,6 +34,7 @@ sequence j is the j-th of them while it lasts); projections (proj_size) take rnn
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .matmul import product
 from .rnn import _offsets
 
 #: a thread takes a share of the batch only when its per-step GEMM (rows x H x 4H multiply-adds) is at least
@@ -51,7 +54,7 @@ class LSTMScanFunction(Function):
     once_differentiable = True  # (inputs are version-checked: backward reads W_hh)
 
     @staticmethod
-    def forward(ctx, gx, w_hh, h0, c0, *, batch_sizes, reverse, one_blas_thread=None):
+    def forward(ctx, gx, w_hh, h0, c0, *, batch_sizes, reverse):
         xp = ctx.xp
         n_rows, batch, hidden = gx.shape[0], h0.shape[0], h0.shape[1]
         flat = xp.empty((n_rows + 2 * batch) * hidden, dtype=gx.dtype)
@@ -72,8 +75,8 @@ class LSTMScanFunction(Function):
         s.scale[2 * hidden:3 * hidden] = 1
         s.shift = xp.full(4 * hidden, 0.5, dtype=gx.dtype)
         s.shift[2 * hidden:3 * hidden] = 0
-        _over_sequences(s.forward_share, s, one_blas_thread)
-        ctx.scan, ctx.one_blas_thread = s, one_blas_thread
+        _over_sequences(s.forward_share, s)
+        ctx.scan = s
         return flat
 
     @staticmethod
@@ -86,8 +89,8 @@ class LSTMScanFunction(Function):
         s.d_gates, s.dc_gain = s.xp.empty_like(s.act), s.xp.empty_like(s.tanh_c)
         # the factors need no recurrence: over all rows in a few large passes, split over the threads by rows
         _over_rows(s.local_factors, s)
-        _over_sequences(s.backward_share, s, ctx.one_blas_thread)
-        d_w_hh = s.d_gates.T @ s.h_prev  # every step's contribution in one GEMM, on all the BLAS's threads
+        _over_sequences(s.backward_share, s)
+        d_w_hh = product(s.d_gates.T, s.h_prev)  # every step's contribution in one GEMM, on all the BLAS's threads
         return Tensor._make(s.d_gates), Tensor._make(d_w_hh), Tensor._make(s.dh), Tensor._make(s.dc)
 
 
@@ -182,14 +185,13 @@ def _threads(scan):
     return max(1, min(backend.get_num_threads(), batch, batch * hidden * 4 * hidden // MIN_SHARE_FLOPS))
 
 
-def _over_sequences(share_fn, scan, one_blas_thread):
+def _over_sequences(share_fn, scan):
     """share_fn(lo, hi) over the batch: in one piece, or one share of sequences per thread on a one-thread BLAS."""
     threads, batch = _threads(scan), scan.h.shape[0]
-    if threads <= 1 or one_blas_thread is None:
+    if threads <= 1:
         share_fn(0, batch)
         return
-    with one_blas_thread():
-        backend.parallel_ranges(share_fn, batch, threads)
+    backend.parallel_ranges(share_fn, batch, threads, one_blas_thread=True)
 
 
 def _over_rows(fn, scan):
@@ -197,15 +199,15 @@ def _over_rows(fn, scan):
     backend.parallel_ranges(fn, scan.act.shape[0], _threads(scan))
 
 
-def lstm_scan(gx, w_hh, h0, c0, *, batch_sizes, reverse=False, one_blas_thread=None):
+def lstm_scan(gx, w_hh, h0, c0, *, batch_sizes, reverse=False):
     """One direction of one LSTM layer (no projection) over packed rows: returns (outputs (N, H), h_n, c_n).
 
     gx already holds x W_ih^T + b_ih + b_hh. Same contract as rnn.recurrent_scan(..., mode="lstm").
-    one_blas_thread: a function returning a context in which NumPy's BLAS uses one thread; with it, and more
-    than one thread (backend.set_num_threads), the batch is split over the threads (see the module docstring).
+    With more than one thread (backend.set_num_threads) and a large enough batch (MIN_SHARE_FLOPS), the batch
+    is split over the threads (see the module docstring).
     """
     flat = LSTMScanFunction.apply(gx, w_hh, h0, c0, batch_sizes=tuple(int(b) for b in batch_sizes),
-                                  reverse=reverse, one_blas_thread=one_blas_thread)
+                                  reverse=reverse)
     n_rows, batch, hidden = gx.shape[0], h0.shape[0], h0.shape[1]
     out = flat[:n_rows * hidden].reshape(n_rows, hidden)
     h_n = flat[n_rows * hidden:(n_rows + batch) * hidden].reshape(batch, hidden)

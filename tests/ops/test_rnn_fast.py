@@ -31,18 +31,16 @@ def threads(request, monkeypatch):
     return request.param
 
 
-class OneBlasThread:
-    """The context nn.LSTM passes (threadpoolctl's limit), stood in for: counts how often the split ran."""
-    entered = 0
+def count_splits(monkeypatch):
+    """A list that gets one entry per call of the scan's loop that went over more than one thread."""
+    splits, real = [], backend.parallel_ranges
 
-    def __call__(self):
-        return self
-
-    def __enter__(self):
-        OneBlasThread.entered += 1
-
-    def __exit__(self, *exc):
-        return False
+    def spy(fn, count, threads=None, **kwargs):
+        if fn.__name__ in ("forward_share", "backward_share") and min(threads or 1, count) > 1:
+            splits.append(count)
+        return real(fn, count, threads, **kwargs)
+    monkeypatch.setattr(backend, "parallel_ranges", spy)
+    return splits
 
 
 def scan_and_grads(scan, arrays, upstream):
@@ -58,18 +56,18 @@ def scan_and_grads(scan, arrays, upstream):
 @given(batch_sizes=st.lists(st.integers(1, 5), min_size=1, max_size=6).map(lambda b: sorted(b, reverse=True)),
        hidden=st.integers(1, 6), reverse=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]),
        seed=st.integers(0, 2 ** 16))
-def test_fast_lstm_scan_equals_lesson(threads, batch_sizes, hidden, reverse, dtype, seed):
+def test_fast_lstm_scan_equals_lesson(threads, monkeypatch, batch_sizes, hidden, reverse, dtype, seed):
     rng = np.random.default_rng(seed)
     batch, n_rows = batch_sizes[0], sum(batch_sizes)
     arrays = [rng.standard_normal(s).astype(dtype) for s in
               [(n_rows, 4 * hidden), (4 * hidden, hidden), (batch, hidden), (batch, hidden)]]
     upstream = [rng.standard_normal(s).astype(dtype) for s in [(n_rows, hidden), (batch, hidden), (batch, hidden)]]
-    entered = OneBlasThread.entered
-    outs_fast, grads_fast = scan_and_grads(
-        lambda *a: fast.lstm_scan(*a, batch_sizes=batch_sizes, reverse=reverse, one_blas_thread=OneBlasThread()),
-        arrays, upstream)
+    with monkeypatch.context() as patch:
+        splits = count_splits(patch)
+        outs_fast, grads_fast = scan_and_grads(
+            lambda *a: fast.lstm_scan(*a, batch_sizes=batch_sizes, reverse=reverse), arrays, upstream)
     # forward and backward each split the batch when there are threads and sequences to share
-    assert OneBlasThread.entered - entered == (2 if threads > 1 and batch > 1 else 0)
+    assert len(splits) == (2 if threads > 1 and batch > 1 else 0)
     outs_lesson, grads_lesson = scan_and_grads(
         lambda *a: lesson.recurrent_scan(*a, mode="lstm", batch_sizes=batch_sizes, reverse=reverse), arrays, upstream)
     for name, a, b in zip(["output", "h_n", "c_n", "d gx", "d w_hh", "d h0", "d c0"],
@@ -90,7 +88,7 @@ def test_fast_lstm_scan_gradcheck(reverse):
 def test_lstm_runs_the_fast_scan_and_matches_torch(threads):
     """The benchmark's shape in small: 2 layers, time-major, float32; outputs and every gradient as torch's.
 
-    With threads, nn.LSTM's own one-thread-BLAS context (threadpoolctl) runs, and gives the BLAS back."""
+    With threads, the scan sets the BLAS to one thread while it runs, and gives it back."""
     threadpoolctl = pytest.importorskip("threadpoolctl")
     blas_threads = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
     torch.manual_seed(0)
@@ -121,7 +119,7 @@ def test_backward_twice_with_retain_graph_gives_the_same_gradients(threads):
     batch_sizes, hidden = [4, 3, 3, 1], 5
     inputs = [gt.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in
               [(sum(batch_sizes), 4 * hidden), (4 * hidden, hidden), (4, hidden), (4, hidden)]]
-    out, h_n, c_n = fast.lstm_scan(*inputs, batch_sizes=batch_sizes, one_blas_thread=OneBlasThread())
+    out, h_n, c_n = fast.lstm_scan(*inputs, batch_sizes=batch_sizes)
     loss = (out * out).sum() + h_n.sum() + (c_n * 2).sum()
     first = gt.autograd.grad(loss, inputs, retain_graph=True)
     second = gt.autograd.grad(loss, inputs)

@@ -185,7 +185,7 @@ class RNNBase(Module):
                 gx = F.linear(layer_input, weights["w_ih"], b_ih)  # the whole sequence in one product
                 if mode == "lstm" and not self.proj_size:  # the tuned scan (ops/rnn_fast.py), tested equal
                     out, h, c = _rnn_fast.lstm_scan(gx, weights["w_hh"], h0[k], c0[k], batch_sizes=batch_sizes,
-                                                    reverse=direction == 1, one_blas_thread=_one_blas_thread())
+                                                    reverse=direction == 1)
                 else:
                     out, h, c = _rnn.recurrent_scan(gx, weights["w_hh"], h0[k], c0[k] if c0 is not None else None,
                                                     b_hh, weights.get("w_hr"), mode=mode, batch_sizes=batch_sizes,
@@ -212,25 +212,6 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, h_n, c_n
-
-
-_blas_controller = []  # threadpoolctl's controller of NumPy's BLAS, made on first use ([] until then)
-
-
-def _one_blas_thread():
-    """A function giving a context in which the BLAS runs on one thread, or None without threadpoolctl.
-
-    The tuned LSTM scan splits the batch over glasstorch's threads and wants one BLAS thread meanwhile
-    (ops/rnn_fast.py). threadpoolctl is optional, so it is imported here, on first use; without it the scan
-    runs in one piece on the BLAS's own threads."""
-    if not _blas_controller:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas_controller.append(ThreadpoolController())
-        except ImportError:
-            _blas_controller.append(None)
-    controller = _blas_controller[0]
-    return None if controller is None else lambda: controller.limit(limits=1, user_api="blas")
 
 
 def _check_hidden(hx, expected, message):
