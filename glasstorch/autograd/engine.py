@@ -71,14 +71,15 @@ def _as_list(x):
 
 
 def _root_gradient(tensor, gradient, create_graph):
-    if not tensor.requires_grad:
+    if not tensor._requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
-        if tensor.numel() != 1:
+        a = tensor._array
+        if a.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         # a single 1 in the tensor's shape (ones_like, a Python function in NumPy, costs 4x as much)
-        one = backend.array_module(tensor._array).array(1, dtype=tensor._array.dtype)
-        return Tensor._make(one.reshape(tensor._array.shape) if tensor._array.ndim else one)
+        one = backend.array_module(a).array(1, dtype=a.dtype)
+        return Tensor._make(one.reshape(a.shape) if a.ndim else one)
     if not isinstance(gradient, Tensor):
         gradient = Tensor._make(backend.like(tensor._array, np.asarray(gradient, dtype=tensor._array.dtype)))
     if gradient.shape != tensor.shape:
@@ -115,7 +116,7 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
     `observer(node, g, input_grads)`, when given, sees each step (autograd.trace uses it to show the walk)."""
     walk = _Walk(create_graph, targets, accumulate)
     for tensor, g in roots:
-        walk.receive(tensor, tensor.grad_fn, g)
+        walk.receive(tensor, tensor.grad_fn, g if create_graph else g._array)  # (the plain walk carries arrays)
     ready, receive = walk.ready, walk.receive
     with grad_mode.set_grad_enabled(create_graph):  # backward's ops are recorded only for higher-order grads
         while ready:
@@ -325,14 +326,15 @@ def zero_grads(parameters, set_to_none=True):
 
     What `Module.zero_grad` and `Optimizer.zero_grad` both do.
     """
+    if set_to_none:
+        for p in parameters:
+            p.grad = None  # (no test first: reading .grad costs what the store does)
+        return
     for p in parameters:
         if p.grad is None:
             continue
-        if set_to_none:
-            p.grad = None
+        if p.grad.grad_fn is not None:
+            p.grad.detach_()
         else:
-            if p.grad.grad_fn is not None:
-                p.grad.detach_()
-            else:
-                p.grad.requires_grad_(False)
-            p.grad.zero_()
+            p.grad.requires_grad_(False)
+        p.grad.zero_()

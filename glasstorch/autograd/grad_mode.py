@@ -75,15 +75,15 @@ class set_grad_enabled(_GradModeContext):
     """`set_grad_enabled(False)` as a call takes effect at once (like torch); as a `with` it is scoped."""
 
     def __init__(self, mode):
-        self._previous = is_grad_enabled()
-        self._target = bool(mode)
-        _set_enabled(mode)
+        # the state read and written directly (not through the helpers above): every backward() enters one
+        self._previous = _state.enabled
+        _state.enabled = self._target = bool(mode)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _set_enabled(self._previous)
+        _state.enabled = self._previous
         return False
 
 

@@ -7,7 +7,7 @@ import math
 import numbers
 import warnings
 
-from .. import backend
+from .. import autocast_mode, backend
 from ..ops import activation as _act
 from ..ops import conv_fast as _conv
 from ..ops import dropout as _dropout
@@ -23,7 +23,7 @@ from ..ops import shape as _shape
 from ..ops.arithmetic import where
 from ..ops.common import TORCH_NAMES, as_tensor, autocast_inputs
 from ..ops.inplace import inplace as _inplace
-from ..ops.matmul import linear as _linear
+from ..ops.matmul import linear  # noqa: F401  (F.linear is the op itself: a wrapper would add a call per layer)
 from ..ops.reduce import norm as _vector_norm
 from ..tensor import Tensor
 
@@ -66,9 +66,7 @@ def _with_batch(x, ndim, name, run):
 
 
 # ----------------------------------------------------------------------------- linear and convolution
-def linear(input, weight, bias=None):
-    """y = x W^T + b."""
-    return _linear(input, weight, bias)
+# (linear, y = x W^T + b, is imported above from ops.matmul)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -527,10 +525,15 @@ def _shape_tuple(x):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean((input - target)^2)."""
-    input, target = autocast_inputs("mse_loss", input, target)
-    reduction = _reduction(size_average, reduce, reduction)
+    # the common case (Tensors of one shape, no autocast, no legacy arguments) calls no helper: every step of a
+    # regression comes here
+    if autocast_mode._state.active:
+        input, target = autocast_inputs("mse_loss", input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    input, target = _pointwise_pair(input, target, "mse_loss")
+    if type(target) is not Tensor or target._array.shape != input._array.shape:
+        input, target = _pointwise_pair(input, target, "mse_loss")
     if weight is None:
         if input._array.shape != target._array.shape:  # torch broadcasts (after the warning above)
             from ..ops.shape import broadcast_tensors

@@ -3,7 +3,7 @@
 One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for it). float16 operands
 (autocast) are multiplied in float32 and rounded once (`product`).
 """
-from .. import backend
+from .. import autocast_mode, backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import NamedFunction, as_tensor, autocast_inputs, binary_operands
@@ -83,9 +83,16 @@ class LinearFunction(NamedFunction):
     def backward(ctx, grad):
         x, weight = ctx.inputs_as(grad)[:2]
         need = ctx.needs_input_grad
-        grad2 = grad.reshape(-1, weight.shape[0])  # one row per sample: x may be 1-D, 2-D or (N, L, in)
-        grad_x = matrix_product(grad2, weight).reshape(x.shape) if need[0] else None
-        grad_w = matrix_product(grad2.T, x.reshape(-1, weight.shape[1])) if need[1] else None
+        # one row per sample: x may be 1-D, 2-D or (N, L, in); a 2-D x (the common case) is used as it is
+        # (three reshapes fewer: 0.1 us each)
+        rows = x.ndim == 2
+        grad2 = grad if rows else grad.reshape(-1, weight.shape[0])
+        x2 = x if rows else x.reshape(-1, weight.shape[1])
+        grad_x = None
+        if need[0]:
+            grad_x = matrix_product(grad2, weight)
+            grad_x = grad_x if rows else grad_x.reshape(x.shape)
+        grad_w = matrix_product(grad2.T, x2) if need[1] else None
         if len(need) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, (grad2.sum(0) if need[2] else None)
@@ -188,9 +195,12 @@ def outer(a, b):
 ger = outer
 
 
-def linear(x, weight, bias=None):
+def linear(input, weight, bias=None):
     """y = x W^T + b, the Linear layer's math, as one graph node."""
-    x, weight, bias = autocast_inputs("linear", as_tensor(x), weight, bias)
+    # (each layer of every step comes here: the common case, Tensors and no autocast, costs two tests)
+    x = input if type(input) is Tensor else as_tensor(input)
+    if autocast_mode._state.active:
+        x, weight, bias = autocast_inputs("linear", x, weight, bias)
     if not x._array.ndim or x._array.shape[-1] != weight._array.shape[-1]:
         lead = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead.shape)} and "

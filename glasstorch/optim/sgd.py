@@ -62,9 +62,15 @@ class SGD(Optimizer):
                 or group["maximize"]:
             return super()._update_group(group)  # the general loop below (_update), with its options
         # plain SGD, the common case: p = p - lr * g on each array, no state, no options to read
+        lr_as = {}  # lr as a NumPy scalar of each parameter dtype (a Python float is converted on every multiply)
         for p in group["params"]:
-            if p.grad is not None:
-                p._array -= p.grad._array * lr  # the same rounding as torch's add_(g, alpha=-lr)
+            grad = p.grad
+            if grad is not None:
+                a = p._array
+                scalar = lr_as.get(a.dtype)
+                if scalar is None:
+                    scalar = lr_as[a.dtype] = a.dtype.type(lr)  # (the value a Python float becomes in a.dtype)
+                a -= grad._array * scalar  # the same rounding as torch's add_(g, alpha=-lr)
                 p._version_counter[0] += 1  # an in-place write: a graph that saved p will notice
 
     def _update(self, param, grad, state, group, xp):

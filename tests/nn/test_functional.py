@@ -76,6 +76,34 @@ def test_mse_broadcast_warns_like_torch():
         F.mse_loss(gt.zeros(3, 1), gt.zeros(3))
 
 
+@pytest.mark.parametrize("legacy", [dict(size_average=False), dict(reduce=False), dict(size_average=True, reduce=True)])
+def test_mse_legacy_reduction_arguments_warn_and_match_torch(legacy):
+    a, b = RNG.standard_normal((4, 3)).astype(np.float32), RNG.standard_normal((4, 3)).astype(np.float32)
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        ours = F.mse_loss(gt.tensor(a), gt.tensor(b), **legacy)
+    with pytest.warns(UserWarning):
+        theirs = TF.mse_loss(torch.tensor(a), torch.tensor(b), **legacy)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_mse_bad_reduction_and_non_tensor_target():
+    with pytest.raises(ValueError, match="not a valid value for reduction"):
+        F.mse_loss(gt.zeros(3), gt.zeros(3), reduction="average")
+    x = gt.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    loss = F.mse_loss(x, np.array([1.0, 0.0, 0.0], dtype=np.float32))  # an array target is taken as a tensor
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), 20 / 3, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 4 / 3, 8 / 3], rtol=1e-6)
+
+
+def test_linear_takes_torch_keyword_names():
+    x, w, b = (RNG.standard_normal(s).astype(np.float32) for s in [(2, 3), (4, 3), (4,)])
+    ours = F.linear(input=gt.tensor(x), weight=gt.tensor(w), bias=gt.tensor(b))
+    theirs = TF.linear(input=torch.tensor(x), weight=torch.tensor(w), bias=torch.tensor(b))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(F.linear(x, gt.tensor(w)).numpy(), x @ w.T, rtol=1e-6)  # an array input too
+
+
 @pytest.mark.parametrize("reduction,log_target", [("batchmean", False), ("sum", False), ("none", True)])
 def test_kl_div(reduction, log_target):
     logp = np.log(RNG.dirichlet(np.ones(5), 4)).astype(np.float32)

@@ -214,6 +214,27 @@ def test_numpy_and_tensor_options_do_not_upcast_float32():
     np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
+@pytest.mark.parametrize("lr", [0.1, 1])
+def test_plain_sgd_on_parameters_of_several_dtypes_in_one_group_matches_torch(lr):
+    """Plain SGD multiplies by lr as a NumPy scalar of each parameter's dtype: a float64 parameter next to a
+    float32 one must still get the float64 value of lr (a float32 0.1 would be off by 1.5e-9 relative)."""
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal(3), rng.standard_normal(2)]
+    ours = [glasstorch.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    opt, topt = optim.SGD(ours, lr=lr), torch.optim.SGD(theirs, lr=lr)
+    for step in range(3):
+        for p, t in zip(ours, theirs):
+            g = rng.standard_normal(p.shape).astype(p.detach().numpy().dtype)
+            p.grad, t.grad = glasstorch.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+        for p, t in zip(ours, theirs):
+            assert p.detach().numpy().dtype == t.detach().numpy().dtype
+            rtol = 1e-6 if p.dtype == glasstorch.float32 else 1e-14
+            np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=rtol, err_msg=str(step))
+
+
 def test_zero_grad_sets_to_none_or_zeros_in_place():
     w = glasstorch.randn(3, requires_grad=True)
     (w * w).sum().backward()
