@@ -553,6 +553,16 @@ def _openblas_thread_functions():
     return _openblas[0]
 
 
+def blas_thread_count():
+    """How many threads NumPy's BLAS uses now (its OpenBLAS; else what threadpoolctl reports), or None."""
+    functions = _openblas_thread_functions()
+    if functions is not None:
+        return functions[1]()
+    blas = _blas_controller()
+    counts = [lib.num_threads for lib in blas.lib_controllers if lib.user_api == "blas"] if blas is not None else []
+    return counts[0] if counts else None
+
+
 def blas_threads_settable():
     """Whether `blas_on_one_thread` can set the BLAS's thread count (OpenBLAS, or threadpoolctl for others)."""
     return _openblas_thread_functions() is not None or _blas_controller() is not None

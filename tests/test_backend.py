@@ -161,8 +161,8 @@ def _negated_sum_in_threads(x):
 
 
 def blas_threads():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"][0]
+    pytest.importorskip("threadpoolctl")
+    return backend.blas_thread_count()
 
 
 def test_parallel_ranges_with_one_blas_thread_sets_the_blas_to_one_thread_and_back():

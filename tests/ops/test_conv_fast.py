@@ -203,12 +203,11 @@ def test_weight_gradient_product_in_chunks_over_threads_is_a_times_b_transposed(
 
 def recording_gemms(monkeypatch):
     """Makes conv_fast's one-matrix products record (thread, BLAS threads at the time); returns the record."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    pytest.importorskip("threadpoolctl")
     seen = []
     for name in ("_gemm", "_gemm_nt", "_gemm_tn"):
         def recorded(*args, _product=getattr(fast, name)):
-            blas = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
-            seen.append((threading.get_ident(), max(blas, default=1)))
+            seen.append((threading.get_ident(), backend.blas_thread_count()))
             return _product(*args)
         monkeypatch.setattr(fast, name, recorded)
     return seen
@@ -261,7 +260,7 @@ def test_conv2d_split_runs_every_share_on_its_own_thread_with_one_blas_thread(mo
         threads = {thread for thread, _ in seen}  # (the pool may hold more workers, made for more threads)
         assert threading.get_ident() in threads and len(threads) >= 2 and {blas for _, blas in seen} == {1}
         assert len(seen) == 5 * 3  # per sample: the forward's product, the weight's and the input's gradients
-        assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"][0] == 2
+        assert backend.blas_thread_count() == 2
         seen.clear()
         monkeypatch.setattr(backend, "_num_threads", 1)
         outputs_and_grads(lambda *t: fast.conv2d(*t), arrays, 0)

@@ -89,8 +89,8 @@ def test_lstm_runs_the_fast_scan_and_matches_torch(threads):
     """The benchmark's shape in small: 2 layers, time-major, float32; outputs and every gradient as torch's.
 
     With threads, the scan sets the BLAS to one thread while it runs, and gives it back."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    blas_threads = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
+    pytest.importorskip("threadpoolctl")
+    blas_threads = backend.blas_thread_count()
     torch.manual_seed(0)
     theirs = torch.nn.LSTM(6, 8, num_layers=2)
     ours = nn.LSTM(6, 8, num_layers=2)
@@ -110,7 +110,7 @@ def test_lstm_runs_the_fast_scan_and_matches_torch(threads):
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert p.grad.dtype == gt.float32, name
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=2e-4, atol=2e-5, err_msg=name)
-    assert [p["num_threads"] for p in threadpoolctl.threadpool_info()] == blas_threads
+    assert backend.blas_thread_count() == blas_threads
 
 
 def test_backward_twice_with_retain_graph_gives_the_same_gradients(threads):
