@@ -478,7 +478,7 @@ def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
     while they run (`blas_on_one_thread`), so each share's GEMMs run on the share's own core. Where the
     BLAS's count cannot be set, fn(0, count) runs alone on the BLAS's threads.
     """
-    global _pool, _pool_workers, _pool_pid
+    global _pool, _pool_workers, _pool_pid, _pool_last_used
     threads = min(threads or get_num_threads(), count)
     if threads <= 1 or getattr(_inside, "share", False):
         fn(0, count)
@@ -498,7 +498,6 @@ def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
         finally:
             for task in pending:
                 task.result()  # waits, and re-raises an error from a worker
-            global _pool_last_used
             _pool_last_used = time.monotonic()
 
 
@@ -539,9 +538,10 @@ def _openblas_thread_functions():
             from threadpoolctl import ThreadpoolController
         except ImportError:
             return None
-        for lib in ThreadpoolController().lib_controllers:
-            if lib.internal_api != "openblas":
-                continue
+        libraries = [lib for lib in ThreadpoolController().lib_controllers if lib.internal_api == "openblas"]
+        # NumPy's own copy first: SciPy's wheels bring another OpenBLAS, with its own thread count
+        libraries.sort(key=lambda lib: ("numpy" not in lib.filepath, "scipy.libs" in lib.filepath))
+        for lib in libraries:
             for prefix in ("", "scipy_"):  # NumPy's wheels ship OpenBLAS with renamed symbols
                 for suffix in ("", "64_", "_64"):
                     setter = getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)

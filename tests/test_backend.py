@@ -1,4 +1,8 @@
 """backend: dtype promotion lives in test_tensor.py; here the generator's saved state."""
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 
 import numpy as np
@@ -238,3 +242,29 @@ def test_blas_on_one_thread_from_several_python_threads_sets_the_count_back_afte
             w.join(10)
         assert seen == [("first inside", 1), ("second, after the first left", 1)]
         assert blas_threads() == 2
+
+
+def test_blas_on_one_thread_sets_numpys_openblas_when_scipy_brought_its_own_first():
+    """SciPy's wheels load a second OpenBLAS; loaded before NumPy's is asked about, it must not be the one set."""
+    pytest.importorskip("scipy")
+    pytest.importorskip("threadpoolctl")
+    script = textwrap.dedent("""
+        import json
+        import scipy.linalg  # its OpenBLAS first
+        from threadpoolctl import threadpool_info, threadpool_limits
+        from glasstorch import backend
+        threadpool_limits(2, user_api="blas")
+        def counts():
+            return {("numpy" if "numpy" in i["filepath"] else "other"): i["num_threads"]
+                    for i in threadpool_info() if i["internal_api"] == "openblas"}
+        with backend.blas_on_one_thread():
+            inside = counts()
+        print(json.dumps([inside, counts()]))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    inside, after = json.loads(result.stdout)
+    if "numpy" not in inside:
+        pytest.skip("NumPy's BLAS is not a bundled OpenBLAS here")
+    assert inside["numpy"] == 1 and after["numpy"] == 2
+    assert inside.get("other", 2) == 2  # SciPy's own copy left alone
