@@ -85,14 +85,8 @@ def get_num_threads():
     """Threads glasstorch computes with: what set_num_threads set, else the BLAS's (matmul, convolution)."""
     if backend._num_threads is not None:
         return backend._num_threads
-    try:
-        from threadpoolctl import threadpool_info
-        counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
-        if counts:
-            return counts[0]
-    except ImportError:
-        pass
-    return backend.cpu_count()
+    count = backend.blas_thread_count()  # NumPy's own BLAS (SciPy's wheels may load another copy)
+    return count if count is not None else backend.cpu_count()
 
 
 def set_num_threads(n):
