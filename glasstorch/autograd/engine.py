@@ -35,6 +35,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     roots = [(t, _root_gradient(t, g, create_graph)) for t, g in zip(tensors, grad_tensors)]
     if retain_graph is None:
         retain_graph = create_graph
+    if not create_graph and inputs is None and not grad_mode._anomaly.enabled:
+        _run_plain(roots, retain_graph)  # every ordinary `loss.backward()`
+        return
     targets = _as_list(inputs) if inputs is not None else None
     _run(roots, retain_graph, create_graph, targets=targets, accumulate=True)
 
@@ -134,6 +137,69 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
                 node.free()
         walk.deliver_to_leaves()
     return walk.captured
+
+
+def _run_plain(roots, retain_graph):
+    """`_run` for a plain `loss.backward()` (no create_graph, no `inputs`, no anomaly mode): the same walk, with
+    what `receive`, `take`, `_backward_of` and `_stored` do in the common case written into the loop.
+
+    Every training step runs this, and a small network's step is mostly this loop's Python, so the helper calls
+    it saves (about 40 for a 3-layer MLP) are worth a second copy of the loop. Anything less common (a hook, a
+    retained grad, a gradient that is not a NumPy array of the right shape and dtype) goes to the same `_Walk`
+    helpers `_run` uses. tests/autograd/test_engine_plain.py checks it against `_run` on random graphs."""
+    walk = _Walk(False, None, True)
+    for tensor, g in roots:  # (each made to fit its tensor by _root_gradient)
+        if tensor.grad_fn is None or tensor.grad_fn in walk.grads:
+            walk.receive(tensor, tensor.grad_fn, g._array)
+        else:
+            walk.grads[tensor.grad_fn] = g._array
+            heappush(walk.ready, (-tensor.grad_fn.sequence_nr, tensor.grad_fn))
+    grads, ready, claimed, receive = walk.grads, walk.ready, walk.claimed, walk.receive
+    make = Tensor._make
+    state = grad_mode._state  # (set and restored directly: a `with set_grad_enabled` costs 0.3 us)
+    recording, state.enabled = state.enabled, False
+    try:
+        while ready:
+            node = heappop(ready)[1]  # the newest node that received a gradient: all its consumers have run
+            g = grads.pop(node)  # the sum of everything its output received
+            if node.tensor_hooks or node.retained:
+                g = walk.at_node(node, g)
+            cls = type(node)
+            if not cls.array_backward:  # this op's backward is written for Tensors
+                g = make(g)
+            if cls.needs_inputs or cls.saves_output:
+                node.check_saved()
+            input_grads = node.backward(node, g)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
+                if ig is None or not needed:
+                    continue
+                if type(ig) is not np.ndarray or type(inp) is InputMeta or ig.shape != inp._array.shape \
+                        or ig.dtype is not inp._array.dtype or (fn is None and inp._hooks):
+                    receive(inp, fn, ig)  # to be fitted to the input, or a leaf with hooks
+                elif fn is not None:  # an op's output: add to what it has received
+                    previous = grads.get(fn)
+                    if previous is None:
+                        grads[fn] = ig
+                        heappush(ready, (-fn.sequence_nr, fn))
+                    else:
+                        grads[fn] = previous + ig
+                elif inp.grad is not None:  # a leaf's second gradient, or one from an earlier backward
+                    inp.grad = walk._added(inp.grad, ig)
+                else:  # a leaf's first: `.grad` takes the array itself unless someone else holds its memory
+                    owner = ig.base
+                    if owner is None:
+                        owner = ig
+                    if id(owner) in claimed or not ig.flags.c_contiguous or not ig.flags.writeable:
+                        ig = owner = ig.copy()
+                    claimed.add(id(owner))
+                    inp.grad = make(ig)
+            if not retain_graph:  # drop the saved values now, so the activations can be freed at once
+                node.free()
+        walk.deliver_to_leaves()
+    finally:
+        state.enabled = recording
 
 
 # --- the bookkeeping the loop above leaves out

@@ -482,3 +482,68 @@ def test_to_signatures_match_torch():
             m.to(L.float64, copy=True)
         with pytest.raises(TypeError):
             m.to(foo=1)
+
+
+# --- registered names found by the class-level shortcut (nn/module.py `_Registered`), same answers as __getattr__
+def test_registered_names_read_like_torch_through_every_route(pair):
+    for lib in (glasstorch, torch):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = lib.nn.Linear(2, 3)
+                self.scale = lib.nn.Parameter(lib.ones(1))
+                self.register_buffer("steps", lib.zeros(1))
+                self.register_parameter("shift", None)
+
+        net = Net()
+        assert net.fc is net._modules["fc"] and net.scale is net._parameters["scale"]
+        assert net.steps is net._buffers["steps"] and net.shift is None
+        assert not hasattr(Net, "scale") and not hasattr(lib.nn.Linear, "weight")  # no class attribute shows
+        # MAML-style: a registry entry replaced directly is what the attribute reads
+        new = lib.ones(3, 2)
+        net.fc._parameters["weight"] = new
+        assert net.fc.weight is new
+        # prune-style: the parameter removed, a plain tensor set under the same name
+        del net.fc._parameters["weight"]
+        with pytest.raises(AttributeError, match="'Linear' object has no attribute 'weight'"):
+            net.fc.weight
+        plain = lib.zeros(3, 2)
+        net.fc.weight = plain
+        assert net.fc.weight is plain and "weight" not in net.fc._parameters
+        other = lib.nn.Linear(2, 3)  # the other instances are unaffected
+        assert other.weight is other._parameters["weight"]
+        del net.scale
+        with pytest.raises(AttributeError, match="'Net' object has no attribute 'scale'"):
+            net.scale
+        net.scale = 5  # a plain value after the registered one is gone
+        assert net.scale == 5 and "scale" not in net._parameters
+
+
+def test_a_subclass_getattr_still_sees_registered_names():
+    seen = []
+
+    class Logged(nn.Linear):
+        def __getattr__(self, name):
+            seen.append(name)
+            return super().__getattr__(name)
+
+    layer = Logged(2, 2)
+    seen.clear()  # (__init__ read its parameters too)
+    assert layer.weight is layer._parameters["weight"]
+    assert seen == ["weight"]
+
+
+
+def test_a_subclass_getattr_sees_names_its_base_registered_first():
+    nn.Linear(2, 2)  # the base class has its shortcuts now
+    seen = []
+
+    class Wrapped(nn.Linear):
+        def __getattr__(self, name):
+            seen.append(name)
+            return super().__getattr__(name)
+
+    layer = Wrapped(2, 2)
+    seen.clear()
+    assert layer.weight is layer._parameters["weight"] and seen == ["weight"]
+    assert nn.Linear(2, 2).weight.shape == (2, 2) and seen == ["weight"]
