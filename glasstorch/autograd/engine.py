@@ -167,8 +167,10 @@ def _run_plain(roots, retain_graph):
             cls = type(node)
             if not cls.array_backward:  # this op's backward is written for Tensors
                 g = make(g)
-            if cls.needs_inputs or cls.saves_output:
-                node.check_saved()
+            # check_saved's tests, written out: freed, or an input or the output changed in place since forward
+            if node.freed or (cls.needs_inputs and tuple([t._version_counter[0] for t in node.inputs]) != node.versions) \
+                    or (cls.saves_output and node.output_version[0]):
+                node.check_saved()  # raises torch's error (unless the changed input is one backward does not read)
             input_grads = node.backward(node, g)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
@@ -191,7 +193,8 @@ def _run_plain(roots, retain_graph):
                     owner = ig.base
                     if owner is None:
                         owner = ig
-                    if id(owner) in claimed or not ig.flags.c_contiguous or not ig.flags.writeable:
+                    flags = ig.flags
+                    if id(owner) in claimed or not flags.c_contiguous or not flags.writeable:
                         ig = owner = ig.copy()
                     claimed.add(id(owner))
                     inp.grad = make(ig)

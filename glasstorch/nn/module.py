@@ -63,18 +63,22 @@ class _Registered:
     in the instance's own `__dict__` still wins, as it would without it. A module that has no such entry gets
     AttributeError from here, and Python goes on to `__getattr__` as before (its message, its subclasses'
     overrides). Read from the class (`nn.Linear.weight`) it raises, as torch's classes have no such attribute."""
-    __slots__ = ("name",)
+    __slots__ = ("name", "registry")
 
-    def __init__(self, name):
+    def __init__(self, name, registry):
         self.name = name
+        self.registry = registry  # where the name was first registered: looked in first
 
     def __get__(self, module, cls=None):
         if module is not None:
             d, name = module.__dict__, self.name
-            for registry in ("_parameters", "_buffers", "_modules"):  # (Module.__getattr__'s order)
-                entries = d.get(registry)
-                if entries is not None and name in entries:
-                    return entries[name]
+            try:  # (a name is in one registry at a time: assignment moves it, and register_* refuse a taken name)
+                return d[self.registry][name]
+            except KeyError:
+                for registry in ("_parameters", "_buffers", "_modules"):  # (Module.__getattr__'s order)
+                    entries = d.get(registry)
+                    if entries is not None and name in entries:
+                        return entries[name]
         raise AttributeError(self.name)
 
 
@@ -87,7 +91,7 @@ class _ToGetattr:
         raise AttributeError
 
 
-def _add_shortcut(module, name):
+def _add_shortcut(module, name, registry):
     """Give `type(module)` a `_Registered` for `name` (a `_ToGetattr` if it overrides `__getattr__`), unless
     its classes already define that name."""
     cls = type(module)
@@ -99,7 +103,7 @@ def _add_shortcut(module, name):
             if own_getattr and type(klass.__dict__[name]) is _Registered:
                 break  # a base class's shortcut: hide it
             return  # the class's own attribute (or a shortcut already there) stays
-    setattr(cls, name, _ToGetattr() if own_getattr else _Registered(name))
+    setattr(cls, name, _ToGetattr() if own_getattr else _Registered(name, registry))
 
 
 class Module:
@@ -145,7 +149,7 @@ class Module:
         self._check_name(name, "parameter", self._parameters)
         if param is None:
             self._parameters[name] = None
-            _add_shortcut(self, name)
+            _add_shortcut(self, name, "_parameters")
             return
         if not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
@@ -155,7 +159,7 @@ class Module:
                              f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
                              "the forward() method.")
         self._parameters[name] = param
-        _add_shortcut(self, name)
+        _add_shortcut(self, name, "_parameters")
 
     def register_buffer(self, name, tensor, persistent=True):
         """Add a tensor that is state but not learnable (BatchNorm's running_mean); in state_dict if persistent."""
@@ -166,7 +170,7 @@ class Module:
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         self._buffers[name] = tensor
-        _add_shortcut(self, name)
+        _add_shortcut(self, name, "_buffers")
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -185,7 +189,7 @@ class Module:
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
-        _add_shortcut(self, name)
+        _add_shortcut(self, name, "_modules")
 
     register_module = add_module
 
@@ -220,7 +224,7 @@ class Module:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name, keep="_modules")
             modules[name] = value
-            _add_shortcut(self, name)
+            _add_shortcut(self, name, "_modules")
             return
         if modules is not None and name in modules:
             if value is not None:

@@ -29,10 +29,14 @@ def product(a, b):
     2-D product runs on one BLAS thread when it is mid-sized (BLAS_THREADS_MIN_MACS: two threads would save
     little) or while glasstorch's own threads are in use (`backend.pool_in_use`: a convolutional network,
     whose convolutions split their samples over those threads, which the spinning worker would slow)."""
+    matrices = a.ndim == 2 and b.ndim == 2
+    if matrices:  # ndarray.dot: the same BLAS product (bit for bit) as `@` at half the call cost
+        macs = a.size * b.shape[1]
+        if macs < BLAS_SINGLE_MACS and a.dtype.char != "e":  # (every product of a small network: no more to ask)
+            return a.dot(b)
     if a.dtype.char == "e" and b.dtype.char == "e" and not backend.on_device(a):  # "e": float16
         return (a.astype(xp.float32) @ b.astype(xp.float32)).astype(xp.float16)
-    if a.ndim == 2 and b.ndim == 2:  # ndarray.dot: the same BLAS product (bit for bit) as `@` at half the call cost
-        macs = a.size * b.shape[1]
+    if matrices:
         if macs >= BLAS_SINGLE_MACS and (macs < BLAS_THREADS_MIN_MACS or backend.pool_in_use()) \
                 and not backend.on_device(a):
             with backend.blas_on_one_thread():
