@@ -168,8 +168,13 @@ def _run_plain(roots, retain_graph):
             if not cls.array_backward:  # this op's backward is written for Tensors
                 g = make(g)
             # check_saved's tests, written out: freed, or an input or the output changed in place since forward
-            if node.freed or (cls.needs_inputs and tuple([t._version_counter[0] for t in node.inputs]) != node.versions) \
-                    or (cls.saves_output and node.output_version[0]):
+            changed = node.freed or (cls.saves_output and node.output_version[0])
+            if cls.needs_inputs and not changed:
+                for t, version in zip(node.inputs, node.versions):
+                    if t._version_counter[0] != version:
+                        changed = True
+                        break
+            if changed:
                 node.check_saved()  # raises torch's error (unless the changed input is one backward does not read)
             input_grads = node.backward(node, g)
             if type(input_grads) is not tuple:

@@ -61,8 +61,6 @@ from . import grad_mode
 #: (glasstorch.onnx traces a model with it; None otherwise: one global read per op)
 forward_observer = None
 
-# (apply() gathers per-input fields with comprehensions: on Python 3.11 these read slots faster than map() with
-# operator.attrgetter, 0.10 against 0.14-0.23 us for three inputs)
 _new = object.__new__
 # each node's creation number: a node is always made after the nodes of its inputs, so the walk runs nodes
 # newest first (torch's sequence_nr); next() on a count is one C call
@@ -118,12 +116,16 @@ class Function:
         """Run forward on the inputs' arrays; record a graph node when any input requires grad.
 
         This runs for every op of every step, so it is kept short (it is the framework's per-op overhead): the
-        result Tensor is made here rather than by `Tensor._make` (one call less), and grad mode is read once.
+        result Tensor is made here rather than by `Tensor._make` (one call less), grad mode is read once, and the
+        inputs' fields are gathered by plain loops (on Python 3.11 one loop filling three lists costs a third of
+        three comprehensions, each of which makes and calls a function).
         """
         if not cls.forward_takes_arrays:
             return _apply_torch_style(cls, inputs, attrs)
         ctx = _new(cls)
-        arrays = tuple([t._array for t in inputs])
+        arrays = []
+        for t in inputs:
+            arrays.append(t._array)
         if backend._cupy is not None:  # the GPU backend is loaded: inputs may be CuPy arrays (ctx.xp = cupy)
             arrays, ctx.xp = backend.one_device(cls.__name__, arrays)
         try:
@@ -135,8 +137,12 @@ class Function:
         if grad_mode._anomaly.enabled:
             _check_finite(cls.__name__, "forward", out, inputs)
         recording = grad_mode._state.enabled
-        if recording:
-            needs_input_grad = tuple([t._requires_grad for t in inputs])
+        if recording:  # each input's state now: a later in-place op may change its grad_fn and bumps its version
+            needs_input_grad, edges, versions = [], [], []
+            for t in inputs:
+                needs_input_grad.append(t._requires_grad)
+                edges.append(t.grad_fn)
+                versions.append(t._version_counter[0])
             requires_grad = True in needs_input_grad
         else:
             requires_grad = False
@@ -155,12 +161,11 @@ class Function:
                 root._views[id(result)] = result
         if requires_grad:
             ctx.inputs = inputs
-            # the edges are fixed now: a later in-place op may give an input a new grad_fn
-            ctx.edges = tuple([t.grad_fn for t in inputs])
-            ctx.needs_input_grad = needs_input_grad
+            ctx.edges = edges
+            ctx.needs_input_grad = tuple(needs_input_grad)  # (torch's type: user code may compare it)
             ctx.sequence_nr = next(_sequence)
             if cls.needs_inputs:
-                ctx.versions = tuple([t._version_counter[0] for t in inputs])  # each input's version now
+                ctx.versions = versions
             if cls.saves_output:
                 # the output's array, not the Tensor: a Tensor would point back here (a reference cycle that
                 # keeps activations alive until the garbage collector runs when backward never comes)
@@ -181,7 +186,10 @@ class Function:
         serves both walks."""
         if isinstance(grad, Tensor):
             return self.inputs
-        return tuple([t._array for t in self.inputs])
+        arrays = []
+        for t in self.inputs:
+            arrays.append(t._array)
+        return arrays
 
     def output_as(self, grad):
         """The output in `grad`'s form (see `inputs_as`)."""
@@ -229,7 +237,7 @@ class Function:
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward.")
         # all versions compared at once first (the common case: nothing changed); then find which one
-        if cls.needs_inputs and tuple([t._version_counter[0] for t in self.inputs]) != self.versions:
+        if cls.needs_inputs and [t._version_counter[0] for t in self.inputs] != self.versions:
             for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
                 if t._version_counter[0] != v and self.reads_input(i):
                     raise RuntimeError(
@@ -254,8 +262,10 @@ class Function:
         """
         cls = type(self)
         if cls.needs_inputs or cls.saves_output:
-            # (a leaf that requires grad is kept: next_functions shows it)
-            self.inputs = tuple([t if fn is None and t._requires_grad else None for t, fn in zip(self.inputs, self.edges)])
+            kept = []  # (a leaf that requires grad is kept: next_functions shows it)
+            for t, fn in zip(self.inputs, self.edges):
+                kept.append(t if fn is None and t._requires_grad else None)
+            self.inputs = kept
             self.output_array = None
             self.__dict__.clear()  # masks, im2col columns ...
             self.freed = True

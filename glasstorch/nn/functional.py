@@ -359,12 +359,8 @@ def tanhshrink(input):
     return input - _elementwise.tanh(input)
 
 
-def sigmoid(input):
-    return _elementwise.sigmoid(input)
-
-
-def tanh(input):
-    return _elementwise.tanh(input)
+sigmoid = _elementwise.sigmoid  # torch.sigmoid itself (one call less for nn.Sigmoid and nn.Tanh)
+tanh = _elementwise.tanh
 
 
 def softplus(input, beta=1.0, threshold=20.0):

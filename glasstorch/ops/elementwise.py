@@ -390,12 +390,12 @@ def cosh(x):
     return Cosh.apply(float_operand(x, "cosh"))
 
 
-def tanh(x):
-    return TanhFunction.apply(float_operand(x))
+def tanh(input):
+    return TanhFunction.apply(float_operand(input))
 
 
-def sigmoid(x):
-    return SigmoidFunction.apply(float_operand(x))
+def sigmoid(input):
+    return SigmoidFunction.apply(float_operand(input))
 
 
 def relu(x):

@@ -60,7 +60,7 @@ class MSELossFunction(NamedFunction):
 
     @staticmethod
     def forward(ctx, a, b, reduction):
-        diff = a - b
+        ctx.diff = diff = a - b  # (kept for backward: one subtraction less there)
         squared = diff * diff
         ctx.scale = 2.0 / squared.size if reduction == "mean" else 2.0
         if reduction == "none":
@@ -70,8 +70,12 @@ class MSELossFunction(NamedFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs_as(grad)
-        grad_a = (a - b) * (grad * ctx.scale)
+        if isinstance(grad, Tensor):  # recorded (create_graph): a - b as an op, so it is differentiated too
+            a, b = ctx.inputs
+            diff = a - b
+        else:
+            diff = ctx.diff
+        grad_a = diff * (grad * ctx.scale)
         return (grad_a if ctx.needs_input_grad[0] else None,
                 -grad_a if ctx.needs_input_grad[1] else None)
 
