@@ -179,11 +179,12 @@ def _run_plain(roots, retain_graph):
             input_grads = node.backward(node, g)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
+            fits = cls.grads_fit_inputs
             for inp, fn, needed, ig in zip(node.inputs, node.edges, node.needs_input_grad, input_grads):
                 if ig is None or not needed:
                     continue
-                if type(ig) is not np.ndarray or type(inp) is InputMeta or ig.shape != inp._array.shape \
-                        or ig.dtype is not inp._array.dtype or (fn is None and inp._hooks):
+                if type(ig) is not np.ndarray or (fn is None and inp._hooks) or not fits and (
+                        type(inp) is InputMeta or ig.shape != inp._array.shape or ig.dtype is not inp._array.dtype):
                     receive(inp, fn, ig)  # to be fitted to the input, or a leaf with hooks
                 elif fn is not None:  # an op's output: add to what it has received
                     previous = grads.get(fn)

@@ -83,6 +83,10 @@ class Function:
     #: step) the engine hands it the gradient as an array, skipping the Tensor and node of every op inside
     #: (see `inputs_as`)
     array_backward = False
+    #: backward returns each input's gradient already in that input's shape and dtype (nothing broadcast, nothing
+    #: promoted): the plain walk then skips its check of every gradient (tests/autograd/test_engine_plain.py holds
+    #: each op that declares it to it)
+    grads_fit_inputs = False
     #: the array module forward computes with (CuPy's for GPU arrays; set per node only then)
     xp = np
     # per-node state that is rarely set: class defaults keep apply() short

@@ -200,6 +200,7 @@ class TanhFunction(NamedFunction):
     needs_inputs = False
     saves_output = True
     array_backward = True
+    grads_fit_inputs = True
 
     @staticmethod
     def forward(ctx, x):
@@ -217,6 +218,7 @@ class SigmoidFunction(NamedFunction):
     needs_inputs = False
     saves_output = True
     array_backward = True
+    grads_fit_inputs = True
 
     @staticmethod
     def forward(ctx, x):

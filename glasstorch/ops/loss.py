@@ -57,6 +57,7 @@ class MSELossFunction(NamedFunction):
     """L = reduce((a - b)^2);  dL/da = dL/dL * 2 (a - b) / n (n = 1 for 'sum', elementwise for 'none'),  dL/db = -dL/da"""
     node_name = "MeanSquaredError"  # the node prints as MeanSquaredErrorBackward0
     array_backward = True
+    grads_fit_inputs = True  # (the caller broadcasts a and b to one shape and dtype first)
 
     @staticmethod
     def forward(ctx, a, b, reduction):

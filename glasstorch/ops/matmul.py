@@ -72,6 +72,7 @@ class LinearFunction(NamedFunction):
     """
     node_name = "Linear"  # the node prints as LinearBackward0
     array_backward = True  # one formula for both walks: arrays in the plain one, recorded Tensors under create_graph
+    grads_fit_inputs = True  # (linear() checks the dtypes; a bias of another shape than (out,) is summed to its own)
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
@@ -99,7 +100,21 @@ class LinearFunction(NamedFunction):
         grad_w = matrix_product(grad2.T, x2) if need[1] else None
         if len(need) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, (grad2.sum(0) if need[2] else None)
+        grad_b = None
+        if need[2]:
+            grad_b = grad2.sum(0)
+            bias = ctx.inputs[2]._array
+            if bias.ndim != 1 or bias.shape[0] != grad2.shape[1]:  # torch takes any bias that broadcasts to y
+                grad_b = _summed_to(grad, bias.shape)
+        return grad_x, grad_w, grad_b
+
+
+def _summed_to(grad, shape):
+    """dL/dy summed over the dims broadcasting added to a bias of `shape` (a Tensor when recorded)."""
+    if isinstance(grad, Tensor):
+        return grad.sum_to_size(shape)
+    from ..autograd.engine import sum_to_shape
+    return sum_to_shape(grad, tuple(shape))
 
 
 def _dims(shape):
@@ -210,12 +225,19 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead.shape)} and "
                            f"{_dims(tuple(reversed(weight.shape)))})")
     if x._array.dtype != weight._array.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {x.dtype.name.capitalize()} and "
-                           f"{weight.dtype.name.capitalize()}".replace("Float32", "Float").replace("Float64", "Double")
-                           .replace("Int64", "Long"))
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(x)} and {_dtype_name(weight)}")
     if bias is None:
         return LinearFunction.apply(x, weight)
+    if bias._array.dtype != weight._array.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype_name(bias)} and "
+                           f"{_dtype_name(weight)}")
     return LinearFunction.apply(x, weight, bias)
+
+
+def _dtype_name(t):
+    """torch's C++ name of a tensor's dtype, as its error messages print it: Float, Double, Half, Long ..."""
+    return t.dtype.name.capitalize().replace("Float32", "Float").replace("Float64", "Double") \
+        .replace("Float16", "Half").replace("Int64", "Long").replace("Int32", "Int")
 
 
 def _beta_input_plus_alpha_product(input, product, beta, alpha, name):

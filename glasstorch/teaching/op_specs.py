@@ -305,7 +305,8 @@ SPECS = [
     Spec("baddbmm_beta0", lambda L, c, a, b: L.baddbmm(c * float("nan"), a, b, beta=0), [((2, 2, 4), (2, 2, 3), (2, 3, 4))], check=False),
     Spec("addbmm", lambda L, c, a, b: L.addbmm(c, a, b, alpha=0.5), [((2, 4), (3, 2, 3), (3, 3, 4))]),
     Spec("linear", lambda L, x, w, b: _linear(L)(x, w, b),
-         [((4, 3), (2, 3), (2,)), ((2, 4, 3), (5, 3), (5,)), ((3,), (2, 3), (2,))]),
+         [((4, 3), (2, 3), (2,)), ((2, 4, 3), (5, 3), (5,)), ((3,), (2, 3), (2,)),
+          ((4, 3), (2, 3), (1, 2)), ((4, 3), (2, 3), (4, 2)), ((4, 3), (2, 3), (1,))]),
     Spec("linear_nobias", lambda L, x, w: _linear(L)(x, w),
          [((4, 3), (2, 3))]),
     # ---------------------------------------------------------------- convolutions (once-differentiable)

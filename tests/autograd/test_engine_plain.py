@@ -124,3 +124,62 @@ def test_plain_walk_roots_sharing_a_node_add_their_gradients():
     y = (x * 3).sum()
     glasstorch.autograd.backward([y, y])
     np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+
+
+# --- ops that declare `grads_fit_inputs`: the plain walk trusts their gradients' shapes and dtypes unchecked
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _fitting_ops():
+    import glasstorch.ops  # noqa: F401  (every op class defined)
+    return sorted({c for c in _subclasses(glasstorch.autograd.Function) if c.grads_fit_inputs}, key=lambda c: c.__name__)
+
+
+def test_the_ops_on_a_small_networks_path_declare_fitting_gradients():
+    names = {c.__name__ for c in _fitting_ops()}
+    assert {"LinearFunction", "TanhFunction", "SigmoidFunction", "MSELossFunction"} <= names
+
+
+@pytest.mark.parametrize("np_dtype", [np.float32, np.float64, np.float16])
+def test_every_op_declaring_fitting_gradients_returns_them_for_every_op_table_case(monkeypatch, np_dtype):
+    """Every spec of the op table (and the layers' broadcast, 3-D and dtype cases) through a plain backward, with
+    each declaring op's backward wrapped to compare what it returns with its inputs."""
+    from glasstorch.teaching import op_specs
+    seen = set()
+    for cls in _fitting_ops():
+        def checked(ctx, grad, _backward=cls.backward, _cls=cls):
+            grads = _backward(ctx, grad)
+            for i, (inp, g) in enumerate(zip(ctx.inputs, grads if type(grads) is tuple else (grads,))):
+                if g is not None and ctx.needs_input_grad[i]:
+                    assert (g.shape, g.dtype) == (inp._array.shape, inp._array.dtype), (_cls.__name__, i)
+            seen.add(_cls)
+            return grads
+        monkeypatch.setattr(cls, "backward", staticmethod(checked))
+    for spec in op_specs.SPECS:
+        for case in spec.shapes:
+            xs = [glasstorch.tensor(a, requires_grad=True) for a in op_specs.inputs(spec, case, np_dtype)]
+            try:
+                out = spec.fn(glasstorch, *xs)
+            except (RuntimeError, TypeError):  # (an op that refuses float16, as torch's CPU kernels do)
+                continue
+            outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if o.requires_grad]
+            if outs:
+                sum(o.sum() for o in outs).backward()
+    rng = np.random.default_rng(0)
+    F = glasstorch.nn.functional
+
+    def t(*shape, dtype=np_dtype):
+        return glasstorch.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (mse_loss's broadcasting warning)
+        for reduction in ("mean", "sum", "none"):
+            F.mse_loss(t(4, 3), t(4, 3), reduction=reduction).sum().backward()
+            F.mse_loss(t(4, 1), t(4), reduction=reduction).sum().backward()  # broadcast by the caller
+            F.mse_loss(t(4, 3), t(4, 3, dtype=np.float64), reduction=reduction).sum().backward()  # promoted first
+        layer = glasstorch.nn.Linear(3, 2).to(glasstorch.from_numpy(np.zeros(1, np_dtype)).dtype)
+        glasstorch.nn.MSELoss()(layer(t(2, 5, 3)), t(2, 5, 2)).backward()
+    assert seen == set(_fitting_ops())
