@@ -263,6 +263,7 @@ class Function:
         A node that saved values keeps nothing: a second backward through it raises (torch's rule).
         A node that saved nothing (add, reshape, sum ...) keeps its inputs' shapes and dtypes, so an
         add-only graph can be walked again, as in torch.
+        (engine._run_plain writes the first case out in its loop: a change here goes there too.)
         """
         cls = type(self)
         if cls.needs_inputs or cls.saves_output:
