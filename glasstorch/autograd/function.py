@@ -102,6 +102,12 @@ class Function:
     def backward(ctx, grad):
         raise NotImplementedError
 
+    @staticmethod
+    def forward_error(arrays):
+        """The op's own error (in torch's words) for inputs its forward could not take, once NumPy has raised
+        ValueError on them; None: the generic explanation. (Checking in forward instead costs every call.)"""
+        return None
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "forward_takes_arrays" not in cls.__dict__:
@@ -312,7 +318,11 @@ class AccumulateGrad:
 
 
 def explain_forward_error(cls, arrays, error):
-    """Turn NumPy's broadcast failure into torch's message naming both shapes (other errors pass through)."""
+    """The op's own message (`forward_error`), or NumPy's broadcast failure turned into torch's message naming both
+    shapes (other errors pass through)."""
+    named = cls.forward_error(arrays)
+    if named is not None:
+        return named
     shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
     if "broadcast" not in str(error) or len(shapes) < 2:
         return error

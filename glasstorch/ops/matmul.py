@@ -85,6 +85,29 @@ class LinearFunction(NamedFunction):
         return out
 
     @staticmethod
+    def forward_error(arrays):
+        x, weight = arrays[0], arrays[1]
+        if not x.ndim or x.shape[-1] != weight.shape[-1]:
+            rows = x.size // x.shape[-1] if x.ndim and x.shape[-1] else None  # (x as the product sees it)
+            lead = (rows, x.shape[-1]) if rows is not None else x.shape
+            return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead)} and "
+                                f"{_dims(tuple(reversed(weight.shape)))})")
+        if len(arrays) == 3:  # a bias that does not broadcast to y
+            out = x.shape[:-1] + weight.shape[:1]
+            if x.ndim == 1:
+                out = (1,) + out  # (torch's addmm sees a 1-D x as one row)
+            bias = arrays[2].shape
+            for i in range(1, min(len(out), len(bias)) + 1):
+                if bias[-i] not in (1, out[-i]):  # (torch's words differ: addmm up to a 2-D x, matmul + add above)
+                    if x.ndim > 2:
+                        return RuntimeError(f"The size of tensor a ({out[-i]}) must match the size of tensor b "
+                                            f"({bias[-i]}) at non-singleton dimension {len(out) - i}")
+                    return RuntimeError(f"The expanded size of the tensor ({out[-i]}) must match the existing size "
+                                        f"({bias[-i]}) at non-singleton dimension {len(out) - i}.  Target sizes: "
+                                        f"{list(out)}.  Tensor sizes: {list(bias)}")
+        return None
+
+    @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.inputs_as(grad)[:2]
         need = ctx.needs_input_grad
@@ -221,10 +244,8 @@ def linear(input, weight, bias=None):
     x = input if type(input) is Tensor else as_tensor(input)
     if autocast_mode._state.active:
         x, weight, bias = autocast_inputs("linear", x, weight, bias)
-    if not x._array.ndim or x._array.shape[-1] != weight._array.shape[-1]:
-        lead = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(lead.shape)} and "
-                           f"{_dims(tuple(reversed(weight.shape)))})")
+    if not x._array.ndim:  # (inner sizes that differ: the product raises, LinearFunction.forward_error names them)
+        raise LinearFunction.forward_error((x._array, weight._array))
     if x._array.dtype != weight._array.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(x)} and {_dtype_name(weight)}")
     if bias is None:

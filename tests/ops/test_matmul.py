@@ -71,3 +71,19 @@ def test_product_keeps_to_one_blas_thread_while_glasstorch_threads_are_in_use(mo
     assert not backend.pool_in_use()
     matmul.product(a, b)
     assert seen == [[1]]  # the BLAS's threads this time
+
+
+@pytest.mark.parametrize("x_shape,w_shape,b_shape", [((4, 3), (2, 2), None), ((2, 4, 3), (5, 2), (5,)), ((3,), (2, 2), None),
+                                                     ((4, 0), (2, 3), None), ((4, 3), (2, 3), (3,)),
+                                                     ((2, 4, 3), (5, 3), (2, 5)), ((3,), (2, 3), (3,))])
+def test_linear_names_bad_shapes_as_torch_does(x_shape, w_shape, b_shape):
+    # (linear() leaves the inner sizes to the product and asks LinearFunction.forward_error once it has failed)
+    import torch
+    import glasstorch
+    messages = []
+    for lib in (glasstorch, torch):
+        bias = None if b_shape is None else lib.ones(*b_shape)
+        with pytest.raises(RuntimeError) as caught:
+            lib.nn.functional.linear(lib.ones(*x_shape), lib.ones(*w_shape), bias)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
