@@ -320,7 +320,8 @@ class AccumulateGrad:
 def explain_forward_error(cls, arrays, error):
     """The op's own message (`forward_error`), or NumPy's broadcast failure turned into torch's message naming both
     shapes (other errors pass through)."""
-    named = cls.forward_error(arrays)
+    forward_error = getattr(cls, "forward_error", None)  # (comparisons pass their ufunc as `cls`)
+    named = forward_error(arrays) if forward_error is not None else None
     if named is not None:
         return named
     shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
