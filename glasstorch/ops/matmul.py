@@ -4,6 +4,7 @@ One BLAS call per product; float32 stays float32 (NumPy's matmul uses sgemm for 
 (autocast) are multiplied in float32 and rounded once (`product`).
 """
 from .. import autocast_mode, backend
+from ..autograd.engine import sum_to_shape
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import NamedFunction, as_tensor, autocast_inputs, binary_operands
@@ -137,7 +138,6 @@ def _summed_to(grad, shape):
     """dL/dy summed over the dims broadcasting added to a bias of `shape` (a Tensor when recorded)."""
     if isinstance(grad, Tensor):
         return grad.sum_to_size(shape)
-    from ..autograd.engine import sum_to_shape
     return sum_to_shape(grad, tuple(shape))
 
 
