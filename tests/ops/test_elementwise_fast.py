@@ -142,3 +142,16 @@ def test_fast_leaky_relu_gradcheck_integers_and_a_broadcast_upstream(threaded):
     t = gt.tensor(np.linspace(-1, 1, 30), requires_grad=True)
     fast.leaky_relu(t, 0.2).sum().backward()  # sum's backward hands it an expanded (broadcast) gradient
     np.testing.assert_array_equal(t.grad.numpy(), np.where(np.linspace(-1, 1, 30) > 0, 1.0, 0.2))
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_fast_relu_forward_against_the_zero_block_or_a_number_equals_lesson(threaded, transpose):
+    # contiguous parts are compared with a block of zeros (NumPy's SIMD loop); a strided array larger than the
+    # block takes max(x, 0) whole; -0.0 becomes 0.0 and NaN stays NaN either way
+    x = np.random.default_rng(3).standard_normal((6, 9)).astype(np.float32)
+    x[0, :3] = [-0.0, np.nan, 0.0]
+    t = gt.tensor(x).T if transpose else gt.tensor(x)  # (.T: a strided view)
+    assert t.numpy().flags.c_contiguous != transpose
+    y_fast, y_lesson = fast.relu(t), lesson.relu(t)
+    np.testing.assert_array_equal(y_fast.numpy(), y_lesson.numpy())
+    assert not np.signbit(y_fast.numpy()).any()
