@@ -110,20 +110,26 @@ class CrossEntropyFunction(NamedFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        log_probs = ctx.log_probs
-        q, mass = ctx.targets.distribution(log_probs)  # onehot(t) and 1 in the plain case
+        log_probs, targets = ctx.log_probs, ctx.targets
         if ctx.reduction == "mean":
             grad = grad / Tensor._make(ctx.xp.asarray(ctx.denominator, dtype=log_probs.dtype))
         if ctx.reduction == "none":
             grad = grad.unsqueeze(1)
         if grad_mode.is_grad_enabled():
             # recording a double backward: softmax recomputed through the op keeps this differentiable
+            q, mass = targets.distribution(log_probs)  # onehot(t) and 1 in the plain case
             probs = softmax(ctx.inputs[0], dim=1)
             return (probs * Tensor._make(mass) - Tensor._make(q)) * grad, None
         # the usual first-order backward, on arrays: softmax is exp(log_probs) from the forward
         d = ctx.xp.exp(log_probs)
-        d *= mass
-        d -= q  # softmax - onehot
+        if targets.eps or d.ndim != 2:  # label smoothing, or (N, C, d1, ...): the whole distribution q
+            q, mass = targets.distribution(log_probs)
+            d *= mass
+            d -= q
+        else:  # q_i is w[t_i] at t_i and 0 elsewhere: no (N, C) one-hot, a subtraction at the N targets
+            if not targets.unit_weights:
+                d *= targets.w_t[:, None]
+            d[ctx.xp.arange(d.shape[0]), targets.safe] -= targets.w_t
         d *= grad._array
         return Tensor._make(d), None
 
@@ -140,6 +146,7 @@ class ClassTargets:
         self.xp = backend.array_module(x)
         target, self.weight = _on_device_of(x, target, weight)
         self.w_t, self.safe, self.keep = target_weights(self.xp, target, self.weight, ignore_index, x.dtype)
+        self.unit_weights = self.weight is None and self.safe is target  # (w[t_i] = 1 for every element)
         check_targets(self.safe, x.shape[1])
         self.eps, self.n_classes = label_smoothing, x.shape[1]
 
