@@ -268,3 +268,41 @@ def test_blas_on_one_thread_sets_numpys_openblas_when_scipy_brought_its_own_firs
         pytest.skip("NumPy's BLAS is not a bundled OpenBLAS here")
     assert inside["numpy"] == 1 and after["numpy"] == 2
     assert inside.get("other", 2) == 2  # SciPy's own copy left alone
+
+
+# --- backend.keep_freed_memory: glibc keeps a training step's freed arrays for the next step
+_PAGE_FAULTS = textwrap.dedent("""
+    import json, resource, numpy as np
+    import glasstorch
+    def faults_per_cycle():  # a 48 MiB array made, written and freed, as a big step's activation is
+        for _ in range(3):
+            np.ones(12 * 1024 * 1024, np.float32)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(20):
+            np.ones(12 * 1024 * 1024, np.float32)
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20
+    print(json.dumps([glasstorch.backend.malloc_tuned, faults_per_cycle()]))
+""")
+
+
+def _page_faults(**env):
+    import os
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | env
+    out = subprocess.run([sys.executable, "-c", _PAGE_FAULTS], capture_output=True, text=True, timeout=120,
+                         env=environment, check=True).stdout
+    return json.loads(out)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_freed_arrays_are_reused_without_new_page_faults():
+    import os
+    if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+        pytest.skip("not glibc")
+    tuned, faults = _page_faults()
+    assert tuned is True and faults < 50  # the freed block is reused: its pages are already there
+    untuned, system_faults = _page_faults(GLASSTORCH_SYSTEM_MALLOC="1")
+    # glibc's own rule: above 32 MiB always a fresh mmap, one fault per 4 KiB page (below, it adapts its limit as
+    # it goes, but trims the heap back whenever twice the limit is free: a real step's mix of sizes pays there)
+    assert untuned is False and system_faults > 200 and faults < system_faults / 10
+    respected, _ = _page_faults(MALLOC_TRIM_THRESHOLD_="131072")  # the user's own setting wins
+    assert respected is False
