@@ -76,7 +76,8 @@ def test_killed_and_resumed_training_ends_bit_identical_to_an_uninterrupted_run(
     script.write_text(TRAINER)
     epochs = 6
     code, out, err = train(script, tmp_path / "straight", workers, epochs)
-    assert code == 0 and out.count("step") == epochs * STEPS_PER_EPOCH, err
+    # (on failure: how many steps ran, and stderr, where fit names a loss that became NaN/Inf)
+    assert code == 0 and out.count("step") == epochs * STEPS_PER_EPOCH, (code, out.count("step"), err[-3000:])
     expected = load(tmp_path / "straight" / "final.pt")
 
     # kills land at chosen steps, not after chosen times, so that a slow or busy machine cannot let the
