@@ -52,7 +52,8 @@ class IndexPutZeros(Function):
     def forward(ctx, x, shape, key, accumulate):
         ctx.key = key = _key_on_device_of(x, key)
         out = ctx.xp.zeros(shape, dtype=x.dtype)
-        if accumulate and _is_row_index(key, x, shape):  # an embedding's or x[idx]'s gradient: whole rows
+        if accumulate and ctx.xp is xp and _is_row_index(key, x, shape):  # an embedding's or x[idx]'s gradient
+            # (on the host: CuPy has no reduceat, and its add.at is a fast scatter kernel already)
             _add_rows(ctx.xp, out, key[0], x)
         elif accumulate:
             ctx.xp.add.at(out, _bool_to_int(key), x)
