@@ -16,7 +16,8 @@ on them directly, any other op gets its gradient wrapped in a Tensor. User code 
 `.grad`, `autograd.grad`'s results, the trace's observer) always sees Tensors.
 
 `_run` is that loop (micrograd's, made iterative); what it leaves out (sums of incoming gradients, hooks
-and retain_grad, where results go, freeing) lives in the named helpers below it.
+and retain_grad, where results go, freeing) lives in the named helpers below it. `_run_plain` is the same loop
+for an ordinary `loss.backward()`, the helpers' common cases written into it for speed: read `_run` first.
 """
 from heapq import heappop, heappush
 
@@ -145,10 +146,12 @@ def _run(roots, retain_graph, create_graph, targets=None, accumulate=True, obser
 
 def _run_plain(roots, retain_graph):
     """`_run` for a plain `loss.backward()` (no create_graph, no `inputs`, no anomaly mode): the same walk, with
-    what `receive`, `take`, `_backward_of` and `_stored` do in the common case written into the loop.
+    what `receive`, `take`, `_backward_of`, `check_saved`, `_stored`, `free` and `Tensor._make` do in the common
+    case written into the loop.
 
     Every training step runs this, and a small network's step is mostly this loop's Python, so the helper calls
-    it saves (about 40 for a 3-layer MLP) are worth a second copy of the loop. Anything less common (a hook, a
+    it saves (about 40 for a 3-layer MLP; docs/PERFORMANCE.md, "The tiny step (round 7)") are worth a second
+    copy of the loop. Anything less common (a hook, a
     retained grad, a gradient that is not a NumPy array of the right shape and dtype) goes to the same `_Walk`
     helpers `_run` uses. tests/autograd/test_engine_plain.py checks it against `_run` on random graphs."""
     walk = _Walk(False, None, True)
