@@ -113,12 +113,18 @@ class _Scan:
         w_hh_t = self.w_hh.T
         h, c, act, out, tanh_c = self.h, self.c, self.act, self.out, self.tanh_c
         scratch = xp.empty((hi - lo, H), dtype=act.dtype)
+        flipped = _flipped_products(self)
+        if flipped:
+            gates_t = xp.empty(4 * H * (hi - lo), dtype=act.dtype)  # (4H, n) products, made contiguous below
         for t in self.steps:
             rows, live = self.rows(t, lo, hi)
             if rows.start >= rows.stop:
                 continue
             gates = act[rows]
-            xp.matmul(h[live], w_hh_t, out=gates)
+            if flipped:  # gates^T = W_hh h^T, then transposed into the rows
+                gates[...] = xp.matmul(self.w_hh, h[live].T, out=gates_t[:4 * H * gates.shape[0]].reshape(4 * H, -1)).T
+            else:
+                xp.matmul(h[live], w_hh_t, out=gates)
             gates += self.gx[rows]
             gates *= scale                              # i, f, o halved: sigma(x) = 0.5 + 0.5 tanh(x / 2)
             xp.tanh(gates, out=gates)
@@ -160,6 +166,9 @@ class _Scan:
         xp, H, w_hh = self.xp, self.hidden, self.w_hh
         act, d_gates, dh, dc = self.act, self.d_gates, self.dh, self.dc
         scratch = xp.empty((hi - lo, H), dtype=act.dtype)
+        flipped = _flipped_products(self)
+        if flipped:
+            dh_t_buffer = xp.empty(H * (hi - lo), dtype=act.dtype)
         for t in reversed(self.steps):
             rows, live = self.rows(t, lo, hi)
             n = rows.stop - rows.start
@@ -174,7 +183,24 @@ class _Scan:
             d4[:, :3] *= dc_t[:, None, :]               # d_i, d_f, d_g = dc_total * their factors
             d4[:, 3] *= dh_t                            # d_o = dh tanh(c) o (1 - o)
             dc_t *= act[rows, H:2 * H]                  # dc_prev = dc_total f
-            xp.matmul(d, w_hh, out=dh_t)                # dh_prev = d_gates W_hh
+            if flipped:                                 # dh_prev^T = W_hh^T d_gates^T, transposed into the rows
+                dh_t[...] = xp.matmul(w_hh.T, d.T, out=dh_t_buffer[:H * n].reshape(H, n)).T
+            else:
+                xp.matmul(d, w_hh, out=dh_t)            # dh_prev = d_gates W_hh
+
+
+def _flipped_products(scan):
+    """Whether the step's two products run transposed: (4H x H) @ (H x n) instead of (n x H) @ (H x 4H), and
+    (H x 4H) @ (4H x n) instead of (n x 4H) @ (4H x H), each result copied back transposed (about 10 us).
+
+    OpenBLAS's kernels split a product of many rows and few columns over its threads better: the LM's (20 x 256)
+    @ (256 x 1024) took 84 us and its transpose 40 (SkylakeX kernels, 2 threads; Haswell kernels 86 against 62),
+    the backward's 82 against 57. On one BLAS thread the flip gains with SkylakeX kernels and loses with
+    Haswell's (107 against 120 us), so it is made only when NumPy's BLAS runs on more than one thread."""
+    if scan.xp is not backend.xp:
+        return False
+    threads = backend.blas_thread_count()
+    return threads is not None and threads > 1
 
 
 def _threads(scan):

@@ -125,3 +125,32 @@ def test_backward_twice_with_retain_graph_gives_the_same_gradients(threads):
     second = gt.autograd.grad(loss, inputs)
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flipped_products_equal_lesson(monkeypatch, flipped, dtype):
+    # the step's products as (4H x H) @ (H x n) and (H x 4H) @ (4H x n), copied back transposed (what runs when
+    # NumPy's BLAS has more than one thread), or as written in the lesson; packed sequences shrink n as they end
+    monkeypatch.setattr(fast, "_flipped_products", lambda scan: flipped)
+    rng = np.random.default_rng(7)
+    batch_sizes, hidden = [4, 4, 3, 1], 5
+    n_rows = sum(batch_sizes)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in
+              [(n_rows, 4 * hidden), (4 * hidden, hidden), (4, hidden), (4, hidden)]]
+    upstream = [rng.standard_normal(s).astype(dtype) for s in [(n_rows, hidden), (4, hidden), (4, hidden)]]
+    for reverse in (False, True):
+        got = scan_and_grads(lambda *a: fast.lstm_scan(*a, batch_sizes=batch_sizes, reverse=reverse), arrays, upstream)
+        want = scan_and_grads(lambda *a: lesson.recurrent_scan(*a, mode="lstm", batch_sizes=batch_sizes,
+                                                               reverse=reverse), arrays, upstream)
+        for a, b in zip(got[0] + got[1], want[0] + want[1]):
+            assert a.dtype == b.dtype == dtype
+            np.testing.assert_allclose(a, b, **TOL[dtype])
+
+
+def test_products_flip_only_on_a_multithreaded_blas(monkeypatch):
+    scan = fast._Scan(backend.xp, (2,), False, 3)
+    monkeypatch.setattr(backend, "blas_thread_count", lambda: 2)
+    assert fast._flipped_products(scan)
+    monkeypatch.setattr(backend, "blas_thread_count", lambda: 1)
+    assert not fast._flipped_products(scan)
