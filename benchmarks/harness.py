@@ -343,7 +343,8 @@ def meta(args, engines):
             "machine": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, **{f"{k}_version": getattr(v, "__version__", None) for k, v in engines.items()},
             "threads": args.threads, "device": args.device, "clock": args.clock, "blas": blas_info(), "windows": args.windows,
-            "window_seconds": args.window_seconds, "quick": args.quick, "load_average_start": os.getloadavg()}
+            "window_seconds": args.window_seconds, "quick": args.quick, "load_average_start": os.getloadavg(),
+            "malloc_kept": getattr(args, "malloc_kept", None)}
 
 
 def scaling(engines, args):
@@ -368,6 +369,9 @@ def main(argv=None):
     engines = {name: importlib.import_module(name) for name in ENGINES}
     if args.threads is None:
         args.threads = engines["glasstorch"].get_num_threads()
+    # glibc keeps freed arrays for reuse in this process, for both engines alike: otherwise whether a workload's
+    # large arrays cost fresh page faults depends on which workloads ran before it (docs/PERFORMANCE.md, round 7)
+    args.malloc_kept = engines["glasstorch"].backend.keep_freed_memory()
     if args.scaling:  # sets its own thread counts, 1 and 2
         return scaling(engines, args)
     limit_threads(args.threads, *engines.values())

@@ -630,9 +630,12 @@ def keep_freed_memory():
     freed by the program stays with the process (up to MALLOC_TRIM_THRESHOLD at the heap's top) for its next
     allocations, as torch's own caching allocators do on the GPU.
 
-    Called once when glasstorch is imported. Left alone: another C library (musl, macOS, Windows), and a
-    process whose environment already sets MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ (glibc reads those
-    itself), or sets GLASSTORCH_SYSTEM_MALLOC=1. Returns whether the two settings were made."""
+    A program calls it once, before training (`python -m benchmarks` does, for both engines in its process). It is
+    not made on import: it is process-wide, and with it PyTorch's gloo backend crashed at shutdown in about one
+    run in four on the busy 2-core machine ("terminate called without an active exception"), never without it.
+    Left alone: another C library (musl, macOS, Windows), and a process whose environment already sets
+    MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ (glibc reads those itself), or sets
+    GLASSTORCH_SYSTEM_MALLOC=1. Returns whether the two settings were made."""
     if os.environ.get("GLASSTORCH_SYSTEM_MALLOC") or "MALLOC_MMAP_THRESHOLD_" in os.environ \
             or "MALLOC_TRIM_THRESHOLD_" in os.environ:
         return False
@@ -651,5 +654,3 @@ def keep_freed_memory():
     return bool(mallopt(m_mmap_threshold, MALLOC_MMAP_THRESHOLD)) and bool(mallopt(m_trim_threshold,
                                                                                    MALLOC_TRIM_THRESHOLD))
 
-
-malloc_tuned = keep_freed_memory()

@@ -274,6 +274,8 @@ def test_blas_on_one_thread_sets_numpys_openblas_when_scipy_brought_its_own_firs
 _PAGE_FAULTS = textwrap.dedent("""
     import json, resource, numpy as np
     import glasstorch
+    import os
+    kept = glasstorch.backend.keep_freed_memory() if os.environ.get("KEEP") else None  # (import alone: nothing)
     def faults_per_cycle():  # a 48 MiB array made, written and freed, as a big step's activation is
         for _ in range(3):
             np.ones(12 * 1024 * 1024, np.float32)
@@ -281,7 +283,7 @@ _PAGE_FAULTS = textwrap.dedent("""
         for _ in range(20):
             np.ones(12 * 1024 * 1024, np.float32)
         return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20
-    print(json.dumps([glasstorch.backend.malloc_tuned, faults_per_cycle()]))
+    print(json.dumps([kept, faults_per_cycle()]))
 """)
 
 
@@ -298,11 +300,13 @@ def test_freed_arrays_are_reused_without_new_page_faults():
     import os
     if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
         pytest.skip("not glibc")
-    tuned, faults = _page_faults()
+    tuned, faults = _page_faults(KEEP="1")
     assert tuned is True and faults < 50  # the freed block is reused: its pages are already there
-    untuned, system_faults = _page_faults(GLASSTORCH_SYSTEM_MALLOC="1")
+    untuned, system_faults = _page_faults(KEEP="1", GLASSTORCH_SYSTEM_MALLOC="1")
     # glibc's own rule: above 32 MiB always a fresh mmap, one fault per 4 KiB page (below, it adapts its limit as
     # it goes, but trims the heap back whenever twice the limit is free: a real step's mix of sizes pays there)
     assert untuned is False and system_faults > 200 and faults < system_faults / 10
-    respected, _ = _page_faults(MALLOC_TRIM_THRESHOLD_="131072")  # the user's own setting wins
+    respected, _ = _page_faults(KEEP="1", MALLOC_TRIM_THRESHOLD_="131072")  # the user's own setting wins
     assert respected is False
+    _, import_only_faults = _page_faults()  # importing glasstorch leaves the allocator as it is
+    assert import_only_faults > 200
