@@ -192,7 +192,7 @@ class Function:
         """The inputs in `grad`'s form: Tensors when backward is recorded, their arrays on the plain walk.
 
         An `array_backward` op reads its inputs with this, so one formula written with what arrays and
-        Tensors share (`grad.T`, `grad.sum(0)`, `grad * (1 - y * y)`; products through `ops.matmul.matrix_product`)
+        Tensors share (`grad.T`, `grad.sum(0)`, `grad * (1 - y * y)`; products through `ops.matmul.product_for(grad)`)
         serves both walks."""
         if isinstance(grad, Tensor):
             return self.inputs

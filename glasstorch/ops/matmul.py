@@ -46,10 +46,10 @@ def product(a, b):
     return a @ b
 
 
-def matrix_product(a, b):
-    """a @ b of two matrices in a backward formula, which runs on arrays (the plain walk) or Tensors (recorded):
-    `product` for arrays (float16 accumulated in float32), the MatMul op for Tensors."""
-    return MatMul.apply(a, b) if isinstance(a, Tensor) else product(a, b)
+def product_for(grad):
+    """The matrix product a backward formula uses, chosen once for `grad`'s form: `product` on arrays (the plain
+    walk: float16 accumulated in float32), the MatMul op on Tensors (recorded, so it is differentiated too)."""
+    return MatMul.apply if isinstance(grad, Tensor) else product
 
 
 class MatMul(Function):
@@ -112,7 +112,7 @@ class LinearFunction(NamedFunction):
     def backward(ctx, grad):
         x, weight = ctx.inputs_as(grad)[:2]
         need = ctx.needs_input_grad
-        mm = MatMul.apply if isinstance(grad, Tensor) else product  # (matrix_product, decided once for both)
+        mm = product_for(grad)
         # one row per sample: x may be 1-D, 2-D or (N, L, in); a 2-D x (the common case) is used as it is
         # (three reshapes fewer: 0.1 us each)
         rows = x.ndim == 2
