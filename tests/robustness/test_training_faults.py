@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -51,18 +52,28 @@ STEPS_PER_EPOCH = 12000 // 16
 def train(script, run_dir, workers, epochs, kill_at_step=None, linger=0.0):
     """Run the trainer; with `kill_at_step`, SIGKILL it (and its workers, as an OOM kill or a power cut
     would) `linger` seconds after its kill_at_step-th training step began."""
-    proc = subprocess.Popen([sys.executable, str(script), str(run_dir), str(workers), str(epochs)], cwd=REPO,
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    assert proc.stdout.readline().strip() == "ready"
-    if kill_at_step is not None:
-        steps = 0
-        while steps < kill_at_step and proc.stdout.readline().strip() == "step":
-            steps += 1
-        assert steps == kill_at_step, f"the trainer stopped after {steps} steps: {proc.communicate()[1]}"
-        time.sleep(linger)
-        os.killpg(proc.pid, signal.SIGKILL)
-    out, err = proc.communicate(timeout=120)
-    return proc.returncode, out, err
+    with open(script.parent / "stderr.txt", "w+") as err_file:
+        proc = subprocess.Popen([sys.executable, str(script), str(run_dir), str(workers), str(epochs)], cwd=REPO,
+                                env=ENV, stdout=subprocess.PIPE, stderr=err_file, text=True, start_new_session=True)
+        watchdog = threading.Timer(120, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        watchdog.start()
+        try:
+            assert proc.stdout.readline().strip() == "ready"
+            if kill_at_step is not None:
+                steps = 0
+                while steps < kill_at_step and proc.stdout.readline().strip() == "step":
+                    steps += 1
+                assert steps == kill_at_step, f"the trainer stopped after {steps} steps"
+                time.sleep(linger)
+                os.killpg(proc.pid, signal.SIGKILL)
+            # the rest through the same buffered reader that read "ready": communicate() would read the pipe
+            # behind it and lose the lines that reader had already taken in (seen: 4,499 of 4,500 steps)
+            out = proc.stdout.read()
+            proc.wait()
+        finally:
+            watchdog.cancel()
+        err_file.seek(0)
+        return proc.returncode, out, err_file.read()
 
 
 def epochs_done(run_dir):
