@@ -3,11 +3,11 @@
 Everything array-level that the rest of glasstorch needs lives here: the dtype objects
 (`glasstorch.float32` ...), torch's type-promotion rules, devices, and the random generator.
 """
+import _thread
 import contextlib
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -404,14 +404,14 @@ def rng(generator=None):
 # task hand-off costs tens of microseconds, and a small array is done before a thread wakes up.
 # Each share is worked through in blocks small enough to stay in cache, so that a function making
 # several passes (Adam's update, a mask and then a product) reads its block from memory only once.
+# The workers are a `_Team`: each waits on a lock of its own and is started by releasing it, which costs
+# 5-12 us a region (a ThreadPoolExecutor's queue and futures cost 27-48 us, and LeNet's step runs ~20 regions).
 #: arrays with fewer elements run in the calling thread alone (256 Ki float32 = 1 MiB)
 PARALLEL_MIN_ELEMENTS = 256 * 1024
 #: elements per block (64 Ki float32 = 256 KiB: a few such arrays fit in a core's L2 cache)
 BLOCK_ELEMENTS = 64 * 1024
 _num_threads = None  # None: not set by set_num_threads, so one per CPU this process may use
-_pool = None  # a ThreadPoolExecutor with _num_threads - 1 workers (the caller takes one share itself)
-_pool_workers = 0
-_pool_pid = None  # the process that made _pool
+_pool = None  # a _Team of _num_threads - 1 workers (the caller takes one share itself)
 #: when glasstorch's pool last finished a region on more than one thread (time.monotonic()); see `pool_in_use`
 _pool_last_used = float("-inf")
 #: how long after that the pool counts as in use: longer than OpenBLAS's 0.1 s of spinning, shorter than a pause
@@ -433,7 +433,7 @@ def set_num_threads(n):
     if n < 1:
         raise ValueError(f"set_num_threads expects a positive number of threads, got {n}")
     if n != _num_threads and _pool is not None:
-        _pool.shutdown(wait=True)
+        _pool.shutdown()
         _pool = None
     _num_threads = n
 
@@ -478,7 +478,7 @@ def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
     while they run (`blas_on_one_thread`), so each share's GEMMs run on the share's own core. Where the
     BLAS's count cannot be set, fn(0, count) runs alone on the BLAS's threads.
     """
-    global _pool, _pool_workers, _pool_pid, _pool_last_used
+    global _pool, _pool_last_used
     threads = min(threads or get_num_threads(), count)
     if threads <= 1 or getattr(_inside, "share", False):
         fn(0, count)
@@ -486,19 +486,81 @@ def parallel_ranges(fn, count, threads=None, one_blas_thread=False):
     if one_blas_thread and not blas_threads_settable():
         fn(0, count)
         return
-    if _pool is None or _pool_workers < threads - 1 or _pool_pid != os.getpid():
-        # (a forked child, e.g. a DataLoader worker, inherits the pool object but not its threads: a new one)
-        _pool_workers, _pool_pid = get_num_threads() - 1, os.getpid()
-        _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix="glasstorch-elementwise")
+    if _pool is None or len(_pool.workers) < threads - 1 or _pool.pid != os.getpid():
+        # (a forked child, e.g. a DataLoader worker, inherits the team object but not its threads: a new one)
+        _pool = _Team(get_num_threads() - 1)
+    team = _pool
+    if not team.busy.acquire(False):  # another Python thread is running a region: this one runs alone
+        fn(0, count)
+        return
     share = -(-count // threads)
-    with blas_on_one_thread() if one_blas_thread else contextlib.nullcontext():
-        pending = [_pool.submit(_run_share, fn, lo, min(lo + share, count)) for lo in range(share, count, share)]
-        try:
-            _run_share(fn, 0, share)
-        finally:
-            for task in pending:
-                task.result()  # waits, and re-raises an error from a worker
-            _pool_last_used = time.monotonic()
+    try:
+        with blas_on_one_thread() if one_blas_thread else contextlib.nullcontext():
+            started = [worker.start(fn, lo, min(lo + share, count))
+                       for worker, lo in zip(team.workers, range(share, count, share))]
+            try:
+                _run_share(fn, 0, share)
+            finally:
+                errors = [worker.wait() for worker in started]  # waits for every share, then re-raises
+                _pool_last_used = time.monotonic()
+            for error in errors:
+                if error is not None:
+                    raise error
+    finally:
+        team.busy.release()
+
+
+class _Team:
+    """Worker threads for parallel_ranges: one share each per region, started and joined through raw locks."""
+
+    def __init__(self, workers):
+        self.pid = os.getpid()
+        self.busy = _thread.allocate_lock()  # held while a region runs
+        self.workers = [_Worker() for _ in range(workers)]
+
+    def shutdown(self):
+        with self.busy:
+            for worker in self.workers:
+                worker.stop()
+
+
+class _Worker:
+    """One thread that sleeps on `go` (a lock it cannot take until the caller releases it) and releases `done`."""
+
+    def __init__(self):
+        self.go, self.done = _thread.allocate_lock(), _thread.allocate_lock()
+        self.go.acquire()
+        self.done.acquire()
+        self.task, self.error = None, None
+        threading.Thread(target=self._loop, name="glasstorch-share", daemon=True).start()
+
+    def _loop(self):
+        while True:
+            self.go.acquire()
+            task = self.task
+            if task is None:
+                return
+            try:
+                _run_share(*task)
+            except BaseException as error:  # handed to the caller, which raises it
+                self.error = error
+            self.task = None
+            self.done.release()
+
+    def start(self, fn, lo, hi):
+        self.task, self.error = (fn, lo, hi), None
+        self.go.release()
+        return self
+
+    def wait(self):
+        """Blocks until the share is done; returns its error, if any."""
+        self.done.acquire()
+        error, self.error = self.error, None
+        return error
+
+    def stop(self):
+        self.task = None
+        self.go.release()
 
 
 def pool_in_use():

@@ -60,17 +60,19 @@ xp = backend.xp
 #: caches (4 MiB is best on one thread), but every block is a BLAS call that must wake its threads, which
 #: is costly when other processes share the cores: 8 MiB is the measured compromise on a 2-core machine.
 BLOCK_BYTES = 8 * 2 ** 20
-#: the sample-by-sample forward's columns (cols_s above) in blocks of about this size (a whole batch of the
-#: cnn's conv1, 24 KiB a sample, is one block; measured without the thread split, the cnn's conv2 forward ran
-#: fastest with 4-16 samples a block, 2.6-10 MiB)
+#: the sample-by-sample pipeline's columns (cols_s above) in blocks of about this size (measured on LeNet's conv2
+#: at two threads: blocks of 12 samples 1.4 ms forward, 24 1.0 ms, 48 0.87 ms; the cnn's conv1 is one block)
 FORWARD_BLOCK_BYTES = 4 * 2 ** 20
-#: a forward with at least this many output values per sample multiplies sample by sample (see above) ...
-#: (one thread, CPU clock: LeNet's conv1, 4.7 Ki outputs, 2.1 ms against 2.5-2.8 as one matrix; its conv2,
-#: 1.6 Ki outputs, 2.8 ms against 2.4: there the product per sample is too small for its call)
-PER_SAMPLE_MIN_OUTPUTS = 4 * 1024
-#: ... when OpenBLAS runs each sample's product on one thread: m*n*k below SMP_THRESHOLD_MIN (65536) *
-#: GEMM_MULTITHREAD_THRESHOLD (4), its interface/gemm.c
-PER_SAMPLE_MAX_PRODUCT = 4 * 65536
+#: a convolution runs sample by sample (see above) when OpenBLAS multiplies each sample's product with its
+#: small-matrix kernels, which skip packing the operands: m*n*k up to 100^3 (its SMALL_MATRIX_OPT; measured,
+#: LeNet's conv2 forward product W (16 x 150) @ cols_s (150 x 136): 209 GFLOP/s a sample, 137-160 as one
+#: matrix of 8-96 samples; its input gradient's W^T @ dL/dout_s 217 against 170-180) ...
+PER_SAMPLE_MAX_PRODUCT = 100 ** 3
+#: ... and the product is not so small that one BLAS call per sample costs more than it computes
+PER_SAMPLE_MIN_PRODUCT = 32 * 1024
+#: OpenBLAS runs a product on the calling thread below m*n*k = SMP_THRESHOLD_MIN (65536) *
+#: GEMM_MULTITHREAD_THRESHOLD (4), its interface/gemm.c (_long_product's chunks stay below it)
+BLAS_ONE_THREAD_PRODUCT = 4 * 65536
 #: the input gradient's columns W^T @ dL/dout are made and folded back (col2im) in sub-blocks of this size:
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
 #: forward + backward 63.1 -> 61.8 ms, LeNet's conv1 7.6 -> 7.5 ms; a small gain, in every repeat)
@@ -92,7 +94,7 @@ class UnfoldViews:
     `xp` is the array module of the images (NumPy or CuPy).
     """
 
-    def __init__(self, padded_shape, kernel, stride, dilation, out_hw, xp):
+    def __init__(self, padded_shape, kernel, stride, dilation, out_hw, xp, flat=True):
         self.xp = xp
         self.as_strided = xp.lib.stride_tricks.as_strided
         self.n, self.c, self.hp, self.wp = padded_shape
@@ -100,7 +102,8 @@ class UnfoldViews:
         self.dh, self.dw = dilation
         self.oh, self.ow = out_hw
         self.sh, self.sw = stride
-        if stride == (1, 1):
+        self.flat = stride == (1, 1) and flat
+        if self.flat:
             self.pos_shape = ((self.oh - 1) * self.wp + self.ow,)
             self.pos_strides = (1,)
             self.row = self.wp  # distance between output rows in the position layout
@@ -143,15 +146,51 @@ class UnfoldViews:
         return cols.reshape(self.c * self.kh * self.kw, self.n * self.positions)
 
     def sample_columns(self, xpad):
-        """im2col per sample: (n, C, Hp, Wp) contiguous -> (n, C*kh*kw, OH*OW), every position a real one.
+        """im2col per sample: (n, C, Hp, Wp) contiguous -> (n, C*kh*kw, positions), one copy.
 
-        W @ cols[s] is then sample s's output (O, OH*OW), already in (N, O, OH, OW) order."""
-        e = xpad.itemsize
+        W @ cols[s] is then sample s's output (O, positions): its rows in the (N, O, OH, OW) order."""
         image, channel = self.c * self.hp * self.wp, self.hp * self.wp
-        taps = self.as_strided(xpad, (self.n, self.c, self.kh, self.kw, self.oh, self.ow),
-                               tuple(e * s for s in (image, channel, self.dh * self.wp, self.dw,
-                                                     self.sh * self.wp, self.sw)))
-        return self.xp.ascontiguousarray(taps).reshape(self.n, self.c * self.kh * self.kw, self.oh * self.ow)
+        taps = self.view(xpad, 0, (self.n, self.c, self.kh, self.kw) + self.pos_shape,
+                         (image, channel, self.dh * self.wp, self.dw) + self.pos_strides)
+        return self.xp.ascontiguousarray(taps).reshape(self.n, self.c * self.kh * self.kw, self.positions)
+
+    @property
+    def exact(self):
+        """Whether every position is an output (no garbage columns): (n, O, positions) is then (n, O, OH, OW)."""
+        return self.positions == self.oh * self.ow
+
+    def sample_image_view(self, rows, channels):
+        """(n, channels, positions) seen as the (n, channels, OH, OW) image (dropping garbage positions)."""
+        p = self.positions
+        return self.view(rows, 0, (self.n, channels, self.oh, self.ow), (channels * p, p, self.row, 1))
+
+    def to_sample_matrix(self, image):
+        """(n, O, OH, OW) -> (n, O, positions), zero at the flat layout's garbage positions."""
+        if self.exact:
+            return self.xp.ascontiguousarray(image).reshape(self.n, image.shape[1], self.positions)
+        rows = self.xp.zeros((self.n, image.shape[1], self.positions), dtype=image.dtype)
+        self.sample_image_view(rows, image.shape[1])[...] = image
+        return rows
+
+    def add_sample_columns_(self, dxpad, dcols):
+        """col2im per sample: dxpad (n, C, Hp, Wp) += the columns (n, C*kh*kw, positions) at their windows."""
+        image, channel = self.c * self.hp * self.wp, self.hp * self.wp
+        cols = dcols.reshape((self.n, self.c, self.kh, self.kw) + self.pos_shape)
+        for i in range(self.kh):
+            for j in range(self.kw):
+                window = self.view(dxpad, i * self.dh * self.wp + j * self.dw, (self.n, self.c) + self.pos_shape,
+                                   (image, channel) + self.pos_strides)
+                window += cols[:, :, i, j]
+
+    def view(self, base, offset, shape, strides):
+        """A view of the C-contiguous `base` from element `offset`, with strides in elements.
+
+        NumPy's ndarray constructor makes it in 0.25 us (as_strided, a Python function, takes 2 us: the
+        sample-by-sample pipeline makes ~30 views a block)."""
+        e = base.itemsize
+        if self.xp is xp:
+            return xp.ndarray(shape, base.dtype, base, offset * e, tuple(e * s for s in strides))
+        return self.as_strided(base.reshape(-1)[offset:], shape, tuple(e * s for s in strides))
 
     def threaded(self, size):
         """Whether a copy of `size` elements goes over the elementwise thread pool (large, on the CPU)."""
@@ -185,6 +224,16 @@ class UnfoldViews:
                                              tuple(e * s for s in (image, channel) + self.pos_strides))
                     window[lo:hi] += cols[:, i, j, lo:hi].swapaxes(0, 1)
         backend.parallel_ranges(add, self.n, threads=None if self.threaded(dcols.size) else 1)
+
+
+def exact_layout_copies_less(column_rows, channels, out_rows):
+    """Whether the sample-by-sample pipeline copies less in the exact layout (positions (OH, OW)) than in the flat one.
+
+    Per sample, the flat layout's im2col copies one long run per row of the columns, and then one run per output
+    row and channel to drop the garbage; the exact layout's im2col copies one run per row of the columns and
+    output row, and its product writes NCHW directly. The cnn's conv1 (9 rows of columns, 32 channels) is
+    exact; LeNet's conv1 (25 rows, 6 channels) and conv2 (150, 16) are flat."""
+    return column_rows * out_rows <= column_rows + channels * out_rows
 
 
 def pad_zeros(x, pads_hw):
@@ -232,19 +281,36 @@ def _gemm_per_sample(w, cols, groups, out):
         xp.matmul(w, cols, out=out)
 
 
+def _columns_grad_per_sample(w, g, groups):
+    """w (O, K)^T @ g (n, O, P) for every sample, block-diagonally over groups: (n, K, P), one call."""
+    n, o, p = g.shape
+    xp = backend.array_module(g)
+    half = g.dtype == xp.float16 and not backend.on_device(g)
+    if half:
+        w, g = w.astype(xp.float32), g.astype(xp.float32)
+    if groups == 1:
+        out = xp.matmul(w.T, g)
+    else:  # (G, K/G, O/G) @ (n, G, O/G, P) -> (n, G, K/G, P)
+        out = xp.matmul(_grouped(w, groups).transpose(0, 2, 1), g.reshape(n, groups, o // groups, p))
+    out = out.reshape(n, -1, p)
+    return out.astype(xp.float16) if half else out
+
+
 def _weight_grad_per_sample(g, cols, groups):
     """sum over samples s of g_s (O, P) @ cols_s^T (P, K), block-diagonally over groups: (O, K/groups).
 
-    g (n, O, OH, OW) as it comes, cols (n, K, P) from sample_columns: no transposing copy of g (a first
-    layer's gradient is as large as its output). float16 on the CPU is multiplied in float32, as `product`."""
+    Computed as cols_s @ g_s^T (K, O), transposed at the end: measured faster than g_s @ cols_s^T on LeNet's
+    conv2 (137 against 67 GFLOP/s), on par for the first layers. float16 on the CPU: in float32, as `product`."""
     n, k, p = cols.shape
     o = g.shape[1]
-    g, cols = g.reshape(n, groups, o // groups, p), cols.reshape(n, groups, k // groups, p)
     xp = backend.array_module(cols)
-    if cols.dtype == xp.float16 and not backend.on_device(cols):
-        return xp.matmul(g.astype(xp.float32), cols.astype(xp.float32).swapaxes(-1, -2)).sum(axis=0) \
-            .reshape(o, k // groups).astype(cols.dtype)
-    return xp.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(o, k // groups)
+    half = cols.dtype == xp.float16 and not backend.on_device(cols)
+    g, cols = g.reshape(n, groups, o // groups, p), cols.reshape(n, groups, k // groups, p)
+    if half:
+        g, cols = g.astype(xp.float32), cols.astype(xp.float32)
+    total = xp.matmul(cols, g.swapaxes(-1, -2)).sum(axis=0)  # (G, K/G, O/G)
+    total = total.transpose(0, 2, 1).reshape(o, k // groups)
+    return total.astype(xp.float16) if half else total
 
 
 def _gemm_nt(a, b, groups):
@@ -267,7 +333,7 @@ def _long_product(a, b, chunk=2048):
     rows = a.shape[0] * b.shape[0]
     if rows > 1024 or a.shape[1] <= 2 * chunk:
         return (b @ a.T).T
-    chunk = max(256, min(chunk, (PER_SAMPLE_MAX_PRODUCT - 1) // rows))
+    chunk = max(256, min(chunk, (BLAS_ONE_THREAD_PRODUCT - 1) // rows))
     starts = list(range(0, a.shape[1], chunk))
     partial = {}
 
@@ -313,19 +379,21 @@ class FastConv2dFunction(NamedFunction):
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
-        positions = out_hw[0] * out_hw[1]
-        ctx.per_sample = (o * positions >= PER_SAMPLE_MIN_OUTPUTS
-                          and o * w2.shape[1] * positions < PER_SAMPLE_MAX_PRODUCT)
+        product = o * w2.shape[1] * unfold.positions  # m*n*k of one sample's product
+        ctx.per_sample = PER_SAMPLE_MIN_PRODUCT <= product <= PER_SAMPLE_MAX_PRODUCT
+        if ctx.per_sample and unfold.flat and exact_layout_copies_less(c * kh * kw, o, out_hw[0]):
+            unfold = ctx.unfold = UnfoldViews(xpad.shape, (kh, kw), stride, dilation, out_hw, ctx.xp, flat=False)
         if ctx.per_sample:
-            rows = out.reshape(n, o, -1)  # sample s's output as the (O, OH*OW) matrix its product writes
-            budget = FORWARD_BLOCK_BYTES if ctx.xp is xp else None
-
-            def share(lo, hi):  # samples lo..hi-1, block by block: unfold, multiply, add the bias
-                for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget, positions):
-                    _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows[block])
+            def share(lo, hi, budget):  # samples lo..hi-1, block by block: unfold, multiply, add the bias
+                for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                    rows = out[block].reshape(part.n, o, -1) if part.exact else \
+                        ctx.xp.empty((part.n, o, part.positions), dtype=x.dtype)
+                    _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows)
                     if bias is not None:
-                        rows[block] += bias[:, None]
-            backend.parallel_ranges(share, n, threads=None if unfold.threaded(x.size * kh * kw) else 1)
+                        rows += bias[:, None]
+                    if not part.exact:
+                        out[block] = part.sample_image_view(rows, o)
+            _over_samples(share, unfold, FORWARD_BLOCK_BYTES)
             return out
 
         def share(lo, hi, budget):  # samples lo..hi-1, block by block: unfold, one product, add the bias, copy out
@@ -347,17 +415,22 @@ class FastConv2dFunction(NamedFunction):
         w2 = weight.reshape(o, -1)
         xpad = pad_zeros(x, ctx.padding) if need[1] else None
         dxpad = ctx.xp.zeros((unfold.n, unfold.c, unfold.hp, unfold.wp), dtype=g.dtype) if need[0] else None
-        sub_budget, forward_budget = (DCOLS_BLOCK_BYTES, FORWARD_BLOCK_BYTES) if ctx.xp is xp else (None, None)
+        sub_budget = DCOLS_BLOCK_BYTES if ctx.xp is xp else None
         grad_w = {}  # the first sample of a share -> that share's weight gradient (a partial sum)
 
-        def share(lo, hi, budget):  # samples lo..hi-1, block by block
+        def per_sample(lo, hi, budget):  # samples lo..hi-1, block by block, a product per sample
             if need[1]:
                 grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
-            if ctx.per_sample and not need[0]:  # a first layer: sum_s dL/dout_s @ cols_s^T, sample by sample
-                for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, forward_budget, unfold.oh * unfold.ow):
-                    if need[1]:
-                        grad_w[lo] += _weight_grad_per_sample(g[block], part.sample_columns(xpad[block]), groups)
-                return
+            for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                gmat = part.to_sample_matrix(g[block])  # (n, O, positions)
+                if need[1]:
+                    grad_w[lo] += _weight_grad_per_sample(gmat, part.sample_columns(xpad[block]), groups)
+                if need[0]:
+                    part.add_sample_columns_(dxpad[block], _columns_grad_per_sample(w2, gmat, groups))
+
+        def share(lo, hi, budget):  # samples lo..hi-1, block by block, one product per block
+            if need[1]:
+                grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 gmat = part.to_matrix(g[block])  # (O, n*positions)
                 if need[1]:
@@ -366,7 +439,10 @@ class FastConv2dFunction(NamedFunction):
                     for sub, piece in part.blocks(x.itemsize, sub_budget):
                         positions = slice(sub.start * part.positions, sub.stop * part.positions)
                         piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
-        _over_samples(share, unfold)
+        if ctx.per_sample:
+            _over_samples(per_sample, unfold, FORWARD_BLOCK_BYTES)
+        else:
+            _over_samples(share, unfold)
         grad_b = Tensor._make(g.sum(axis=(0, 2, 3))) if len(need) > 2 and need[2] else None
         return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
                 Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
@@ -379,15 +455,20 @@ def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):
         yield slice(lo + block.start, lo + block.stop), part
 
 
-def _over_samples(share, unfold):
+def _over_samples(share, unfold, per_sample_budget=None):
     """share(lo, hi, budget) over the batch: with more than one thread each thread runs the whole pipeline
     (unfold, GEMMs, copies) on its own share of the samples in blocks of SPLIT_BLOCK_BYTES, the BLAS on one
     thread meanwhile (see the module docstring). Small columns (the whole batch's), one thread, the GPU, or
     SAMPLE_SPLIT off: one share of all samples in blocks of BLOCK_BYTES (budget None), the BLAS and the
-    copies threaded inside it."""
+    copies threaded inside it. The sample-by-sample pipeline gives its own block size (per_sample_budget)."""
     columns = unfold.c * unfold.kh * unfold.kw * unfold.n * unfold.positions
     split = SAMPLE_SPLIT and unfold.threaded(columns) and backend.get_num_threads() > 1
-    budget = SPLIT_BLOCK_BYTES if split else None
+    if unfold.xp is not xp:
+        budget = None
+    elif per_sample_budget is not None:
+        budget = per_sample_budget
+    else:
+        budget = SPLIT_BLOCK_BYTES if split else None
     backend.parallel_ranges(lambda lo, hi: share(lo, hi, budget), unfold.n, threads=None if split else 1,
                             one_blas_thread=True)
 

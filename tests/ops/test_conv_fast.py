@@ -133,13 +133,15 @@ def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_by
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=conv_cases(), per_sample=st.booleans(), forward_bytes=st.sampled_from([1, 3000, 1 << 30]),
-       dtype=st.sampled_from([np.float32, np.float64]))
-def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(threads, case, per_sample,
+@given(case=conv_cases(), per_sample=st.booleans(), exact=st.booleans(),
+       forward_bytes=st.sampled_from([1, 3000, 1 << 30]), dtype=st.sampled_from([np.float32, np.float64]))
+def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(threads, case, per_sample, exact,
                                                                                forward_bytes, dtype, monkeypatch):
-    """The forward's two layouts (a product per sample into NCHW, or one matrix copied back), in blocks from one
-    sample to the whole batch, split over the threads: the textbook's values and gradients."""
-    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 0 if per_sample else 1 << 40)
+    """The two pipelines (a product per sample, in the flat or the exact layout, or one matrix per block),
+    forward and backward, in blocks from one sample to the whole batch, split over the threads: the textbook's
+    values and gradients."""
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_PRODUCT", 0 if per_sample else 1 << 40)
+    monkeypatch.setattr(fast, "exact_layout_copies_less", lambda *counts: exact)
     monkeypatch.setattr(fast, "PER_SAMPLE_MAX_PRODUCT", 1 << 40)
     monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", forward_bytes)
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
@@ -162,7 +164,7 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
     ((3, 1, 28, 28), 32, 3, 0),   # the notes' SimpleCNN conv1: sample by sample, one block per sample
     ((2, 32, 26, 26), 64, 3, 0),  # its conv2: one matrix
     ((5, 1, 28, 28), 6, 5, 2),    # LeNet's conv1: sample by sample
-    ((5, 6, 14, 14), 16, 5, 0),   # LeNet's conv2: one matrix
+    ((5, 6, 14, 14), 16, 5, 0),   # LeNet's conv2: sample by sample, with the input's gradient
 ])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, threads,
@@ -223,7 +225,7 @@ def test_conv2d_with_the_batch_split_over_threads_equals_textbook_and_one_thread
     at one thread meanwhile, the weight gradient as partial sums): batch sizes 1-7 (odd ones split unevenly,
     fewer samples than threads), blocks of one sample to the whole share. Equal to the textbook op and to
     the same call at one thread (no split), in float32 and float64."""
-    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 1 << 40)  # the one-matrix layout, in both directions
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_PRODUCT", 1 << 40)  # the one-matrix layout, in both directions
     monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", split_bytes)
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
     case = dict(case, n=case["n"] + extra)
@@ -249,7 +251,7 @@ def test_conv2d_split_runs_every_share_on_its_own_thread_with_one_blas_thread(mo
     while they run and back at its own count afterwards; at one thread nothing is split."""
     threadpoolctl = pytest.importorskip("threadpoolctl")
     seen = recording_gemms(monkeypatch)
-    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 1 << 40)
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_PRODUCT", 1 << 40)
     monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", 1)  # a block of one sample
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
     rng = np.random.default_rng(0)
@@ -284,7 +286,7 @@ def test_first_layer_weight_gradient_sample_by_sample_equals_textbook(threads, c
                                                                       monkeypatch):
     """An input that needs no gradient (a first layer) in the sample-by-sample layout: the weight gradient is
     summed product by product over the samples, in blocks, split over the threads."""
-    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_OUTPUTS", 0)
+    monkeypatch.setattr(fast, "PER_SAMPLE_MIN_PRODUCT", 0)
     monkeypatch.setattr(fast, "PER_SAMPLE_MAX_PRODUCT", 1 << 40)
     monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", forward_bytes)
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
