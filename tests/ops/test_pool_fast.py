@@ -63,6 +63,14 @@ def test_f_max_pool2d_runs_the_fast_op_and_keeps_return_indices(threaded):
     np.testing.assert_array_equal(indices.numpy(), expected[1].numpy())
 
 
+def assert_same_or_rounded(fast_values, lesson_values, rounded):
+    if rounded:  # within a few roundings of the sums
+        tol = 1e-6 if fast_values.dtype == np.float32 else 1e-14
+        np.testing.assert_allclose(fast_values, lesson_values, rtol=tol, atol=tol)
+    else:
+        np.testing.assert_array_equal(fast_values, lesson_values)
+
+
 def avg_pooled_and_grad(pool2d, tensor, x, upstream_seed, case, **options):
     """pool2d's output and input gradient (tensor: the framework's tensor function) for a random upstream gradient."""
     t = tensor(x, requires_grad=True)
@@ -82,9 +90,11 @@ def test_fast_avg_pool_equals_lesson_and_torch(threaded, case, dtype, count_incl
                                                                            o["divisor_override"]),
                                    gt.tensor, x, case["seed"], case, **options) for m in (fast, lesson)]
     expected = avg_pooled_and_grad(torch.nn.functional.avg_pool2d, torch.tensor, x, case["seed"], case, **options)
-    for (y, g) in results:  # the same operations in the same order on each sample: identical
-        np.testing.assert_array_equal(y, results[1][0])
-        np.testing.assert_array_equal(g, results[1][1])
+    windows = lesson.Windows(x.shape, case["kernel"], case["stride"], case["padding"], (1, 1), case["ceil_mode"])
+    tiled = fast._TiledRows.of(np, x, windows) is not None  # a product: the BLAS's own order of the sums' roundings
+    for (y, g) in results:  # else the same operations in the same order on each sample: identical
+        assert_same_or_rounded(y, results[1][0], tiled)
+        assert_same_or_rounded(g, results[1][1], tiled)
         tol = 1e-5 if dtype == np.float32 else 1e-12
         np.testing.assert_allclose(y, expected[0], rtol=tol, atol=tol)
         np.testing.assert_allclose(g, expected[1], rtol=tol, atol=tol)
@@ -126,3 +136,46 @@ def test_fast_max_pool_without_backward_gives_the_lesson_values(threaded, case, 
         out = fast.max_pool2d(t, *args)
     assert out.grad_fn is None
     np.testing.assert_array_equal(out.numpy(), lesson.max_pool2d(gt.tensor(x), *args).numpy())
+
+
+@pytest.mark.parametrize("shape, kernel", [((5, 6, 28, 28), (2, 2)), ((3, 16, 10, 10), (2, 2)), ((2, 3, 9, 9), (3, 3)),
+                                           ((4, 4, 9), (2, 3)), ((2, 2, 5, 7), (1, 1)), ((2, 1, 8, 8), (4, 4))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("divisor_override", [None, 3])
+def test_avg_pool_whose_windows_tile_the_input_is_a_product_equal_to_the_lesson_and_torch(threaded, shape, kernel,
+                                                                                           dtype, divisor_override):
+    """Windows that tile the input (kernel = stride, no padding, no remainder) run as one product per band of rows
+    (pool_fast._TiledRows): the lesson's and torch's values and gradients, within the sums' rounding."""
+    case = dict(kernel=kernel, stride=kernel, padding=(0, 0), ceil_mode=False)
+    x = np.random.default_rng(sum(shape)).standard_normal(shape).astype(dtype)
+    assert fast._TiledRows.of(np, x, lesson.Windows(shape, kernel, kernel, (0, 0), (1, 1), False)) is not None
+    options = dict(count_include_pad=True, divisor_override=divisor_override)
+    results = [avg_pooled_and_grad(lambda t, k, s, p, c, **o: m.avg_pool2d(t, k, s, p, c, True, o["divisor_override"]),
+                                   gt.tensor, x, 7, case, **options) for m in (fast, lesson)]
+    expected = avg_pooled_and_grad(torch.nn.functional.avg_pool2d, torch.tensor, x, 7, case, **options)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for mine, lessons, torchs in zip(results[0], results[1], expected):
+        assert mine.dtype == dtype
+        assert_same_or_rounded(mine, lessons, rounded=True)
+        np.testing.assert_allclose(mine, torchs, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["input", "upstream gradient"])
+def test_tiled_avg_pool_with_a_nan_or_an_infinity_keeps_it_in_its_window(threaded, bad, where):
+    """A NaN or an infinity times the pooling matrix's zeros would reach every window of its row: the lesson's code
+    runs instead, and only the window holding it (torch's answer) is touched."""
+    x = np.random.default_rng(1).standard_normal((3, 2, 6, 6)).astype(np.float32)
+    upstream = np.random.default_rng(2).standard_normal((3, 2, 3, 3)).astype(np.float32)
+    if where == "input":
+        x[1, 0, 2, 3] = bad
+    else:
+        upstream[1, 0, 1, 1] = bad
+    got = []
+    for fw, pool in ((gt, F.avg_pool2d), (torch, torch.nn.functional.avg_pool2d)):
+        t = fw.tensor(x, requires_grad=True)
+        out = pool(t, 2)
+        out.backward(fw.tensor(upstream))
+        got.append((out.detach().numpy(), t.grad.numpy()))
+    for mine, theirs in zip(*got):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-6)  # (assert_allclose: NaN equals NaN)
