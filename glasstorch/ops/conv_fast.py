@@ -418,11 +418,18 @@ class FastConv2dFunction(NamedFunction):
         sub_budget = DCOLS_BLOCK_BYTES if ctx.xp is xp else None
         grad_w = {}  # the first sample of a share -> that share's weight gradient (a partial sum)
 
+        need_bias = len(need) > 2 and need[2]
+        grad_b = {}  # the first sample of a share -> that share's bias gradient (per sample: summed block by block)
+
         def per_sample(lo, hi, budget):  # samples lo..hi-1, block by block, a product per sample
             if need[1]:
                 grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
+            if need_bias:
+                grad_b[lo] = ctx.xp.zeros(o, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 gmat = part.to_sample_matrix(g[block])  # (n, O, positions)
+                if need_bias:  # while the block is in cache (the garbage positions hold zeros)
+                    grad_b[lo] += _bias_grad(gmat.reshape(part.n, o, 1, -1))
                 if need[1]:
                     grad_w[lo] += _weight_grad_per_sample(gmat, part.sample_columns(xpad[block]), groups)
                 if need[0]:
@@ -441,12 +448,13 @@ class FastConv2dFunction(NamedFunction):
                         piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
         if ctx.per_sample:
             _over_samples(per_sample, unfold, FORWARD_BLOCK_BYTES)
+            grad_b = _sum_in_order(grad_b) if need_bias else None
         else:
             _over_samples(share, unfold)
-        grad_b = Tensor._make(_bias_grad(g)) if len(need) > 2 and need[2] else None
+            grad_b = _bias_grad(g) if need_bias else None
         return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
                 Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
-                grad_b)
+                Tensor._make(grad_b) if need_bias else None)
 
 
 def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):
@@ -476,7 +484,8 @@ def _over_samples(share, unfold, per_sample_budget=None):
 def _bias_grad(g):
     """dL/db: dL/dout (N, O, OH, OW) summed over the samples and positions. On the host, each (sample, channel)
     row's sum is a product with a vector of ones (the BLAS, on one thread: 0.03 ms for LeNet's first layer
-    against NumPy's reduction over axes (0, 2, 3), 0.18 ms), then the samples' sums are added."""
+    against NumPy's reduction over axes (0, 2, 3), 0.18 ms), then the samples' sums are added. The
+    sample-by-sample pipeline sums each block's gradient this way in its thread, while the block is in cache."""
     if backend.array_module(g) is not xp or g.dtype.char not in "fd":
         return g.sum(axis=(0, 2, 3))
     n, o = g.shape[:2]

@@ -68,13 +68,11 @@ class FastAvgPool2dFunction(AvgPool2dFunction):
 
     @staticmethod
     def forward(ctx, x, windows, count_include_pad, divisor_override):
-        tiled = _TiledRows.of(ctx.xp, x, windows)
+        tiled = _TiledRows.of(ctx.xp, x, windows, divisor_override)
         if tiled is not None:
             out = tiled.pool(x)
-            divisor = lesson._divisor(windows, count_include_pad, divisor_override, x)
-            out /= divisor
-            if xp.isfinite(out).all():  # (else a NaN or an infinity, times the matrix's zeros, spread over its row)
-                ctx.windows, ctx.divisor, ctx.tiled = windows, divisor, tiled
+            if out is not None:  # (None: a NaN or an infinity met, which the product would spread over its row)
+                ctx.windows, ctx.divisor, ctx.tiled = windows, tiled.divisor, tiled
                 return out
         if not _threaded(ctx.xp, x) or x.dtype.kind != "f" or windows.tiles_with_large_kernel():
             return AvgPool2dFunction.forward(ctx, x, windows, count_include_pad, divisor_override)
@@ -93,9 +91,9 @@ class FastAvgPool2dFunction(AvgPool2dFunction):
         windows, g = ctx.windows, grad._array
         tiled = getattr(ctx, "tiled", None)
         if tiled is not None and g.shape == tiled.out_shape and not grad_mode.is_grad_enabled():
-            share = g / ctx.divisor
-            if xp.isfinite(share).all():
-                return Tensor._make(tiled.spread(share))
+            dx = tiled.spread(g)
+            if dx is not None:
+                return Tensor._make(dx)
         if not _threaded(ctx.xp, g) or windows.tiles_with_large_kernel():
             return AvgPool2dFunction.backward(ctx, grad)
         dxpad = ctx.xp.zeros(tuple(ctx.inputs[0].shape[:-2]) + windows.padded, dtype=g.dtype)
@@ -114,71 +112,80 @@ class FastAvgPool2dFunction(AvgPool2dFunction):
 class _TiledRows:
     """An average pool whose windows tile the input exactly is a linear map of each band of kh input rows:
 
-        x (..., H, W) seen as rows (..., OH, kh*W)  @  P (kh*W, OW)  =  the window sums (..., OH, OW)
+        x (..., H, W) seen as rows (..., OH, kh*W)  @  P (kh*W, OW)  =  the windows' averages (..., OH, OW)
 
-    P[i*W + q, ow] = 1 where column q lies in window ow (q // kw == ow), for every kernel row i. One GEMM reads
-    each input element once (the lesson's kh*kw strided passes read it kh*kw times, in short strided runs:
-    LeNet's first pool, two threads, 0.31 -> 0.23 ms forward, 0.74 -> 0.12 ms backward). Its sums are the
-    lesson's up to their rounding (the BLAS picks its own order of the additions). The backward is the
-    transposed product:
-    dL/dx rows = (dL/dy / divisor) @ P^T, each input's one window share. Rows are split over the threads, the
-    BLAS on one thread. A NaN or an infinity times P's zeros would spread over its whole row: then the lesson's
-    code runs instead. The host's float32 and float64 only (float16 products run in float32 elsewhere)."""
+    P[i*W + q, ow] = 1/divisor where column q lies in window ow (q // kw == ow), for every kernel row i. One
+    GEMM reads each input element once (the lesson's kh*kw strided passes read it kh*kw times, in short
+    strided runs: LeNet's first pool, two threads, 0.31 -> 0.23 ms forward, 0.74 -> 0.12 ms backward). The
+    backward is the transposed product: dL/dx rows = dL/dy rows @ P^T, each input's one share of its window's
+    gradient. The values are the lesson's up to rounding (the BLAS picks the order of the additions, and
+    multiplies by 1/divisor where the lesson divides). Rows are split over the threads, the BLAS on one
+    thread. A NaN or an infinity times P's zeros would spread over its whole row: each share checks what it
+    read or wrote, and the lesson's code runs instead. The host's float32 and float64 only."""
 
-    def __init__(self, shape, windows):
+    def __init__(self, shape, windows, divisor, dtype):
         (kh, kw), (oh, ow) = windows.kernel, windows.out
-        self.rows, self.band, self.out_w = shape[:-2] + (oh,), kh * shape[-1], ow
-        self.out_shape = shape[:-2] + (oh, ow)
-        self.in_shape = shape
-        self.matrix = _band_matrix(kh, kw, shape[-1], ow)
+        self.band, self.out_w = kh * shape[-1], ow
+        self.out_shape, self.in_shape = shape[:-2] + (oh, ow), shape
+        self.divisor = dtype.type(divisor)  # what the lesson's backward divides by, should it run
+        self.matrix = _band_matrix(kh, kw, shape[-1], ow, self.divisor)
 
     @staticmethod
-    def of(array_xp, x, windows):
+    def of(array_xp, x, windows, divisor_override=None):
         """The tiling's rows for x, or None when the windows do not tile it (padding, overlap, a remainder)."""
         (h, w), (kh, kw), (oh, ow) = x.shape[-2:], windows.kernel, windows.out
         if (array_xp is not xp or x.dtype.char not in "fd" or not x.flags.c_contiguous
                 or windows.kernel != windows.stride or windows.padding != (0, 0) or windows.dilation != (1, 1)
                 or (h, w) != (oh * kh, ow * kw) or windows.tiles_with_large_kernel()):
-            return None  # (large tiles: the lesson's one reshaped sum, which sums in another order)
-        return _TiledRows(x.shape, windows)
+            return None  # (large tiles: the lesson's one reshaped sum)
+        return _TiledRows(x.shape, windows, divisor_override or kh * kw, x.dtype)  # (no padding: the whole window)
 
     def pool(self, x):
+        """The averages, or None when x holds a NaN or an infinity."""
         out = xp.empty(self.out_shape, dtype=x.dtype)
-        _rows_product(x.reshape(-1, self.band), self.matrix.astype(x.dtype, copy=False), out.reshape(-1, self.out_w))
-        return out
+        finite = _rows_product(x.reshape(-1, self.band), self.matrix, out.reshape(-1, self.out_w), check_out=True)
+        return out if finite else None
 
-    def spread(self, share):
-        dx = xp.empty(self.in_shape, dtype=share.dtype)
-        _rows_product(xp.ascontiguousarray(share).reshape(-1, self.out_w), self.matrix.T.astype(share.dtype),
-                      dx.reshape(-1, self.band))
-        return dx
-
-
-_band_matrices = {}  # (kh, kw, W, OW) -> P, float64 (cast per call: a copy of a few KiB)
+    def spread(self, g):
+        """dL/dx, or None when dL/dy holds a NaN or an infinity."""
+        dx = xp.empty(self.in_shape, dtype=g.dtype)
+        finite = _rows_product(xp.ascontiguousarray(g).reshape(-1, self.out_w), self.matrix.T,
+                               dx.reshape(-1, self.band), check_out=False)
+        return dx if finite else None
 
 
-def _band_matrix(kh, kw, width, out_w):
-    key = (kh, kw, width, out_w)
+_band_matrices = {}  # (kh, kw, W, OW, divisor, dtype) -> P
+
+
+def _band_matrix(kh, kw, width, out_w, divisor):
+    key = (kh, kw, width, out_w, divisor, divisor.dtype)
     if key not in _band_matrices:
-        matrix = xp.zeros((kh, width, out_w))
+        matrix = xp.zeros((kh, width, out_w), dtype=divisor.dtype)
         for o in range(out_w):
-            matrix[:, o * kw:(o + 1) * kw, o] = 1
+            matrix[:, o * kw:(o + 1) * kw, o] = 1 / divisor
         _band_matrices[key] = matrix.reshape(kh * width, out_w)
     return _band_matrices[key]
 
 
-def _rows_product(a, b, out):
-    """out = a @ b, the rows of a split over the threads, the BLAS on one thread in each: a product with a
-    matrix this narrow gains little from the BLAS's threads, whose worker then spins on a core for 0.1 s (see
-    backend.pool_in_use): the convolutions around the pool lost 60% of their speed to it."""
+def _rows_product(a, b, out, check_out):
+    """out = a @ b, the rows of a split over the threads, the BLAS on one thread in each; returns whether the
+    rows were finite: each share checks its output (check_out) or its input while they are still in cache.
+
+    One BLAS thread: a product with a matrix this narrow gains little from the BLAS's threads, whose worker
+    then spins on a core for 0.1 s (see backend.pool_in_use): the convolutions around the pool lost 60% of
+    their speed to it."""
+    finite = []
+
     def rows(lo, hi):
         with xp.errstate(invalid="ignore"):  # (a NaN or an infinity met: the caller falls back, quietly)
             xp.matmul(a[lo:hi], b, out=out[lo:hi])
+        finite.append(bool(xp.isfinite(out[lo:hi] if check_out else a[lo:hi]).all()))
     if a.size >= backend.PARALLEL_MIN_ELEMENTS and backend.get_num_threads() > 1:
         backend.parallel_ranges(rows, a.shape[0], one_blas_thread=True)
     else:
         with backend.blas_on_one_thread():
             rows(0, a.shape[0])
+    return all(finite)
 
 
 def _max_and_argmax(x, windows, best, arg):
