@@ -133,15 +133,17 @@ def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_by
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=conv_cases(), per_sample=st.booleans(), exact=st.booleans(),
+@given(case=conv_cases(), per_sample=st.booleans(), exact=st.booleans(), row_taps=st.booleans(),
        forward_bytes=st.sampled_from([1, 3000, 1 << 30]), dtype=st.sampled_from([np.float32, np.float64]))
 def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(threads, case, per_sample, exact,
-                                                                               forward_bytes, dtype, monkeypatch):
+                                                                               row_taps, forward_bytes, dtype,
+                                                                               monkeypatch):
     """The two pipelines (a product per sample, in the flat or the exact layout, or one matrix per block),
-    forward and backward, in blocks from one sample to the whole batch, split over the threads: the textbook's
-    values and gradients."""
+    forward and backward (the input's gradient by kernel rows or by columns), in blocks from one sample to the
+    whole batch, split over the threads: the textbook's values and gradients."""
     monkeypatch.setattr(fast, "PER_SAMPLE_MIN_PRODUCT", 0 if per_sample else 1 << 40)
     monkeypatch.setattr(fast, "exact_layout_copies_less", lambda *counts: exact)
+    monkeypatch.setattr(fast, "ROW_TAPS", row_taps)
     monkeypatch.setattr(fast, "PER_SAMPLE_MAX_PRODUCT", 1 << 40)
     monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", forward_bytes)
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
