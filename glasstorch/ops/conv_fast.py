@@ -8,16 +8,20 @@ Unfold every kernel-sized window of the padded input into one column of a matrix
     dW    = dout (O, positions) @ cols^T               one GEMM
     dcols = W^T @ dout, folded back onto the image     col2im: one strided add per kernel tap
 
-Forward, sample by sample, for a layer whose output per sample is large but whose product per sample is
-small (the first layers: the cnn's 32 x 676 outputs from 9 taps, LeNet's 6 x 784 from 25): each sample is
-unfolded on its own, into cols_s (C*kh*kw, OH*OW), and W @ cols_s writes sample s's output (O, OH*OW)
-straight into its place in the (N, O, OH, OW) result: no (O, N*positions) matrix to transpose back
-afterwards. OpenBLAS runs such a small product on the calling thread, so the samples are split over the
-thread pool, each thread unfolding and multiplying its own share: both cores work without a fork and join
-inside the BLAS for every sample. Large products per sample (the cnn's conv2) keep the one-matrix
-product: a product per sample there is a BLAS call that wakes its threads every time, which measured up
-to 3x slower on the shared 2-core machine. The backward keeps the one-matrix layout (its weight gradient
-is one long GEMM, its col2im adds are faster on the flat layout below).
+Sample by sample, for a layer whose product per sample is small (m*n*k up to 100^3: the first layers, the
+cnn's 32 x 676 outputs from 9 taps, LeNet's 6 x 784 from 25, and LeNet's conv2, 16 x 136 from 150): each
+sample is unfolded on its own, into cols_s (C*kh*kw, positions), and the products are one NumPy call over a
+block of samples, (O, K) @ (n, K, positions), which OpenBLAS runs sample after sample with its small-matrix
+kernels: they read the operands where they lie, where a large product first copies them into packed panels
+(at these sizes the copy costs as much as the arithmetic). The samples are split over the thread pool.
+Large products per sample (the cnn's conv2) keep the one-matrix layout below. The sample-by-sample
+backward, in the flat layout, goes by kernel rows (ROW_TAPS): with G = dL/dout's rows shifted by each of
+the kw width taps (kw long copies per sample, rows (j, o)),
+
+    dL/dx rows (c, i) = W as (C*kh, kw*O) @ G           col2im: kh long adds per channel, not kh*kw
+    dL/dW             = x's rows (c, i) @ G^T            x's rows: one run per channel and kernel row
+
+so neither product needs the (C*kh*kw, positions) columns, and col2im has kw times fewer runs to add.
 
 The batch split over the threads. Samples never meet in a convolution except in the weight gradient, a
 sum over them. So with more than one thread (backend.get_num_threads()) a large batch is cut into one
@@ -73,10 +77,11 @@ PER_SAMPLE_MIN_PRODUCT = 32 * 1024
 #: OpenBLAS runs a product on the calling thread below m*n*k = SMP_THRESHOLD_MIN (65536) *
 #: GEMM_MULTITHREAD_THRESHOLD (4), its interface/gemm.c (_long_product's chunks stay below it)
 BLAS_ONE_THREAD_PRODUCT = 4 * 65536
-#: the input's gradient of a flat layout (stride 1, groups 1) kernel row by kernel row (see add_row_taps_): the
-#: products sum the kw taps of each kernel row, so col2im adds kh runs per channel, not kh*kw (LeNet's conv2,
-#: one thread: forward + backward 6.5 -> 5.2 ms; the LeNet step at two threads 10.06 -> 9.22 ms). False: the
-#: columns W^T @ dL/dout, folded back tap by tap (what every other layout does)
+#: the sample-by-sample backward of a flat layout (stride 1, groups 1) by kernel rows (see the docstring, and
+#: width_shifts, height_rows, add_row_taps_): the products sum the kw width taps, so col2im adds kh runs per
+#: channel, not kh*kw, and the weight's gradient reads x's rows instead of its columns (LeNet's conv2, one
+#: thread: forward + backward 6.5 -> 5.1 ms; the LeNet step at two threads 10.06 -> 9.22 ms). False: the
+#: columns, as every other layout (W^T @ dL/dout folded back tap by tap, dL/dout @ cols^T)
 ROW_TAPS = True
 #: the input gradient's columns W^T @ dL/dout are made and folded back (col2im) in sub-blocks of this size:
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
@@ -178,9 +183,8 @@ class UnfoldViews:
         return rows
 
     def to_sample_rows(self, image):
-        """(n, O, OH, OW) -> (n, O, OH*Wp): the flat layout's matrix with each row padded by the kernel's reach
-        ((kw-1)*dw zeros: the columns past the last output, stride 1). Its first `positions` columns are
-        to_sample_matrix's (n, O, positions)."""
+        """(n, O, OH, OW) -> (n, O, OH*Wp): to_sample_matrix's (n, O, positions) followed by (kw-1)*dw zeros,
+        the kernel's reach past the last output (stride 1, flat layout)."""
         channels, reach = image.shape[1], self.oh * self.wp
         rows = self.xp.zeros((self.n, channels, reach), dtype=image.dtype)
         self.view(rows, 0, image.shape, (channels * reach, reach, self.wp, 1))[...] = image
@@ -199,6 +203,13 @@ class UnfoldViews:
             flat_out[:, j, :shift] = 0
             flat_out[:, j, shift:] = flat_in[:, :o * q - shift]
         return shifted
+
+    def height_rows(self, xpad):
+        """(n, C, Hp, Wp) contiguous -> (n, C*kh, OH*Wp): row (c, i) is channel c's flat image from kernel row
+        i on, OH*Wp positions long (stride 1): the columns of kernel row i before its width taps. One run a row."""
+        reach, plane = self.oh * self.wp, self.hp * self.wp
+        rows = self.view(xpad, 0, (self.n, self.c, self.kh, reach), (self.c * plane, plane, self.dh * self.wp, 1))
+        return self.xp.ascontiguousarray(rows).reshape(self.n, self.c * self.kh, reach)
 
     def add_row_taps_(self, dxpad, taps):
         """col2im by kernel rows: dxpad (n, C, Hp, Wp) += taps (n, C*kh, OH*Wp), rows in (c, i) order, tap row i
@@ -342,6 +353,19 @@ def _rows_grad(w_rows, shifted):
     return xp.matmul(w_rows, shifted)
 
 
+def _weight_grad_by_rows(rows, shifted, shape):
+    """sum over samples of rows_s (C*kh, Q) @ shifted_s^T (Q, kw*O), as W's gradient (O, C*kh*kw): entry
+    ((c, i), (j, o)) is sum_q x[c, q + i*dh*Wp] dL/dout[o, q - j*dw], dL/dW[o, c, i, j] (groups 1)."""
+    o, c, kh, kw = shape
+    xp = backend.array_module(rows)
+    half = rows.dtype == xp.float16 and not backend.on_device(rows)
+    if half:
+        rows, shifted = rows.astype(xp.float32), shifted.astype(xp.float32)
+    total = xp.matmul(rows, shifted.swapaxes(-1, -2)).sum(axis=0)  # (C*kh, kw*O)
+    total = total.reshape(c, kh, kw, o).transpose(3, 0, 1, 2).reshape(o, c * kh * kw)
+    return total.astype(xp.float16) if half else total
+
+
 def _weight_grad_per_sample(g, cols, groups):
     """sum over samples s of g_s (O, P) @ cols_s^T (P, K), block-diagonally over groups: (O, K/groups).
 
@@ -478,19 +502,19 @@ class FastConv2dFunction(NamedFunction):
             if need_bias:
                 grad_b[lo] = ctx.xp.zeros(o, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
-                if by_rows:
-                    grows = part.to_sample_rows(g[block])  # (n, O, OH*Wp)
-                    gmat = grows[:, :, :part.positions]  # (n, O, positions): a view
-                else:
-                    gmat = part.to_sample_matrix(g[block])  # (n, O, positions)
-                if need_bias:  # while the block is in cache (the garbage positions hold zeros)
-                    grad_b[lo] += _bias_grad((grows if by_rows else gmat).reshape(part.n, o, 1, -1))
+                # dL/dout as (n, O, positions), or by_rows as (n, O, OH*Wp); zeros at the garbage positions
+                gmat = part.to_sample_rows(g[block]) if by_rows else part.to_sample_matrix(g[block])
+                if need_bias:  # while the block is in cache
+                    grad_b[lo] += _bias_grad(gmat.reshape(part.n, o, 1, -1))
+                if by_rows:  # both products from dL/dout's rows shifted by the kw width taps: (n, kw*O, OH*Wp)
+                    shifted = part.width_shifts(gmat).reshape(part.n, kw_ * o, -1)
+                    if need[1]:
+                        grad_w[lo] += _weight_grad_by_rows(part.height_rows(xpad[block]), shifted, weight.shape)
+                    part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted))
+                    continue
                 if need[1]:
                     grad_w[lo] += _weight_grad_per_sample(gmat, part.sample_columns(xpad[block]), groups)
-                if by_rows:
-                    shifted = part.width_shifts(grows).reshape(part.n, kw_ * o, -1)  # (n, kw*O, OH*Wp)
-                    part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted))
-                elif need[0]:
+                if need[0]:
                     part.add_sample_columns_(dxpad[block], _columns_grad_per_sample(w2, gmat, groups))
 
         def share(lo, hi, budget):  # samples lo..hi-1, block by block, one product per block
