@@ -170,9 +170,10 @@ class UnfoldViews:
         return self.positions == self.oh * self.ow
 
     def sample_image_view(self, rows, channels):
-        """(n, channels, positions) seen as the (n, channels, OH, OW) image (dropping garbage positions)."""
-        p = self.positions
-        return self.view(rows, 0, (self.n, channels, self.oh, self.ow), (channels * p, p, self.row, 1))
+        """(n, channels, positions or more), contiguous rows, seen as the (n, channels, OH, OW) image (dropping
+        garbage positions)."""
+        sample, channel, e = rows.strides
+        return self.as_strided(rows, (self.n, channels, self.oh, self.ow), (sample, channel, self.row * e, e))
 
     def to_sample_matrix(self, image):
         """(n, O, OH, OW) -> (n, O, positions), zero at the flat layout's garbage positions."""
@@ -236,6 +237,7 @@ class UnfoldViews:
         NumPy's ndarray constructor makes it in 0.25 us (as_strided, a Python function, takes 2 us: the
         sample-by-sample pipeline makes ~30 views a block)."""
         e = base.itemsize
+        assert base.flags.c_contiguous  # (strides counted in elements of a contiguous base)
         if self.xp is xp:
             return xp.ndarray(shape, base.dtype, base, offset * e, tuple(e * s for s in strides))
         return self.as_strided(base.reshape(-1)[offset:], shape, tuple(e * s for s in strides))

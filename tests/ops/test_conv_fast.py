@@ -169,13 +169,14 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
     ((5, 6, 14, 14), 16, 5, 0),   # LeNet's conv2: sample by sample, with the input's gradient
 ])
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("block_bytes", [2 ** 10, 2 ** 30])
 def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, threads,
-                                                                    monkeypatch):
+                                                                    block_bytes, monkeypatch):
     """The benchmark networks' layers at their real sizes (a few samples, odd counts split unevenly over two
-    threads, in blocks of one sample), against torch: output and gradients."""
+    threads, in blocks of one sample or of the whole share), against torch: output and gradients."""
     torch = pytest.importorskip("torch")
-    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 2 ** 10)  # a block of one sample
-    monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", 2 ** 10)
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", block_bytes)
     monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
     monkeypatch.setattr(backend, "_num_threads", threads)
     rng = np.random.default_rng(sum(shape))
