@@ -14,9 +14,9 @@ sample is unfolded on its own, into cols_s (C*kh*kw, positions), and the product
 block of samples, (O, K) @ (n, K, positions), which OpenBLAS runs sample after sample with its small-matrix
 kernels: they read the operands where they lie, where a large product first copies them into packed panels
 (at these sizes the copy costs as much as the arithmetic). The samples are split over the thread pool.
-Large products per sample (the cnn's conv2) keep the one-matrix layout below. The sample-by-sample
-backward, in the flat layout, goes by kernel rows (ROW_TAPS): with G = dL/dout's rows shifted by each of
-the kw width taps (kw long copies per sample, rows (j, o)),
+Large products per sample (the cnn's conv2) keep the one-matrix layout below. The backward of either, in
+the flat layout, goes by kernel rows (ROW_TAPS): with G = dL/dout's rows shifted by each of the kw width
+taps (kw long copies per block, rows (j, o)),
 
     dL/dx rows (c, i) = W as (C*kh, kw*O) @ G           col2im: kh long adds per channel, not kh*kw
     dL/dW             = x's rows (c, i) @ G^T            x's rows: one run per channel and kernel row
@@ -77,11 +77,12 @@ PER_SAMPLE_MIN_PRODUCT = 32 * 1024
 #: OpenBLAS runs a product on the calling thread below m*n*k = SMP_THRESHOLD_MIN (65536) *
 #: GEMM_MULTITHREAD_THRESHOLD (4), its interface/gemm.c (_long_product's chunks stay below it)
 BLAS_ONE_THREAD_PRODUCT = 4 * 65536
-#: the sample-by-sample backward of a flat layout (stride 1, groups 1) by kernel rows (see the docstring, and
-#: width_shifts, height_rows, add_row_taps_): the products sum the kw width taps, so col2im adds kh runs per
-#: channel, not kh*kw, and the weight's gradient reads x's rows instead of its columns (LeNet's conv2, one
-#: thread: forward + backward 6.5 -> 5.1 ms; the LeNet step at two threads 10.06 -> 9.22 ms). False: the
-#: columns, as every other layout (W^T @ dL/dout folded back tap by tap, dL/dout @ cols^T)
+#: the backward of a flat layout (stride 1, groups 1) by kernel rows (see the docstring, and width_shifts,
+#: height_rows, add_row_taps_ and their _matrix forms): the products sum the kw width taps, so col2im adds kh
+#: runs per channel, not kh*kw, and the weight's gradient reads x's rows instead of its columns (LeNet's conv2,
+#: one thread: forward + backward 6.5 -> 5.1 ms; the LeNet step at two threads 10.06 -> 9.22 ms; the cnn's
+#: step 28.6 -> 27.2 ms). False: the columns, as every other layout (W^T @ dL/dout folded back tap by tap,
+#: dL/dout @ cols^T)
 ROW_TAPS = True
 #: the input gradient's columns W^T @ dL/dout are made and folded back (col2im) in sub-blocks of this size:
 #: the col2im adds then read columns still in cache (measured at one thread, CPU clock, alternating: cnn conv2's
@@ -220,6 +221,40 @@ class UnfoldViews:
         for i in range(self.kh):
             window = self.view(dxpad, i * self.dh * self.wp, (self.n, self.c, reach), (image, channel, 1))
             window += rows[:, :, i]
+
+    # the same three steps in the one-matrix layout: channels (or rows) first, then the samples side by side
+    def to_matrix_rows(self, image):
+        """(n, O, OH, OW) -> (O, n*OH*Wp): to_sample_rows's rows, sample after sample."""
+        channels, reach = image.shape[1], self.oh * self.wp
+        rows = self.xp.zeros((channels, self.n * reach), dtype=image.dtype)
+        self.view(rows, 0, image.shape, (reach, self.n * reach, self.wp, 1))[...] = image
+        return rows
+
+    def width_shifts_matrix(self, rows):
+        """(O, m) -> (kw*O, m): copy j is the whole matrix shifted right by j*dw (one copy: what spills past a
+        row's end is the zeros past its last sample's outputs)."""
+        o, m = rows.shape
+        shifted = self.xp.empty((self.kw, o * m), dtype=rows.dtype)
+        flat = rows.reshape(-1)
+        for j in range(self.kw):
+            shift = j * self.dw
+            shifted[j, :shift] = 0
+            shifted[j, shift:] = flat[:o * m - shift]
+        return shifted.reshape(self.kw * o, m)
+
+    def height_rows_matrix(self, xpad):
+        """(n, C, Hp, Wp) contiguous -> (C*kh, n*OH*Wp): height_rows's rows, sample after sample."""
+        reach, plane = self.oh * self.wp, self.hp * self.wp
+        rows = self.view(xpad, 0, (self.c, self.kh, self.n, reach), (plane, self.dh * self.wp, self.c * plane, 1))
+        return self.xp.ascontiguousarray(rows).reshape(self.c * self.kh, self.n * reach)
+
+    def add_row_taps_matrix_(self, dxpad, taps):
+        """add_row_taps_ from taps (C*kh, n*OH*Wp): rows (c, i), samples side by side."""
+        image, channel, reach = self.c * self.hp * self.wp, self.hp * self.wp, self.oh * self.wp
+        rows = taps.reshape(self.c, self.kh, self.n, reach)
+        for i in range(self.kh):
+            window = self.view(dxpad, i * self.dh * self.wp, (self.n, self.c, reach), (image, channel, 1))
+            window += rows[:, i].swapaxes(0, 1)
 
     def add_sample_columns_(self, dxpad, dcols):
         """col2im per sample: dxpad (n, C, Hp, Wp) += the columns (n, C*kh*kw, positions) at their windows."""
@@ -368,6 +403,13 @@ def _weight_grad_by_rows(rows, shifted, shape):
     return total.astype(xp.float16) if half else total
 
 
+def _weight_grad_rows_matrix(rows, shifted, shape):
+    """rows (C*kh, m) @ shifted (kw*O, m)^T, one long product (_long_product), as W's gradient (O, C*kh*kw)."""
+    o, c, kh, kw = shape
+    total = _long_product(rows, shifted)  # (C*kh, kw*O)
+    return total.reshape(c, kh, kw, o).transpose(3, 0, 1, 2).reshape(o, c * kh * kw)
+
+
 def _weight_grad_per_sample(g, cols, groups):
     """sum over samples s of g_s (O, P) @ cols_s^T (P, K), block-diagonally over groups: (O, K/groups).
 
@@ -494,9 +536,9 @@ class FastConv2dFunction(NamedFunction):
         grad_b = {}  # the first sample of a share -> that share's bias gradient (per sample: summed block by block)
 
         by_rows = ROW_TAPS and need[0] and unfold.flat and groups == 1  # the input's gradient kernel row by row
-        if by_rows:  # W as (C*kh, kw*O): row (c, i), column (j, o) holds W[o, c, i, j]
-            _, _, kh_, kw_ = weight.shape
-            w_rows = weight.transpose(1, 2, 3, 0).reshape(-1, kw_ * o)
+        _, _, kh_, kw_ = weight.shape
+        # W as (C*kh, kw*O): row (c, i), column (j, o) holds W[o, c, i, j]
+        w_rows = weight.transpose(1, 2, 3, 0).reshape(-1, kw_ * o) if by_rows else None
 
         def per_sample(lo, hi, budget):  # samples lo..hi-1, block by block, a product per sample
             if need[1]:
@@ -523,6 +565,14 @@ class FastConv2dFunction(NamedFunction):
             if need[1]:
                 grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                if by_rows:  # as the sample-by-sample pipeline, with the samples side by side: (kw*O, n*OH*Wp)
+                    shifted = part.width_shifts_matrix(part.to_matrix_rows(g[block]))
+                    if need[1]:
+                        grad_w[lo] += _weight_grad_rows_matrix(part.height_rows_matrix(xpad[block]), shifted,
+                                                               weight.shape)
+                    if need[0]:
+                        part.add_row_taps_matrix_(dxpad[block], _rows_grad(w_rows, shifted))
+                    continue
                 gmat = part.to_matrix(g[block])  # (O, n*positions)
                 if need[1]:
                     grad_w[lo] += _gemm_nt(gmat, part.columns(xpad[block]), groups)
