@@ -535,7 +535,7 @@ class FastConv2dFunction(NamedFunction):
         need_bias = len(need) > 2 and need[2]
         grad_b = {}  # the first sample of a share -> that share's bias gradient (per sample: summed block by block)
 
-        by_rows = ROW_TAPS and need[0] and unfold.flat and groups == 1  # the input's gradient kernel row by row
+        by_rows = ROW_TAPS and need[0] and unfold.flat and groups == 1  # (a first layer: its columns are cheaper)
         _, _, kh_, kw_ = weight.shape
         # W as (C*kh, kw*O): row (c, i), column (j, o) holds W[o, c, i, j]
         w_rows = weight.transpose(1, 2, 3, 0).reshape(-1, kw_ * o) if by_rows else None
@@ -554,7 +554,8 @@ class FastConv2dFunction(NamedFunction):
                     shifted = part.width_shifts(gmat).reshape(part.n, kw_ * o, -1)
                     if need[1]:
                         grad_w[lo] += _weight_grad_by_rows(part.height_rows(xpad[block]), shifted, weight.shape)
-                    part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted))
+                    if need[0]:
+                        part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted))
                     continue
                 if need[1]:
                     grad_w[lo] += _weight_grad_per_sample(gmat, part.sample_columns(xpad[block]), groups)
