@@ -184,77 +184,56 @@ class UnfoldViews:
         self.sample_image_view(rows, image.shape[1])[...] = image
         return rows
 
-    def to_sample_rows(self, image):
-        """(n, O, OH, OW) -> (n, O, OH*Wp): to_sample_matrix's (n, O, positions) followed by (kw-1)*dw zeros,
-        the kernel's reach past the last output (stride 1, flat layout)."""
+    # The backward by kernel rows (ROW_TAPS). Its arrays come in two layouts: samples first, (n, rows, Q), for
+    # the sample-by-sample pipeline, or samples side by side, (rows, n*Q), for the one-matrix one; Q = OH*Wp.
+    def to_rows(self, image, samples_first):
+        """(n, O, OH, OW) -> dL/dout's rows, each output row at its place in Q = OH*Wp positions, zeros elsewhere:
+        to_sample_matrix's (n, O, positions) followed by the kernel's reach, (kw-1)*dw zeros (stride 1, flat)."""
         channels, reach = image.shape[1], self.oh * self.wp
-        rows = self.xp.zeros((self.n, channels, reach), dtype=image.dtype)
-        self.view(rows, 0, image.shape, (channels * reach, reach, self.wp, 1))[...] = image
+        if samples_first:
+            rows = self.xp.zeros((self.n, channels, reach), dtype=image.dtype)
+            strides = (channels * reach, reach, self.wp, 1)
+        else:
+            rows = self.xp.zeros((channels, self.n * reach), dtype=image.dtype)
+            strides = (reach, self.n * reach, self.wp, 1)
+        self.view(rows, 0, image.shape, strides)[...] = image
         return rows
 
-    def width_shifts(self, rows):
-        """(n, O, Q) from to_sample_rows -> (n, kw, O, Q): copy j holds every row shifted right by j*dw.
-
-        The shift runs over each sample's whole (O, Q) block at once (a row's last j*dw positions, zeros,
-        move to the start of the next row): kw long copies per sample, not one per row."""
-        n, o, q = rows.shape
-        shifted = self.xp.empty((n, self.kw, o, q), dtype=rows.dtype)
-        flat_in, flat_out = rows.reshape(n, o * q), shifted.reshape(n, self.kw, o * q)
+    def width_shifts(self, rows, samples_first):
+        """to_rows's (n, O, Q) -> (n, kw*O, Q), or (O, n*Q) -> (kw*O, n*Q): copy j holds the rows shifted right by
+        j*dw. The shift runs over a whole sample's (O, Q) block, or the whole matrix, at once (a row's last j*dw
+        positions, zeros past its outputs, move to the start of the next row): kw long copies, not one a row."""
+        blocks = rows.reshape(self.n, -1) if samples_first else rows.reshape(1, -1)
+        size = blocks.shape[1]
+        shifted = self.xp.empty((blocks.shape[0], self.kw, size), dtype=rows.dtype)
         for j in range(self.kw):
             shift = j * self.dw
-            flat_out[:, j, :shift] = 0
-            flat_out[:, j, shift:] = flat_in[:, :o * q - shift]
-        return shifted
+            shifted[:, j, :shift] = 0
+            shifted[:, j, shift:] = blocks[:, :size - shift]
+        o, reach = rows.shape[-2] if samples_first else rows.shape[0], self.oh * self.wp
+        return shifted.reshape(self.n, self.kw * o, reach) if samples_first else shifted.reshape(self.kw * o, -1)
 
-    def height_rows(self, xpad):
-        """(n, C, Hp, Wp) contiguous -> (n, C*kh, OH*Wp): row (c, i) is channel c's flat image from kernel row
-        i on, OH*Wp positions long (stride 1): the columns of kernel row i before its width taps. One run a row."""
+    def height_rows(self, xpad, samples_first):
+        """(n, C, Hp, Wp) contiguous -> x's rows (c, i): channel c's flat image from kernel row i on, OH*Wp
+        positions long (the columns of kernel row i before its width taps), one run a row: (n, C*kh, Q) or
+        (C*kh, n*Q)."""
         reach, plane = self.oh * self.wp, self.hp * self.wp
-        rows = self.view(xpad, 0, (self.n, self.c, self.kh, reach), (self.c * plane, plane, self.dh * self.wp, 1))
-        return self.xp.ascontiguousarray(rows).reshape(self.n, self.c * self.kh, reach)
-
-    def add_row_taps_(self, dxpad, taps):
-        """col2im by kernel rows: dxpad (n, C, Hp, Wp) += taps (n, C*kh, OH*Wp), rows in (c, i) order, tap row i
-        added OH*Wp positions long at its offset i*dh*Wp (each row already sums its kw width taps)."""
-        image, channel, reach = self.c * self.hp * self.wp, self.hp * self.wp, self.oh * self.wp
-        rows = taps.reshape(self.n, self.c, self.kh, reach)
-        for i in range(self.kh):
-            window = self.view(dxpad, i * self.dh * self.wp, (self.n, self.c, reach), (image, channel, 1))
-            window += rows[:, :, i]
-
-    # the same three steps in the one-matrix layout: channels (or rows) first, then the samples side by side
-    def to_matrix_rows(self, image):
-        """(n, O, OH, OW) -> (O, n*OH*Wp): to_sample_rows's rows, sample after sample."""
-        channels, reach = image.shape[1], self.oh * self.wp
-        rows = self.xp.zeros((channels, self.n * reach), dtype=image.dtype)
-        self.view(rows, 0, image.shape, (reach, self.n * reach, self.wp, 1))[...] = image
-        return rows
-
-    def width_shifts_matrix(self, rows):
-        """(O, m) -> (kw*O, m): copy j is the whole matrix shifted right by j*dw (one copy: what spills past a
-        row's end is the zeros past its last sample's outputs)."""
-        o, m = rows.shape
-        shifted = self.xp.empty((self.kw, o * m), dtype=rows.dtype)
-        flat = rows.reshape(-1)
-        for j in range(self.kw):
-            shift = j * self.dw
-            shifted[j, :shift] = 0
-            shifted[j, shift:] = flat[:o * m - shift]
-        return shifted.reshape(self.kw * o, m)
-
-    def height_rows_matrix(self, xpad):
-        """(n, C, Hp, Wp) contiguous -> (C*kh, n*OH*Wp): height_rows's rows, sample after sample."""
-        reach, plane = self.oh * self.wp, self.hp * self.wp
+        if samples_first:
+            rows = self.view(xpad, 0, (self.n, self.c, self.kh, reach),
+                             (self.c * plane, plane, self.dh * self.wp, 1))
+            return self.xp.ascontiguousarray(rows).reshape(self.n, self.c * self.kh, reach)
         rows = self.view(xpad, 0, (self.c, self.kh, self.n, reach), (plane, self.dh * self.wp, self.c * plane, 1))
         return self.xp.ascontiguousarray(rows).reshape(self.c * self.kh, self.n * reach)
 
-    def add_row_taps_matrix_(self, dxpad, taps):
-        """add_row_taps_ from taps (C*kh, n*OH*Wp): rows (c, i), samples side by side."""
+    def add_row_taps_(self, dxpad, taps, samples_first):
+        """col2im by kernel rows: dxpad (n, C, Hp, Wp) += taps, rows (c, i), (n, C*kh, Q) or (C*kh, n*Q): kernel
+        row i's Q positions added at its offset i*dh*Wp (each row already sums its kw width taps)."""
         image, channel, reach = self.c * self.hp * self.wp, self.hp * self.wp, self.oh * self.wp
-        rows = taps.reshape(self.c, self.kh, self.n, reach)
+        rows = taps.reshape(self.n, self.c, self.kh, reach) if samples_first else \
+            taps.reshape(self.c, self.kh, self.n, reach).transpose(2, 0, 1, 3)  # (n, C, kh, Q) either way
         for i in range(self.kh):
             window = self.view(dxpad, i * self.dh * self.wp, (self.n, self.c, reach), (image, channel, 1))
-            window += rows[:, i].swapaxes(0, 1)
+            window += rows[:, :, i]
 
     def add_sample_columns_(self, dxpad, dcols):
         """col2im per sample: dxpad (n, C, Hp, Wp) += the columns (n, C*kh*kw, positions) at their windows."""
@@ -382,31 +361,26 @@ def _columns_grad_per_sample(w, g, groups):
 
 
 def _rows_grad(w_rows, shifted):
-    """w_rows (C*kh, kw*O) @ shifted (n, kw*O, Q) for every sample: (n, C*kh, Q), one call. float16 on the CPU:
-    in float32, as `product`."""
+    """w_rows (C*kh, kw*O) @ shifted (kw*O, Q), for every sample (n, kw*O, Q) or once (kw*O, n*Q): the input's
+    gradient by kernel rows, rows (c, i). float16 on the CPU: in float32, as `product`."""
     xp = backend.array_module(shifted)
     if shifted.dtype == xp.float16 and not backend.on_device(shifted):
         return xp.matmul(w_rows.astype(xp.float32), shifted.astype(xp.float32)).astype(xp.float16)
     return xp.matmul(w_rows, shifted)
 
 
-def _weight_grad_by_rows(rows, shifted, shape):
-    """sum over samples of rows_s (C*kh, Q) @ shifted_s^T (Q, kw*O), as W's gradient (O, C*kh*kw): entry
-    ((c, i), (j, o)) is sum_q x[c, q + i*dh*Wp] dL/dout[o, q - j*dw], dL/dW[o, c, i, j] (groups 1)."""
-    o, c, kh, kw = shape
-    xp = backend.array_module(rows)
-    half = rows.dtype == xp.float16 and not backend.on_device(rows)
-    if half:
-        rows, shifted = rows.astype(xp.float32), shifted.astype(xp.float32)
-    total = xp.matmul(rows, shifted.swapaxes(-1, -2)).sum(axis=0)  # (C*kh, kw*O)
-    total = total.reshape(c, kh, kw, o).transpose(3, 0, 1, 2).reshape(o, c * kh * kw)
-    return total.astype(xp.float16) if half else total
+def _product_per_sample_nt(a, b):
+    """a_s @ b_s^T for every sample of a (n, R, Q) and b (n, S, Q): (n, R, S). float16 on the CPU: in float32."""
+    xp = backend.array_module(a)
+    if a.dtype == xp.float16 and not backend.on_device(a):
+        return xp.matmul(a.astype(xp.float32), b.astype(xp.float32).swapaxes(-1, -2)).astype(xp.float16)
+    return xp.matmul(a, b.swapaxes(-1, -2))
 
 
-def _weight_grad_rows_matrix(rows, shifted, shape):
-    """rows (C*kh, m) @ shifted (kw*O, m)^T, one long product (_long_product), as W's gradient (O, C*kh*kw)."""
+def _rows_to_weight(total, shape):
+    """x's rows @ the shifted rows^T, (C*kh, kw*O) with entry ((c, i), (j, o)) = sum_q x[c, q + i*dh*Wp]
+    dL/dout[o, q - j*dw], as dL/dW (O, C*kh*kw) (groups 1)."""
     o, c, kh, kw = shape
-    total = _long_product(rows, shifted)  # (C*kh, kw*O)
     return total.reshape(c, kh, kw, o).transpose(3, 0, 1, 2).reshape(o, c * kh * kw)
 
 
@@ -536,9 +510,8 @@ class FastConv2dFunction(NamedFunction):
         grad_b = {}  # the first sample of a share -> that share's bias gradient (per sample: summed block by block)
 
         by_rows = ROW_TAPS and need[0] and unfold.flat and groups == 1  # (a first layer: its columns are cheaper)
-        _, _, kh_, kw_ = weight.shape
         # W as (C*kh, kw*O): row (c, i), column (j, o) holds W[o, c, i, j]
-        w_rows = weight.transpose(1, 2, 3, 0).reshape(-1, kw_ * o) if by_rows else None
+        w_rows = weight.transpose(1, 2, 3, 0).reshape(-1, weight.shape[3] * o) if by_rows else None
 
         def per_sample(lo, hi, budget):  # samples lo..hi-1, block by block, a product per sample
             if need[1]:
@@ -547,15 +520,16 @@ class FastConv2dFunction(NamedFunction):
                 grad_b[lo] = ctx.xp.zeros(o, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 # dL/dout as (n, O, positions), or by_rows as (n, O, OH*Wp); zeros at the garbage positions
-                gmat = part.to_sample_rows(g[block]) if by_rows else part.to_sample_matrix(g[block])
+                gmat = part.to_rows(g[block], True) if by_rows else part.to_sample_matrix(g[block])
                 if need_bias:  # while the block is in cache
                     grad_b[lo] += _bias_grad(gmat.reshape(part.n, o, 1, -1))
                 if by_rows:  # both products from dL/dout's rows shifted by the kw width taps: (n, kw*O, OH*Wp)
-                    shifted = part.width_shifts(gmat).reshape(part.n, kw_ * o, -1)
+                    shifted = part.width_shifts(gmat, True)
                     if need[1]:
-                        grad_w[lo] += _weight_grad_by_rows(part.height_rows(xpad[block]), shifted, weight.shape)
+                        rows = part.height_rows(xpad[block], True)
+                        grad_w[lo] += _rows_to_weight(_product_per_sample_nt(rows, shifted).sum(axis=0), weight.shape)
                     if need[0]:
-                        part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted))
+                        part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted), True)
                     continue
                 if need[1]:
                     grad_w[lo] += _weight_grad_per_sample(gmat, part.sample_columns(xpad[block]), groups)
@@ -567,12 +541,12 @@ class FastConv2dFunction(NamedFunction):
                 grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 if by_rows:  # as the sample-by-sample pipeline, with the samples side by side: (kw*O, n*OH*Wp)
-                    shifted = part.width_shifts_matrix(part.to_matrix_rows(g[block]))
+                    shifted = part.width_shifts(part.to_rows(g[block], False), False)
                     if need[1]:
-                        grad_w[lo] += _weight_grad_rows_matrix(part.height_rows_matrix(xpad[block]), shifted,
-                                                               weight.shape)
+                        rows = part.height_rows(xpad[block], False)
+                        grad_w[lo] += _rows_to_weight(_long_product(rows, shifted), weight.shape)
                     if need[0]:
-                        part.add_row_taps_matrix_(dxpad[block], _rows_grad(w_rows, shifted))
+                        part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted), False)
                     continue
                 gmat = part.to_matrix(g[block])  # (O, n*positions)
                 if need[1]:

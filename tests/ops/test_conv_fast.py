@@ -210,7 +210,7 @@ def recording_gemms(monkeypatch):
     """Makes conv_fast's one-matrix products record (thread, BLAS threads at the time); returns the record."""
     pytest.importorskip("threadpoolctl")
     seen = []
-    for name in ("_gemm", "_gemm_nt", "_gemm_tn", "_rows_grad", "_weight_grad_rows_matrix"):
+    for name in ("_gemm", "_gemm_nt", "_gemm_tn", "_rows_grad", "_long_product"):
         def recorded(*args, _product=getattr(fast, name)):
             seen.append((threading.get_ident(), backend.blas_thread_count()))
             return _product(*args)
