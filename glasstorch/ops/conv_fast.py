@@ -215,13 +215,16 @@ class UnfoldViews:
 
     def height_rows(self, xpad, samples_first):
         """(n, C, Hp, Wp) contiguous -> x's rows (c, i): channel c's flat image from kernel row i on, OH*Wp
-        positions long (the columns of kernel row i before its width taps), one run a row: (n, C*kh, Q) or
-        (C*kh, n*Q)."""
+        positions long (the columns of kernel row i before its width taps). Samples side by side: (C*kh, n*Q),
+        one run a row. Samples first, for the products sample by sample: (n, Q, C*kh), positions first, so that
+        the weight's gradient shifted_s (kw*O, Q) @ rows_s (Q, C*kh) reads both operands along their rows
+        (measured on LeNet's conv2: the copy costs 0.1 ms more than (n, C*kh, Q), the product 0.16 ms less
+        than with a transposed operand; the LeNet step 9.06 -> 8.80 ms)."""
         reach, plane = self.oh * self.wp, self.hp * self.wp
         if samples_first:
-            rows = self.view(xpad, 0, (self.n, self.c, self.kh, reach),
-                             (self.c * plane, plane, self.dh * self.wp, 1))
-            return self.xp.ascontiguousarray(rows).reshape(self.n, self.c * self.kh, reach)
+            rows = self.view(xpad, 0, (self.n, reach, self.c, self.kh),
+                             (self.c * plane, 1, plane, self.dh * self.wp))
+            return self.xp.ascontiguousarray(rows).reshape(self.n, reach, self.c * self.kh)
         rows = self.view(xpad, 0, (self.c, self.kh, self.n, reach), (plane, self.dh * self.wp, self.c * plane, 1))
         return self.xp.ascontiguousarray(rows).reshape(self.c * self.kh, self.n * reach)
 
@@ -360,21 +363,17 @@ def _columns_grad_per_sample(w, g, groups):
     return out.astype(xp.float16) if half else out
 
 
-def _rows_grad(w_rows, shifted):
-    """w_rows (C*kh, kw*O) @ shifted (kw*O, Q), for every sample (n, kw*O, Q) or once (kw*O, n*Q): the input's
-    gradient by kernel rows, rows (c, i). float16 on the CPU: in float32, as `product`."""
-    xp = backend.array_module(shifted)
-    if shifted.dtype == xp.float16 and not backend.on_device(shifted):
-        return xp.matmul(w_rows.astype(xp.float32), shifted.astype(xp.float32)).astype(xp.float16)
-    return xp.matmul(w_rows, shifted)
-
-
-def _product_per_sample_nt(a, b):
-    """a_s @ b_s^T for every sample of a (n, R, Q) and b (n, S, Q): (n, R, S). float16 on the CPU: in float32."""
-    xp = backend.array_module(a)
-    if a.dtype == xp.float16 and not backend.on_device(a):
-        return xp.matmul(a.astype(xp.float32), b.astype(xp.float32).swapaxes(-1, -2)).astype(xp.float16)
-    return xp.matmul(a, b.swapaxes(-1, -2))
+def _rows_grad(a, b, sum_samples=False):
+    """a @ b for the products by kernel rows, one NumPy call: W as (C*kh, kw*O) @ the shifted rows, for every
+    sample (n, kw*O, Q) or once (kw*O, n*Q) (the input's gradient); the shifted rows (n, kw*O, Q) @ x's rows
+    (n, Q, C*kh) for every sample, summed over them (the weight's). float16 on the CPU: in float32, as
+    `product`, rounded once at the end."""
+    xp = backend.array_module(b)
+    half = b.dtype == xp.float16 and not backend.on_device(b)
+    out = xp.matmul(a.astype(xp.float32), b.astype(xp.float32)) if half else xp.matmul(a, b)
+    if sum_samples:
+        out = out.sum(axis=0)
+    return out.astype(xp.float16) if half else out
 
 
 def _rows_to_weight(total, shape):
@@ -525,9 +524,9 @@ class FastConv2dFunction(NamedFunction):
                     grad_b[lo] += _bias_grad(gmat.reshape(part.n, o, 1, -1))
                 if by_rows:  # both products from dL/dout's rows shifted by the kw width taps: (n, kw*O, OH*Wp)
                     shifted = part.width_shifts(gmat, True)
-                    if need[1]:
-                        rows = part.height_rows(xpad[block], True)
-                        grad_w[lo] += _rows_to_weight(_product_per_sample_nt(rows, shifted).sum(axis=0), weight.shape)
+                    if need[1]:  # sum_s shifted_s (kw*O, Q) @ x's rows_s (Q, C*kh)
+                        total = _rows_grad(shifted, part.height_rows(xpad[block], True), sum_samples=True)
+                        grad_w[lo] += _rows_to_weight(total.T, weight.shape)
                     if need[0]:
                         part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted), True)
                     continue
