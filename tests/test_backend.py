@@ -310,3 +310,33 @@ def test_freed_arrays_are_reused_without_new_page_faults():
     assert respected is False
     _, import_only_faults = _page_faults()  # importing glasstorch leaves the allocator as it is
     assert import_only_faults > 200
+
+
+def test_parallel_ranges_called_from_two_python_threads_at_once_covers_each_range(small_blocks):
+    """The team serves one region at a time: a second Python thread that finds it busy runs its region alone.
+    Either way every call sees its whole range exactly once, and no call waits on another's shares."""
+    import time
+    backend.set_num_threads(2)
+    failures, modes = [], []
+
+    def caller():
+        for _ in range(15):
+            seen = []
+
+            def share(lo, hi):
+                time.sleep(0.002)  # (releases the GIL: the other caller's region overlaps this one)
+                seen.append((lo, hi))
+            backend.parallel_ranges(share, 10)
+            covered = sorted(i for lo, hi in seen for i in range(lo, hi))
+            if covered != list(range(10)):
+                failures.append(seen)
+            modes.append(len(seen))
+
+    threads = [threading.Thread(target=caller) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a caller hung"
+    assert failures == []
+    assert set(modes) <= {1, 2} and 1 in modes  # some calls found the team busy and ran alone
