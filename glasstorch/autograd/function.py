@@ -310,6 +310,9 @@ class AccumulateGrad:
     def __init__(self, variable):
         self.variable = variable
 
+    #: a leaf's node ends the graph (torch's AccumulateGrad has no next functions either)
+    next_functions = ()
+
     def name(self):
         return "AccumulateGrad"
 
