@@ -122,12 +122,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Args: weight (out_channels, in_channels/groups, kh, kw); stride, dilation int or pair;
     padding int, pair, 'valid' or 'same'; groups splits the channels into independent blocks.
     """
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, relu=False)
+
+
+def _conv2d(input, weight, bias, stride, padding, dilation, groups, relu):
+    """conv2d; relu=True: relu(conv2d(...)) as one op (nn.Sequential's Conv2d + ReLU: nn/modules/fusion.py)."""
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     pads = _conv_padding(padding, tuple(weight.shape[2:]), dilation, stride)
 
     def run(x):
         _check_conv(x, weight, bias, groups, pads, dilation)
-        return _conv.conv2d(x, weight, bias, stride, pads, dilation, groups)
+        return _conv.conv2d(x, weight, bias, stride, pads, dilation, groups, relu)
     return _with_batch(input, 4, "conv2d", run)
 
 

@@ -57,6 +57,7 @@ from ..tensor import Tensor
 from .common import NamedFunction, autocast_inputs
 from .matmul import product
 from .conv import conv_out_size
+from .elementwise_fast import relu_
 
 xp = backend.xp
 
@@ -176,17 +177,27 @@ class UnfoldViews:
         sample, channel, e = rows.strides
         return self.as_strided(rows, (self.n, channels, self.oh, self.ow), (sample, channel, self.row * e, e))
 
-    def to_sample_matrix(self, image):
-        """(n, O, OH, OW) -> (n, O, positions), zero at the flat layout's garbage positions."""
+    def to_sample_matrix(self, image, relu_output=None):
+        """(n, O, OH, OW) -> (n, O, positions), zero at the flat layout's garbage positions (and, with a fused
+        ReLU's output given, wherever that output is not positive: see `place`)."""
         if self.exact:
+            image = image if relu_output is None else self.xp.multiply(image, relu_output > 0)
             return self.xp.ascontiguousarray(image).reshape(self.n, image.shape[1], self.positions)
         rows = self.xp.zeros((self.n, image.shape[1], self.positions), dtype=image.dtype)
-        self.sample_image_view(rows, image.shape[1])[...] = image
+        self.place(self.sample_image_view(rows, image.shape[1]), image, relu_output)
         return rows
+
+    def place(self, target, grad, relu_output=None):
+        """target[...] = dL/dout; after a fused ReLU, dL/dout * (relu_output > 0): the gradient of the convolution's
+        own output (elementwise.py's ReLUFunction.backward), made while the block is copied anyway."""
+        if relu_output is None:
+            target[...] = grad
+        else:
+            self.xp.multiply(grad, relu_output > 0, out=target)
 
     # The backward by kernel rows (ROW_TAPS). Its arrays come in two layouts: samples first, (n, rows, Q), for
     # the sample-by-sample pipeline, or samples side by side, (rows, n*Q), for the one-matrix one; Q = OH*Wp.
-    def to_rows(self, image, samples_first):
+    def to_rows(self, image, samples_first, relu_output=None):
         """(n, O, OH, OW) -> dL/dout's rows, each output row at its place in Q = OH*Wp positions, zeros elsewhere:
         to_sample_matrix's (n, O, positions) followed by the kernel's reach, (kw-1)*dw zeros (stride 1, flat)."""
         channels, reach = image.shape[1], self.oh * self.wp
@@ -196,7 +207,7 @@ class UnfoldViews:
         else:
             rows = self.xp.zeros((channels, self.n * reach), dtype=image.dtype)
             strides = (reach, self.n * reach, self.wp, 1)
-        self.view(rows, 0, image.shape, strides)[...] = image
+        self.place(self.view(rows, 0, image.shape, strides), image, relu_output)
         return rows
 
     def width_shifts(self, rows, samples_first):
@@ -268,11 +279,11 @@ class UnfoldViews:
         e, p = mat.itemsize, self.positions
         return self.as_strided(mat, (self.n, channels, self.oh, self.ow), (e * p, e * self.n * p, e * self.row, e))
 
-    def to_matrix(self, image):
-        """(n, O, OH, OW) -> (O, n*positions), zero at the flat layout's garbage positions."""
+    def to_matrix(self, image, relu_output=None):
+        """(n, O, OH, OW) -> (O, n*positions), zero at the flat layout's garbage positions (see `place`)."""
         channels = image.shape[1]
         mat = self.xp.zeros((channels, self.n * self.positions), dtype=image.dtype)
-        self.image_view(mat, channels)[...] = image
+        self.place(self.image_view(mat, channels), image, relu_output)
         return mat
 
     def add_columns_(self, dxpad, dcols):
@@ -454,6 +465,8 @@ class FastConv2dFunction(NamedFunction):
     """
     node_name = "Conv2d"  # the node prints as Conv2dBackward0
     once_differentiable = True
+    #: FastConv2dReLUFunction: max(out, 0) on each block as it is made (the output's gradient masked in backward)
+    relu = False
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
@@ -478,6 +491,8 @@ class FastConv2dFunction(NamedFunction):
                     _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows)
                     if bias is not None:
                         rows += bias[:, None]
+                    if ctx.relu:
+                        _relu_(rows)
                     if not part.exact:
                         out[block] = part.sample_image_view(rows, o)
             _over_samples(share, unfold, FORWARD_BLOCK_BYTES)
@@ -488,6 +503,8 @@ class FastConv2dFunction(NamedFunction):
                 res = _gemm(w2, part.columns(xpad[block]), groups)
                 if bias is not None:
                     res += bias[:, None]
+                if ctx.relu:
+                    _relu_(res)
                 out[block] = part.image_view(res, o)
         _over_samples(share, unfold)
         return out
@@ -498,6 +515,7 @@ class FastConv2dFunction(NamedFunction):
         need = ctx.needs_input_grad
         unfold, groups = ctx.unfold, ctx.groups
         g = grad._array
+        y = ctx.output_array if ctx.relu else None  # (a fused ReLU's output: dL/dout passes where it is positive)
         o = weight.shape[0]
         w2 = weight.reshape(o, -1)
         xpad = pad_zeros(x, ctx.padding) if need[1] else None
@@ -506,7 +524,7 @@ class FastConv2dFunction(NamedFunction):
         grad_w = {}  # the first sample of a share -> that share's weight gradient (a partial sum)
 
         need_bias = len(need) > 2 and need[2]
-        grad_b = {}  # the first sample of a share -> that share's bias gradient (per sample: summed block by block)
+        grad_b = {}  # the first sample of a share -> that share's bias gradient (summed block by block)
 
         by_rows = ROW_TAPS and need[0] and unfold.flat and groups == 1  # (a first layer: its columns are cheaper)
         # W as (C*kh, kw*O): row (c, i), column (j, o) holds W[o, c, i, j]
@@ -519,7 +537,8 @@ class FastConv2dFunction(NamedFunction):
                 grad_b[lo] = ctx.xp.zeros(o, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 # dL/dout as (n, O, positions), or by_rows as (n, O, OH*Wp); zeros at the garbage positions
-                gmat = part.to_rows(g[block], True) if by_rows else part.to_sample_matrix(g[block])
+                kept = None if y is None else y[block]
+                gmat = part.to_rows(g[block], True, kept) if by_rows else part.to_sample_matrix(g[block], kept)
                 if need_bias:  # while the block is in cache
                     grad_b[lo] += _bias_grad(gmat.reshape(part.n, o, 1, -1))
                 if by_rows:  # both products from dL/dout's rows shifted by the kw width taps: (n, kw*O, OH*Wp)
@@ -538,16 +557,22 @@ class FastConv2dFunction(NamedFunction):
         def share(lo, hi, budget):  # samples lo..hi-1, block by block, one product per block
             if need[1]:
                 grad_w[lo] = ctx.xp.zeros(w2.shape, dtype=g.dtype)
+            if need_bias:
+                grad_b[lo] = ctx.xp.zeros(o, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
+                kept = None if y is None else y[block]
+                # dL/dout as (O, n*positions), or by_rows as (O, n*OH*Wp); zeros at the garbage positions
+                gmat = part.to_rows(g[block], False, kept) if by_rows else part.to_matrix(g[block], kept)
+                if need_bias:
+                    grad_b[lo] += gmat.sum(axis=1)
                 if by_rows:  # as the sample-by-sample pipeline, with the samples side by side: (kw*O, n*OH*Wp)
-                    shifted = part.width_shifts(part.to_rows(g[block], False), False)
+                    shifted = part.width_shifts(gmat, False)
                     if need[1]:
                         rows = part.height_rows(xpad[block], False)
                         grad_w[lo] += _rows_to_weight(_long_product(rows, shifted), weight.shape)
                     if need[0]:
                         part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted), False)
                     continue
-                gmat = part.to_matrix(g[block])  # (O, n*positions)
                 if need[1]:
                     grad_w[lo] += _gemm_nt(gmat, part.columns(xpad[block]), groups)
                 if need[0]:
@@ -556,13 +581,31 @@ class FastConv2dFunction(NamedFunction):
                         piece.add_columns_(dxpad[block][sub], _gemm_tn(w2, gmat[:, positions], groups))
         if ctx.per_sample:
             _over_samples(per_sample, unfold, FORWARD_BLOCK_BYTES)
-            grad_b = _sum_in_order(grad_b) if need_bias else None
         else:
             _over_samples(share, unfold)
-            grad_b = _bias_grad(g) if need_bias else None
+        grad_b = _sum_in_order(grad_b) if need_bias else None
         return (Tensor._make(crop(dxpad, ctx.padding, x.shape[2:])) if need[0] else None,
                 Tensor._make(_sum_in_order(grad_w).reshape(weight.shape)) if need[1] else None,
                 Tensor._make(grad_b) if need_bias else None)
+
+
+class FastConv2dReLUFunction(FastConv2dFunction):
+    """y = max(conv2d(x, W, b), 0) as one op: nn.Sequential runs a Conv2d and the ReLU after it this way
+    (nn/modules/fusion.py). Each block of the output gets its ReLU while it is in cache, where a separate ReLU
+    would read the whole output back from memory and write it again; backward masks dL/dy (y > 0) block by block
+    as it copies it into the convolution's layout, and goes on as FastConv2dFunction's. The values are those of
+    FastConv2dFunction followed by ReLUFunction (tests/ops/test_conv_fast.py)."""
+    node_name = "Conv2dRelu"  # the node prints as Conv2dReluBackward0
+    saves_output = True
+    relu = True
+
+
+def _relu_(a):
+    """max(a, 0) in place on a contiguous block of the output."""
+    if backend.array_module(a) is xp:
+        relu_(a)
+    else:
+        backend.array_module(a).maximum(a, 0, out=a)
 
 
 def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):
@@ -674,11 +717,13 @@ class FastConvTranspose2dFunction(NamedFunction):
                 grad_b)
 
 
-def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
-    """Batched 2-D convolution on normalised arguments (tuples; padding as ((top, bottom), (left, right)))."""
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1, relu=False):
+    """Batched 2-D convolution on normalised arguments (tuples; padding as ((top, bottom), (left, right)));
+    relu=True: max(conv2d, 0), fused (FastConv2dReLUFunction)."""
     x, weight, bias = autocast_inputs("conv2d", x, weight, bias)
     args = (x, weight) if bias is None else (x, weight, bias)
-    return FastConv2dFunction.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    function = FastConv2dReLUFunction if relu else FastConv2dFunction
+    return function.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,

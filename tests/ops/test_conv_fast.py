@@ -15,6 +15,7 @@ import glasstorch.nn.functional as F
 from glasstorch import backend
 from glasstorch.ops import conv as textbook
 from glasstorch.ops import conv_fast as fast
+from glasstorch.ops import elementwise as lesson_elementwise
 
 
 def outputs_and_grads(fn, arrays, upstream_seed):
@@ -134,13 +135,15 @@ def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_by
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=conv_cases(), per_sample=st.booleans(), exact=st.booleans(), row_taps=st.booleans(),
-       forward_bytes=st.sampled_from([1, 3000, 1 << 30]), dtype=st.sampled_from([np.float32, np.float64]))
+       forward_bytes=st.sampled_from([1, 3000, 1 << 30]), dtype=st.sampled_from([np.float32, np.float64]),
+       relu=st.booleans())
 def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(threads, case, per_sample, exact,
-                                                                               row_taps, forward_bytes, dtype,
+                                                                               row_taps, forward_bytes, dtype, relu,
                                                                                monkeypatch):
     """The two pipelines (a product per sample, in the flat or the exact layout, or one matrix per block),
     forward and backward (the input's gradient by kernel rows or by columns), in blocks from one sample to the
-    whole batch, split over the threads: the textbook's values and gradients."""
+    whole batch, split over the threads: the textbook's values and gradients. With relu, the fused
+    convolution + ReLU (FastConv2dReLUFunction) against the textbook convolution followed by the lesson's ReLU."""
     monkeypatch.setattr(fast, "PER_SAMPLE_MIN_PRODUCT", 0 if per_sample else 1 << 40)
     monkeypatch.setattr(fast, "exact_layout_copies_less", lambda *counts: exact)
     monkeypatch.setattr(fast, "ROW_TAPS", row_taps)
@@ -154,8 +157,10 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
     w = rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"]).astype(dtype)
     arrays = [x, w] + ([rng.standard_normal(case["o"]).astype(dtype)] if case["bias"] else [])
     args = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"])
-    results = [outputs_and_grads(lambda *t: module.conv2d(*t, **args), arrays, case["seed"])
-               for module in (fast, textbook)]
+    fast_conv = (lambda *t: fast.conv2d(*t, **args, relu=True)) if relu else lambda *t: fast.conv2d(*t, **args)
+    textbook_conv = (lambda *t: lesson_elementwise.relu(textbook.conv2d(*t, **args))) if relu else \
+        lambda *t: textbook.conv2d(*t, **args)
+    results = [outputs_and_grads(conv, arrays, case["seed"]) for conv in (fast_conv, textbook_conv)]
     tolerance = 1e-10 if dtype == np.float64 else 1e-4
     for a, b in zip(*results):
         assert a.dtype == b.dtype == dtype
@@ -170,10 +175,12 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
 ])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("block_bytes", [2 ** 10, 2 ** 30])
+@pytest.mark.parametrize("relu", [False, True])
 def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, threads,
-                                                                    block_bytes, monkeypatch):
+                                                                    block_bytes, relu, monkeypatch):
     """The benchmark networks' layers at their real sizes (a few samples, odd counts split unevenly over two
-    threads, in blocks of one sample or of the whole share), against torch: output and gradients."""
+    threads, in blocks of one sample or of the whole share), against torch: output and gradients. With relu,
+    glasstorch's fused convolution + ReLU (what nn.Sequential runs) against torch's conv2d then relu."""
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", block_bytes)
     monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", block_bytes)
@@ -186,7 +193,11 @@ def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_ch
     results = []
     for fw in (gt, torch):
         xt, wt, bt = (fw.from_numpy(a.copy()).requires_grad_() for a in (x, w, b))
-        out = fw.nn.functional.conv2d(xt, wt, bt, padding=padding)
+        if fw is gt:
+            out = F._conv2d(xt, wt, bt, 1, padding, 1, 1, relu=relu)
+        else:
+            out = fw.nn.functional.conv2d(xt, wt, bt, padding=padding)
+            out = fw.relu(out) if relu else out
         out.backward(fw.from_numpy(np.cos(np.arange(out.numel(), dtype=np.float32)).reshape(tuple(out.shape))))
         results.append([t.detach().numpy() for t in (out, xt.grad, wt.grad, bt.grad)])
     for mine, theirs in zip(*results):

@@ -11,6 +11,8 @@ from itertools import chain, islice
 from ...tensor import Tensor
 from ..module import Module, _addindent
 from ..parameter import Parameter
+from .conv import Conv2d
+from .fusion import conv_then
 
 
 def _abs_index(idx, size):
@@ -106,8 +108,12 @@ class Sequential(Module):
         return v
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        modules = iter(self._modules.values())
+        for module in modules:
+            while type(module) is Conv2d:  # with a ReLU after it, the two run as one op (fusion.py)
+                input, module = conv_then(module, next(modules, None), input)
+            if module is not None:
+                input = module(input)
         return input
 
 
