@@ -125,14 +125,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, relu=False)
 
 
-def _conv2d(input, weight, bias, stride, padding, dilation, groups, relu):
-    """conv2d; relu=True: relu(conv2d(...)) as one op (nn.Sequential's Conv2d + ReLU: nn/modules/fusion.py)."""
+def _conv2d(input, weight, bias, stride, padding, dilation, groups, relu, avg_pool=None):
+    """conv2d; relu=True: relu(conv2d(...)) as one op; avg_pool=(kernel, divisor_override) as well: avg_pool2d of
+    that, stride = kernel (nn.Sequential's Conv2d + ReLU (+ AvgPool2d): nn/modules/fusion.py)."""
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     pads = _conv_padding(padding, tuple(weight.shape[2:]), dilation, stride)
 
     def run(x):
         _check_conv(x, weight, bias, groups, pads, dilation)
-        return _conv.conv2d(x, weight, bias, stride, pads, dilation, groups, relu)
+        return _conv.conv2d(x, weight, bias, stride, pads, dilation, groups, relu, avg_pool)
     return _with_batch(input, 4, "conv2d", run)
 
 

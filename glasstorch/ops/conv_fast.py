@@ -58,6 +58,8 @@ from .common import NamedFunction, autocast_inputs
 from .matmul import product
 from .conv import conv_out_size
 from .elementwise_fast import relu_
+from .pool import Windows
+from .pool_fast import TiledRows, avg_pool2d
 
 xp = backend.xp
 
@@ -469,7 +471,8 @@ class FastConv2dFunction(NamedFunction):
     relu = False
 
     @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1,
+                avg_pool=None):
         n, c, h, w = x.shape
         o, _, kh, kw = weight.shape
         out_hw = (conv_out_size(h, kh, stride[0], *padding[0], dilation[0]),
@@ -479,6 +482,11 @@ class FastConv2dFunction(NamedFunction):
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
         out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
+        if ctx.relu:
+            ctx.relu_output = out  # (backward's mask)
+        # FastConv2dReLUAvgPoolFunction: each block of `out` pooled into `pooled` (pool_fast.TiledRows)
+        ctx.pooling = None if avg_pool is None else _tiled_pooling(out.shape, out.dtype, *avg_pool)
+        pooled = None if avg_pool is None else ctx.xp.empty(ctx.pooling.out_shape, dtype=x.dtype)
         product = o * w2.shape[1] * unfold.positions  # m*n*k of one sample's product
         ctx.per_sample = PER_SAMPLE_MIN_PRODUCT <= product <= PER_SAMPLE_MAX_PRODUCT
         if ctx.per_sample and unfold.flat and exact_layout_copies_less(c * kh * kw, o, out_hw[0]):
@@ -499,8 +507,10 @@ class FastConv2dFunction(NamedFunction):
                         _relu_(rows)
                     if not part.exact:
                         out[block] = part.sample_image_view(rows, o)
+                    if pooled is not None:
+                        ctx.pooling.pool_block(out[block], pooled[block])
             _over_samples(share, unfold, FORWARD_BLOCK_BYTES)
-            return out
+            return out if pooled is None else pooled
 
         def share(lo, hi, budget):  # samples lo..hi-1, block by block: unfold, one product, add the bias, copy out
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
@@ -510,8 +520,10 @@ class FastConv2dFunction(NamedFunction):
                 if ctx.relu:
                     _relu_(res)
                 out[block] = part.image_view(res, o)
+                if pooled is not None:
+                    ctx.pooling.pool_block(out[block], pooled[block])
         _over_samples(share, unfold)
-        return out
+        return out if pooled is None else pooled
 
     @staticmethod
     def backward(ctx, grad):
@@ -519,7 +531,10 @@ class FastConv2dFunction(NamedFunction):
         need = ctx.needs_input_grad
         unfold, groups = ctx.unfold, ctx.groups
         g = grad._array
-        y = ctx.output_array if ctx.relu else None  # (a fused ReLU's output: dL/dout passes where it is positive)
+        y = ctx.relu_output if ctx.relu else None  # (a fused ReLU's output: dL/dout passes where it is positive)
+
+        def output_grad(block):  # dL/dout of a block (spread back over the fused pool's windows)
+            return g[block] if ctx.pooling is None else ctx.pooling.spread_block(g[block])
         o = weight.shape[0]
         w2 = weight.reshape(o, -1)
         xpad = pad_zeros(x, ctx.padding) if need[1] else None
@@ -542,7 +557,8 @@ class FastConv2dFunction(NamedFunction):
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 # dL/dout as (n, O, positions), or by_rows as (n, O, OH*Wp); zeros at the garbage positions
                 kept = None if y is None else y[block]
-                gmat = part.to_rows(g[block], True, kept) if by_rows else part.to_sample_matrix(g[block], kept)
+                gb = output_grad(block)
+                gmat = part.to_rows(gb, True, kept) if by_rows else part.to_sample_matrix(gb, kept)
                 if need_bias:  # while the block is in cache
                     grad_b[lo] += _bias_grad(gmat.reshape(part.n, o, 1, -1))
                 if by_rows:  # both products from dL/dout's rows shifted by the kw width taps: (n, kw*O, OH*Wp)
@@ -566,7 +582,8 @@ class FastConv2dFunction(NamedFunction):
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 kept = None if y is None else y[block]
                 # dL/dout as (O, n*positions), or by_rows as (O, n*OH*Wp); zeros at the garbage positions
-                gmat = part.to_rows(g[block], False, kept) if by_rows else part.to_matrix(g[block], kept)
+                gb = output_grad(block)
+                gmat = part.to_rows(gb, False, kept) if by_rows else part.to_matrix(gb, kept)
                 if need_bias:
                     grad_b[lo] += gmat.sum(axis=1)
                 if by_rows:  # as the sample-by-sample pipeline, with the samples side by side: (kw*O, n*OH*Wp)
@@ -602,6 +619,32 @@ class FastConv2dReLUFunction(FastConv2dFunction):
     node_name = "Conv2dRelu"  # the node prints as Conv2dReluBackward0
     saves_output = True
     relu = True
+
+
+class FastConv2dReLUAvgPoolFunction(FastConv2dFunction):
+    """y = avg_pool2d(max(conv2d(x, W, b), 0)) for average windows that tile the convolution's output, as one op:
+    nn.Sequential's Conv2d, ReLU, AvgPool2d (LeNet's layers; nn/modules/fusion.py). Each block of the ReLU's output
+    is pooled while in cache (pool_fast.TiledRows, the pool as a product with a band matrix); backward spreads
+    each block of dL/dy back over its windows, masks it with the ReLU's output (kept, as a ReLU keeps it) and
+    goes on as FastConv2dFunction's. The values are those of the three ops run apart (tests/ops/test_conv_fast.py)."""
+    node_name = "Conv2dReluAvgPool2d"  # the node prints as Conv2dReluAvgPool2dBackward0
+    relu = True
+
+
+def avg_pool_fuses(x, weight, stride, padding, dilation, kernel):
+    """Whether FastConv2dReLUAvgPoolFunction can pool this convolution's output with kernel (kh, kw) = stride:
+    its windows tile the output exactly (no remainder), at most 16 taps, on the host, in float32 or float64."""
+    out_hw = tuple(conv_out_size(size, k, st, *pads, d)
+                   for size, k, st, pads, d in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation))
+    if min(out_hw) < min(kernel):
+        return False
+    windows = Windows((1, 1) + out_hw, kernel, kernel, (0, 0), (1, 1), False)
+    return TiledRows.tiles(backend.array_module(x._array), (1, 1) + out_hw, x._array.dtype, windows)
+
+
+def _tiled_pooling(shape, dtype, kernel, divisor_override):
+    windows = Windows(shape, kernel, kernel, (0, 0), (1, 1), False)
+    return TiledRows(shape, windows, divisor_override or kernel[0] * kernel[1], dtype)
 
 
 def _relu_(a):
@@ -721,13 +764,21 @@ class FastConvTranspose2dFunction(NamedFunction):
                 grad_b)
 
 
-def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1, relu=False):
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1, relu=False,
+           avg_pool=None):
     """Batched 2-D convolution on normalised arguments (tuples; padding as ((top, bottom), (left, right)));
-    relu=True: max(conv2d, 0), fused (FastConv2dReLUFunction)."""
+    relu=True: max(conv2d, 0), fused (FastConv2dReLUFunction); with avg_pool=(kernel, divisor_override) as well,
+    avg_pool2d of that with stride = kernel, fused (FastConv2dReLUAvgPoolFunction: see avg_pool_fuses)."""
     x, weight, bias = autocast_inputs("conv2d", x, weight, bias)
     args = (x, weight) if bias is None else (x, weight, bias)
-    function = FastConv2dReLUFunction if relu else FastConv2dFunction
-    return function.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    if avg_pool is not None:
+        if avg_pool_fuses(x, weight, stride, padding, dilation, avg_pool[0]):
+            return FastConv2dReLUAvgPoolFunction.apply(*args, **attrs, avg_pool=avg_pool)
+        kernel, divisor_override = avg_pool  # (windows that do not tile the output: the two ops apart)
+        y = FastConv2dReLUFunction.apply(*args, **attrs)
+        return avg_pool2d(y, kernel, kernel, (0, 0), False, True, divisor_override)
+    return (FastConv2dReLUFunction if relu else FastConv2dFunction).apply(*args, **attrs)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,

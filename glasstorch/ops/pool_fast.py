@@ -64,11 +64,11 @@ class FastMaxPool2dFunction(MaxPool2dFunction):
 class FastAvgPool2dFunction(AvgPool2dFunction):
     """y = sum over each window / divisor;  dL/dx = dL/dy / divisor over the window   (AvgPool2dFunction, threaded)
 
-    Windows that tile the input (LeNet's 2x2, stride 2) make the pool a matrix product (see _TiledRows)."""
+    Windows that tile the input (LeNet's 2x2, stride 2) make the pool a matrix product (see TiledRows)."""
 
     @staticmethod
     def forward(ctx, x, windows, count_include_pad, divisor_override):
-        tiled = _TiledRows.of(ctx.xp, x, windows, divisor_override)
+        tiled = TiledRows.of(ctx.xp, x, windows, divisor_override)
         if tiled is not None:
             out = tiled.pool(x)
             if out is not None:  # (None: a NaN or an infinity met, which the product would spread over its row)
@@ -109,7 +109,7 @@ class FastAvgPool2dFunction(AvgPool2dFunction):
         return Tensor._make(windows.crop(dxpad))
 
 
-class _TiledRows:
+class TiledRows:
     """An average pool whose windows tile the input exactly is a linear map of each band of kh input rows:
 
         x (..., H, W) seen as rows (..., OH, kh*W)  @  P (kh*W, OW)  =  the windows' averages (..., OH, OW)
@@ -127,18 +127,44 @@ class _TiledRows:
         (kh, kw), (oh, ow) = windows.kernel, windows.out
         self.band, self.out_w = kh * shape[-1], ow
         self.out_shape, self.in_shape = shape[:-2] + (oh, ow), shape
+        self.windows = windows
         self.divisor = dtype.type(divisor)  # what the lesson's backward divides by, should it run
         self.matrix = _band_matrix(kh, kw, shape[-1], ow, self.divisor)
 
     @staticmethod
+    def tiles(array_xp, shape, dtype, windows):
+        """Whether the windows tile an array of this shape exactly, on the host, in float32/64."""
+        (h, w), (kh, kw), (oh, ow) = shape[-2:], windows.kernel, windows.out
+        return (array_xp is xp and dtype.char in "fd" and windows.kernel == windows.stride
+                and windows.padding == (0, 0) and windows.dilation == (1, 1) and (h, w) == (oh * kh, ow * kw)
+                and not windows.tiles_with_large_kernel())  # (large tiles: the lesson's one reshaped sum)
+
+    @staticmethod
     def of(array_xp, x, windows, divisor_override=None):
         """The tiling's rows for x, or None when the windows do not tile it (padding, overlap, a remainder)."""
-        (h, w), (kh, kw), (oh, ow) = x.shape[-2:], windows.kernel, windows.out
-        if (array_xp is not xp or x.dtype.char not in "fd" or not x.flags.c_contiguous
-                or windows.kernel != windows.stride or windows.padding != (0, 0) or windows.dilation != (1, 1)
-                or (h, w) != (oh * kh, ow * kw) or windows.tiles_with_large_kernel()):
-            return None  # (large tiles: the lesson's one reshaped sum)
-        return _TiledRows(x.shape, windows, divisor_override or kh * kw, x.dtype)  # (no padding: the whole window)
+        if not x.flags.c_contiguous or not TiledRows.tiles(array_xp, x.shape, x.dtype, windows):
+            return None
+        kh, kw = windows.kernel
+        return TiledRows(x.shape, windows, divisor_override or kh * kw, x.dtype)  # (no padding: the whole window)
+
+    # One block of samples at a time, in the calling thread (a fused convolution's block, still in cache:
+    # conv_fast.FastConv2dReLUAvgPoolFunction). A NaN or an infinity falls back to the lesson's formula, per block.
+    def pool_block(self, x, out):
+        """out (n, C, OH, OW) = the averages of x's (n, C, H, W) windows; both contiguous."""
+        with xp.errstate(invalid="ignore", over="ignore"):
+            xp.matmul(x.reshape(-1, self.band), self.matrix, out=out.reshape(-1, self.out_w))
+        if not xp.isfinite(out).all():
+            tiles = self.windows.as_tiles(x)  # (n, C, OH, kh, OW, kw)
+            xp.divide(tiles.sum(axis=(-3, -1)), self.divisor, out=out)
+
+    def spread_block(self, g):
+        """dL/dx (n, C, H, W) from dL/dy (n, C, OH, OW): each window's gradient / divisor over the window."""
+        dx = xp.empty(g.shape[:-2] + self.in_shape[-2:], dtype=g.dtype)
+        with xp.errstate(invalid="ignore", over="ignore"):
+            xp.matmul(g.reshape(-1, self.out_w), self.matrix.T, out=dx.reshape(-1, self.band))
+        if not xp.isfinite(g).all():
+            self.windows.as_tiles(dx)[...] = (g / self.divisor)[..., :, None, :, None]
+        return dx
 
     def pool(self, x):
         """The averages, or None when x holds a NaN or an infinity."""

@@ -68,10 +68,48 @@ def test_sequential_conv_relu_equals_torch_and_the_modules_run_apart(channels, o
         np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(c).max())))
 
 
+@settings(max_examples=25, deadline=None)
+@given(size=st.integers(3, 10), kernel=st.integers(1, 3), pool=st.sampled_from([1, 2, 3, (2, 1)]),
+       divisor=st.sampled_from([None, 5]), batch=st.integers(1, 4), seed=st.integers(0, 2 ** 16))
+def test_sequential_conv_relu_avg_pool_equals_torch_and_the_modules_run_apart(size, kernel, pool, divisor, batch,
+                                                                              seed):
+    """LeNet's layer pattern, fused into one op where the pool's windows tile the ReLU's output, the pool apart
+    where they do not; the same numbers either way, and torch's."""
+    def build(fw):
+        return fw.nn.Sequential(fw.nn.Conv2d(2, 3, kernel, padding=1), fw.nn.ReLU(),
+                                fw.nn.AvgPool2d(pool, divisor_override=divisor), fw.nn.Flatten())
+    out_size = size + 3 - kernel
+    pool_hw = (pool, pool) if isinstance(pool, int) else pool
+    if out_size < max(pool_hw):
+        return
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, 2, size, size)).astype(np.float32)
+    theirs, mine = build(torch), build(gt)
+    copy_weights(mine, theirs)
+    upstream = rng.standard_normal(tuple(theirs(torch.tensor(x)).shape)).astype(np.float32)
+    fused = run(mine, x, upstream, gt)
+    tiles = all(out_size % k == 0 for k in pool_hw)
+    assert ("Conv2dReluAvgPool2dBackward0" in graph_names(mine(gt.tensor(x, requires_grad=True)))) == tiles
+    mine.zero_grad()
+    fusion.enabled = False
+    try:
+        apart = run(mine, x, upstream, gt)
+    finally:
+        fusion.enabled = True
+    expected = run(theirs, x, upstream, torch)
+    for a, b, c in zip(fused, apart, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(c).max())))
+
+
 def test_fused_pair_passes_gradcheck_in_float64():
     model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU()).double()
-    x = gt.randn(2, 2, 5, 4, dtype=gt.float64, requires_grad=True)
+    x = gt.randn(2, 2, 4, 6, dtype=gt.float64, requires_grad=True)
     assert graph_names(model(x))[0] == "Conv2dReluBackward0"
+    assert gradcheck(lambda x, w, b: model(x), (x, model[0].weight, model[0].bias))
+    model.append(nn.AvgPool2d(2))
+    assert graph_names(model(x))[0] == "Conv2dReluAvgPool2dBackward0"
     assert gradcheck(lambda x, w, b: model(x), (x, model[0].weight, model[0].bias))
 
 
@@ -113,14 +151,32 @@ class MyReLU(nn.ReLU):
     (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), MyReLU()), 0, 1),
     (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh()), 0, 1),
     (lambda: nn.Sequential(nn.ReLU(), nn.Conv2d(1, 2, 3)), 0, 1),
+    (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2)), 1, 0),
+    (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2, stride=1)), 1, 0),
+    (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2, padding=1)), 1, 0),
+    (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2, ceil_mode=True)), 1, 0),
+    (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(3)), 1, 0),  # (4 x 4 in windows of 3)
 ])
 def test_which_pairs_fuse(model, fused, apart):
     m = model()
     names = graph_names(m(gt.randn(1, 1, 6, 6, requires_grad=True)))
     assert (names.count("Conv2dReluBackward0"), names.count("Conv2dBackward0")) == (fused, apart)
+    assert "Conv2dReluAvgPool2dBackward0" not in names
     # with a tracer watching, nothing fuses: every op the tracer sees is one it knows
     assert "FastConv2dReLUFunction" not in observed(m)
     assert observed(m).count("FastConv2dFunction") == fused + apart
+
+
+@pytest.mark.parametrize("pool", [lambda: nn.AvgPool2d(2), lambda: nn.AvgPool2d((2, 1), divisor_override=3),
+                                  lambda: nn.AvgPool2d(1)])
+def test_conv_relu_and_a_tiling_average_pool_are_one_node(pool):
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), pool(), nn.Flatten())
+    names = graph_names(model(gt.randn(2, 1, 6, 6, requires_grad=True)))
+    assert names.count("Conv2dReluAvgPool2dBackward0") == 1
+    assert not {"Conv2dReluBackward0", "Conv2dBackward0", "ReluBackward0", "AvgPool2dBackward0"} & set(names)
+    model[2].register_forward_hook(lambda module, args, out: None)
+    names = graph_names(model(gt.randn(2, 1, 6, 6, requires_grad=True)))
+    assert names.count("Conv2dReluBackward0") == names.count("AvgPool2dBackward0") == 1
 
 
 def test_hooks_on_the_relu_and_the_switch_keep_the_modules_apart():

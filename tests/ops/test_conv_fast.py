@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import glasstorch as gt
@@ -16,6 +16,7 @@ from glasstorch import backend
 from glasstorch.ops import conv as textbook
 from glasstorch.ops import conv_fast as fast
 from glasstorch.ops import elementwise as lesson_elementwise
+from glasstorch.ops import pool as lesson_pool
 
 
 def outputs_and_grads(fn, arrays, upstream_seed):
@@ -136,14 +137,16 @@ def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_by
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=conv_cases(), per_sample=st.booleans(), exact=st.booleans(), row_taps=st.booleans(),
        forward_bytes=st.sampled_from([1, 3000, 1 << 30]), dtype=st.sampled_from([np.float32, np.float64]),
-       relu=st.booleans())
+       relu=st.booleans(), avg_pool=st.sampled_from([None, ((1, 1), None), ((2, 2), None), ((2, 1), 3), ((3, 2), None)]))
 def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(threads, case, per_sample, exact,
                                                                                row_taps, forward_bytes, dtype, relu,
-                                                                               monkeypatch):
+                                                                               avg_pool, monkeypatch):
     """The two pipelines (a product per sample, in the flat or the exact layout, or one matrix per block),
     forward and backward (the input's gradient by kernel rows or by columns), in blocks from one sample to the
     whole batch, split over the threads: the textbook's values and gradients. With relu, the fused
-    convolution + ReLU (FastConv2dReLUFunction) against the textbook convolution followed by the lesson's ReLU."""
+    convolution + ReLU (FastConv2dReLUFunction) against the textbook convolution followed by the lesson's ReLU;
+    with avg_pool too, the fused convolution + ReLU + average pool (FastConv2dReLUAvgPoolFunction, or the pool
+    apart where its windows do not tile the output) against the lesson's pool after those."""
     monkeypatch.setattr(fast, "PER_SAMPLE_MIN_PRODUCT", 0 if per_sample else 1 << 40)
     monkeypatch.setattr(fast, "exact_layout_copies_less", lambda *counts: exact)
     monkeypatch.setattr(fast, "ROW_TAPS", row_taps)
@@ -160,6 +163,13 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
     fast_conv = (lambda *t: fast.conv2d(*t, **args, relu=True)) if relu else lambda *t: fast.conv2d(*t, **args)
     textbook_conv = (lambda *t: lesson_elementwise.relu(textbook.conv2d(*t, **args))) if relu else \
         lambda *t: textbook.conv2d(*t, **args)
+    if avg_pool is not None:
+        kernel, divisor = avg_pool
+        out_hw = textbook.conv2d(*(gt.tensor(a) for a in arrays), **args).shape[2:]
+        assume(all(size >= k for size, k in zip(out_hw, kernel)))
+        fast_conv = lambda *t: fast.conv2d(*t, **args, relu=True, avg_pool=avg_pool)  # noqa: E731
+        textbook_conv = lambda *t: lesson_pool.avg_pool2d(  # noqa: E731
+            lesson_elementwise.relu(textbook.conv2d(*t, **args)), kernel, kernel, (0, 0), False, True, divisor)
     results = [outputs_and_grads(conv, arrays, case["seed"]) for conv in (fast_conv, textbook_conv)]
     tolerance = 1e-10 if dtype == np.float64 else 1e-4
     for a, b in zip(*results):
@@ -175,12 +185,13 @@ def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(t
 ])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("block_bytes", [2 ** 10, 2 ** 30])
-@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("relu, avg_pool", [(False, None), (True, None), (True, ((2, 2), None))])
 def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_channels, kernel, padding, threads,
-                                                                    block_bytes, relu, monkeypatch):
+                                                                    block_bytes, relu, avg_pool, monkeypatch):
     """The benchmark networks' layers at their real sizes (a few samples, odd counts split unevenly over two
     threads, in blocks of one sample or of the whole share), against torch: output and gradients. With relu,
-    glasstorch's fused convolution + ReLU (what nn.Sequential runs) against torch's conv2d then relu."""
+    glasstorch's fused convolution + ReLU (what nn.Sequential runs) against torch's conv2d then relu; with
+    avg_pool, the fused convolution + ReLU + 2 x 2 average pool (LeNet's layers) against torch's three ops."""
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", block_bytes)
     monkeypatch.setattr(fast, "SPLIT_BLOCK_BYTES", block_bytes)
@@ -194,10 +205,11 @@ def test_f_conv2d_of_the_benchmark_layers_matches_torch_in_float32(shape, out_ch
     for fw in (gt, torch):
         xt, wt, bt = (fw.from_numpy(a.copy()).requires_grad_() for a in (x, w, b))
         if fw is gt:
-            out = F._conv2d(xt, wt, bt, 1, padding, 1, 1, relu=relu)
+            out = F._conv2d(xt, wt, bt, 1, padding, 1, 1, relu=relu, avg_pool=avg_pool)
         else:
             out = fw.nn.functional.conv2d(xt, wt, bt, padding=padding)
             out = fw.relu(out) if relu else out
+            out = fw.nn.functional.avg_pool2d(out, 2) if avg_pool else out
         out.backward(fw.from_numpy(np.cos(np.arange(out.numel(), dtype=np.float32)).reshape(tuple(out.shape))))
         results.append([t.detach().numpy() for t in (out, xt.grad, wt.grad, bt.grad)])
     for mine, theirs in zip(*results):
@@ -341,3 +353,32 @@ def test_first_layers_weight_gradient_matches_torch_in_float32(shape, out_channe
     for mine, theirs in zip(*results):
         assert mine.dtype == np.float32
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(theirs).max())))
+
+
+@pytest.mark.parametrize("where", ["input", "upstream"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_fused_average_pool_keeps_a_nonfinite_value_in_its_windows_as_the_lesson(where, value, monkeypatch):
+    """The pool as a product would spread a NaN or an infinity over its whole row of windows: the block that
+    meets one is pooled (or its gradient spread) by the lesson's formula instead, in blocks of one sample."""
+    monkeypatch.setattr(fast, "FORWARD_BLOCK_BYTES", 1)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 2, 8, 8))
+    w, b = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
+    upstream = rng.standard_normal((3, 4, 3, 3))
+    if where == "input":
+        x[1, 0, 3, 4] = value
+    else:
+        upstream[2, 1, 0, 2] = value
+    results = []
+    for conv in (lambda *t: fast.conv2d(*t, relu=True, avg_pool=((2, 2), None)),
+                 lambda *t: lesson_pool.avg_pool2d(lesson_elementwise.relu(textbook.conv2d(*t)), (2, 2), (2, 2),
+                                                   (0, 0), False, True, None)):
+        tensors = [gt.tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = conv(*tensors)
+        (out * gt.tensor(upstream)).sum().backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in tensors])
+    for fused, lesson in zip(*results):
+        np.testing.assert_array_equal(np.isnan(fused), np.isnan(lesson))
+        finite = np.isfinite(lesson)
+        assert (np.isfinite(fused) == finite).all() and finite.any()
+        np.testing.assert_allclose(fused[finite], lesson[finite], rtol=1e-10, atol=1e-10)

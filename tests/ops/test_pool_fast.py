@@ -91,7 +91,7 @@ def test_fast_avg_pool_equals_lesson_and_torch(threaded, case, dtype, count_incl
                                    gt.tensor, x, case["seed"], case, **options) for m in (fast, lesson)]
     expected = avg_pooled_and_grad(torch.nn.functional.avg_pool2d, torch.tensor, x, case["seed"], case, **options)
     windows = lesson.Windows(x.shape, case["kernel"], case["stride"], case["padding"], (1, 1), case["ceil_mode"])
-    tiled = fast._TiledRows.of(np, x, windows) is not None  # a product: the BLAS's own order of the sums' roundings
+    tiled = fast.TiledRows.of(np, x, windows) is not None  # a product: the BLAS's own order of the sums' roundings
     for (y, g) in results:  # else the same operations in the same order on each sample: identical
         assert_same_or_rounded(y, results[1][0], tiled)
         assert_same_or_rounded(g, results[1][1], tiled)
@@ -145,10 +145,10 @@ def test_fast_max_pool_without_backward_gives_the_lesson_values(threaded, case, 
 def test_avg_pool_whose_windows_tile_the_input_is_a_product_equal_to_the_lesson_and_torch(threaded, shape, kernel,
                                                                                            dtype, divisor_override):
     """Windows that tile the input (kernel = stride, no padding, no remainder) run as one product per band of rows
-    (pool_fast._TiledRows): the lesson's and torch's values and gradients, within the sums' rounding."""
+    (pool_fast.TiledRows): the lesson's and torch's values and gradients, within the sums' rounding."""
     case = dict(kernel=kernel, stride=kernel, padding=(0, 0), ceil_mode=False)
     x = np.random.default_rng(sum(shape)).standard_normal(shape).astype(dtype)
-    assert fast._TiledRows.of(np, x, lesson.Windows(shape, kernel, kernel, (0, 0), (1, 1), False)) is not None
+    assert fast.TiledRows.of(np, x, lesson.Windows(shape, kernel, kernel, (0, 0), (1, 1), False)) is not None
     options = dict(count_include_pad=True, divisor_override=divisor_override)
     results = [avg_pooled_and_grad(lambda t, k, s, p, c, **o: m.avg_pool2d(t, k, s, p, c, True, o["divisor_override"]),
                                    gt.tensor, x, 7, case, **options) for m in (fast, lesson)]

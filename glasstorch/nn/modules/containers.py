@@ -110,8 +110,8 @@ class Sequential(Module):
     def forward(self, input):
         modules = iter(self._modules.values())
         for module in modules:
-            while type(module) is Conv2d:  # with a ReLU after it, the two run as one op (fusion.py)
-                input, module = conv_then(module, next(modules, None), input)
+            while type(module) is Conv2d:  # with a ReLU after it (and an AvgPool2d) they run as one op (fusion.py)
+                input, module = conv_then(module, modules, input)
             if module is not None:
                 input = module(input)
         return input
