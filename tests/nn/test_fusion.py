@@ -213,3 +213,35 @@ def test_changing_the_fused_output_in_place_before_backward_is_refused_as_for_a_
     y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_arguments_avg_pool2d_refuses_still_raise_its_error():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2, divisor_override=0))
+    for size in (6, 7):  # (a 4 x 4 output, which 2 x 2 windows tile, and 5 x 5, which they do not)
+        with pytest.raises(RuntimeError, match="divisor must be not zero"):
+            model(gt.randn(1, 1, size, size))
+
+
+def test_a_forward_set_on_an_instance_runs_as_module_call_would():
+    gt.manual_seed(0)
+    x = gt.randn(1, 1, 6, 6)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2))
+    model[1].forward = lambda t: gt.relu(t) * 10
+    expected = nn.functional.avg_pool2d(gt.relu(model[0](x)) * 10, 2)
+    np.testing.assert_allclose(model(x).detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    conv = model[0]
+    conv.forward = lambda t: -nn.functional.conv2d(t, conv.weight, conv.bias)
+    del model[1].forward
+    expected = nn.functional.avg_pool2d(gt.relu(-nn.functional.conv2d(x, conv.weight, conv.bias)), 2)
+    np.testing.assert_allclose(model(x).detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+
+
+def test_a_none_module_fails_as_in_torch():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())
+    model.add_module("head", None)
+    with pytest.raises(TypeError, match="not callable"):
+        model(gt.randn(1, 1, 5, 5))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())
+    theirs.add_module("head", None)
+    with pytest.raises(TypeError, match="not callable"):
+        theirs(torch.randn(1, 1, 5, 5))

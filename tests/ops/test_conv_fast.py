@@ -137,7 +137,8 @@ def test_fast_conv2d_input_gradient_in_sub_blocks_equals_textbook(case, dcols_by
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=conv_cases(), per_sample=st.booleans(), exact=st.booleans(), row_taps=st.booleans(),
        forward_bytes=st.sampled_from([1, 3000, 1 << 30]), dtype=st.sampled_from([np.float32, np.float64]),
-       relu=st.booleans(), avg_pool=st.sampled_from([None, ((1, 1), None), ((2, 2), None), ((2, 1), 3), ((3, 2), None)]))
+       relu=st.booleans(),
+       avg_pool=st.sampled_from([None, ((1, 1), None), ((2, 2), None), ((2, 1), 3), ((3, 2), None)]))
 def test_fast_conv2d_forward_sample_by_sample_and_as_one_matrix_equal_textbook(threads, case, per_sample, exact,
                                                                                row_taps, forward_bytes, dtype, relu,
                                                                                avg_pool, monkeypatch):

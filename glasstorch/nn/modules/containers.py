@@ -12,7 +12,7 @@ from ...tensor import Tensor
 from ..module import Module, _addindent
 from ..parameter import Parameter
 from .conv import Conv2d
-from .fusion import conv_then
+from .fusion import NOTHING_LEFT, conv_then
 
 
 def _abs_index(idx, size):
@@ -112,7 +112,7 @@ class Sequential(Module):
         for module in modules:
             while type(module) is Conv2d:  # with a ReLU after it (and an AvgPool2d) they run as one op (fusion.py)
                 input, module = conv_then(module, modules, input)
-            if module is not None:
+            if module is not NOTHING_LEFT:
                 input = module(input)
         return input
 

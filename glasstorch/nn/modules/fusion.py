@@ -13,9 +13,9 @@ The values and gradients are those of the modules run one after the other. What 
 convolution's own output is never a tensor, so the pair is one node, `Conv2dReluBackward0` (the three,
 `Conv2dReluAvgPool2dBackward0`), where torch shows a `ReluBackward0` whose input comes from a
 `ConvolutionBackward0`. So they are fused only when nothing can look at the outputs in between: the modules are
-exactly nn.Conv2d (zero padding), nn.ReLU and nn.AvgPool2d, none has a hook, and no tracer (onnx.export) is
-watching the ops. Set `enabled = False` to run every module on its own (to
-show a class the unfused graph, say).
+exactly nn.Conv2d (zero padding), nn.ReLU and nn.AvgPool2d, none has a hook or a `forward` of its own set on the
+instance, and no tracer (onnx.export) is watching the ops. Set `enabled = False` to run every module on its own
+(to show a class the unfused graph, say).
 """
 from ...autograd import function
 from .. import functional as F
@@ -25,30 +25,35 @@ from .pooling import AvgPool2d
 
 #: False: a Sequential runs each of its modules on its own
 enabled = True
+#: what conv_then returns for "no module left to run" (a Sequential may hold None itself, which must fail as in torch)
+NOTHING_LEFT = object()
 
 
 def conv_then(conv, rest, input):
     """(output, module left to run) for a Conv2d `conv` whose Sequential goes on with the iterator `rest`:
     relu(conv(input)), pooled too when an AvgPool2d follows that can be fused (`_fusable_avg_pool`), as one op,
-    and the module after those; or conv(input) and the module after it (None at the end)."""
-    following = next(rest, None)
+    and the module after those; or conv(input) and the module after it (NOTHING_LEFT at the end)."""
+    following = next(rest, NOTHING_LEFT)
     if not (enabled and type(following) is ReLU and type(conv) is Conv2d and conv.padding_mode == "zeros"
-            and function.forward_observer is None and _without_hooks(conv) and _without_hooks(following)):
+            and function.forward_observer is None and _runs_as_its_class(conv) and _runs_as_its_class(following)):
         return conv(input), following
-    after = next(rest, None)
+    after = next(rest, NOTHING_LEFT)
     avg_pool = _fusable_avg_pool(after)
     out = F._conv2d(input, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups, relu=True,
                     avg_pool=avg_pool)
-    return out, (after if avg_pool is None else None)
+    return out, (after if avg_pool is None else NOTHING_LEFT)
 
 
 def _fusable_avg_pool(module):
     """(kernel, divisor_override) of an nn.AvgPool2d whose windows sit side by side (stride = kernel, no padding,
-    no ceil_mode), or None. (ops/conv_fast.py then fuses it when its windows tile the convolution's output.)"""
-    if type(module) is not AvgPool2d or not _without_hooks(module) or module.ceil_mode:
+    so count_include_pad changes nothing; no ceil_mode), or None. (ops/conv_fast.py then fuses it when its windows
+    tile the convolution's output.) Arguments F.avg_pool2d refuses (a kernel below 1, a zero divisor) are left to
+    it: the modules then run apart and it raises torch's error."""
+    if type(module) is not AvgPool2d or not _runs_as_its_class(module) or module.ceil_mode \
+            or module.divisor_override == 0:
         return None
     kernel, stride, padding = (_pair(v) for v in (module.kernel_size, module.stride, module.padding))
-    if kernel is None or stride != kernel or padding != (0, 0):
+    if kernel is None or min(kernel) < 1 or stride != kernel or padding != (0, 0):
         return None
     return kernel, module.divisor_override
 
@@ -61,6 +66,7 @@ def _pair(value):
     return None
 
 
-def _without_hooks(module):
+def _runs_as_its_class(module):
+    """No hooks, and no `forward` set on the instance (a patch that Module.__call__ would run)."""
     return not (module._forward_pre_hooks or module._forward_hooks or module._backward_hooks
-                or module._backward_pre_hooks)
+                or module._backward_pre_hooks or "forward" in module.__dict__)
