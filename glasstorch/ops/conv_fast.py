@@ -201,28 +201,46 @@ class UnfoldViews:
     # the sample-by-sample pipeline, or samples side by side, (rows, n*Q), for the one-matrix one; Q = OH*Wp.
     def to_rows(self, image, samples_first, relu_output=None):
         """(n, O, OH, OW) -> dL/dout's rows, each output row at its place in Q = OH*Wp positions, zeros elsewhere:
-        to_sample_matrix's (n, O, positions) followed by the kernel's reach, (kw-1)*dw zeros (stride 1, flat)."""
+        to_sample_matrix's (n, O, positions) followed by the kernel's reach, (kw-1)*dw zeros (stride 1, flat).
+
+        On the host the rows lie in a buffer that starts with (kw-1)*dw zeros more, which width_shifts reads."""
         channels, reach = image.shape[1], self.oh * self.wp
+        lead = self._shift_reach() if self.xp is xp else 0
+        buffer = self.xp.zeros(lead + self.n * channels * reach, dtype=image.dtype)
         if samples_first:
-            rows = self.xp.zeros((self.n, channels, reach), dtype=image.dtype)
+            rows = self.view(buffer, lead, (self.n, channels, reach), (channels * reach, reach, 1))
             strides = (channels * reach, reach, self.wp, 1)
         else:
-            rows = self.xp.zeros((channels, self.n * reach), dtype=image.dtype)
+            rows = self.view(buffer, lead, (channels, self.n * reach), (self.n * reach, 1))
             strides = (reach, self.n * reach, self.wp, 1)
-        self.place(self.view(rows, 0, image.shape, strides), image, relu_output)
+        self.place(self.view(buffer, lead, image.shape, strides), image, relu_output)
         return rows
+
+    def _shift_reach(self):
+        """How far the widest width tap shifts: (kw-1)*dw, which is also how many zeros end every row of to_rows
+        (the flat layout's garbage positions, Wp - OW of them at stride 1)."""
+        return (self.kw - 1) * self.dw
 
     def width_shifts(self, rows, samples_first):
         """to_rows's (n, O, Q) -> (n, kw*O, Q), or (O, n*Q) -> (kw*O, n*Q): copy j holds the rows shifted right by
         j*dw. The shift runs over a whole sample's (O, Q) block, or the whole matrix, at once (a row's last j*dw
-        positions, zeros past its outputs, move to the start of the next row): kw long copies, not one a row."""
+        positions, zeros past its outputs, move to the start of the next row).
+
+        On the host all kw copies are one: a view of to_rows's buffer whose tap axis steps back dw elements. Copy
+        j of block b starts j*dw before the block, where the zeros that end the previous block lie (or, for the
+        first block, the zeros to_rows put before it). One NumPy call, not 2*kw: each call of a thread's share
+        hands the GIL over (docs/PERFORMANCE.md, round 9)."""
         blocks = rows.reshape(self.n, -1) if samples_first else rows.reshape(1, -1)
         size = blocks.shape[1]
-        shifted = self.xp.empty((blocks.shape[0], self.kw, size), dtype=rows.dtype)
-        for j in range(self.kw):
-            shift = j * self.dw
-            shifted[:, j, :shift] = 0
-            shifted[:, j, shift:] = blocks[:, :size - shift]
+        if self.xp is xp:
+            taps = self.view(rows.base, self._shift_reach(), (blocks.shape[0], self.kw, size), (size, -self.dw, 1))
+            shifted = xp.ascontiguousarray(taps)
+        else:
+            shifted = self.xp.empty((blocks.shape[0], self.kw, size), dtype=rows.dtype)
+            for j in range(self.kw):
+                shift = j * self.dw
+                shifted[:, j, :shift] = 0
+                shifted[:, j, shift:] = blocks[:, :size - shift]
         o, reach = rows.shape[-2] if samples_first else rows.shape[0], self.oh * self.wp
         return shifted.reshape(self.n, self.kw * o, reach) if samples_first else shifted.reshape(self.kw * o, -1)
 
