@@ -153,7 +153,8 @@ class TiledRows:
         """out (n, C, OH, OW) = the averages of x's (n, C, H, W) windows; both contiguous."""
         with xp.errstate(invalid="ignore", over="ignore"):
             xp.matmul(x.reshape(-1, self.band), self.matrix, out=out.reshape(-1, self.out_w))
-        if not xp.isfinite(out).all():
+            finite = _sum_is_finite(out)
+        if not finite:
             tiles = self.windows.as_tiles(x)  # (n, C, OH, kh, OW, kw)
             xp.divide(tiles.sum(axis=(-3, -1)), self.divisor, out=out)
 
@@ -162,7 +163,8 @@ class TiledRows:
         dx = xp.empty(g.shape[:-2] + self.in_shape[-2:], dtype=g.dtype)
         with xp.errstate(invalid="ignore", over="ignore"):
             xp.matmul(g.reshape(-1, self.out_w), self.matrix.T, out=dx.reshape(-1, self.band))
-        if not xp.isfinite(g).all():
+            finite = _sum_is_finite(g)
+        if not finite:
             self.windows.as_tiles(dx)[...] = (g / self.divisor)[..., :, None, :, None]
         return dx
 
@@ -178,6 +180,13 @@ class TiledRows:
         finite = _rows_product(xp.ascontiguousarray(g).reshape(-1, self.out_w), self.matrix.T,
                                dx.reshape(-1, self.band), check_out=False)
         return dx if finite else None
+
+
+def _sum_is_finite(a):
+    """False when `a` holds a NaN or an infinity, in one NumPy call (a thread's share hands the GIL over at each:
+    docs/PERFORMANCE.md, round 9); also False when finite values sum past float's range, where the lesson's
+    formula then runs, needlessly but correctly."""
+    return bool(xp.isfinite(xp.add.reduce(a, axis=None)))
 
 
 _band_matrices = {}  # (kh, kw, W, OW, divisor, dtype) -> P
@@ -203,9 +212,9 @@ def _rows_product(a, b, out, check_out):
     finite = []
 
     def rows(lo, hi):
-        with xp.errstate(invalid="ignore"):  # (a NaN or an infinity met: the caller falls back, quietly)
+        with xp.errstate(invalid="ignore", over="ignore"):  # (a NaN or an infinity met: the caller falls back)
             xp.matmul(a[lo:hi], b, out=out[lo:hi])
-        finite.append(bool(xp.isfinite(out[lo:hi] if check_out else a[lo:hi]).all()))
+            finite.append(_sum_is_finite(out[lo:hi] if check_out else a[lo:hi]))
     if a.size >= backend.PARALLEL_MIN_ELEMENTS and backend.get_num_threads() > 1:
         backend.parallel_ranges(rows, a.shape[0], one_blas_thread=True)
     else:
