@@ -216,6 +216,20 @@ class UnfoldViews:
         self.place(self.view(buffer, lead, image.shape, strides), image, relu_output)
         return rows
 
+    def rows_from_pool(self, g, pooling, relu_output, with_lead):
+        """dL/dout's flat rows (n, O, OH*Wp) for FastConv2dReLUAvgPoolFunction's flat layout (host): the pool's
+        transposed product spreads dL/dy (n, O, PH, PW) over its windows straight into them (zeros at the garbage
+        columns, which its band matrix leaves out), then they are kept where the ReLU's output, the same flat
+        rows, is positive. with_lead: preceded in their buffer by the zeros width_shifts reads, as to_rows'."""
+        channels, reach = g.shape[1], self.oh * self.wp
+        lead = self._shift_reach() if with_lead else 0
+        buffer = xp.empty(lead + self.n * channels * reach, dtype=g.dtype)
+        buffer[:lead] = 0
+        rows = self.view(buffer, lead, (self.n, channels, reach), (channels * reach, reach, 1))
+        pooling.spread_block(g, out=rows.reshape(self.n, channels, self.oh, self.wp))
+        xp.multiply(rows, relu_output.reshape(rows.shape) > 0, out=rows)
+        return rows
+
     def _shift_reach(self):
         """How far the widest width tap shifts: (kw-1)*dw, which is also how many zeros end every row of to_rows
         (the flat layout's garbage positions, Wp - OW of them at stride 1)."""
@@ -499,31 +513,43 @@ class FastConv2dFunction(NamedFunction):
         unfold = UnfoldViews(xpad.shape, (kh, kw), stride, dilation, out_hw, ctx.xp)
         ctx.unfold, ctx.groups, ctx.padding = unfold, groups, padding
         w2 = weight.reshape(o, -1)
-        out = ctx.xp.empty((n, o) + out_hw, dtype=x.dtype)
-        if ctx.relu:
-            ctx.relu_output = out  # (backward's mask)
-        # FastConv2dReLUAvgPoolFunction: each block of `out` pooled into `pooled` (pool_fast.TiledRows)
-        ctx.pooling = None if avg_pool is None else _tiled_pooling(out.shape, out.dtype, *avg_pool)
-        pooled = None if avg_pool is None else ctx.xp.empty(ctx.pooling.out_shape, dtype=x.dtype)
         product = o * w2.shape[1] * unfold.positions  # m*n*k of one sample's product
         ctx.per_sample = PER_SAMPLE_MIN_PRODUCT <= product <= PER_SAMPLE_MAX_PRODUCT
         if ctx.per_sample and unfold.flat and exact_layout_copies_less(c * kh * kw, o, out_hw[0]):
             unfold = ctx.unfold = UnfoldViews(xpad.shape, (kh, kw), stride, dilation, out_hw, ctx.xp, flat=False)
+        # FastConv2dReLUAvgPoolFunction sample by sample in the flat layout: the products' rows, (N, O, OH, Wp)
+        # with the garbage columns, are the ReLU's output itself (kept for backward's mask) and are pooled where
+        # they lie (pool_fast.TiledRows over rows Wp wide: its band matrix is zero at the garbage columns), with no
+        # copy to (N, O, OH, OW); any other layout keeps the output (N, O, OH, OW) and pools each block of it
+        ctx.flat_pool = avg_pool is not None and ctx.per_sample and not unfold.exact and ctx.xp is xp
+        out_shape = (n, o, out_hw[0], unfold.wp) if ctx.flat_pool else (n, o) + out_hw
+        out = ctx.xp.empty(out_shape, dtype=x.dtype)
+        if ctx.flat_pool:
+            out[..., out_hw[1]:] = 0  # (the last row's garbage, which no product writes, must not be NaN)
+        if ctx.relu:
+            ctx.relu_output = out  # (backward's mask)
+        ctx.pooling = None if avg_pool is None else _tiled_pooling(out_shape, out_hw, out.dtype, *avg_pool)
+        pooled = None if avg_pool is None else ctx.xp.empty(ctx.pooling.out_shape, dtype=x.dtype)
         if ctx.per_sample:
             # the bias repeated along each channel's row: adding it to (n, O, positions) is then an add of two
             # arrays (NumPy's SIMD loop; with bias[:, None] a broadcast over short rows, twice the time)
-            bias_rows = None if bias is None else ctx.xp.repeat(bias, unfold.positions).reshape(o, -1)
+            row_length = out_hw[0] * unfold.wp if ctx.flat_pool else unfold.positions
+            bias_rows = None if bias is None else ctx.xp.repeat(bias, row_length).reshape(o, -1)
 
             def share(lo, hi, budget):  # samples lo..hi-1, block by block: unfold, multiply, add the bias
                 for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
-                    rows = out[block].reshape(part.n, o, -1) if part.exact else \
-                        ctx.xp.empty((part.n, o, part.positions), dtype=x.dtype)
-                    _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, rows)
+                    if ctx.flat_pool:  # (n, O, OH*Wp): the products fill all but the last row's garbage
+                        rows = out[block].reshape(part.n, o, -1)
+                        products = rows[:, :, :part.positions]
+                    else:
+                        rows = products = out[block].reshape(part.n, o, -1) if part.exact else \
+                            ctx.xp.empty((part.n, o, part.positions), dtype=x.dtype)
+                    _gemm_per_sample(w2, part.sample_columns(xpad[block]), groups, products)
                     if bias is not None:
                         rows += bias_rows
                     if ctx.relu:
                         _relu_(rows)
-                    if not part.exact:
+                    if not part.exact and not ctx.flat_pool:
                         out[block] = part.sample_image_view(rows, o)
                     if pooled is not None:
                         ctx.pooling.pool_block(out[block], pooled[block])
@@ -574,9 +600,12 @@ class FastConv2dFunction(NamedFunction):
                 grad_b[lo] = ctx.xp.zeros(o, dtype=g.dtype)
             for block, part in _blocks_of_share(unfold, lo, hi, x.itemsize, budget):
                 # dL/dout as (n, O, positions), or by_rows as (n, O, OH*Wp); zeros at the garbage positions
-                kept = None if y is None else y[block]
-                gb = output_grad(block)
-                gmat = part.to_rows(gb, True, kept) if by_rows else part.to_sample_matrix(gb, kept)
+                if ctx.flat_pool:  # (n, O, OH*Wp), from the pool's product
+                    gmat = part.rows_from_pool(g[block], ctx.pooling, y[block], by_rows)
+                else:
+                    kept = None if y is None else y[block]
+                    gb = output_grad(block)
+                    gmat = part.to_rows(gb, True, kept) if by_rows else part.to_sample_matrix(gb, kept)
                 if need_bias:  # while the block is in cache
                     grad_b[lo] += _bias_grad(gmat.reshape(part.n, o, 1, -1))
                 if by_rows:  # both products from dL/dout's rows shifted by the kw width taps: (n, kw*O, OH*Wp)
@@ -587,6 +616,8 @@ class FastConv2dFunction(NamedFunction):
                     if need[0]:
                         part.add_row_taps_(dxpad[block], _rows_grad(w_rows, shifted), True)
                     continue
+                if ctx.flat_pool:
+                    gmat = gmat[:, :, :part.positions]
                 if need[1]:
                     grad_w[lo] += _weight_grad_per_sample(gmat, part.sample_columns(xpad[block]), groups)
                 if need[0]:
@@ -660,8 +691,9 @@ def avg_pool_fuses(x, weight, stride, padding, dilation, kernel):
     return TiledRows.tiles(backend.array_module(x._array), (1, 1) + out_hw, x._array.dtype, windows)
 
 
-def _tiled_pooling(shape, dtype, kernel, divisor_override):
-    windows = Windows(shape, kernel, kernel, (0, 0), (1, 1), False)
+def _tiled_pooling(shape, out_hw, dtype, kernel, divisor_override):
+    """The pool of the convolution's (N, O, OH, OW) output, which lies in rows of shape[-1] (OW, or Wp: flat)."""
+    windows = Windows(shape[:2] + out_hw, kernel, kernel, (0, 0), (1, 1), False)
     return TiledRows(shape, windows, divisor_override or kernel[0] * kernel[1], dtype)
 
 

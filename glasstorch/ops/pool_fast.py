@@ -158,13 +158,15 @@ class TiledRows:
             tiles = self.windows.as_tiles(x)  # (n, C, OH, kh, OW, kw)
             xp.divide(tiles.sum(axis=(-3, -1)), self.divisor, out=out)
 
-    def spread_block(self, g):
-        """dL/dx (n, C, H, W) from dL/dy (n, C, OH, OW): each window's gradient / divisor over the window."""
-        dx = xp.empty(g.shape[:-2] + self.in_shape[-2:], dtype=g.dtype)
+    def spread_block(self, g, out=None):
+        """dL/dx (n, C, H, W) from dL/dy (n, C, OH, OW): each window's gradient / divisor over the window; into
+        `out` (contiguous) when given. Columns past the windows (rows wider than the tiles) get zeros."""
+        dx = xp.empty(g.shape[:-2] + self.in_shape[-2:], dtype=g.dtype) if out is None else out
         with xp.errstate(invalid="ignore", over="ignore"):
             xp.matmul(g.reshape(-1, self.out_w), self.matrix.T, out=dx.reshape(-1, self.band))
             finite = _sum_is_finite(g)
         if not finite:
+            dx[...] = 0
             self.windows.as_tiles(dx)[...] = (g / self.divisor)[..., :, None, :, None]
         return dx
 
