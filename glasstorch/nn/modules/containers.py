@@ -112,8 +112,9 @@ class Sequential(Module):
         for module in modules:
             while type(module) is Conv2d:  # with a ReLU after it (and an AvgPool2d) they run as one op (fusion.py)
                 input, module = conv_then(module, modules, input)
-            if module is not NOTHING_LEFT:
-                input = module(input)
+                if module is NOTHING_LEFT:
+                    return input
+            input = module(input)
         return input
 
 
