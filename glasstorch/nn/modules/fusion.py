@@ -41,7 +41,7 @@ def conv_then(conv, rest, input):
     avg_pool = _fusable_avg_pool(after)
     out = F._conv2d(input, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups, relu=True,
                     avg_pool=avg_pool)
-    return out, (after if avg_pool is None else NOTHING_LEFT)
+    return out, (after if avg_pool is None else next(rest, NOTHING_LEFT))
 
 
 def _fusable_avg_pool(module):
