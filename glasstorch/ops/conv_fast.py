@@ -525,7 +525,7 @@ class FastConv2dFunction(NamedFunction):
         out_shape = (n, o, out_hw[0], unfold.wp) if ctx.flat_pool else (n, o) + out_hw
         out = ctx.xp.empty(out_shape, dtype=x.dtype)
         if ctx.flat_pool:
-            out[..., out_hw[1]:] = 0  # (the last row's garbage, which no product writes, must not be NaN)
+            out[:, :, -1, out_hw[1]:] = 0  # (the last row's garbage, which no product writes, must not be NaN)
         if ctx.relu:
             ctx.relu_output = out  # (backward's mask)
         ctx.pooling = None if avg_pool is None else _tiled_pooling(out_shape, out_hw, out.dtype, *avg_pool)
