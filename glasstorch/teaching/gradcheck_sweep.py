@@ -253,6 +253,12 @@ def layer_targets():
         "Flatten": [_module_case(lambda rng: nn.Flatten(), _normal(2, 3, 2))],
         "Sequential MLP": [_module_case(lambda rng: nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)),
                                         _normal(4, 3))],
+        # a Sequential runs these as one op (nn/modules/fusion.py): Conv2dReluBackward0, Conv2dReluAvgPool2dBackward0
+        "Conv2d+ReLU fused": [_module_case(lambda rng: nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU()),
+                                                        _normal(2, 2, 5, 5))],
+        "Conv2d+ReLU+AvgPool2d fused": [
+            _module_case(lambda rng: nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2)),
+                         _normal(2, 2, 4, 6))],
     }
     for name in ("ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus", "Mish", "Hardswish"):
         layers[name] = [_module_case(lambda rng, name=name: getattr(nn, name)(),
