@@ -62,14 +62,14 @@ class SGD(Optimizer):
                 or group["maximize"]:
             return super()._update_group(group)  # the general loop below (_update), with its options
         # plain SGD, the common case: p = p - lr * g on each array, no state, no options to read
-        lr_as = {}  # lr as a NumPy scalar of each parameter dtype (a Python float is converted on every multiply)
-        for p in group["params"]:
+        dtype = scalar = None  # lr as a NumPy scalar of the parameters' dtype (a Python float is converted on every
+        for p in group["params"]:  # multiply); made again only when the dtype changes from one parameter to the next
             grad = p.grad
             if grad is not None:
                 a = p._array
-                scalar = lr_as.get(a.dtype)
-                if scalar is None:
-                    scalar = lr_as[a.dtype] = a.dtype.type(lr)  # (the value a Python float becomes in a.dtype)
+                if a.dtype is not dtype:
+                    dtype = a.dtype
+                    scalar = dtype.type(lr)  # (the value a Python float becomes in a.dtype)
                 a -= grad._array * scalar  # the same rounding as torch's add_(g, alpha=-lr)
                 p._version_counter[0] += 1  # an in-place write: a graph that saved p will notice
 
