@@ -133,9 +133,18 @@ class Function:
         if not cls.forward_takes_arrays:
             return _apply_torch_style(cls, inputs, attrs)
         ctx = _new(cls)
+        recording = grad_mode._state.enabled
         arrays = []
-        for t in inputs:
-            arrays.append(t._array)
+        if recording:  # each input's state now: a later in-place op may change its grad_fn and bumps its version
+            needs_input_grad, edges, versions = [], [], []
+            for t in inputs:
+                arrays.append(t._array)
+                needs_input_grad.append(t._requires_grad)
+                edges.append(t.grad_fn)
+                versions.append(t._version_counter[0])
+        else:
+            for t in inputs:
+                arrays.append(t._array)
         if backend._cupy is not None:  # the GPU backend is loaded: inputs may be CuPy arrays (ctx.xp = cupy)
             arrays, ctx.xp = backend.one_device(cls.__name__, arrays)
         try:
@@ -146,16 +155,7 @@ class Function:
             out = ctx.xp.asarray(out)
         if grad_mode._anomaly.enabled:
             _check_finite(cls.__name__, "forward", out, inputs)
-        recording = grad_mode._state.enabled
-        if recording:  # each input's state now: a later in-place op may change its grad_fn and bumps its version
-            needs_input_grad, edges, versions = [], [], []
-            for t in inputs:
-                needs_input_grad.append(t._requires_grad)
-                edges.append(t.grad_fn)
-                versions.append(t._version_counter[0])
-            requires_grad = True in needs_input_grad
-        else:
-            requires_grad = False
+        requires_grad = recording and True in needs_input_grad
         result = _new(Tensor)  # (Tensor._make's lines)
         result._array = out
         result._requires_grad = requires_grad
