@@ -568,7 +568,7 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
-            return self.forward(*args, **kwargs)
+            return self.forward(*args, **kwargs) if kwargs else self.forward(*args)  # (no empty dict to copy)
         return call_with_hooks(self, args, kwargs)
 
     # ------------------------------------------------------------------ printing
