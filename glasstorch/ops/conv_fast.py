@@ -36,6 +36,11 @@ The products around the convolutions keep to one BLAS thread as well while the t
 (`backend.pool_in_use`, `matmul.product`). One thread, small batches and the GPU take one share of all
 samples; a nested split inside a share (the threaded copies, _long_product) runs in its thread alone.
 
+Fused with what follows. nn.Sequential runs a Conv2d and the ReLU after it as FastConv2dReLUFunction, and with an
+AvgPool2d whose windows tile the output as FastConv2dReLUAvgPoolFunction (nn/modules/fusion.py): the same
+pipelines, with each block's ReLU (and pool) applied while the block is in cache, and backward's mask (and the
+pool's spread) applied as each block of dL/dout is laid out.
+
 The unfolding never loops over pixels: `as_strided` describes all windows as a view of the padded
 input (no copy), and a single `ascontiguousarray` materialises the columns. All of it is written with
 the array module of the data (ctx.xp): NumPy on the CPU, CuPy on the GPU, where the same views work.
