@@ -37,6 +37,24 @@ def run(model, x, upstream, framework):
     return [out.detach().numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in model.parameters()]
 
 
+def assert_fused_equals_apart_and_torch(mine, theirs, x, upstream):
+    """glasstorch's Sequential `mine` as it runs (fused), with fusion.enabled off (every module on its own, no
+    fused node left in its graph), and torch's `theirs` with the same weights: outputs and every gradient."""
+    fused = run(mine, x, upstream, gt)
+    mine.zero_grad()
+    fusion.enabled = False
+    try:
+        apart = run(mine, x, upstream, gt)
+        assert not [name for name in graph_names(mine(gt.tensor(x, requires_grad=True))) if "Relu" in name
+                    and "Conv" in name]
+    finally:
+        fusion.enabled = True
+    expected = run(theirs, x, upstream, torch)
+    for a, b, c in zip(fused, apart, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(c).max())))
+
+
 @settings(max_examples=25, deadline=None)
 @given(channels=st.integers(1, 4), outs=st.lists(st.integers(1, 7), min_size=2, max_size=2),
        kernel=st.integers(1, 5), padding=st.integers(0, 2), stride=st.integers(1, 2), batch=st.integers(1, 5),
@@ -53,19 +71,8 @@ def test_sequential_conv_relu_equals_torch_and_the_modules_run_apart(channels, o
     theirs, mine = build(torch), build(gt)
     copy_weights(mine, theirs)
     upstream = rng.standard_normal(tuple(theirs(torch.tensor(x)).shape)).astype(np.float32)
-    fused = run(mine, x, upstream, gt)
     assert graph_names(mine(gt.tensor(x, requires_grad=True))).count("Conv2dReluBackward0") == 2
-    mine.zero_grad()
-    fusion.enabled = False
-    try:
-        apart = run(mine, x, upstream, gt)
-        assert "Conv2dReluBackward0" not in graph_names(mine(gt.tensor(x, requires_grad=True)))
-    finally:
-        fusion.enabled = True
-    expected = run(theirs, x, upstream, torch)
-    for a, b, c in zip(fused, apart, expected):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(c).max())))
+    assert_fused_equals_apart_and_torch(mine, theirs, x, upstream)
 
 
 @settings(max_examples=25, deadline=None)
@@ -88,19 +95,9 @@ def test_sequential_conv_relu_avg_pool_equals_torch_and_the_modules_run_apart(si
     theirs, mine = build(torch), build(gt)
     copy_weights(mine, theirs)
     upstream = rng.standard_normal(tuple(theirs(torch.tensor(x)).shape)).astype(np.float32)
-    fused = run(mine, x, upstream, gt)
     tiles = all(out_size % k == 0 for k in pool_hw)
     assert ("Conv2dReluAvgPool2dBackward0" in graph_names(mine(gt.tensor(x, requires_grad=True)))) == tiles
-    mine.zero_grad()
-    fusion.enabled = False
-    try:
-        apart = run(mine, x, upstream, gt)
-    finally:
-        fusion.enabled = True
-    expected = run(theirs, x, upstream, torch)
-    for a, b, c in zip(fused, apart, expected):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(c).max())))
+    assert_fused_equals_apart_and_torch(mine, theirs, x, upstream)
 
 
 def test_fused_pair_passes_gradcheck_in_float64():
