@@ -553,7 +553,7 @@ class FastConv2dFunction(NamedFunction):
                     if bias is not None:
                         rows += bias_rows
                     if ctx.relu:
-                        _relu_(rows)
+                        relu_(rows)
                     if not part.exact and not ctx.flat_pool:
                         out[block] = part.sample_image_view(rows, o)
                     if pooled is not None:
@@ -567,7 +567,7 @@ class FastConv2dFunction(NamedFunction):
                 if bias is not None:
                     res += bias[:, None]
                 if ctx.relu:
-                    _relu_(res)
+                    relu_(res)
                 out[block] = part.image_view(res, o)
                 if pooled is not None:
                     ctx.pooling.pool_block(out[block], pooled[block])
@@ -700,14 +700,6 @@ def _tiled_pooling(shape, out_hw, dtype, kernel, divisor_override):
     """The pool of the convolution's (N, O, OH, OW) output, which lies in rows of shape[-1] (OW, or Wp: flat)."""
     windows = Windows(shape[:2] + out_hw, kernel, kernel, (0, 0), (1, 1), False)
     return TiledRows(shape, windows, divisor_override or kernel[0] * kernel[1], dtype)
-
-
-def _relu_(a):
-    """max(a, 0) in place on a contiguous block of the output."""
-    if backend.array_module(a) is xp:
-        relu_(a)
-    else:
-        backend.array_module(a).maximum(a, 0, out=a)
 
 
 def _blocks_of_share(unfold, lo, hi, itemsize, budget=None, positions=None):

@@ -56,7 +56,11 @@ def _relu_part(out, a):
 
 
 def relu_(a):
-    """max(a, 0) in place, on a contiguous host array, one zero block at a time (the convolution's fused ReLU)."""
+    """max(a, 0) in place on a contiguous array (the convolution's fused ReLU): on the host one zero block at a
+    time, on the GPU one CuPy call."""
+    if backend.array_module(a) is not xp:
+        backend.array_module(a).maximum(a, 0, out=a)
+        return
     flat, step = a.reshape(-1), 2 * backend.BLOCK_ELEMENTS
     for start in range(0, flat.size, step):
         part = flat[start:start + step]
