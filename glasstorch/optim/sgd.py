@@ -1,4 +1,5 @@
 """SGD: stochastic gradient descent, optionally with (Nesterov) momentum and weight decay."""
+from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_scaled
 
@@ -62,15 +63,18 @@ class SGD(Optimizer):
                 or group["maximize"]:
             return super()._update_group(group)  # the general loop below (_update), with its options
         # plain SGD, the common case: p = p - lr * g on each array, no state, no options to read
-        dtype = scalar = None  # lr as a NumPy scalar of the parameters' dtype (a Python float is converted on every
-        for p in group["params"]:  # multiply); made again only when the dtype changes from one parameter to the next
+        # lr as a 0-d array of the parameters' dtype (the value a Python float becomes in it), made again only when
+        # the dtype or the device changes from one parameter to the next: NumPy multiplies by a 0-d array on its
+        # quick path, by a Python float or a NumPy scalar on a slower one (ops/quick_paths.py's docstring)
+        dtype = array_type = lr_array = None
+        for p in group["params"]:
             grad = p.grad
             if grad is not None:
                 a = p._array
-                if a.dtype is not dtype:
-                    dtype = a.dtype
-                    scalar = dtype.type(lr)  # (the value a Python float becomes in a.dtype)
-                a -= grad._array * scalar  # the same rounding as torch's add_(g, alpha=-lr)
+                if a.dtype is not dtype or type(a) is not array_type:
+                    dtype, array_type = a.dtype, type(a)
+                    lr_array = backend.array_module(a).array(lr, dtype=dtype)
+                a -= grad._array * lr_array  # the same rounding as torch's add_(g, alpha=-lr)
                 p._version_counter[0] += 1  # an in-place write: a graph that saved p will notice
 
     def _update(self, param, grad, state, group, xp):

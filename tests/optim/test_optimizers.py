@@ -216,7 +216,7 @@ def test_numpy_and_tensor_options_do_not_upcast_float32():
 
 @pytest.mark.parametrize("lr", [0.1, 1])
 def test_plain_sgd_on_parameters_of_several_dtypes_in_one_group_matches_torch(lr):
-    """Plain SGD multiplies by lr as a NumPy scalar of each parameter's dtype: a float64 parameter next to a
+    """Plain SGD multiplies by lr as a 0-d array of each parameter's dtype: a float64 parameter next to a
     float32 one must still get the float64 value of lr (a float32 0.1 would be off by 1.5e-9 relative)."""
     rng = np.random.default_rng(5)
     arrays = [rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal(3), rng.standard_normal(2)]
