@@ -72,7 +72,7 @@ class LinearFunction(NamedFunction):
 
     One node instead of matmul + transpose + add: the layer the whole course leans on.
     """
-    node_name = "Linear"  # the node prints as LinearBackward0
+    node_name = "Linear"  # the node prints as LinearBackward0 (AddmmFunction / MmLinearFunction below: 2-D inputs)
     array_backward = True  # one formula for both walks: arrays in the plain one, recorded Tensors under create_graph
     grads_fit_inputs = True  # (linear() checks the dtypes; a bias of another shape than (out,) is summed to its own)
 
@@ -135,6 +135,21 @@ class LinearFunction(NamedFunction):
         return grad_x, grad_w, grad_b
 
 
+class AddmmFunction(LinearFunction):
+    """LinearFunction on a 2-D input with a bias: the case torch computes with addmm, so its node prints
+    AddmmBackward0, as in the notes' printouts (`grad_fn=<AddmmBackward0>`). The same forward and backward."""
+    node_name = "Addmm"
+
+
+class MmLinearFunction(LinearFunction):
+    """LinearFunction on a 2-D input without a bias: torch's mm (MmBackward0)."""
+    node_name = "Mm"
+
+
+class Mm(MatMul):
+    """MatMul of two matrices: torch's mm, whose node prints MmBackward0 (`x @ w`, `torch.mm`)."""
+
+
 def _summed_to(grad, shape):
     """dL/dy summed over the dims broadcasting added to a bias of `shape` (a Tensor when recorded)."""
     if isinstance(grad, Tensor):
@@ -185,6 +200,8 @@ def _matmul(a, b):
                                f"dimensions: got {list(a.shape)} and {list(b.shape)}") from None
     if a._array.dtype == xp.bool_:
         raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    if a.ndim == 2 and b.ndim == 2:
+        return Mm.apply(a, b)
     if a.ndim >= 2 and b.ndim >= 2:
         return MatMul.apply(a, b)
     # a 1-D operand is a row (left) or a column (right) for the product; that dim is removed afterwards
@@ -249,12 +266,13 @@ def linear(input, weight, bias=None):
         raise LinearFunction.forward_error((x._array, weight._array))
     if x._array.dtype != weight._array.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(x)} and {_dtype_name(weight)}")
+    matrix = x._array.ndim == 2  # (torch's addmm / mm: their node names; other inputs print LinearBackward0)
     if bias is None:
-        return LinearFunction.apply(x, weight)
+        return (MmLinearFunction if matrix else LinearFunction).apply(x, weight)
     if bias._array.dtype != weight._array.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype_name(bias)} and "
                            f"{_dtype_name(weight)}")
-    return LinearFunction.apply(x, weight, bias)
+    return (AddmmFunction if matrix else LinearFunction).apply(x, weight, bias)
 
 
 def _dtype_name(t):

@@ -87,3 +87,33 @@ def test_linear_names_bad_shapes_as_torch_does(x_shape, w_shape, b_shape):
             lib.nn.functional.linear(lib.ones(*x_shape), lib.ones(*w_shape), bias)
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("make", [
+    lambda fw, x, w, b: fw.nn.functional.linear(x, w, b),        # 2-D with a bias: AddmmBackward0
+    lambda fw, x, w, b: fw.nn.functional.linear(x, w),           # without: MmBackward0
+    lambda fw, x, w, b: x @ w.T,                                 # a matrix product: MmBackward0
+    lambda fw, x, w, b: fw.mm(x, w.t()),
+])
+def test_two_dimensional_products_name_their_nodes_as_torch_does(make):
+    """The notes print `grad_fn=<AddmmBackward0>` for nn.Linear's output: the same names as torch's nodes."""
+    torch = pytest.importorskip("torch")
+    import glasstorch
+    rng = np.random.default_rng(0)
+    arrays = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    ours = make(glasstorch, *(glasstorch.tensor(a, requires_grad=True) for a in arrays))
+    theirs = make(torch, *(torch.tensor(a, requires_grad=True) for a in arrays))
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+    assert repr(ours).endswith(f"grad_fn=<{theirs.grad_fn.name()}>)")
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    ours.sum().backward()
+    assert ours.grad_fn.name() == theirs.grad_fn.name()  # (the name outlives backward's freeing)
+
+
+def test_linear_of_other_ranks_is_one_linear_node():
+    """torch shows ViewBackward0 over an AddmmBackward0 for a 1-D or 3-D input; glasstorch one node
+    (docs/DIFFERENCES.md)."""
+    import glasstorch
+    layer = glasstorch.nn.Linear(3, 2)
+    for shape in ((3,), (5, 4, 3)):
+        assert layer(glasstorch.ones(shape)).grad_fn.name() == "LinearBackward0"
