@@ -76,7 +76,7 @@ class MSELossFunction(NamedFunction):
             diff = a - b
         else:
             diff = ctx.diff
-        grad_a = diff * (grad * ctx.scale)
+        grad_a = diff * ctx.scale * grad  # (torch's order: (a - b) * (2 / n), then * dL/dL)
         return (grad_a if ctx.needs_input_grad[0] else None,
                 -grad_a if ctx.needs_input_grad[1] else None)
 

@@ -152,3 +152,19 @@ def test_legacy_size_average_and_reduce():
         unreduced = F.cross_entropy(x, t, reduce=False)
     np.testing.assert_allclose(summed.item(), F.cross_entropy(x, t, reduction="sum").item(), rtol=1e-6)
     assert unreduced.shape == (4,)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mse_loss_and_its_gradient_are_torchs_bit_for_bit(reduction, dtype):
+    """MSE's backward multiplies in torch's order, (a - b) * (2 / n) then * dL/dL: with an upstream gradient other
+    than 1 the result is torch's exactly (the other order differed in the last bit)."""
+    a, b = RNG.standard_normal((9, 4)).astype(dtype), RNG.standard_normal((9, 4)).astype(dtype)
+    g = RNG.standard_normal(() if reduction != "none" else (9, 4)).astype(dtype)
+    ours, theirs = gt.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out = F.mse_loss(ours, gt.tensor(b), reduction=reduction)
+    t_out = torch.nn.functional.mse_loss(theirs, torch.tensor(b), reduction=reduction)
+    out.backward(gt.tensor(g))
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=4 * np.finfo(dtype).eps)
