@@ -1,7 +1,7 @@
 """Floor 3: every differentiable primitive, one family per file, forward and backward side by side.
 
     common.py         operands -> tensors of torch's result dtype, dims, devices, broadcast_shapes, NamedFunction
-    quick_paths.py    NumPy's quick paths for small arrays: column sums and sums of squares as BLAS products, 0-d numbers
+    quick_paths.py    NumPy's quick paths for small arrays: a sum of squares as one BLAS dot, the number 1 as a 0-d array
     indexing.py       x[key], gather scatter index_select take
     shape.py          reshape view permute transpose expand repeat flip cat stack split
     arithmetic.py     + - * / ** maximum minimum where, comparisons
