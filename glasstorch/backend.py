@@ -8,10 +8,18 @@ import contextlib
 import os
 import threading
 import time
+import warnings
 
 import numpy as np
 
 xp = np  # the array module for the CPU device; ops get theirs through `array_module(...)`
+
+# NumPy reports a floating-point error (1 / 0, log(0), exp(1000), 0 * inf, a float16 overflow) with a
+# RuntimeWarning; torch gives the same inf or nan silently. Those raised inside glasstorch are ignored, so a program
+# prints what it prints under torch (the notes' softmax from scratch takes log(0)); NumPy called by the user's own
+# code still warns. (The `module` of a warning is that of the Python code that called NumPy.)
+warnings.filterwarnings("ignore", message=r"(divide by zero|overflow|invalid value|underflow) encountered",
+                        category=RuntimeWarning, module=r"glasstorch(\.|$)")
 
 
 def _load_cupy():

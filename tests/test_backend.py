@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -340,3 +341,20 @@ def test_parallel_ranges_called_from_two_python_threads_at_once_covers_each_rang
     assert not any(t.is_alive() for t in threads), "a caller hung"
     assert failures == []
     assert set(modes) <= {1, 2} and 1 in modes  # some calls found the team busy and ran alone
+
+
+def test_floating_point_errors_inside_glasstorch_are_silent_as_in_torch_but_users_numpy_still_warns():
+    """1 / 0, log(0), exp(1000), sqrt(-1), a float16 overflow: torch gives inf / nan without a word; NumPy warns.
+    The warnings NumPy raises inside glasstorch are filtered out (backend.py); the user's own NumPy keeps them."""
+    code = ("import glasstorch as torch, numpy as np\n"
+            "x = torch.tensor([1.0, 0.0])\n"
+            "print((2 / x).tolist(), torch.log(x).tolist(), torch.exp(torch.tensor([1000.0])).tolist())\n"
+            "print(torch.sqrt(torch.tensor([-1.0])).tolist(), (torch.tensor([6e4], dtype=torch.float16) * 2).tolist())\n"
+            "print(torch.tensor([0.0], requires_grad=True).log().sum().backward())\n"
+            "np.log(np.zeros(1))\n")
+    result = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["[2.0, inf] [0.0, -inf] [inf]", "[nan] [inf]"]
+    warnings = [line for line in result.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("<string>:6: RuntimeWarning: divide by zero"), result.stderr
