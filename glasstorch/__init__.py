@@ -24,7 +24,7 @@ from .ops import (abs, add, addbmm, addmm, addmv, all, allclose, amax, amin, ami
                   logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, masked_select, matmul, max,
                   maximum, mean, median, meshgrid, min, minimum, mm, movedim, mul, mv, nan_to_num, narrow, ne, neg,
                   nonzero, norm, outer, permute, pow, prod, reciprocal, relu, remainder, repeat_interleave, reshape,
-                  roll, round, rsqrt, scatter, scatter_add, select, sigmoid, sign, sin, sinh, softmax, sort, split,
+                  roll, round, rsqrt, rsub, scatter, scatter_add, select, sigmoid, sign, sin, sinh, softmax, sort, split,
                   sqrt, square, squeeze, stack, std, std_mean, sub, sum, t, take, take_along_dim, tan, tanh, tile,
                   topk, transpose, tril, triu, trunc, unbind, unflatten, unique, unsqueeze, var, var_mean, vstack,
                   where)

@@ -434,7 +434,7 @@ class Tensor:
         return _lazy_ops().sub(self, other)
 
     def __rsub__(self, other):
-        return _lazy_ops().sub(other, self)
+        return _lazy_ops().rsub(self, other)
 
     def __mul__(self, other):
         return _lazy_ops().mul(self, other)

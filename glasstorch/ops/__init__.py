@@ -37,7 +37,8 @@ with a layer (`nn.ReLU`); their graph nodes keep the short names they always pri
 """
 from .arithmetic import (add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq, equal,
                          floor_divide, fmod, ge, gt, isclose, le, logical_and, logical_not, logical_or,
-                         logical_xor, lt, masked_fill, maximum, minimum, mul, ne, neg, pow, remainder, sub, where)
+                         logical_xor, lt, masked_fill, maximum, minimum, mul, ne, neg, pow, remainder, rsub, sub,
+                         where)
 from . import linalg  # noqa: F401  (torch.linalg's ops; Tensor.inverse/det reach them as ops.linalg)
 from .common import to_dtype
 from .elementwise import (abs, ceil, clamp, clip, cos, cosh, exp, expm1, floor, isfinite, isinf, isnan, log, log1p,

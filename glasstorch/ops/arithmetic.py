@@ -7,7 +7,8 @@ Forward computes with ctx.xp: NumPy on the CPU, CuPy on the GPU.
 from .. import backend
 from ..autograd.function import Function, explain_forward_error
 from ..tensor import Tensor
-from .common import as_tensor, binary_operands, float_operand, same_device, scalar_tensor, to_dtype
+from .common import (NamedFunction, as_tensor, binary_operands, float_operand, same_device, scalar_tensor,
+                     to_dtype)
 
 xp = backend.xp
 
@@ -36,6 +37,11 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Rsub(NamedFunction, Sub):
+    """y = a - b for a number a (`4.2 - x`): Sub itself, named as torch names the node, RsubBackward1."""
+    node_name, node_overload = "Rsub", 1
 
 
 class Mul(Function):
@@ -82,8 +88,9 @@ class Neg(Function):
         return -grad
 
 
-class PowScalar(Function):
+class PowScalar(NamedFunction):
     """y = x^p (p a number);  dL/dx = dL/dy * p * x^(p-1)"""
+    node_name = "Pow"  # the node prints as PowBackward0, as torch's
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -106,8 +113,9 @@ class PowScalar(Function):
         return grad * p * pow(x, p - 1)
 
 
-class Pow(Function):
+class Pow(NamedFunction):
     """y = a^b;  dL/da = dL/dy * b * a^(b-1),  dL/db = dL/dy * y * log(a)"""
+    node_name, node_overload = "Pow", 1  # PowBackward1: torch's name for a tensor exponent
     saves_output = True
 
     @staticmethod
@@ -208,6 +216,19 @@ def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     return Sub.apply(a, b)
+
+
+def rsub(input, other, alpha=1):
+    """other - alpha * input (torch.rsub). A number `other` (`4.2 - x` runs this) gives torch's RsubBackward1 node."""
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    a, b = binary_operands(other, input)
+    if a._array.dtype == xp.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Rsub.apply(a, b)
 
 
 def mul(a, b):

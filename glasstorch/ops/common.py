@@ -185,6 +185,8 @@ class NamedFunction(Function):
     `node_name` is the name the graph, `repr` and the graph drawings show.
     """
     node_name = None
+    #: torch's overload number: its node for `x ** y` is PowBackward1, for `4.2 - x` RsubBackward1
+    node_overload = 0
 
     def name(self):
-        return self.node_name + "Backward0"
+        return f"{self.node_name}Backward{self.node_overload}"

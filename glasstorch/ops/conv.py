@@ -23,7 +23,7 @@ class Conv2dFunction(NamedFunction):
     dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
     Groups split the channels: group g's outputs see only group g's inputs (a batched matmul over groups).
     """
-    node_name = "Conv2d"  # the node prints as Conv2dBackward0
+    node_name = "Convolution"  # the node prints as ConvolutionBackward0, as torch's
     once_differentiable = True
 
     @staticmethod
@@ -63,7 +63,7 @@ class ConvTranspose2dFunction(NamedFunction):
     Weight shape (C_in, C_out/groups, kh, kw), as torch. Output size
     (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.
     """
-    node_name = "ConvTranspose2d"  # the node prints as ConvTranspose2dBackward0
+    node_name = "Convolution"  # the node prints as ConvolutionBackward0, as torch's
     once_differentiable = True
 
     @staticmethod

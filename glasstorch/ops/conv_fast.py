@@ -502,7 +502,7 @@ class FastConv2dFunction(NamedFunction):
 
     dL/dW = dL/dout @ cols^T;   dL/dx = col2im(W^T @ dL/dout);   dL/db = sum of dL/dout over N, OH, OW
     """
-    node_name = "Conv2d"  # the node prints as Conv2dBackward0
+    node_name = "Convolution"  # the node prints as ConvolutionBackward0, as torch's
     once_differentiable = True
     #: FastConv2dReLUFunction: max(out, 0) on each block as it is made (the output's gradient masked in backward)
     relu = False
@@ -755,7 +755,7 @@ class FastConvTranspose2dFunction(NamedFunction):
     Weight shape (C_in, C_out/groups, kh, kw), as torch. Output size
     (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.
     """
-    node_name = "ConvTranspose2d"  # the node prints as ConvTranspose2dBackward0
+    node_name = "Convolution"  # the node prints as ConvolutionBackward0, as torch's
     once_differentiable = True
 
     @staticmethod

@@ -56,7 +56,7 @@ def _on_device_of(x, target, weight):
 
 class MSELossFunction(NamedFunction):
     """L = reduce((a - b)^2);  dL/da = dL/dL * 2 (a - b) / n (n = 1 for 'sum', elementwise for 'none'),  dL/db = -dL/da"""
-    node_name = "MeanSquaredError"  # the node prints as MeanSquaredErrorBackward0
+    node_name = "MseLoss"  # the node prints as MseLossBackward0, as torch's
     array_backward = True
     grads_fit_inputs = True  # (the caller broadcasts a and b to one shape and dtype first)
 
@@ -89,7 +89,7 @@ class CrossEntropyFunction(NamedFunction):
     loss_i = -sum_c q_ic log_softmax(x_i)_c and dL/dx_i = softmax(x_i) * sum_c q_ic - q_i.
     The class dim is axis 1: logits (N, C) or (N, C, d1, ...), targets (N,) or (N, d1, ...).
     """
-    node_name = "CrossEntropy"  # the node prints as CrossEntropyBackward0
+    node_name = "NllLoss"  # the node prints as NllLossBackward0, torch's name (its last node: log_softmax then nll_loss)
     saves_output = False
 
     @staticmethod
@@ -184,7 +184,7 @@ class ClassTargets:
 
 class NLLLossFunction(NamedFunction):
     """loss_i = -w_t x_i[t_i];  dL/dx_i = -w_t onehot(t_i) * dL/dloss_i   (x holds log-probabilities, class dim 1)"""
-    node_name = "NLLLoss"  # the node prints as NLLLossBackward0
+    node_name = "NllLoss"  # the node prints as NllLossBackward0, as torch's
     needs_inputs = False
 
     @staticmethod

@@ -23,7 +23,7 @@ class MaxPool2dFunction(NamedFunction):
     Ties: the first maximum in row-major window order takes the whole gradient (as torch).
     A NaN in the window propagates to y (its gradient goes to the window's last tap).
     """
-    node_name = "MaxPool2d"  # the node prints as MaxPool2dBackward0
+    node_name = "MaxPool2DWithIndices"  # the node prints as MaxPool2DWithIndicesBackward0, as torch's
     once_differentiable = True
     needs_inputs = False
 
@@ -68,7 +68,7 @@ def _indices_of(xp, windows, arg):
 
 class AvgPool2dFunction(NamedFunction):
     """y = sum over each window / divisor;  dL/dx = dL/dy / divisor spread over the window"""
-    node_name = "AvgPool2d"  # the node prints as AvgPool2dBackward0
+    node_name = "AvgPool2D"  # the node prints as AvgPool2DBackward0, as torch's
     once_differentiable = True
     needs_inputs = False
 

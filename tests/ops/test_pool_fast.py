@@ -56,7 +56,7 @@ def test_fast_max_pool_equals_lesson(threaded, case, dtype):
 def test_f_max_pool2d_runs_the_fast_op_and_keeps_return_indices(threaded):
     x = gt.tensor(np.random.default_rng(0).standard_normal((4, 3, 6, 6)), requires_grad=True)
     assert type(F.max_pool2d(x, 2).grad_fn).__name__ == "FastMaxPool2dFunction"
-    assert F.max_pool2d(x, 2).grad_fn.name() == "MaxPool2dBackward0"
+    assert F.max_pool2d(x, 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
     values, indices = F.max_pool2d(x, 2, return_indices=True)
     expected = lesson.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), False, return_indices=True)
     np.testing.assert_array_equal(values.detach().numpy(), expected[0].detach().numpy())
@@ -103,7 +103,7 @@ def test_fast_avg_pool_equals_lesson_and_torch(threaded, case, dtype, count_incl
 def test_f_avg_pool2d_runs_the_fast_op(threaded):
     x = gt.tensor(np.random.default_rng(0).standard_normal((4, 3, 6, 6)), requires_grad=True)
     out = F.avg_pool2d(x, 2)
-    assert type(out.grad_fn).__name__ == "FastAvgPool2dFunction" and out.grad_fn.name() == "AvgPool2dBackward0"
+    assert type(out.grad_fn).__name__ == "FastAvgPool2dFunction" and out.grad_fn.name() == "AvgPool2DBackward0"
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

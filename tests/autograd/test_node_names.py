@@ -1,0 +1,39 @@
+"""Graph nodes print torch's names (`grad_fn=<MseLossBackward0>`): the notes print them, and learners compare.
+
+Each case builds the same expression in both libraries and compares `grad_fn.name()`. The names that knowingly
+differ (one fused node where torch has several, a reshape where torch has a view) are in docs/DIFFERENCES.md.
+"""
+import numpy as np
+import pytest
+
+import glasstorch
+
+torch = pytest.importorskip("torch")
+
+CASES = {
+    "number minus a tensor (the notes' `true_b - b`)": lambda fw, x: 4.2 - x,
+    "tensor minus a number": lambda fw, x: x - 4.2,
+    "tensor ** number": lambda fw, x: x ** 2,
+    "tensor ** tensor": lambda fw, x: x ** (x * 0 + 2),
+    "MSELoss (the notes' `print(l)`)": lambda fw, x: fw.nn.MSELoss()(x, x.detach() + 1),
+    "CrossEntropyLoss": lambda fw, x: fw.nn.CrossEntropyLoss()(x.reshape(2, 3), fw.tensor([0, 2])),
+    "nll_loss": lambda fw, x: fw.nn.functional.nll_loss(x.reshape(2, 3), fw.tensor([0, 2])),
+    "Linear on a batch (the notes' AddmmBackward0)": lambda fw, x: fw.nn.Linear(3, 2)(x.reshape(2, 3)),
+    "Linear without a bias": lambda fw, x: fw.nn.Linear(3, 2, bias=False)(x.reshape(2, 3)),
+    "x @ w": lambda fw, x: x.reshape(2, 3) @ x.reshape(3, 2),
+    "Conv2d": lambda fw, x: fw.nn.Conv2d(1, 2, 2)(x.reshape(1, 1, 2, 3)),
+    "ConvTranspose2d": lambda fw, x: fw.nn.ConvTranspose2d(1, 2, 2)(x.reshape(1, 1, 2, 3)),
+    "MaxPool2d": lambda fw, x: fw.nn.MaxPool2d(2)(x.reshape(1, 1, 2, 3)),
+    "AvgPool2d": lambda fw, x: fw.nn.AvgPool2d(2)(x.reshape(1, 1, 2, 3)),
+    "sigmoid, tanh, relu, softmax": lambda fw, x: fw.softmax(fw.relu(fw.tanh(fw.sigmoid(x))), 0),
+    "sum, mean": lambda fw, x: (x * 2 + 1).sum().mean(),
+}
+
+
+@pytest.mark.parametrize("make", CASES.values(), ids=CASES.keys())
+def test_node_names_are_torchs(make):
+    values = np.linspace(-1, 1, 6)
+    ours = make(glasstorch, glasstorch.tensor(values, dtype=glasstorch.float32, requires_grad=True))
+    theirs = make(torch, torch.tensor(values, dtype=torch.float32, requires_grad=True))
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+    assert repr(ours).endswith(f"grad_fn=<{theirs.grad_fn.name()}>)")
