@@ -8,6 +8,7 @@ calls `glasstorch.autograd` at call time. How a tensor prints lives in `_tensor_
 import builtins
 import itertools
 import numbers
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -230,6 +231,8 @@ class Tensor:
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __float__(self):
+        if self._requires_grad and not _warned_float_of_grad_tensor:
+            _warn_float_of_grad_tensor()
         return float(self.item())
 
     def __int__(self):
@@ -1592,3 +1595,19 @@ def numel(t):
 
 def is_floating_point(t):
     return t.dtype.is_floating_point
+
+
+_warned_float_of_grad_tensor = False
+
+
+def _warn_float_of_grad_tensor():
+    """torch's warning for `float(t)` of a tensor that requires grad (the value leaves the graph), given as torch
+    gives it: once per process, and only while grad mode is on (the notes' `float(l.sum())` in train_epoch_ch3
+    shows it; LBFGS, which runs under no_grad, does not)."""
+    global _warned_float_of_grad_tensor
+    from .autograd import grad_mode
+    if not grad_mode.is_grad_enabled():
+        return
+    _warned_float_of_grad_tensor = True
+    warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                  "Consider using tensor.detach() first.", UserWarning, stacklevel=3)

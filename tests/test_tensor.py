@@ -619,3 +619,20 @@ def test_inplace_into_a_detached_view_in_the_graph_is_refused():
     d = y.detach()
     with pytest.raises(RuntimeError, match="view made by detach"):
         d.mul_(glasstorch.ones(3, requires_grad=True))
+
+
+def test_float_of_a_tensor_that_requires_grad_warns_once_as_torch_does():
+    """torch warns (once a process, in grad mode only) that float(t) leaves the graph; the notes' train_epoch_ch3
+    calls float(l.sum()). A subprocess: the once-a-process state is the library's."""
+    import subprocess
+    import sys
+    code = ("import glasstorch as torch, warnings\n"
+            "t = torch.ones(2, requires_grad=True).sum()\n"
+            "with torch.no_grad():\n"
+            "    float(t)\n"
+            "print(float(t), float(t), float(torch.ones(1)), int(t))\n")
+    result = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2.0", "2.0", "1.0", "2"]
+    assert result.stderr.count("UserWarning: Converting a tensor with requires_grad=True to a scalar") == 1
+    assert result.stderr.startswith("<string>:5: UserWarning")

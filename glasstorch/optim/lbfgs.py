@@ -94,6 +94,7 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     # ------------------------------------------------------------------ one step: up to max_iter iterations
+    @grad_mode.no_grad()  # (as torch's: only the closure records, under enable_grad)
     def step(self, closure):
         if closure is None:
             raise RuntimeError("LBFGS requires a closure that re-evaluates the model and returns the loss")
