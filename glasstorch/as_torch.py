@@ -14,6 +14,7 @@ program's line:
 missing. In a notebook, `glasstorch.as_torch.install()` installs the same hook (before `import torch`).
 """
 import argparse
+import difflib
 import importlib
 import importlib.abc
 import importlib.util
@@ -35,9 +36,19 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 class MissingAPIError(AttributeError):
     """A torch API the program uses that glasstorch does not have (yet). Its message is the one line to show."""
 
-    def __init__(self, api, where):
+    def __init__(self, api, where, near=()):
         self.api, self.where = api, where
-        super().__init__(f"glasstorch has no {api} yet" + (f" ({where})" if where else ""))
+        at = f" ({where})" if where else ""
+        prefix = api.rsplit(".", 1)[0] + "."
+        same_but_case = [n for n in near if n.lower() == api.rsplit(".", 1)[1].lower()]
+        if same_but_case:  # a misspelt name (nn.Relu): torch, whose names differ by more than case, has none either
+            message = (f"glasstorch has no {api}{at}; did you mean {prefix}{same_but_case[0]}? (names are "
+                       f"case-sensitive: torch has no {api} either)")
+        else:
+            message = f"glasstorch has no {api} yet{at}"
+            if near:
+                message += "; did you mean " + " or ".join(prefix + n for n in near) + "?"
+        super().__init__(message)
 
 
 class MissingModuleError(ModuleNotFoundError):
@@ -110,7 +121,9 @@ class TorchModule(types.ModuleType):
         where = _caller_location()
         if _recorder is not None:
             _recorder.missing.setdefault(api, where)
-        raise MissingAPIError(api, where)
+        public = [n for n in dir(self) if not n.startswith("_")]
+        near = [n for n in public if n.lower() == name.lower()] or difflib.get_close_matches(name, public, 2, 0.8)
+        raise MissingAPIError(api, where, near)
 
 
 class _RecordingTorchModule(TorchModule):

@@ -89,7 +89,7 @@ class CrossEntropyFunction(NamedFunction):
     loss_i = -sum_c q_ic log_softmax(x_i)_c and dL/dx_i = softmax(x_i) * sum_c q_ic - q_i.
     The class dim is axis 1: logits (N, C) or (N, C, d1, ...), targets (N,) or (N, d1, ...).
     """
-    node_name = "NllLoss"  # the node prints as NllLossBackward0, torch's name (its last node: log_softmax then nll_loss)
+    node_name = "NllLoss"  # prints as NllLossBackward0, torch's name (torch's last node: log_softmax, then nll_loss)
     saves_output = False
 
     @staticmethod

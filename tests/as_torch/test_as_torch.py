@@ -82,3 +82,16 @@ def test_refuses_when_the_real_torch_is_already_imported():
                             timeout=300)
     assert result.returncode == 1
     assert "RuntimeError: the real torch is already imported" in result.stderr
+
+
+@pytest.mark.parametrize("body, message", [
+    ("import torch.nn as nn\nnn.Relu()\n", "glasstorch has no torch.nn.Relu (script.py:2); did you mean "
+     "torch.nn.ReLU? (names are case-sensitive: torch has no torch.nn.Relu either)"),
+    ("import torch\ntorch.nn.Sequental()\n", "glasstorch has no torch.nn.Sequental yet (script.py:2); did you mean "
+     "torch.nn.Sequential?"),
+])
+def test_a_misspelt_name_gets_the_name_it_is_close_to(tmp_path, body, message):
+    """The notes write nn.Relu() once: torch has no such name either, so say which one was meant."""
+    result = python(["-m", "glasstorch.as_torch", script(tmp_path, body)])
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == message
