@@ -96,3 +96,14 @@ def test_legacy_typed_constructors_match_torch(name):
         assert [isinstance(t, getattr(lib, other)) for other in LEGACY] == [other == name for other in LEGACY]
         assert isinstance(t, lib.Tensor) and not isinstance(t.tolist(), getattr(lib, name))
         assert lib.tensor([1.5, 2.5]).type(getattr(lib, name)).dtype == t.dtype
+
+
+def test_an_object_array_is_refused_in_torchs_words():
+    """pandas' `df.values` of mixed columns (the notes' data preprocessing) is an object array: torch's message."""
+    torch = pytest.importorskip("torch")
+    for data in (np.array([1.0, "a"], dtype=object), np.array(["ab"])):
+        with pytest.raises(TypeError) as ours:
+            glasstorch.tensor(data)
+        with pytest.raises(TypeError) as theirs:
+            torch.tensor(data)
+        assert str(ours.value).split(". ")[0] == str(theirs.value).split(". ")[0]
