@@ -41,9 +41,9 @@ class MissingAPIError(AttributeError):
         at = f" ({where})" if where else ""
         prefix = api.rsplit(".", 1)[0] + "."
         same_but_case = [n for n in near if n.lower() == api.rsplit(".", 1)[1].lower()]
-        if same_but_case:  # a misspelt name (nn.Relu): torch, whose names differ by more than case, has none either
-            message = (f"glasstorch has no {api}{at}; did you mean {prefix}{same_but_case[0]}? (names are "
-                       f"case-sensitive: torch has no {api} either)")
+        if same_but_case:  # most likely a misspelt name (the notes' nn.Relu), which torch would refuse too
+            message = f"glasstorch has no {api}{at}; did you mean {prefix}{same_but_case[0]}? " \
+                      "(names are case-sensitive)"
         else:
             message = f"glasstorch has no {api} yet{at}"
             if near:
@@ -121,7 +121,7 @@ class TorchModule(types.ModuleType):
         where = _caller_location()
         if _recorder is not None:
             _recorder.missing.setdefault(api, where)
-        public = [n for n in dir(self) if not n.startswith("_")]
+        public = [n for n in dir(self) if not n.startswith("_") and (not n.isupper() or name.isupper())]  # (no tables)
         near = [n for n in public if n.lower() == name.lower()] or difflib.get_close_matches(name, public, 2, 0.8)
         raise MissingAPIError(api, where, near)
 

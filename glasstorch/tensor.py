@@ -249,6 +249,8 @@ class Tensor:
         return bool(self._array.reshape(-1)[0].item())
 
     def __complex__(self):
+        if self._requires_grad and not _warned_float_of_grad_tensor:
+            _warn_float_of_grad_tensor()
         return complex(self.item())
 
     def __len__(self):

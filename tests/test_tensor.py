@@ -636,3 +636,17 @@ def test_float_of_a_tensor_that_requires_grad_warns_once_as_torch_does():
     assert result.stdout.split() == ["2.0", "2.0", "1.0", "2"]
     assert result.stderr.count("UserWarning: Converting a tensor with requires_grad=True to a scalar") == 1
     assert result.stderr.startswith("<string>:5: UserWarning")
+
+
+@pytest.mark.parametrize("expression", ["1 - b", "b - 1", "b - b", "f - True", "b - f", "f - b", "M.rsub(b, 1)",
+                                        "M.sub(f, b)"])
+def test_subtraction_with_a_bool_operand_raises_torchs_error(expression):
+    """`1 - mask` is refused by torch with a hint to use `~`; glasstorch computed an int tensor."""
+    torch = pytest.importorskip("torch")
+    messages = []
+    for M in (glasstorch, torch):
+        b, f = M.tensor([True, False]), M.ones(2)
+        with pytest.raises(RuntimeError) as error:
+            eval(expression, {"M": M, "b": b, "f": f})
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]

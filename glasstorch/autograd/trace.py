@@ -14,6 +14,7 @@ to each input, marked `+=` when that input already received one (a tensor used t
     [[0.5, 0.5], [0.5, 0.5]]
 """
 import dataclasses
+import re
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class Trace:
                  f"(the output first)", ""]
         for s in self.steps:
             ins = ", ".join(f"{label} {_shape(shape)}" for label, shape, _ in s.inputs)
-            lines.append(f"step {s.index}: {s.op}  ({s.output} = {_opname(s.op)}({ins}))")
+            lines.append(f"step {s.index}: {s.op}  ({s.output} = {op_name(s.op)}({ins}))")
             lines.append(f"  local derivative: {s.math}")
             lines.append(f"  upstream dL/d{s.output} = {describe(s.upstream)}")
             for sent in s.sent:
@@ -94,8 +95,9 @@ def _shape(shape):
     return "(" + ", ".join(map(str, shape)) + ")"
 
 
-def _opname(name):
-    return name[:-len("Backward0")] if name.endswith("Backward0") else name
+def op_name(name):
+    """A node's name without its `Backward0` / `Backward1` suffix: `RsubBackward1` -> `Rsub`."""
+    return re.sub(r"Backward\d+$", "", name)
 
 
 def _math(node):

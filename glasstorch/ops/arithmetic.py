@@ -40,7 +40,9 @@ class Sub(Function):
 
 
 class Rsub(NamedFunction, Sub):
-    """y = a - b for a number a (`4.2 - x`): Sub itself, named as torch names the node, RsubBackward1."""
+    """y = a - b;  dL/da = dL/dy,  dL/db = -dL/dy   (a a number: `4.2 - x`)
+
+    Sub itself, named as torch names the node: RsubBackward1."""
     node_name, node_overload = "Rsub", 1
 
 
@@ -209,23 +211,32 @@ def add(a, b, alpha=1):
 
 
 def sub(a, b, alpha=1):
+    _refuse_bool_subtraction(a, b)
     a, b = binary_operands(a, b)
-    if a._array.dtype == xp.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
         b = mul(b, alpha)
     return Sub.apply(a, b)
+
+
+def _refuse_bool_subtraction(a, b):
+    """torch refuses `-` with a bool operand, a tensor or a number (`1 - mask`: a mask is inverted with `~`)."""
+    a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    a_bool = a._array.dtype == xp.bool_ if a_tensor else isinstance(a, (bool, xp.bool_))
+    b_bool = b._array.dtype == xp.bool_ if b_tensor else isinstance(b, (bool, xp.bool_))
+    if a_bool and b_bool and a_tensor and b_tensor:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def rsub(input, other, alpha=1):
     """other - alpha * input (torch.rsub). A number `other` (`4.2 - x` runs this) gives torch's RsubBackward1 node."""
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
+    _refuse_bool_subtraction(other, input)
     a, b = binary_operands(other, input)
-    if a._array.dtype == xp.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
         b = mul(b, alpha)
     return Rsub.apply(a, b)

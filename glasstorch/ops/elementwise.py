@@ -9,8 +9,8 @@ import warnings
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .arithmetic import maximum, minimum, mul, where
-from .common import NamedFunction, as_tensor, float_operand, wrap_dim
+from .arithmetic import maximum, minimum, pow, where
+from .common import NamedFunction, as_tensor, float_operand, to_dtype, wrap_dim
 from .quick_paths import one_like
 
 
@@ -370,7 +370,11 @@ def reciprocal(x):
 
 
 def square(x):
-    return mul(x, x)
+    """x ** 2: torch's node, PowBackward0; a bool tensor is squared as int64, as in torch."""
+    x = as_tensor(x)
+    if x._array.dtype == backend.xp.bool_:
+        x = to_dtype(x, backend.int64)
+    return pow(x, 2)
 
 
 def sin(x):

@@ -63,7 +63,7 @@ class MSELossFunction(NamedFunction):
     @staticmethod
     def forward(ctx, a, b, reduction):
         ctx.diff = diff = a - b  # (kept for backward: one subtraction less there)
-        ctx.scale = 2.0 / diff.size if reduction == "mean" else 2.0
+        ctx.scale = (2.0 / diff.size if diff.size else float("nan")) if reduction == "mean" else 2.0  # (empty: nan)
         if reduction == "none":
             return diff * diff
         total = sum_of_squares(diff)

@@ -137,18 +137,24 @@ class LinearFunction(NamedFunction):
 
 
 class AddmmFunction(LinearFunction):
-    """LinearFunction on a 2-D input with a bias: the case torch computes with addmm, so its node prints
+    """y = x W^T + b (x: N x in, W: out x in);  dL/dx = dL/dy W,  dL/dW = dL/dy^T x,  dL/db = sum dL/dy
+
+    LinearFunction on a 2-D input with a bias: the case torch computes with addmm, so its node prints
     AddmmBackward0, as in the notes' printouts (`grad_fn=<AddmmBackward0>`). The same forward and backward."""
     node_name = "Addmm"
 
 
 class MmLinearFunction(LinearFunction):
-    """LinearFunction on a 2-D input without a bias: torch's mm (MmBackward0)."""
+    """y = x W^T (x: N x in, W: out x in);  dL/dx = dL/dy W,  dL/dW = dL/dy^T x
+
+    LinearFunction on a 2-D input without a bias: torch's mm (MmBackward0)."""
     node_name = "Mm"
 
 
 class Mm(MatMul):
-    """MatMul of two matrices: torch's mm, whose node prints MmBackward0 (`x @ w`, `torch.mm`)."""
+    """Y = A @ B (A: n x k, B: k x m);  dL/dA = dL/dY @ B^T,  dL/dB = A^T @ dL/dY
+
+    MatMul of two matrices: torch's mm, whose node prints MmBackward0 (`x @ w`, `torch.mm`)."""
 
 
 def _summed_to(grad, shape):
@@ -251,7 +257,9 @@ def bmm(a, b):
 
 
 def outer(a, b):
-    return _matmul(a.reshape(-1, 1), b.reshape(1, -1))
+    """a_i b_j: a column times a row, broadcast (torch's node too is MulBackward0)."""
+    a, b = as_tensor(a), as_tensor(b)
+    return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
 ger = outer
@@ -267,7 +275,8 @@ def linear(input, weight, bias=None):
         raise LinearFunction.forward_error((x._array, weight._array))
     if x._array.dtype != weight._array.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(x)} and {_dtype_name(weight)}")
-    matrix = x._array.ndim == 2  # (torch's addmm / mm: their node names; other inputs print LinearBackward0)
+    # (torch's addmm / mm: their node names; other inputs print LinearBackward0)
+    matrix = x._array.ndim == 2 and weight._array.ndim == 2
     if bias is None:
         return (MmLinearFunction if matrix else LinearFunction).apply(x, weight)
     if bias._array.dtype != weight._array.dtype:

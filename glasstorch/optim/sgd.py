@@ -1,5 +1,6 @@
 """SGD: stochastic gradient descent, optionally with (Nesterov) momentum and weight decay."""
-from .. import backend
+import numpy as np
+
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_scaled
 
@@ -63,18 +64,19 @@ class SGD(Optimizer):
                 or group["maximize"]:
             return super()._update_group(group)  # the general loop below (_update), with its options
         # plain SGD, the common case: p = p - lr * g on each array, no state, no options to read
-        # lr as a 0-d array of the parameters' dtype (the value a Python float becomes in it), made again only when
-        # the dtype or the device changes from one parameter to the next: NumPy multiplies by a 0-d array on its
-        # quick path, by a Python float or a NumPy scalar on a slower one (ops/quick_paths.py's docstring)
-        dtype = array_type = lr_array = None
+        # lr in the parameters' dtype (the value a Python float becomes in it), made again only when the dtype or the
+        # array type changes from one parameter to the next. On the host a 0-d array: NumPy multiplies by one on its
+        # quick path, by a Python float or a NumPy scalar on a slower one (ops/quick_paths.py's docstring). A GPU
+        # array gets a NumPy scalar, which CuPy takes on whichever device the parameter lives.
+        dtype = array_type = scaled_by = None
         for p in group["params"]:
             grad = p.grad
             if grad is not None:
                 a = p._array
                 if a.dtype is not dtype or type(a) is not array_type:
                     dtype, array_type = a.dtype, type(a)
-                    lr_array = backend.array_module(a).array(lr, dtype=dtype)
-                a -= grad._array * lr_array  # the same rounding as torch's add_(g, alpha=-lr)
+                    scaled_by = np.array(lr, dtype=dtype) if array_type is np.ndarray else dtype.type(lr)
+                a -= grad._array * scaled_by  # the same rounding as torch's add_(g, alpha=-lr)
                 p._version_counter[0] += 1  # an in-place write: a graph that saved p will notice
 
     def _update(self, param, grad, state, group, xp):

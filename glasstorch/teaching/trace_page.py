@@ -6,7 +6,7 @@ and back. No network: the page carries its own CSS and script.
 import html
 import json
 
-from ..autograd.trace import describe
+from ..autograd.trace import describe, op_name
 
 W, H, DX, DY = 150, 36, 170, 62
 
@@ -46,7 +46,7 @@ def render(t, title="glasstorch trace"):
     for i, (x, y) in pos.items():
         kind = "op" if i in op_of else "leaf"
         label = t.labels.get(i, i)
-        text = f"{op_of[i][:-len('Backward0')] if op_of.get(i, '').endswith('Backward0') else op_of.get(i, '')}"
+        text = op_name(op_of.get(i, ""))
         line1 = html.escape(label if kind == "leaf" else f"{label} = {text}")
         parts.append(f'<g class="node {kind}" id="{i}"><rect x="{x}" y="{y}" width="{W}" height="{H}" rx="6"/>'
                      f'<text x="{x + W / 2}" y="{y + H / 2 + 5}">{line1}</text></g>')

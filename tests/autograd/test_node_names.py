@@ -27,6 +27,8 @@ CASES = {
     "AvgPool2d": lambda fw, x: fw.nn.AvgPool2d(2)(x.reshape(1, 1, 2, 3)),
     "sigmoid, tanh, relu, softmax": lambda fw, x: fw.softmax(fw.relu(fw.tanh(fw.sigmoid(x))), 0),
     "sum, mean": lambda fw, x: (x * 2 + 1).sum().mean(),
+    "square": lambda fw, x: x.square() + fw.square(x),
+    "outer": lambda fw, x: fw.outer(x, x),
 }
 
 
@@ -37,3 +39,17 @@ def test_node_names_are_torchs(make):
     theirs = make(torch, torch.tensor(values, dtype=torch.float32, requires_grad=True))
     assert ours.grad_fn.name() == theirs.grad_fn.name()
     assert repr(ours).endswith(f"grad_fn=<{theirs.grad_fn.name()}>)")
+
+
+def test_the_trace_shows_the_renamed_nodes_with_their_formulas():
+    """The step-through trace strips `Backward0` and `Backward1` alike, and each renamed op's first docstring line
+    (the trace's "local derivative") is its formula."""
+    from glasstorch.autograd.trace import op_name, trace
+    layer = glasstorch.nn.Linear(2, 2)
+    x = glasstorch.ones(2, 2, requires_grad=True)
+    text = str(trace((4.2 - layer(x) @ x).pow(2).sum()))
+    for op in ("Rsub(4.2 ()", "Mm(", "Addmm(", "Pow("):
+        assert op in text
+    derivatives = [line for line in text.splitlines() if "local derivative" in line]
+    assert len(derivatives) == 5 and all("dL/d" in line for line in derivatives)
+    assert op_name("RsubBackward1") == "Rsub" and op_name("AddmmBackward0") == "Addmm"

@@ -168,3 +168,14 @@ def test_mse_loss_and_its_gradient_are_torchs_bit_for_bit(reduction, dtype):
     t_out.backward(torch.tensor(g))
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
     np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=4 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_of_empty_tensors_is_torchs(reduction):
+    """An empty batch: torch's mean is nan, the sum 0 (glasstorch divided by the zero size)."""
+    x = gt.zeros(0, requires_grad=True)
+    out = F.mse_loss(x, gt.zeros(0), reduction=reduction)
+    expected = torch.nn.functional.mse_loss(torch.zeros(0), torch.zeros(0), reduction=reduction)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.numpy())
+    out.sum().backward()
+    assert x.grad.shape == (0,)
