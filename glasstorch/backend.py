@@ -147,7 +147,7 @@ def from_numpy_dtype(np_dtype):
         return _BY_NUMPY[np_dtype]
     if np_dtype.kind == "u":  # uint16/32/64: torch has no such tensors; widen to int64
         return int64
-    raise TypeError(f"can't convert np.ndarray of type numpy.{np_dtype}. The only supported types are: "
+    raise TypeError(f"can't convert np.ndarray of type numpy.{np_dtype.type.__name__}. The only supported types are: "
                     "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
 
 

@@ -1257,9 +1257,8 @@ def _to_array(data, dtype=None):
     if array.dtype.kind == "f" and not isinstance(data, Tensor) and not backend.is_array(data):
         return array.astype(backend.get_default_dtype().np, copy=False)  # Python floats -> float32
     if array.dtype.kind in "OUS":
-        if isinstance(data, np.ndarray):  # (torch's words: pandas' `df.values` of mixed columns is an object array)
-            raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. The only supported "
-                            "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
+        if isinstance(data, np.ndarray):  # (pandas' `df.values` of mixed columns is an object array)
+            backend.from_numpy_dtype(array.dtype)  # (raises torch's words)
         raise TypeError(f"can't convert {type(data).__name__} of {array.dtype} to a tensor")
     backend.from_numpy_dtype(array.dtype)  # raises on unsupported dtypes
     if array.dtype.kind == "u" and array.dtype != np.uint8:
