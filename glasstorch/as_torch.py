@@ -282,7 +282,7 @@ def run(script, args=(), report=False):
     if recorder is not None:
         sys.setprofile(recorder.profile)
     try:
-        runpy.run_path(script, run_name="__main__")
+        runpy.run_path(os.path.abspath(script), run_name="__main__")  # (__file__ absolute, as python sets it)
     except SystemExit as exit_:
         status = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except (AttributeError, ImportError) as error:

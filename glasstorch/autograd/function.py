@@ -219,7 +219,7 @@ class Function:
         return type(self).__name__ + "Backward0"
 
     def __repr__(self):
-        return f"<{self.name()} object>"
+        return f"<{self.name()} object at {id(self):#x}>"  # (torch's form)
 
     @property
     def next_functions(self):

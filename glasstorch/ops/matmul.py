@@ -151,6 +151,12 @@ class MmLinearFunction(LinearFunction):
     node_name = "Mm"
 
 
+class Bmm(MatMul):
+    """Y_i = A_i @ B_i (A: b x n x k, B: b x k x m);  dL/dA_i = dL/dY_i @ B_i^T,  dL/dB_i = A_i^T @ dL/dY_i
+
+    MatMul of two batches of matrices: torch.bmm, whose node prints BmmBackward0."""
+
+
 class Mm(MatMul):
     """Y = A @ B (A: n x k, B: k x m);  dL/dA = dL/dY @ B^T,  dL/dB = A^T @ dL/dY
 
@@ -253,7 +259,10 @@ def bmm(a, b):
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                            f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
-    return matmul(a, b)
+    a, b = autocast_inputs("matmul", *binary_operands(a, b))  # (bmm is in autocast's lower-precision list as matmul)
+    if a._array.dtype == xp.bool_:
+        raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    return Bmm.apply(a, b)
 
 
 def outer(a, b):

@@ -7,24 +7,47 @@ from .. import backend
 from ..autograd.function import Function
 from ..autograd import engine
 from ..tensor import Tensor
-from .common import as_tensor, broadcast_shapes, wrap_dim
+from .common import NamedFunction, as_tensor, broadcast_shapes, wrap_dim
 from .indexing import getitem, index_put_zeros, index_select
 
 xp = backend.xp
 
 
-class Reshape(Function):
+class Reshape(NamedFunction):
     """y = x with a new shape (a view when the memory layout allows);  dL/dx = dL/dy reshaped back"""
+    node_name = "View"  # torch's names: ViewBackward0, or UnsafeViewBackward0 when the reshape has to copy
     needs_inputs = False
     is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
-        return x.reshape(shape)
+        out = x.reshape(shape)
+        if out.size and backend.data_pointer(out) != backend.data_pointer(x):
+            ctx.node_name = "UnsafeView"
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         return reshape(grad, tuple(ctx.inputs[0].shape))
+
+
+class Squeeze(Reshape):
+    """y = x without dims of size 1;  dL/dx = dL/dy reshaped back"""
+    node_name = "Squeeze"  # torch's overloads: squeeze() 0, squeeze(dim) 1, squeeze(dims) 2
+
+    @staticmethod
+    def forward(ctx, x, shape, overload):
+        ctx.node_overload = overload
+        return x.reshape(shape)
+
+
+class Unsqueeze(Reshape):
+    """y = x with a dim of size 1 inserted;  dL/dx = dL/dy reshaped back"""
+    node_name = "Unsqueeze"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return x.reshape(shape)
 
 
 class View(Function):
@@ -160,6 +183,10 @@ class Cat(Function):
         return tuple(grads)
 
 
+class Stack(Cat):
+    """y = [x1, x2, ...] stacked along a new dim (each xi unsqueezed, then joined);  dL/dxi = its slice of dL/dy"""
+
+
 class Clone(Function):
     """y = a copy of x;  dL/dx = dL/dy"""
     needs_inputs = False
@@ -268,15 +295,16 @@ def squeeze(x, dim=None):
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = tuple(wrap_dim(d, x.ndim) for d in dims if x.ndim)
         dims = tuple(d for d in dims if x.shape[d] == 1)  # torch ignores dims whose size is not 1
+    overload = 0 if dim is None else 1 if isinstance(dim, int) else 2  # (the node's name: SqueezeBackward0/1/2)
     if not dims:
-        return x if not x.requires_grad else Reshape.apply(x, shape=tuple(x.shape))
-    return Reshape.apply(x, shape=tuple(s for i, s in enumerate(x.shape) if i not in dims))
+        return x if not x.requires_grad else Squeeze.apply(x, shape=tuple(x.shape), overload=overload)
+    return Squeeze.apply(x, shape=tuple(s for i, s in enumerate(x.shape) if i not in dims), overload=overload)
 
 
 def unsqueeze(x, dim):
     dim = wrap_dim(dim, x.ndim + 1)
     shape = tuple(x.shape)
-    return Reshape.apply(x, shape=shape[:dim] + (1,) + shape[dim:])
+    return Unsqueeze.apply(x, shape=shape[:dim] + (1,) + shape[dim:])
 
 
 def permute(x, dims):
@@ -393,8 +421,11 @@ def roll(x, shifts, dims=None):
 
 def cat(tensors, dim=0, axis=None):
     """Join tensors along an existing dim (dtypes promote like torch's binary ops)."""
-    if axis is not None:
-        dim = axis
+    return _join(tensors, dim if axis is None else axis, Cat)
+
+
+def _join(tensors, dim, op):
+    """cat's checks and promotion, then `op` (Cat, or Stack for torch.stack's node name)."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -412,7 +443,7 @@ def cat(tensors, dim=0, axis=None):
     if len(dtypes) > 1:
         dtype = backend.result_type(*[(t.dtype, 2) for t in tensors])
         tensors = [t.to(dtype) for t in tensors]
-    return Cat.apply(*tensors, dim=dim)
+    return op.apply(*tensors, dim=dim)
 
 
 concat = cat
@@ -429,7 +460,7 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
                                f"{list(t.shape)} at entry {i}")
     dim = wrap_dim(dim, tensors[0].ndim + 1)
-    return cat([unsqueeze(t, dim) for t in tensors], dim)
+    return _join([unsqueeze(t, dim) for t in tensors], dim, Stack)
 
 
 def hstack(tensors):

@@ -28,6 +28,15 @@ CASES = {
     "sigmoid, tanh, relu, softmax": lambda fw, x: fw.softmax(fw.relu(fw.tanh(fw.sigmoid(x))), 0),
     "sum, mean": lambda fw, x: (x * 2 + 1).sum().mean(),
     "square": lambda fw, x: x.square() + fw.square(x),
+    "reshape (a view)": lambda fw, x: x.reshape(2, 3),
+    "reshape that copies": lambda fw, x: x.reshape(2, 3).t().reshape(-1),
+    "view, flatten": lambda fw, x: x.view(3, 2).flatten(),
+    "squeeze()": lambda fw, x: x.reshape(1, 6).squeeze(),
+    "squeeze(dim)": lambda fw, x: x.reshape(1, 6).squeeze(0),
+    "squeeze(dims)": lambda fw, x: x.reshape(1, 6).squeeze((0,)),
+    "unsqueeze": lambda fw, x: x.unsqueeze(0),
+    "stack (an LSTM's h_n)": lambda fw, x: fw.stack([x, x], 1),
+    "bmm": lambda fw, x: fw.bmm(x.reshape(2, 1, 3), x.reshape(2, 3, 1)),
     "outer": lambda fw, x: fw.outer(x, x),
 }
 
@@ -53,3 +62,11 @@ def test_the_trace_shows_the_renamed_nodes_with_their_formulas():
     derivatives = [line for line in text.splitlines() if "local derivative" in line]
     assert len(derivatives) == 5 and all("dL/d" in line for line in derivatives)
     assert op_name("RsubBackward1") == "Rsub" and op_name("AddmmBackward0") == "Addmm"
+
+
+def test_a_node_prints_as_torchs_does():
+    x = glasstorch.ones(2, requires_grad=True)
+    text = repr((x * 2).grad_fn)
+    assert text.startswith("<MulBackward0 object at 0x") and text.endswith(">")
+    node = (x * 2).grad_fn
+    assert repr(node) == f"<MulBackward0 object at {id(node):#x}>"
