@@ -22,7 +22,7 @@ class Reshape(NamedFunction):
     @staticmethod
     def forward(ctx, x, shape):
         out = x.reshape(shape)
-        if out.size and backend.data_pointer(out) != backend.data_pointer(x):
+        if out.size and not ctx.xp.may_share_memory(out, x):  # (a copy: its memory is new; 0.2 us, a bounds test)
             ctx.node_name = "UnsafeView"
         return out
 
