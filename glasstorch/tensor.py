@@ -231,8 +231,7 @@ class Tensor:
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __float__(self):
-        if self._requires_grad and not _warned_float_of_grad_tensor:
-            _warn_float_of_grad_tensor()
+        _warn_if_scalar_leaves_graph(self)
         return float(self.item())
 
     def __int__(self):
@@ -249,8 +248,7 @@ class Tensor:
         return bool(self._array.reshape(-1)[0].item())
 
     def __complex__(self):
-        if self._requires_grad and not _warned_float_of_grad_tensor:
-            _warn_float_of_grad_tensor()
+        _warn_if_scalar_leaves_graph(self)
         return complex(self.item())
 
     def __len__(self):
@@ -1604,11 +1602,13 @@ def is_floating_point(t):
 _warned_float_of_grad_tensor = False
 
 
-def _warn_float_of_grad_tensor():
-    """torch's warning for `float(t)` of a tensor that requires grad (the value leaves the graph), given as torch
-    gives it: once per process, and only while grad mode is on (the notes' `float(l.sum())` in train_epoch_ch3
-    shows it; LBFGS, which runs under no_grad, does not)."""
+def _warn_if_scalar_leaves_graph(t):
+    """torch's warning for `float(t)` / `complex(t)` of a tensor that requires grad (the value leaves the graph),
+    given as torch gives it: once per process, and only while grad mode is on (the notes' `float(l.sum())` in
+    train_epoch_ch3 shows it; LBFGS, which runs under no_grad, does not)."""
     global _warned_float_of_grad_tensor
+    if not t._requires_grad or _warned_float_of_grad_tensor:
+        return
     from .autograd import grad_mode
     if not grad_mode.is_grad_enabled():
         return
